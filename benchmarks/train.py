@@ -1,0 +1,55 @@
+"""Measure the gradient-descent targets of `evonet train`, through the real CLI.
+
+    python benchmarks/train.py [--runs 20]
+
+Prints, for sine and xor with default settings, the median held-out result, solved runs,
+and seconds per run on this machine; and xor with 2 hidden units for contrast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+
+def evonet_json(*args: str) -> tuple[dict, float]:
+    start = time.perf_counter()
+    r = subprocess.run(
+        [sys.executable, "-m", "evonet", *args, "--json"], capture_output=True, text=True
+    )
+    wall = time.perf_counter() - start
+    if r.returncode != 0:
+        sys.exit(f"evonet {' '.join(args)} failed: {r.stderr.strip()}")
+    return json.loads(r.stdout.strip().splitlines()[-1]), wall
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=20, help="seeds per setting (default 20)")
+    n = ap.parse_args().runs
+    rows = [
+        ("sine (1-10-25-1 tanh, adam)", ["train", "sine"]),
+        ("xor (2-4-1 tanh, momentum)", ["train", "xor"]),
+        ("xor with 2 hidden units", ["train", "xor", "--hidden", "2"]),
+    ]
+    print(f"{'setting':30} {'solved':>9} {'median result':>22} {'s/run':>7} {'target'}")
+    for label, args in rows:
+        out, _ = evonet_json(*args, "--runs", str(n))
+        if "test_mse" in out:
+            result = f"test MSE {out['test_mse']:.2e}"
+            target = "MSE <= 1e-4, a few seconds"
+        else:
+            result = f"accuracy {out['accuracy']:.3f}"
+            target = f"{n}/{n} solved" if "2 hidden" not in label else "(contrast)"
+        per_run = out["seconds"] / out["runs"]
+        print(
+            f"{label:30} {out['solved_runs']:>4}/{out['runs']:<4} {result:>22} "
+            f"{per_run:>7.2f} {target}"
+        )
+
+
+if __name__ == "__main__":
+    main()

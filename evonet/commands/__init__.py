@@ -1,0 +1,1 @@
+"""One module per ``evonet`` subcommand; each adds its parser and owns its output."""

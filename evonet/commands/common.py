@@ -1,0 +1,86 @@
+"""Argument types and checks shared by the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
+
+
+def hidden_sizes(text: str) -> tuple[int, ...]:
+    """``"16,16"`` -> ``(16, 16)``; an empty string means no hidden layer."""
+    if text.strip() == "":
+        return ()
+    parts = text.split(",")
+    try:
+        sizes = tuple(int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated layer sizes like 10,25, got {text!r}"
+        ) from None
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"layer sizes must be positive, got {text!r}")
+    return sizes
+
+
+def check_writable(path: str | os.PathLike | None, flag: str) -> Path | None:
+    """Fail early, before any long work, if ``path`` cannot be written."""
+    if path is None:
+        return None
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{flag} {p}: is a folder, expected a file name")
+    parent = p.parent
+    if parent.exists() and not parent.is_dir():
+        raise UsageError(f"{flag} {p}: {parent} is not a folder")
+    if not parent.is_dir():
+        raise UsageError(f"{flag} {p}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"{flag} {p}: folder {parent} is not writable")
+    return p
+
+
+def emit_json(obj: dict) -> None:
+    """One JSON object on one stdout line."""
+    print(json.dumps(obj, sort_keys=False), flush=True)
+
+
+def info(text: str) -> None:
+    """Human-facing status on stderr, so stdout stays clean for --json."""
+    print(text, file=sys.stderr, flush=True)

@@ -1,0 +1,93 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evonet import mlp
+from evonet.checkpoint import load_network
+from evonet.train import TASKS
+
+
+def evonet(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "evonet", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def last_json(stdout):
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def test_train_sine_json_plot_and_save(tmp_path):
+    plot, save = tmp_path / "sine.png", tmp_path / "sine.npz"
+    r = evonet(
+        "train", "sine", "--epochs", "40", "--json", "--plot", str(plot), "--save", str(save)
+    )
+    assert r.returncode == 0, r.stderr
+    out = last_json(r.stdout)
+    assert out["task"] == "sine" and out["epochs"] == 40
+    assert {"seconds", "train_loss", "test_mse"} <= out.keys()
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    theta, topo, _ = load_network(save)
+    assert topo.sizes == (1, 10, 25, 1)
+    x = np.linspace(-3, 3, 50)[:, None]
+    # The saved network is the one the run measured: its held-out error is in the JSON.
+    data = TASKS["sine"].make_data(np.random.default_rng(0))
+    mse = float(np.mean((mlp.forward(theta, data.x_test, topo) - data.y_test) ** 2))
+    assert mse == pytest.approx(out["test_mse"], rel=1e-9)
+    assert mlp.forward(theta, x, topo).shape == (50, 1)
+
+
+def test_train_xor_runs_reports_solved_runs():
+    r = evonet("train", "xor", "--runs", "5", "--json")
+    assert r.returncode == 0, r.stderr
+    out = last_json(r.stdout)
+    assert out["runs"] == 5 and out["solved_runs"] == 5 and out["solved"] is True
+    assert out["accuracy"] == 1.0
+
+
+def test_python_m_and_console_script_agree():
+    script = Path(sys.executable).parent / "evonet"
+    r = subprocess.run([str(script), "--version"], capture_output=True, text=True)
+    assert r.returncode == 0 and "evonet" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["train", "cosine"], "invalid choice"),
+        (["train", "sine", "--hidden", "10,x"], "--hidden"),
+        (["train", "sine", "--hidden", "10,-2"], "--hidden"),
+        (["train", "sine", "--lr", "0"], "--lr"),
+        (["train", "sine", "--lr", "-0.1"], "--lr"),
+        (["train", "sine", "--epochs", "0"], "--epochs"),
+        (["train", "sine", "--batch-size", "-3"], "--batch-size"),
+        (["train", "sine", "--plot", "/no/such/folder/x.png"], "--plot"),
+        (["train", "sine", "--save", "/no/such/folder/x.npz"], "--save"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, needle):
+    r = evonet(*args)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0]
+    assert "Traceback" not in r.stderr
+
+
+def test_save_below_a_file_is_rejected(tmp_path):
+    (tmp_path / "notes.txt").write_text("keep me")
+    r = evonet("train", "xor", "--save", str(tmp_path / "notes.txt" / "x.npz"))
+    assert r.returncode == 2 and "is not a folder" in r.stderr
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_save_onto_a_folder_is_rejected(tmp_path):
+    r = evonet("train", "xor", "--save", str(tmp_path))
+    assert r.returncode == 2 and "is a folder" in r.stderr
