@@ -1,0 +1,88 @@
+"""The batched engine against the pure-Python reference, move for move."""
+
+import numpy as np
+import pytest
+from tests.games.reference_snake import DIRS4, ReferenceSnake
+
+from games.snake import Snake
+
+
+def hamiltonian_next(width, height):
+    """Next cell on a Hamiltonian cycle of a board with an even height."""
+    order = [(x, 0) for x in range(width)]
+    for y in range(1, height):
+        xs = range(width - 1, 0, -1) if y % 2 == 1 else range(1, width)
+        order += [(x, y) for x in xs]
+    order += [(0, y) for y in range(height - 1, 0, -1)]
+    assert len(order) == width * height
+    return {order[i]: order[(i + 1) % len(order)] for i in range(len(order))}
+
+
+def safe_actions(ref):
+    hx, hy = ref.snake[0]
+    safe = []
+    for a in range(3):
+        dx, dy = DIRS4[(ref.heading + a - 1) % 4]
+        new = (hx + dx, hy + dy)
+        body = ref.snake if new == ref.apple else ref.snake[:-1]
+        if 0 <= new[0] < ref.w and 0 <= new[1] < ref.h and new not in body:
+            safe.append(a)
+    return safe
+
+
+def policy(ref, cycle, rng, mode):
+    """Random actions, or a cycle-follower that fills the board (to reach wins)."""
+    if ref.done or mode == "random":
+        return int(rng.integers(0, 3))
+    safe = safe_actions(ref)
+    hx, hy = ref.snake[0]
+    for a in safe:
+        dx, dy = DIRS4[(ref.heading + a - 1) % 4]
+        if (hx + dx, hy + dy) == cycle[(hx, hy)]:
+            return a
+    return int(rng.choice(safe)) if safe else 1
+
+
+def assert_same(env, k, ref, reward, term, trunc, obs):
+    assert [tuple(c) for c in env.snake_cells(k)] == ref.snake
+    assert env.apple_xy(k) == ref.apple
+    assert env.apples[k] == ref.apples and env.steps[k] == ref.steps
+    assert bool(term[k]) == ref.terminated and bool(trunc[k]) == ref.truncated
+    assert bool(env.won[k]) == ref.won
+    assert env.heading[k] == ref.heading
+    if not ref.done:
+        np.testing.assert_allclose(obs[k], ref.observation(), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "width,height,mode,n_games,max_steps",
+    [
+        (10, 10, "random", 400, 150),
+        (7, 5, "random", 400, 150),
+        (4, 4, "random", 400, 60),
+        (4, 4, "cycle", 300, 400),
+        (6, 4, "cycle", 200, 1000),
+    ],
+)
+def test_engine_matches_reference_move_for_move(width, height, mode, n_games, max_steps):
+    env = Snake(n_games, width, height)
+    obs, _ = env.reset(seed=width * 100 + height)
+    refs = [ReferenceSnake(int(s), width, height) for s in env.seeds]
+    rng = np.random.default_rng(0)
+    cycle = hamiltonian_next(width, height)
+    for k, ref in enumerate(refs):
+        assert_same(env, k, ref, 0.0, env.terminated, env.truncated, obs)
+    for _ in range(max_steps):
+        actions = np.array([policy(ref, cycle, rng, mode) for ref in refs])
+        obs, reward, term, trunc, _ = env.step(actions)
+        for k, ref in enumerate(refs):
+            expected = ref.step(int(actions[k]))
+            assert reward[k] == expected
+            assert_same(env, k, ref, reward, term, trunc, obs)
+        if not env.alive.any():
+            break
+    if mode == "cycle":
+        # The comparison must cover won games, not just deaths.
+        assert env.won.sum() >= 10
+    else:
+        assert env.terminated.sum() >= n_games // 2
