@@ -15,8 +15,16 @@ DY4 = np.array([-1, 0, 1, 0])
 # The 8 ray directions, clockwise from up: up, up-right, right, down-right, down, ...
 DX8 = np.array([0, 1, 1, 1, 0, -1, -1, -1])
 DY8 = np.array([-1, -1, 0, 1, 1, 1, 0, -1])
-RAY_NAMES = ("ahead", "ahead-right", "right", "behind-right", "behind", "behind-left", "left",
-             "ahead-left")
+RAY_NAMES = (
+    "ahead",
+    "ahead-right",
+    "right",
+    "behind-right",
+    "behind",
+    "behind-left",
+    "left",
+    "ahead-left",
+)
 
 ACTION_NAMES = ("turn left", "straight", "turn right")
 N_OBS = 32
@@ -125,7 +133,12 @@ class Snake:
             hunger = width * height
         if not isinstance(hunger, (int, np.integer)) or hunger < 1:
             raise ValueError(f"hunger limit must be a positive whole number, got {hunger!r}")
-        self.n, self.width, self.height, self.hunger = int(n_games), int(width), int(height), int(hunger)
+        self.n, self.width, self.height, self.hunger = (
+            int(n_games),
+            int(width),
+            int(height),
+            int(hunger),
+        )
         self.cells = self.width * self.height
         self._build_tables()
         self._seeded = False

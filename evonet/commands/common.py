@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from games.snake import MAX_SIDE, MIN_SIDE
+
 
 class UsageError(Exception):
     """Bad input from the user: printed as one line, exit code 2."""
@@ -84,3 +86,20 @@ def emit_json(obj: dict) -> None:
 def info(text: str) -> None:
     """Human-facing status on stderr, so stdout stays clean for --json."""
     print(text, file=sys.stderr, flush=True)
+
+
+def board_size(text: str) -> tuple[int, int]:
+    """``"10x10"`` -> ``(10, 10)`` (width, height)."""
+    parts = text.lower().split("x")
+    try:
+        w, h = (int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT like 10x10, got {text!r}"
+        ) from None
+    lo, hi = MIN_SIDE, MAX_SIDE
+    if w < lo or h < lo:
+        raise argparse.ArgumentTypeError(f"the board must be at least {lo}x{lo}, got {text!r}")
+    if w > hi or h > hi:
+        raise argparse.ArgumentTypeError(f"the board can be at most {hi}x{hi}, got {text!r}")
+    return w, h

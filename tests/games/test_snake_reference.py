@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from tests.games.reference_snake import DIRS4, ReferenceSnake
 
 from games.snake import Snake
+from tests.games.reference_snake import DIRS4, ReferenceSnake
 
 
 def hamiltonian_next(width, height):

@@ -89,8 +89,23 @@ def test_apples_are_uniform_over_free_cells():
 def test_filling_the_board_wins():
     env = one_game(4, 4)
     # A serpentine body over 15 cells; the apple on the last free cell (0, 3).
-    path = [(1, 3), (2, 3), (3, 3), (3, 2), (2, 2), (1, 2), (0, 2), (0, 1), (1, 1), (2, 1),
-            (3, 1), (3, 0), (2, 0), (1, 0), (0, 0)]
+    path = [
+        (1, 3),
+        (2, 3),
+        (3, 3),
+        (3, 2),
+        (2, 2),
+        (1, 2),
+        (0, 2),
+        (0, 1),
+        (1, 1),
+        (2, 1),
+        (3, 1),
+        (3, 0),
+        (2, 0),
+        (1, 0),
+        (0, 0),
+    ]
     env.set_game(0, path, LEFT, apple=(0, 3))
     _, reward, term, trunc, info = env.step([STRAIGHT])
     assert reward[0] == 1.0 and term[0] and not trunc[0]
@@ -177,27 +192,33 @@ def test_reset_games_restarts_only_the_listed_games():
     assert cells(alone) == cells(env, 3) and alone.apple_xy(0) == env.apple_xy(3)
 
 
-@pytest.mark.parametrize("kwargs,needle", [
-    ({"width": 3}, "width"),
-    ({"height": 2}, "height"),
-    ({"width": 0}, "width"),
-    ({"width": 33}, "width"),
-    ({"hunger": 0}, "hunger"),
-    ({"hunger": -5}, "hunger"),
-    ({"n_games": 0}, "n_games"),
-])
+@pytest.mark.parametrize(
+    "kwargs,needle",
+    [
+        ({"width": 3}, "width"),
+        ({"height": 2}, "height"),
+        ({"width": 0}, "width"),
+        ({"width": 33}, "width"),
+        ({"hunger": 0}, "hunger"),
+        ({"hunger": -5}, "hunger"),
+        ({"n_games": 0}, "n_games"),
+    ],
+)
 def test_impossible_settings_raise_value_error(kwargs, needle):
     with pytest.raises(ValueError, match=needle):
         Snake(**kwargs)
 
 
-@pytest.mark.parametrize("actions,needle", [
-    (np.ones(3, dtype=int), "shape"),
-    (np.ones((4, 1), dtype=int), "shape"),
-    (np.array([0, 1, 3, 1]), "0 \\(turn left\\)"),
-    (np.array([0, -1, 1, 1]), "0 \\(turn left\\)"),
-    (np.array([0.0, 1.0, 1.0, 2.0]), "integers"),
-])
+@pytest.mark.parametrize(
+    "actions,needle",
+    [
+        (np.ones(3, dtype=int), "shape"),
+        (np.ones((4, 1), dtype=int), "shape"),
+        (np.array([0, 1, 3, 1]), "0 \\(turn left\\)"),
+        (np.array([0, -1, 1, 1]), "0 \\(turn left\\)"),
+        (np.array([0.0, 1.0, 1.0, 2.0]), "integers"),
+    ],
+)
 def test_bad_actions_raise_value_error(actions, needle):
     env = Snake(4)
     env.reset(seed=0)

@@ -1,0 +1,99 @@
+"""``evonet play snake``: a person plays Snake in a window or in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+from collections import deque
+from typing import Any
+
+from evonet.commands.common import UsageError, board_size, nonneg_int, positive_float
+from games.render.keys import DIRECTION_HEADING, relative_action
+from games.snake import Snake, episode_seeds
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "play",
+        help="play Snake yourself with the arrow keys",
+        description="Play Snake with the arrow keys (WASD in the terminal too). "
+        "Esc or q quits; r restarts after a game over.",
+    )
+    p.add_argument("game", choices=["snake"])
+    p.add_argument("--render", choices=["window", "terminal"], default="window")
+    p.add_argument("--board", type=board_size, default=(10, 10), help="WIDTHxHEIGHT (10x10)")
+    p.add_argument("--fps", type=positive_float, default=8.0, help="moves per second (8)")
+    p.add_argument("--seed", type=nonneg_int, default=None, help="seed of the first game")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    width, height = args.board
+    try:
+        env = Snake(1, width, height)
+    except ValueError as e:
+        raise UsageError(f"--board: {e}") from None
+    if args.render == "terminal":
+        import curses
+
+        curses.wrapper(lambda scr: play_loop(_terminal(scr, env), env, args.fps, args.seed))
+    else:
+        from games.render.window import WindowView
+
+        try:
+            view = WindowView(env, title="evonet play snake")
+        except Exception as e:  # no display, no pygame: one line, not a traceback
+            raise UsageError(f"cannot open a window ({e}); try --render terminal") from None
+        with view:
+            play_loop(view, env, args.fps, args.seed)
+    return 0
+
+
+def _terminal(stdscr: Any, env: Snake) -> Any:
+    from games.render.terminal import TerminalView
+
+    return TerminalView(stdscr, env)
+
+
+def play_loop(view: Any, env: Snake, fps: float, seed: int | None, max_frames: int = -1) -> int:
+    """Run games until the player quits; returns the number of games started.
+
+    ``view`` is a window or terminal view (``draw``, ``poll``, ``tick``). The snake waits
+    for the first direction key, then moves at ``fps``; key presses queue up so quick
+    turns are not lost.
+    """
+    games, frame = 0, 0
+    seeds = None if seed is None else iter(episode_seeds(seed, 1_000_000))
+
+    def new_game() -> None:
+        env.reset(seed=None if seeds is None else [next(seeds)])
+
+    new_game()
+    games, started, pending = 1, False, deque(maxlen=3)
+    while frame != max_frames:
+        frame += 1
+        keys = view.poll()
+        if "quit" in keys:
+            break
+        pending.extend(k for k in keys if k in DIRECTION_HEADING)
+        if env.done[0]:
+            score = f"{int(env.apples[0])} apples" + (
+                ", board full: you win!" if env.won[0] else ""
+            )
+            view.draw(0, message=["game over: " + score, "r: play again   q: quit"])
+            if "restart" in keys:
+                new_game()
+                games, started = games + 1, False
+                pending.clear()
+            view.tick(fps)
+            continue
+        if not started:
+            started = bool(pending)
+            if not started:
+                view.draw(0, message=["press an arrow key to start", "q: quit"])
+                view.tick(fps)
+                continue
+        key = pending.popleft() if pending else None
+        env.step([relative_action(int(env.heading[0]), key)])
+        view.draw(0)
+        view.tick(fps)
+    return games

@@ -1,0 +1,206 @@
+"""A pygame window that shows one game of a :class:`games.snake.Snake` batch.
+
+The view only reads game state. pygame is imported when a window is made, never on import
+of this module, so headless use does not need it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from games.render.keys import KEY_NAMES
+from games.snake import Snake
+
+BACKGROUND = (24, 26, 33)
+BOARD = (36, 40, 50)
+GRID = (46, 51, 63)
+BODY = (76, 175, 80)
+HEAD = (205, 240, 120)
+APPLE = (229, 57, 53)
+TEXT = (230, 230, 230)
+DIM = (150, 150, 160)
+HUD_HEIGHT = 36
+
+
+def import_pygame() -> Any:
+    """pygame, or an ImportError that says which package to install."""
+    try:
+        import os
+
+        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+        import pygame
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "the window view needs pygame: install it with 'pip install pygame' "
+            "(or use --render terminal)"
+        ) from e
+    return pygame
+
+
+def board_layout(width: int, height: int, area: tuple[int, int, int, int]) -> tuple[int, int, int]:
+    """Square cells that fit ``width x height`` cells into ``area = (x, y, w, h)``, centred.
+
+    Returns ``(cell, left, top)`` in pixels.
+    """
+    ax, ay, aw, ah = area
+    cell = max(1, min(aw // width, ah // height))
+    left = ax + (aw - cell * width) // 2
+    top = ay + (ah - cell * height) // 2
+    return cell, left, top
+
+
+def draw_board(surface: Any, area: tuple[int, int, int, int], env: Snake, k: int) -> int:
+    """Draw game ``k`` into ``area`` of ``surface``; returns the cell size in pixels."""
+    pygame = import_pygame()
+    cell, left, top = board_layout(env.width, env.height, area)
+    pygame.draw.rect(surface, BOARD, (left, top, cell * env.width, cell * env.height))
+    if cell >= 8:
+        for x in range(env.width + 1):
+            pygame.draw.line(
+                surface, GRID, (left + x * cell, top), (left + x * cell, top + cell * env.height)
+            )
+        for y in range(env.height + 1):
+            pygame.draw.line(
+                surface, GRID, (left, top + y * cell), (left + cell * env.width, top + y * cell)
+            )
+    pad = max(1, cell // 10)
+
+    def fill(x: int, y: int, colour: tuple[int, int, int], inset: int) -> None:
+        rect = (left + x * cell + inset, top + y * cell + inset, cell - 2 * inset, cell - 2 * inset)
+        pygame.draw.rect(surface, colour, rect, border_radius=max(0, cell // 5))
+
+    apple = env.apple_xy(k)
+    if apple is not None:
+        fill(apple[0], apple[1], APPLE, 2 * pad)
+    segments = env.snake_cells(k)
+    for x, y in segments[1:]:
+        fill(int(x), int(y), BODY, pad)
+    hx, hy = segments[0]
+    fill(int(hx), int(hy), HEAD, 0)
+    return cell
+
+
+def draw_hud(
+    surface: Any, area: tuple[int, int, int, int], items: Sequence[str], font: Any
+) -> None:
+    """One line of HUD text, items spaced evenly, in ``area``."""
+    x, y, w, h = area
+    import_pygame().draw.rect(surface, BACKGROUND, area)
+    text = "    ".join(items)
+    img = font.render(text, True, TEXT)
+    surface.blit(img, (x + 10, y + (h - img.get_height()) // 2))
+
+
+def hud_items(env: Snake, k: int, extra: Sequence[str] = ()) -> list[str]:
+    """The standard HUD: apples, length and steps of game ``k``, plus ``extra``."""
+    return [
+        f"apples {int(env.apples[k])}",
+        f"length {int(env.length[k])}",
+        f"steps {int(env.steps[k])}",
+        *extra,
+    ]
+
+
+class WindowView:
+    """A resizable window: HUD strip on top, the board below, an optional side panel.
+
+    Args:
+        env: the game batch to show (read only).
+        cell: initial cell size in pixels.
+        panel_width: width of a side panel drawn by ``panel`` (0 for none).
+        panel: ``panel(surface, area)`` called each frame to draw the side panel.
+    """
+
+    def __init__(
+        self,
+        env: Snake,
+        cell: int = 40,
+        title: str = "evonet snake",
+        panel_width: int = 0,
+        panel: Callable[[Any, tuple[int, int, int, int]], None] | None = None,
+    ) -> None:
+        pygame = import_pygame()
+        self.pygame, self.env, self.panel, self.panel_width = pygame, env, panel, panel_width
+        pygame.display.init()
+        pygame.font.init()
+        size = (env.width * cell + panel_width, env.height * cell + HUD_HEIGHT)
+        self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
+        pygame.display.set_caption(title)
+        self.font = pygame.font.Font(None, 26)
+        self.big_font = pygame.font.Font(None, 48)
+        self.clock = pygame.time.Clock()
+        self.closed = False
+
+    def areas(
+        self,
+    ) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int], tuple[int, int, int, int]]:
+        """``(hud, board, panel)`` rectangles for the current window size."""
+        w, h = self.screen.get_size()
+        panel_w = min(self.panel_width, w // 2) if self.panel_width else 0
+        hud = (0, 0, w, HUD_HEIGHT)
+        board = (0, HUD_HEIGHT, w - panel_w, max(1, h - HUD_HEIGHT))
+        panel = (w - panel_w, HUD_HEIGHT, panel_w, max(1, h - HUD_HEIGHT))
+        return hud, board, panel
+
+    def draw(self, k: int, extra: Sequence[str] = (), message: Sequence[str] = ()) -> None:
+        """Draw game ``k`` with its HUD, the side panel and an optional centred message."""
+        self.screen = self.pygame.display.get_surface()  # resizing replaces the surface
+        self.screen.fill(BACKGROUND)
+        hud, board, panel = self.areas()
+        draw_board(self.screen, board, self.env, k)
+        draw_hud(self.screen, hud, hud_items(self.env, k, extra), self.font)
+        if self.panel is not None and panel[2] > 0:
+            self.panel(self.screen, panel)
+        if message:
+            self._message(board, message)
+        self.pygame.display.flip()
+
+    def _message(self, area: tuple[int, int, int, int], lines: Sequence[str]) -> None:
+        x, y, w, h = area
+        shade = self.pygame.Surface((w, h), self.pygame.SRCALPHA)
+        shade.fill((0, 0, 0, 150))
+        self.screen.blit(shade, (x, y))
+        imgs = [self.big_font.render(lines[0], True, TEXT)]
+        imgs += [self.font.render(t, True, DIM) for t in lines[1:]]
+        # Shrink any line wider than the board so small windows still show it whole.
+        imgs = [
+            self.pygame.transform.smoothscale_by(i, (w - 20) / i.get_width())
+            if i.get_width() > w - 20
+            else i
+            for i in imgs
+        ]
+        total = sum(i.get_height() + 8 for i in imgs)
+        cy = y + (h - total) // 2
+        for img in imgs:
+            self.screen.blit(img, (x + (w - img.get_width()) // 2, cy))
+            cy += img.get_height() + 8
+
+    def poll(self) -> list[str]:
+        """Key presses since the last call, as names (see :mod:`games.render.keys`)."""
+        keys = []
+        for event in self.pygame.event.get():
+            if event.type == self.pygame.QUIT:
+                keys.append("quit")
+            elif event.type == self.pygame.KEYDOWN:
+                name = KEY_NAMES.get(self.pygame.key.name(event.key)) or KEY_NAMES.get(
+                    event.unicode
+                )
+                if name:
+                    keys.append(name)
+        return keys
+
+    def tick(self, fps: float) -> None:
+        """Wait so that frames come at ``fps`` per second."""
+        self.clock.tick(fps)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.pygame.display.quit()
+            self.closed = True
+
+    def __enter__(self) -> WindowView:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,147 @@
+"""Views: the window draws the right colours in the right cells; terminal frames as text."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from games.render import keys
+from games.render.terminal import frame_lines
+from games.snake import RIGHT, UP, Snake
+
+
+def game(width=6, height=5):
+    env = Snake(1, width, height)
+    env.reset(seed=0)
+    env.set_game(0, [(3, 2), (2, 2), (1, 2)], RIGHT, apple=(5, 4))
+    return env
+
+
+def test_headless_use_imports_neither_pygame_nor_curses():
+    code = (
+        "import sys, games.snake, games.render.window, games.render.terminal, evonet.cli; "
+        "print('pygame' in sys.modules, 'curses' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+def test_window_draws_expected_colours_at_expected_cells():
+    from games.render import window
+
+    env = game()
+    with window.WindowView(env, cell=20) as view:
+        view.draw(0)
+        hud, board, _ = view.areas()
+        cell, left, top = window.board_layout(env.width, env.height, board)
+
+        def colour(x, y):
+            px = (left + x * cell + cell // 2, top + y * cell + cell // 2)
+            return tuple(view.screen.get_at(px))[:3]
+
+        assert colour(3, 2) == window.HEAD
+        assert colour(2, 2) == window.BODY and colour(1, 2) == window.BODY
+        assert colour(5, 4) == window.APPLE
+        assert colour(0, 0) == window.BOARD
+        assert tuple(view.screen.get_at((5, 5)))[:3] == window.BACKGROUND  # the HUD strip
+
+
+def test_window_scales_with_its_size():
+    from games.render import window
+
+    env = game()
+    with window.WindowView(env, cell=10) as small:
+        small_cell = window.board_layout(env.width, env.height, small.areas()[1])[0]
+    with window.WindowView(env, cell=50) as big:
+        big_cell = window.board_layout(env.width, env.height, big.areas()[1])[0]
+    assert (small_cell, big_cell) == (10, 50)
+
+
+def test_window_closes_cleanly_and_can_reopen():
+    from games.render import window
+
+    env = game()
+    view = window.WindowView(env)
+    view.close()
+    view.close()  # idempotent
+    with window.WindowView(env) as again:
+        again.draw(0, message=["hello"])
+
+
+def test_terminal_frame_as_text():
+    env = game()
+    lines = frame_lines(env, 0, message=["bye"])
+    assert lines[0] == "apples 0  length 3  steps 0"
+    assert lines[1] == "+" + "-" * 13 + "+"
+    assert lines[2 + 2] == "| . o o > . . |"  # row 2: body, body, head facing right
+    assert lines[2 + 4] == "| . . . . . @ |"  # row 4: the apple
+    assert lines[-1] == "bye" and len(lines) == 1 + 2 + 5 + 1
+
+
+def test_terminal_frame_head_shows_heading():
+    env = game()
+    env.set_game(0, [(3, 1), (3, 2), (3, 3)], UP, apple=(0, 0))
+    assert frame_lines(env, 0)[2 + 1] == "| . . . ^ . . |"
+
+
+@pytest.mark.parametrize(
+    "heading,key,action",
+    [
+        (UP, "up", 1),
+        (UP, "left", 0),
+        (UP, "right", 2),
+        (UP, "down", 1),
+        (RIGHT, "down", 2),
+        (RIGHT, "up", 0),
+        (RIGHT, None, 1),
+        (RIGHT, "pause", 1),
+    ],
+)
+def test_direction_keys_become_relative_actions(heading, key, action):
+    assert keys.relative_action(heading, key) == action
+
+
+class ScriptedView:
+    """A view that plays back key presses and records what was drawn."""
+
+    def __init__(self, script):
+        self.script, self.drawn = list(script), []
+
+    def poll(self):
+        return self.script.pop(0) if self.script else ["quit"]
+
+    def draw(self, k, extra=(), message=()):
+        self.drawn.append(list(message))
+
+    def tick(self, fps):
+        pass
+
+
+def test_play_loop_waits_plays_shows_game_over_and_restarts():
+    from evonet.commands.play import play_loop
+
+    env = Snake(1, 6, 6)
+    # Wait one frame, then go up until the wall, then restart and quit.
+    view = ScriptedView([[], ["up"]] + [[]] * 6 + [["restart"], [], ["quit"]])
+    games = play_loop(view, env, fps=100, seed=3)
+    assert view.drawn[0][0] == "press an arrow key to start"
+    assert any(m and m[0].startswith("game over") for m in view.drawn)
+    assert games == 2
+
+
+def test_play_rejects_bad_flags():
+    for args in (
+        ["--board", "0x5"],
+        ["--board", "3x9"],
+        ["--board", "ten"],
+        ["--fps", "-2"],
+        ["--render", "tv"],
+    ):
+        r = subprocess.run(
+            [sys.executable, "-m", "evonet", "play", "snake", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "SDL_VIDEODRIVER": "dummy"},
+        )
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, args
