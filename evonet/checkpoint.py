@@ -13,6 +13,7 @@ new one, never a mix.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -23,6 +24,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from evonet.evolve import Run
 from evonet.mlp import Topology
 
 FORMAT = "evonet"
@@ -215,3 +217,66 @@ def load_network(path: str | os.PathLike) -> tuple[np.ndarray, Topology, dict]:
             f"{list(topo.sizes)} needs {topo.n_params}"
         )
     return theta, topo, meta
+
+
+# ------------------------------------------------------------------ evolution runs
+
+
+def save_run(path: str | os.PathLike, run: Run) -> Path:
+    """Write everything a run needs to continue exactly, atomically.
+
+    Arrays: ``population (P, D)``, ``fitness (P,)``, ``best_genome (D,)``. Metadata: the
+    config, topology, generation, RNG state, best fitness and the history records.
+    """
+    arrays, values = run.ga.state()
+    meta = {
+        "kind": "checkpoint",
+        "config": run.config.to_dict(),
+        "topology": run.topology.to_dict(),
+        "history": run.history,
+        **values,
+    }
+    return save_npz(path, arrays, meta)
+
+
+def load_run(path: str | os.PathLike) -> Run:
+    """Read and validate a checkpoint written by :func:`save_run`."""
+    from evonet import config as config_mod
+    from evonet.ga import GA
+
+    arrays, meta = load_npz(path, kind="checkpoint")
+
+    def fail(problem: str) -> CheckpointError:
+        return CheckpointError(f"{path}: {problem}")
+
+    try:
+        cfg = config_mod.from_dict(meta["config"])
+        cfg.validate()
+    except (KeyError, TypeError, ValueError) as e:
+        raise fail(f"invalid config: {e}") from None
+    topo = topology_from_meta(path, meta)
+    if topo != cfg.topology():
+        raise fail(
+            f"topology {list(topo.sizes)} {topo.hidden}/{topo.output} does not match the "
+            f"config's {list(cfg.topology().sizes)} {cfg.activation}/linear"
+        )
+    p, d = cfg.population, topo.n_params
+    population = require_array(path, arrays, "population", (p, d), "f", finite=True)
+    require_array(path, arrays, "fitness", (p,), "f")
+    require_array(path, arrays, "best_genome", (d,), "f", finite=True)
+    history = meta.get("history")
+    if not isinstance(history, list) or not all(isinstance(r, dict) for r in history):
+        raise fail("history is not a list of records")
+    gen = meta.get("generation")
+    if not isinstance(gen, int) or gen < 0 or gen != len(history):
+        raise fail(f"generation {gen!r} does not match the {len(history)} history records")
+    state = meta.get("rng_state")
+    if not isinstance(state, dict) or state.get("bit_generator") != "PCG64":
+        raise fail("missing or foreign RNG state")
+    try:
+        ga = GA.from_state(arrays, {**meta, "ga_config": dataclasses.asdict(cfg.ga())})
+    except (KeyError, TypeError, ValueError) as e:
+        raise fail(f"invalid GA state: {e}") from None
+    if ga.population.dtype != population.dtype:
+        raise fail("population dtype changed on load")
+    return Run(cfg, topo, cfg.game_settings(), ga, history)

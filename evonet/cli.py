@@ -11,6 +11,8 @@ import sys
 from collections.abc import Sequence
 
 from evonet import __version__
+from evonet.commands import evaluate as evaluate_cmd
+from evonet.commands import evolve as evolve_cmd
 from evonet.commands import play as play_cmd
 from evonet.commands import train as train_cmd
 from evonet.commands.common import UsageError
@@ -28,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"evonet {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train_cmd.add_parser(sub)
+    evolve_cmd.add_parser(sub)
+    evaluate_cmd.add_parser(sub)
     play_cmd.add_parser(sub)
     return parser
 

@@ -50,3 +50,28 @@ def loss_curves(
         axes[1].grid(True, alpha=0.3)
         axes[1].legend()
     return _save(fig, path)
+
+
+def fitness_curves(path: str | os.PathLike, history: Sequence[dict], title: str = "") -> Path:
+    """Best, mean and median apples per generation (the fitness's leading term) and the
+    best and mean fitness, from history records (see ``evonet.evolve.HISTORY_FIELDS``)."""
+    gen = [r["generation"] for r in history]
+    fig = Figure(figsize=(10, 4))
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.plot(gen, [r["best_apples"] for r in history], label="best genome")
+    ax1.plot(gen, [r["mean_apples"] for r in history], label="population mean")
+    ax1.set_xlabel("generation")
+    ax1.set_ylabel("apples per episode")
+    ax1.set_title("apples")
+    ax2.plot(gen, [r["best_fitness"] for r in history], label="best")
+    ax2.plot(gen, [r["mean_fitness"] for r in history], label="mean")
+    ax2.plot(gen, [r["median_fitness"] for r in history], label="median")
+    ax2.set_xlabel("generation")
+    ax2.set_ylabel("fitness")
+    ax2.set_title("fitness")
+    for ax in (ax1, ax2):
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)

@@ -1,0 +1,213 @@
+"""Settings of an evolution run: one dataclass, TOML files, validation.
+
+Precedence: built-in defaults, then a TOML file (--config), then command-line flags.
+TOML keys are the field names below (mutation_rate = 0.1, hidden = [16, 16],
+board = "10x10"); an unknown key is an error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from evonet.ga import GAConfig
+from evonet.mlp import HIDDEN_ACTIVATIONS, Topology
+from evonet.rollout import GameSettings
+from games.snake import MAX_SIDE, MIN_SIDE, N_OBS
+
+GAMES = ("snake",)
+
+
+def setting(default: Any, doc: str) -> Any:
+    """A config field whose help text is kept beside it (and reused by the CLI)."""
+    return field(default=default, metadata={"help": doc})
+
+
+@dataclass(frozen=True)
+class EvolveConfig:
+    """Everything that defines an evolution run."""
+
+    game: str = setting("snake", "The game to learn; only snake for now.")
+    generations: int = setting(
+        300, "Generations to run (a resumed run counts from generation 0 of the original)."
+    )
+    population: int = setting(500, "P, genomes per generation.")
+    elite: int = setting(10, "Best genomes copied unchanged into the next generation.")
+    parents: int = setting(
+        50, "Parents are drawn from the best parents genomes (truncation selection)."
+    )
+    selection: str = setting("truncation", "truncation or tournament.")
+    tournament_size: int = setting(3, 'Contestants per tournament when selection is "tournament".')
+    mutation_rate: float = setting(0.1, "Probability that a gene gets Gaussian noise.")
+    mutation_sigma: float = setting(0.2, "Standard deviation of the mutation noise.")
+    sigma_decay: float = setting(1.0, "Sigma is multiplied by this every generation.")
+    sigma_min: float = setting(0.0, "Lower bound of the decayed sigma.")
+    hidden: tuple[int, ...] = setting(
+        (16, 16), "Hidden layer sizes of the network (input 32 observations, output 3 actions)."
+    )
+    activation: str = setting("tanh", "Hidden activation: tanh, relu or sigmoid.")
+    episodes: int = setting(
+        4, "E, episodes per genome per generation; every genome plays the same E seeds."
+    )
+    board: tuple[int, int] = setting((10, 10), "Board width and height.")
+    hunger: int = setting(0, "Steps without an apple before a game ends; 0 means width * height.")
+    seed: int = setting(
+        0, "Seed of the initial population, the GA's randomness and the episode seeds."
+    )
+    time_limit: float = setting(
+        0.0, "Stop after this many seconds (checked between generations); 0 for no limit."
+    )
+    checkpoint_every: int = setting(
+        10, "Write latest.npz every this many generations (and always at the end)."
+    )
+    out: str = setting(
+        "checkpoints/snake", "Run folder: latest.npz, best.npz, history.csv, fitness.png."
+    )
+
+    # Settings that cannot change results, so a resumed run may change them.
+    RESUMABLE = frozenset({"generations", "time_limit", "checkpoint_every", "out"})
+
+    def ga(self) -> GAConfig:
+        return GAConfig(
+            population=self.population,
+            elite=self.elite,
+            parents=self.parents,
+            selection=self.selection,
+            tournament_size=self.tournament_size,
+            mutation_rate=self.mutation_rate,
+            mutation_sigma=self.mutation_sigma,
+            sigma_decay=self.sigma_decay,
+            sigma_min=self.sigma_min,
+        )
+
+    def topology(self) -> Topology:
+        return Topology((N_OBS, *self.hidden, 3), self.activation, "linear")
+
+    def game_settings(self) -> GameSettings:
+        return GameSettings(self.board[0], self.board[1], self.hunger or None)
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first impossible setting."""
+        if self.game not in GAMES:
+            raise ValueError(f"unknown game {self.game!r}; choose from {GAMES}")
+        for name in ("generations", "episodes", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0, got {self.seed}")
+        if self.hunger < 0:
+            raise ValueError(f"hunger must be >= 0 (0: the board's cell count), got {self.hunger}")
+        if self.time_limit < 0:
+            raise ValueError(f"time limit must be >= 0, got {self.time_limit}")
+        if any(h < 1 for h in self.hidden):
+            raise ValueError(f"hidden layer sizes must be positive, got {list(self.hidden)}")
+        if self.activation not in HIDDEN_ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {HIDDEN_ACTIVATIONS}, got {self.activation!r}"
+            )
+        w, h = self.board
+        if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
+            raise ValueError(
+                f"board must be from {MIN_SIDE}x{MIN_SIDE} to {MAX_SIDE}x{MAX_SIDE}, got {w}x{h}"
+            )
+        self.ga().validate()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able settings (tuples become lists)."""
+        d = dataclasses.asdict(self)
+        d["hidden"], d["board"] = list(self.hidden), list(self.board)
+        return d
+
+    def differences(self, other: EvolveConfig) -> list[str]:
+        """name: mine -> other for every setting that differs and changes results."""
+        a, b = self.to_dict(), other.to_dict()
+        return [f"{k}: {a[k]!r} -> {b[k]!r}" for k in a if k not in self.RESUMABLE and a[k] != b[k]]
+
+
+FIELD_TYPES = {f.name: f.type for f in fields(EvolveConfig)}
+
+
+def coerce(name: str, value: Any) -> Any:
+    """A TOML or JSON value for field name, converted and type-checked."""
+    if name not in FIELD_TYPES:
+        known = ", ".join(sorted(FIELD_TYPES))
+        raise ValueError(f"unknown setting {name!r} (known: {known})")
+    default = getattr(EvolveConfig, name, None)
+    if name == "hidden":
+        if isinstance(value, str):
+            value = [v for v in value.split(",") if v.strip()]
+        if not isinstance(value, list):
+            raise ValueError(f"hidden must be a list like [16, 16], got {value!r}")
+        return tuple(_int(name, v) for v in value)
+    if name == "board":
+        if isinstance(value, str):
+            parts = value.lower().split("x")
+            if len(parts) != 2:
+                raise ValueError(f'board must look like "10x10", got {value!r}')
+            value = parts
+        if not isinstance(value, list) or len(value) != 2:
+            raise ValueError(f'board must look like "10x10", got {value!r}')
+        return (_int(name, value[0]), _int(name, value[1]))
+    if isinstance(default, bool):
+        raise ValueError(f"{name}: unexpected flag setting")
+    if isinstance(default, int):
+        return _int(name, value)
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{name} must be a number, got {value!r}")
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be text, got {value!r}")
+    return value
+
+
+def _int(name: str, value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if not isinstance(value, int):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    return value
+
+
+def load_toml(path: str | os.PathLike) -> dict[str, Any]:
+    """Settings from a TOML file, converted; raises ValueError naming file and problem."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a folder, not a TOML file") from None
+    except OSError as e:
+        raise ValueError(f"{path}: cannot be read: {e.strerror or e}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: invalid TOML: {e}") from None
+    try:
+        return {k: coerce(k, v) for k, v in raw.items()}
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+
+
+def build(file_settings: dict[str, Any], flag_settings: dict[str, Any]) -> EvolveConfig:
+    """Defaults, overridden by the file, overridden by flags (None means "not given")."""
+    merged = {**file_settings, **{k: v for k, v in flag_settings.items() if v is not None}}
+    cfg = EvolveConfig(**merged)
+    cfg.validate()
+    return cfg
+
+
+def from_dict(d: dict[str, Any]) -> EvolveConfig:
+    """The config stored in a checkpoint's metadata."""
+    return EvolveConfig(**{k: coerce(k, v) for k, v in d.items()})

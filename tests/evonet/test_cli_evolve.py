@@ -1,0 +1,137 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from evonet.evolve import HISTORY_FIELDS
+
+TINY = [
+    "--generations",
+    "3",
+    "--population",
+    "20",
+    "--elite",
+    "2",
+    "--parents",
+    "5",
+    "--episodes",
+    "2",
+    "--board",
+    "6x6",
+    "--hidden",
+    "6",
+    "--quiet",
+]
+
+
+def evonet(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "evonet", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_evolve_json_writes_the_run_folder(tmp_path):
+    r = evonet("evolve", "snake", *TINY, "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in r.stdout.strip().splitlines()]
+    assert [row["generation"] for row in rows] == [0, 1, 2]
+    assert all(tuple(row) == HISTORY_FIELDS for row in rows)
+    run = tmp_path / "checkpoints" / "snake"
+    for name in ("latest.npz", "best.npz", "history.csv", "fitness.png"):
+        assert (run / name).stat().st_size > 0, name
+    assert "checkpoints/snake" in r.stderr  # it says where
+
+
+def test_a_second_default_run_gets_its_own_folder(tmp_path):
+    assert evonet("evolve", "snake", *TINY, cwd=tmp_path).returncode == 0
+    first = (tmp_path / "checkpoints/snake/latest.npz").read_bytes()
+    r = evonet("evolve", "snake", *TINY, "--seed", "5", cwd=tmp_path)
+    assert r.returncode == 0 and "snake-2" in r.stderr
+    assert (tmp_path / "checkpoints/snake/latest.npz").read_bytes() == first
+
+
+def test_explicit_out_with_a_run_is_refused(tmp_path):
+    assert evonet("evolve", "snake", *TINY, "--out", "run", cwd=tmp_path).returncode == 0
+    before = (tmp_path / "run/latest.npz").read_bytes()
+    r = evonet("evolve", "snake", *TINY, "--out", "run", cwd=tmp_path)
+    assert r.returncode == 2 and "already holds a run" in r.stderr
+    assert (tmp_path / "run/latest.npz").read_bytes() == before
+
+
+def test_evaluate_reports_json(tmp_path):
+    assert evonet("evolve", "snake", *TINY, "--out", "run", cwd=tmp_path).returncode == 0
+    r = evonet(
+        "evaluate", "run/best.npz", "--episodes", "30", "--seed", "4", "--json", cwd=tmp_path
+    )
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert set(out) == {
+        "episodes",
+        "mean_apples",
+        "median_apples",
+        "max_apples",
+        "wins",
+        "mean_steps",
+    }
+    assert out["episodes"] == 30 and out["max_apples"] >= out["median_apples"]
+    again = evonet(
+        "evaluate", "run/best.npz", "--episodes", "30", "--seed", "4", "--json", cwd=tmp_path
+    )
+    assert again.stdout == r.stdout  # same seed, same games
+
+
+def test_config_file_sets_values_and_flags_override(tmp_path):
+    (tmp_path / "c.toml").write_text(
+        'population = 20\nelite = 2\nparents = 5\nepisodes = 2\nboard = "6x6"\n'
+        "hidden = [6]\ngenerations = 2\nmutation_rate = 0.3\n"
+    )
+    r = evonet(
+        "evolve",
+        "snake",
+        "--config",
+        "c.toml",
+        "--generations",
+        "3",
+        "--quiet",
+        "--json",
+        "--out",
+        "run",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.strip().splitlines()) == 3  # the flag beat the file's 2
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["evolve", "tetris"], "invalid choice"),
+        (["evolve", "snake", "--elite", "30", "--population", "20"], "elite"),
+        (["evolve", "snake", "--parents", "1"], "parents"),
+        (["evolve", "snake", "--mutation-rate", "1.5"], "mutation rate"),
+        (["evolve", "snake", "--mutation-rate", "-0.2"], "mutation rate"),
+        (["evolve", "snake", "--mutation-sigma", "-1"], "sigma"),
+        (["evolve", "snake", "--board", "2x9"], "--board"),
+        (["evolve", "snake", "--population", "abc"], "--population"),
+        (["evolve", "snake", "--config", "missing.toml"], "missing.toml"),
+        (["evolve", "snake", "--config", "bad.toml"], "invalid TOML"),
+        (["evolve", "snake", "--config", "unknown.toml"], "unknown setting 'mutation_rat'"),
+        (["evolve", "snake", "--config", "wrongtype.toml"], "population"),
+        (["evaluate", "nothing.npz"], "no such file"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, needle):
+    (tmp_path / "bad.toml").write_text("population = [1,\n")
+    (tmp_path / "unknown.toml").write_text("mutation_rat = 0.1\n")
+    (tmp_path / "wrongtype.toml").write_text('population = "many"\n')
+    r = evonet(*args, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "checkpoints").exists()  # nothing was started

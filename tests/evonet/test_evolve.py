@@ -1,0 +1,82 @@
+import dataclasses
+
+import numpy as np
+
+from evonet.config import EvolveConfig
+from evonet.evolve import HISTORY_FIELDS, TIMING_FIELDS, Run, evolve, generation_seeds
+from evonet.reporters import HistoryReporter
+from evonet.rollout import rollout
+from games.snake import Snake, episode_seeds
+
+TINY = EvolveConfig(
+    generations=4, population=24, elite=2, parents=6, episodes=2, board=(6, 6), hidden=(8,)
+)
+
+
+def deterministic_columns(path):
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    assert header == list(HISTORY_FIELDS)
+    keep = [i for i, name in enumerate(header) if name not in TIMING_FIELDS]
+    return [[row.split(",")[i] for i in keep] for row in lines[1:]]
+
+
+def test_same_seed_gives_identical_history_csv(tmp_path):
+    runs = []
+    for name in ("a", "b", "c"):
+        cfg = dataclasses.replace(TINY, seed=1 if name != "c" else 2)
+        run = Run.start(cfg)
+        evolve(run, [HistoryReporter(tmp_path / f"{name}.csv")])
+        runs.append(run)
+    a, b, c = (deterministic_columns(tmp_path / f"{n}.csv") for n in "abc")
+    assert len(a) == 4 and a == b and a != c
+    np.testing.assert_array_equal(runs[0].ga.population, runs[1].ga.population)
+
+
+def test_each_generation_plays_new_seeds():
+    s0, s1 = generation_seeds(0, 0, 4), generation_seeds(0, 1, 4)
+    assert s0.shape == (4,) and not np.array_equal(s0, s1)
+    np.testing.assert_array_equal(s0, generation_seeds(0, 0, 4))
+
+
+def random_policy_apples(width, height, seeds, seed=0):
+    env = Snake(seeds.size, width, height)
+    env.reset(seed=seeds)
+    rng = np.random.default_rng(seed)
+    while env.alive.any():
+        env.step(rng.integers(0, 3, seeds.size))
+    return env.apples.mean()
+
+
+def test_short_evolution_clearly_beats_a_random_policy():
+    cfg = EvolveConfig(
+        generations=15,
+        population=80,
+        elite=4,
+        parents=16,
+        episodes=3,
+        board=(6, 6),
+        hidden=(8,),
+        seed=0,
+    )
+    run = Run.start(cfg)
+    evolve(run)
+    seeds = episode_seeds(999, 200)
+    champion = rollout(run.ga.best_genome[None], run.topology, run.game, seeds).apples[0]
+    random = random_policy_apples(6, 6, seeds)
+    assert random < 0.5
+    assert champion > 2.0 + 4 * random, (champion, random)
+    assert run.history[-1]["mean_apples"] > run.history[0]["mean_apples"]
+
+
+def test_time_limit_stops_between_generations():
+    run = Run.start(dataclasses.replace(TINY, generations=1000, time_limit=0.3))
+    assert evolve(run) == "time limit"
+    assert 1 <= run.generation < 1000 and len(run.history) == run.generation
+
+
+def test_stop_request_ends_after_a_whole_generation():
+    run = Run.start(TINY)
+    calls = []
+    reason = evolve(run, should_stop=lambda: len(calls.append(1) or calls) > 2)
+    assert reason == "interrupted" and run.generation == 2
