@@ -113,6 +113,14 @@ def load_npz(
     if path.stat().st_size == 0:
         raise fail("file is empty")
     try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except OSError as e:
+        raise fail(f"cannot be read: {e.strerror or e}") from None
+    if magic != b"PK\x03\x04":
+        # np.load would otherwise try unknown bytes as a pickle (and refuse, but say so).
+        raise fail("not a valid .npz archive (not a zip file)")
+    try:
         with np.load(path, allow_pickle=False) as z:
             if not isinstance(z, np.lib.npyio.NpzFile):
                 raise fail("not an .npz archive (a bare .npy array)")
@@ -125,7 +133,7 @@ def load_npz(
     except zipfile.BadZipFile as e:
         raise fail(f"not a valid .npz archive (truncated or not a zip: {e})") from None
     except ValueError as e:
-        if "allow_pickle" in str(e) or "pickle" in str(e).lower():
+        if "pickle" in str(e).lower():
             raise fail("holds a pickled object array, which evonet never loads") from None
         raise fail(f"cannot be read: {e}") from None
     except (OSError, EOFError, KeyError, zipfile.LargeZipFile) as e:

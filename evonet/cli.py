@@ -15,6 +15,7 @@ from evonet.commands import evaluate as evaluate_cmd
 from evonet.commands import evolve as evolve_cmd
 from evonet.commands import play as play_cmd
 from evonet.commands import train as train_cmd
+from evonet.commands import watch as watch_cmd
 from evonet.commands.common import UsageError
 
 
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_cmd.add_parser(sub)
     evolve_cmd.add_parser(sub)
     evaluate_cmd.add_parser(sub)
+    watch_cmd.add_parser(sub)
     play_cmd.add_parser(sub)
     return parser
 

@@ -41,7 +41,11 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             view = WindowView(env, title="evonet play snake")
-        except Exception as e:  # no display, no pygame: one line, not a traceback
+        except ImportError as e:
+            raise UsageError(str(e)) from None
+        except Exception as e:  # pygame.error, e.g. no display: one line, not a traceback
+            if type(e).__name__ != "error":
+                raise
             raise UsageError(f"cannot open a window ({e}); try --render terminal") from None
         with view:
             play_loop(view, env, args.fps, args.seed)

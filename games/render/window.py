@@ -102,65 +102,60 @@ def hud_items(env: Snake, k: int, extra: Sequence[str] = ()) -> list[str]:
     ]
 
 
-class WindowView:
-    """A resizable window: HUD strip on top, the board below, an optional side panel.
+Area = tuple[int, int, int, int]
+Panel = Callable[[Any, Area], None]
+
+
+class FrameRenderer:
+    """Draws whole frames (HUD strip, board, optional side panel, message) on any surface.
+
+    Works without a display, so frames can be rendered offscreen (GIF recording) as well as
+    into a window.
 
     Args:
         env: the game batch to show (read only).
-        cell: initial cell size in pixels.
-        panel_width: width of a side panel drawn by ``panel`` (0 for none).
-        panel: ``panel(surface, area)`` called each frame to draw the side panel.
+        panel_width: width in pixels of a side panel drawn by ``panel`` (0 for none).
+        panel: ``panel(surface, area)`` draws the side panel into ``area``.
     """
 
-    def __init__(
-        self,
-        env: Snake,
-        cell: int = 40,
-        title: str = "evonet snake",
-        panel_width: int = 0,
-        panel: Callable[[Any, tuple[int, int, int, int]], None] | None = None,
-    ) -> None:
+    def __init__(self, env: Snake, panel_width: int = 0, panel: Panel | None = None) -> None:
         pygame = import_pygame()
-        self.pygame, self.env, self.panel, self.panel_width = pygame, env, panel, panel_width
-        pygame.display.init()
         pygame.font.init()
-        size = (env.width * cell + panel_width, env.height * cell + HUD_HEIGHT)
-        self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
-        pygame.display.set_caption(title)
+        self.pygame, self.env, self.panel, self.panel_width = pygame, env, panel, panel_width
         self.font = pygame.font.Font(None, 26)
         self.big_font = pygame.font.Font(None, 48)
-        self.clock = pygame.time.Clock()
-        self.closed = False
 
-    def areas(
-        self,
-    ) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int], tuple[int, int, int, int]]:
-        """``(hud, board, panel)`` rectangles for the current window size."""
-        w, h = self.screen.get_size()
+    def size(self, cell: int) -> tuple[int, int]:
+        """Pixel size of a frame with ``cell``-pixel cells."""
+        return (self.env.width * cell + self.panel_width, self.env.height * cell + HUD_HEIGHT)
+
+    def areas(self, size: tuple[int, int]) -> tuple[Area, Area, Area]:
+        """``(hud, board, panel)`` rectangles of a frame of ``size`` pixels."""
+        w, h = size
         panel_w = min(self.panel_width, w // 2) if self.panel_width else 0
         hud = (0, 0, w, HUD_HEIGHT)
         board = (0, HUD_HEIGHT, w - panel_w, max(1, h - HUD_HEIGHT))
         panel = (w - panel_w, HUD_HEIGHT, panel_w, max(1, h - HUD_HEIGHT))
         return hud, board, panel
 
-    def draw(self, k: int, extra: Sequence[str] = (), message: Sequence[str] = ()) -> None:
+    def render(
+        self, surface: Any, k: int, extra: Sequence[str] = (), message: Sequence[str] = ()
+    ) -> None:
         """Draw game ``k`` with its HUD, the side panel and an optional centred message."""
-        self.screen = self.pygame.display.get_surface()  # resizing replaces the surface
-        self.screen.fill(BACKGROUND)
-        hud, board, panel = self.areas()
-        draw_board(self.screen, board, self.env, k)
-        draw_hud(self.screen, hud, hud_items(self.env, k, extra), self.font)
+        surface.fill(BACKGROUND)
+        hud, board, panel = self.areas(surface.get_size())
+        draw_board(surface, board, self.env, k)
+        draw_hud(surface, hud, hud_items(self.env, k, extra), self.font)
         if self.panel is not None and panel[2] > 0:
-            self.panel(self.screen, panel)
+            self.panel(surface, panel)
         if message:
-            self._message(board, message)
-        self.pygame.display.flip()
+            self._message(surface, board, message)
 
-    def _message(self, area: tuple[int, int, int, int], lines: Sequence[str]) -> None:
+    def _message(self, surface: Any, area: Area, lines: Sequence[str]) -> None:
         x, y, w, h = area
         shade = self.pygame.Surface((w, h), self.pygame.SRCALPHA)
         shade.fill((0, 0, 0, 150))
-        self.screen.blit(shade, (x, y))
+        surface.blit(shade, (x, y))
         imgs = [self.big_font.render(lines[0], True, TEXT)]
         imgs += [self.font.render(t, True, DIM) for t in lines[1:]]
         # Shrink any line wider than the board so small windows still show it whole.
@@ -173,8 +168,42 @@ class WindowView:
         total = sum(i.get_height() + 8 for i in imgs)
         cy = y + (h - total) // 2
         for img in imgs:
-            self.screen.blit(img, (x + (w - img.get_width()) // 2, cy))
+            surface.blit(img, (x + (w - img.get_width()) // 2, cy))
             cy += img.get_height() + 8
+
+
+class WindowView:
+    """A resizable window showing one game: HUD on top, board, optional side panel.
+
+    Same arguments as :class:`FrameRenderer`, plus the initial ``cell`` size in pixels and
+    the window ``title``.
+    """
+
+    def __init__(
+        self,
+        env: Snake,
+        cell: int = 40,
+        title: str = "evonet snake",
+        panel_width: int = 0,
+        panel: Panel | None = None,
+    ) -> None:
+        self.frames = FrameRenderer(env, panel_width, panel)
+        pygame = self.pygame = self.frames.pygame
+        pygame.display.init()
+        self.screen = pygame.display.set_mode(self.frames.size(cell), pygame.RESIZABLE)
+        pygame.display.set_caption(title)
+        self.clock = pygame.time.Clock()
+        self.closed = False
+
+    def areas(self) -> tuple[Area, Area, Area]:
+        """``(hud, board, panel)`` rectangles for the current window size."""
+        return self.frames.areas(self.screen.get_size())
+
+    def draw(self, k: int, extra: Sequence[str] = (), message: Sequence[str] = ()) -> None:
+        """Draw game ``k`` with its HUD, the side panel and an optional centred message."""
+        self.screen = self.pygame.display.get_surface()  # resizing replaces the surface
+        self.frames.render(self.screen, k, extra, message)
+        self.pygame.display.flip()
 
     def poll(self) -> list[str]:
         """Key presses since the last call, as names (see :mod:`games.render.keys`)."""

@@ -1,0 +1,302 @@
+"""Replay an agent: the game in a window or terminal, plus a live view of its network.
+
+The network panel draws every neuron coloured by its activation at the current step
+(orange positive, blue negative, brighter for larger magnitude) and the connections by
+weight, and rings the output neuron of the chosen action. Frames can also be rendered
+offscreen into an animated GIF.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evonet import mlp
+from evonet.checkpoint import atomic_write
+from evonet.mlp import Topology
+from evonet.rollout import GameSettings
+from games.snake import ACTION_NAMES, episode_seeds
+
+PANEL_WIDTH = 380
+MIN_BOARD_PIXELS = 440  # tall enough for 32 labelled input neurons
+
+
+def cell_size(game: GameSettings, cell: int = 40) -> int:
+    """Cell pixels: ``cell``, enlarged on small boards so the network panel stays legible."""
+    return max(cell, -(-MIN_BOARD_PIXELS // game.height))
+
+
+_RAYS = ("fwd", "fwd-R", "R", "back-R", "back", "back-L", "L", "fwd-L")
+SHORT_INPUTS = (
+    [f"wall {r}" for r in _RAYS]
+    + [f"apple {r}" for r in _RAYS]
+    + [f"body {r}" for r in _RAYS]
+    + ["head up", "head right", "head down", "head left"]
+    + ["apple ahead", "apple right", "length", "hunger"]
+)
+
+
+@dataclass
+class Agent:
+    """A Snake network and what it computed on the latest observation."""
+
+    theta: np.ndarray  # (D,)
+    topo: Topology
+    activations: list[np.ndarray] = field(default_factory=list)  # per layer, (n_l,)
+    action: int = 1
+
+    def decide(self, obs: np.ndarray) -> int:
+        """Forward one observation ``(32,)``; keep every layer's activations for display."""
+        _, acts = mlp.forward_trace(self.theta, obs[None, :], self.topo)
+        self.activations = [a[0] for a in acts]
+        self.action = int(np.argmax(acts[-1][0]))
+        return self.action
+
+
+def activation_colour(v: float, scale: float = 1.0) -> tuple[int, int, int]:
+    """Orange for positive, blue for negative, dark grey for zero; saturates at ``scale``."""
+    t = float(np.clip(abs(v) / scale, 0.0, 1.0)) if scale > 0 else 0.0
+    base = np.array([55, 58, 68])
+    tip = np.array([255, 152, 0]) if v > 0 else np.array([66, 165, 245])
+    return tuple(int(c) for c in base + t * (tip - base))
+
+
+def neuron_positions(sizes: Sequence[int], area: tuple[int, int, int, int]) -> list[np.ndarray]:
+    """Centre ``(n_l, 2)`` of every neuron, layers left to right, each column centred."""
+    x, y, w, h = area
+    margin_x, top, bottom = 70, 16, 30
+    xs = np.linspace(x + margin_x, x + w - margin_x, len(sizes))
+    span = h - top - bottom
+    out = []
+    for cx, n in zip(xs, sizes, strict=True):
+        gap = min(span / n, 3 * span / max(sizes), 60.0)  # small layers spread out, capped
+        ys = y + top + span / 2 + (np.arange(n) - (n - 1) / 2) * gap
+        out.append(np.stack([np.full(n, cx), ys], axis=1))
+    return out
+
+
+def network_panel(agent: Agent, pygame: Any, font: Any) -> Any:
+    """A panel-drawing callable for :class:`games.render.window.FrameRenderer`."""
+
+    def draw(surface: Any, area: tuple[int, int, int, int]) -> None:
+        x, y, w, h = area
+        pygame.draw.rect(surface, (28, 30, 38), area)
+        if not agent.activations:
+            return
+        pos = neuron_positions(agent.topo.sizes, area)
+        layers = mlp.unflatten(agent.theta, agent.topo)
+        radius = max(2, min(8, int((pos[0][1, 1] - pos[0][0, 1]) * 0.4) if len(pos[0]) > 1 else 8))
+        # Connections: only the strongest, faintly, so the picture stays readable.
+        for (wts, _), a, b in zip(layers, pos[:-1], pos[1:], strict=True):
+            limit = np.quantile(np.abs(wts), 0.7)
+            scale = np.abs(wts).max() or 1.0
+            for i, j in zip(*np.nonzero(np.abs(wts) >= limit), strict=True):
+                c = activation_colour(wts[i, j], scale)
+                faded = tuple(int(0.35 * v + 0.65 * 30) for v in c)
+                pygame.draw.line(surface, faded, a[i], b[j], 1)
+        for layer, (p, act) in enumerate(zip(pos, agent.activations, strict=True)):
+            is_out = layer == len(pos) - 1
+            scale = max(float(np.abs(act).max()), 1e-6) if is_out else 1.0
+            for n, (cx, cy) in enumerate(p):
+                pygame.draw.circle(surface, activation_colour(act[n], scale), (cx, cy), radius)
+                if is_out and n == agent.action:
+                    pygame.draw.circle(surface, (255, 255, 255), (cx, cy), radius + 4, 2)
+        small = font
+        for n, (cx, cy) in enumerate(pos[0]):
+            if n < len(SHORT_INPUTS) and radius >= 4:
+                img = small.render(SHORT_INPUTS[n], True, (150, 150, 160))
+                surface.blit(img, (cx - radius - 4 - img.get_width(), cy - img.get_height() // 2))
+        for n, (cx, cy) in enumerate(pos[-1]):
+            colour = (255, 255, 255) if n == agent.action else (150, 150, 160)
+            img = small.render(ACTION_NAMES[n], True, colour)
+            surface.blit(img, (cx + radius + 6, cy - img.get_height() // 2))
+        caption = f"network {'-'.join(map(str, agent.topo.sizes))}: {ACTION_NAMES[agent.action]}"
+        img = font.render(caption, True, (230, 230, 230))
+        surface.blit(img, (x + (w - img.get_width()) // 2, y + h - img.get_height() - 6))
+
+    return draw
+
+
+class Episodes:
+    """The sequence of games being watched: seeds, the current game, restarts."""
+
+    def __init__(self, agent: Agent, game: GameSettings, episodes: int, seed: int) -> None:
+        self.agent, self.n = agent, episodes
+        self.env = game.make(1)
+        self.seeds = episode_seeds(seed, episodes)
+        self.index = 0
+        self.scores: list[int] = []
+        self.start(0)
+
+    def start(self, index: int) -> None:
+        self.index = index
+        self.obs, _ = self.env.reset(seed=self.seeds[index : index + 1])
+        self.agent.decide(self.obs[0])
+
+    def step(self) -> None:
+        """Play the decided move, then decide the next one (shown by the panel)."""
+        self.obs, *_ = self.env.step(np.array([self.agent.action]))
+        self.agent.decide(self.obs[0])
+
+    @property
+    def over(self) -> bool:
+        return bool(self.env.done[0])
+
+    def hud(self) -> list[str]:
+        return [f"episode {self.index + 1}/{self.n}"]
+
+
+def watch_loop(view: Any, eps: Episodes, fps: float, max_frames: int = -1) -> list[int]:
+    """Interactive replay in a window or terminal view; returns apples per finished game.
+
+    Keys: space pauses, right arrow or n steps one move while paused, + and - change the
+    speed, r restarts the current game, Esc or q quits.
+    """
+    paused, frame, hold = False, 0, 0
+    while frame != max_frames:
+        frame += 1
+        keys = view.poll()
+        if "quit" in keys:
+            break
+        for k in keys:
+            if k == "pause":
+                paused = not paused
+            elif k == "faster":
+                fps = min(fps * 1.5, 240.0)
+            elif k == "slower":
+                fps = max(fps / 1.5, 1.0)
+            elif k == "restart":
+                eps.start(eps.index)
+                hold = 0
+        step_once = paused and any(k in ("right", "step") for k in keys)
+        status = [*eps.hud(), f"{fps:.0f} fps"] + (["paused"] if paused else [])
+        if eps.over:
+            if hold == 0:
+                eps.scores.append(int(eps.env.apples[0]))
+            hold += 1
+            last = eps.index + 1 >= eps.n
+            mean = np.mean(eps.scores) if eps.scores else 0.0
+            msg = [
+                f"{int(eps.env.apples[0])} apples" + (" - board full!" if eps.env.won[0] else "")
+            ]
+            msg.append(
+                f"{len(eps.scores)} games, mean {mean:.1f} apples   r: replay   q: quit"
+                if last
+                else "next game coming up"
+            )
+            view.draw(0, status, msg)
+            if not last and hold > max(fps, 2):
+                eps.start(eps.index + 1)
+                hold = 0
+        else:
+            view.draw(0, status)
+            if not paused or step_once:
+                eps.step()
+        view.tick(fps)
+    return eps.scores
+
+
+def record_gif(
+    agent: Agent,
+    game: GameSettings,
+    episodes: int,
+    seed: int,
+    path: str | os.PathLike,
+    fps: float = 12.0,
+    cell: int = 32,
+    max_steps: int = 5000,
+) -> int:
+    """Render ``episodes`` games offscreen into an animated GIF; returns the frame count.
+
+    One frame per game state: the start of each game and every move after it, so a game of
+    ``s`` steps gives ``s + 1`` frames (at most ``max_steps + 1``). Needs no screen.
+    """
+    from PIL import Image
+
+    from games.render.window import FrameRenderer
+
+    eps = Episodes(agent, game, episodes, seed)
+    renderer = FrameRenderer(eps.env, PANEL_WIDTH, None)
+    pygame = renderer.pygame
+    renderer.panel = network_panel(agent, pygame, pygame.font.Font(None, 18))
+    surface = pygame.Surface(renderer.size(cell_size(game, cell)))
+    frames = []
+
+    def grab(extra: list[str]) -> None:
+        renderer.render(surface, 0, extra)
+        rgb = pygame.surfarray.array3d(surface).transpose(1, 0, 2)
+        frames.append(Image.fromarray(np.ascontiguousarray(rgb)).quantize(64))
+
+    for i in range(episodes):
+        eps.start(i)
+        grab(eps.hud())
+        steps = 0
+        while not eps.over and steps < max_steps:
+            eps.step()
+            steps += 1
+            grab(eps.hud())
+    buf = io.BytesIO()
+    frames[0].save(
+        buf,
+        format="GIF",
+        save_all=True,
+        append_images=frames[1:],
+        duration=int(1000 / fps),
+        loop=0,
+        optimize=False,
+    )
+    atomic_write(Path(path), lambda f: f.write(buf.getvalue()))
+    return len(frames)
+
+
+def run_window(agent: Agent, game: GameSettings, episodes: int, seed: int, fps: float) -> list[int]:
+    """Watch in a pygame window with the network panel."""
+    from games.render.window import WindowView
+
+    eps = Episodes(agent, game, episodes, seed)
+    view = WindowView(eps.env, cell=cell_size(game), title="evonet watch", panel_width=PANEL_WIDTH)
+    view.frames.panel = network_panel(agent, view.pygame, view.pygame.font.Font(None, 18))
+    with view:
+        return watch_loop(view, eps, fps)
+
+
+def run_terminal(
+    agent: Agent, game: GameSettings, episodes: int, seed: int, fps: float
+) -> list[int]:
+    """Watch in the terminal (curses), without the network panel."""
+    import curses
+
+    from games.render.terminal import TerminalView
+
+    def main(stdscr: Any) -> list[int]:
+        eps = Episodes(agent, game, episodes, seed)
+        return watch_loop(TerminalView(stdscr, eps.env), eps, fps)
+
+    return curses.wrapper(main)
+
+
+def newest_run_best(root: Path) -> Path | None:
+    """``best.npz`` of the most recently written run folder under ``root``, if any."""
+    found = sorted(root.glob("*/best.npz"), key=lambda p: p.stat().st_mtime)
+    return found[-1] if found else None
+
+
+def shipped_champion() -> Path:
+    """The champion that ships with the package."""
+    return Path(__file__).parent / "assets" / "snake-champion.npz"
+
+
+def default_target(root: Path = Path("checkpoints")) -> Path:
+    """What ``evonet watch`` opens without a path: the best of the newest run under
+    ``checkpoints/``, else the repository's shipped champion, else the packaged copy."""
+    newest = newest_run_best(root)
+    if newest is not None:
+        return newest
+    local = root / "snake-champion.npz"
+    return local if local.exists() else shipped_champion()

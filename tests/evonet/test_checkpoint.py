@@ -1,0 +1,194 @@
+"""Checkpoints: round trip, bit-identical resume, atomic writes, corrupt files."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+from evonet import checkpoint
+from evonet.checkpoint import CheckpointError, load_run, save_run
+from evonet.config import EvolveConfig
+from evonet.evolve import TIMING_FIELDS, Run, evolve
+
+TINY = EvolveConfig(
+    generations=10, population=16, elite=2, parents=5, episodes=2, board=(6, 6), hidden=(6,), seed=3
+)
+
+
+def strip_timing(history):
+    return [{k: v for k, v in r.items() if k not in TIMING_FIELDS} for r in history]
+
+
+def test_save_load_round_trip(tmp_path):
+    run = Run.start(dataclasses.replace(TINY, generations=3))
+    evolve(run)
+    save_run(tmp_path / "c.npz", run)
+    back = load_run(tmp_path / "c.npz")
+    assert back.config == run.config and back.topology == run.topology
+    assert back.generation == 3 and back.history == run.history
+    np.testing.assert_array_equal(back.ga.population, run.ga.population)
+    np.testing.assert_array_equal(back.ga.fitness, run.ga.fitness)
+    np.testing.assert_array_equal(back.ga.best_genome, run.ga.best_genome)
+    assert back.ga.best_fitness == run.ga.best_fitness
+    assert back.ga.rng.bit_generator.state == run.ga.rng.bit_generator.state
+    assert back.ga.population.dtype == np.float32
+
+
+def test_ten_straight_equals_five_then_resume_five(tmp_path):
+    straight = Run.start(TINY)
+    evolve(straight)
+    half = Run.start(dataclasses.replace(TINY, generations=5))
+    evolve(half)
+    save_run(tmp_path / "latest.npz", half)
+    resumed = load_run(tmp_path / "latest.npz")
+    resumed.config = dataclasses.replace(resumed.config, generations=10)
+    evolve(resumed)
+    assert resumed.generation == straight.generation == 10
+    np.testing.assert_array_equal(resumed.ga.population, straight.ga.population)
+    np.testing.assert_array_equal(resumed.ga.fitness, straight.ga.fitness)
+    np.testing.assert_array_equal(resumed.ga.best_genome, straight.ga.best_genome)
+    assert strip_timing(resumed.history) == strip_timing(straight.history)
+
+
+def test_a_failed_write_leaves_the_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "x.npz"
+    checkpoint.save_npz(path, {"a": np.zeros(3)}, {"kind": "test"})
+    before = path.read_bytes()
+
+    def boom(f, **arrays):
+        f.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", boom)
+    with pytest.raises(OSError):
+        checkpoint.save_npz(path, {"a": np.ones(3)}, {"kind": "test"})
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["x.npz"]  # no temporary left behind
+
+
+def test_a_writer_killed_midway_leaves_a_loadable_checkpoint(tmp_path):
+    path = tmp_path / "latest.npz"
+    writer = textwrap.dedent(f"""
+        import numpy as np
+        from evonet.checkpoint import save_npz
+        i = 0
+        while True:
+            save_npz({str(path)!r}, {{"a": np.full(2_000_000, float(i))}}, {{"kind": "test", "i": i}})
+            i += 1
+    """)
+    for attempt in range(4):
+        proc = subprocess.Popen([sys.executable, "-c", writer])
+        deadline = time.time() + 30
+        while not path.exists() and time.time() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05 + 0.13 * attempt)  # kill at different points of a write
+        proc.kill()
+        proc.wait()
+        arrays, meta = checkpoint.load_npz(path, kind="test")
+        assert np.all(arrays["a"] == meta["i"])
+
+
+# ----------------------------------------------------------------- corrupt files
+
+
+@pytest.fixture
+def good(tmp_path):
+    run = Run.start(dataclasses.replace(TINY, generations=2))
+    evolve(run)
+    return save_run(tmp_path / "good.npz", run)
+
+
+def rewrite(src, dst, arrays=None, meta=None):
+    """Copy a checkpoint with some arrays or metadata replaced (bypassing validation)."""
+    with np.load(src) as z:
+        data = {k: z[k] for k in z.files}
+    m = json.loads(data.pop("meta").tobytes())
+    m.update(meta or {})
+    data.update(arrays or {})
+    data["meta"] = np.frombuffer(json.dumps(m).encode(), dtype=np.uint8)
+    np.savez(dst, **data)
+    return dst
+
+
+class Boom:
+    def __reduce__(self):
+        return (os.mkdir, ("PWNED",))
+
+
+def make_case(name, good, tmp_path):
+    p = tmp_path / f"{name}.npz"
+    if name == "missing":
+        return p
+    if name == "empty":
+        p.write_bytes(b"")
+    elif name == "truncated":
+        p.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    elif name == "random_bytes":
+        p.write_bytes(np.random.default_rng(0).bytes(5000))
+    elif name == "pickled_object":
+        with zipfile.ZipFile(p, "w") as z:
+            buf = __import__("io").BytesIO()
+            np.save(buf, np.array([Boom()], dtype=object), allow_pickle=True)
+            z.writestr("meta.npy", buf.getvalue())
+    elif name == "wrong_version":
+        rewrite(good, p, meta={"version": 99})
+    elif name == "topology_mismatch":
+        rewrite(
+            good, p, meta={"topology": {"sizes": [32, 7, 3], "hidden": "tanh", "output": "linear"}}
+        )
+    elif name == "nan_weights":
+        with np.load(good) as z:
+            pop, best = z["population"].copy(), z["best_genome"].copy()
+        pop[1, 3] = best[5] = np.nan
+        rewrite(good, p, arrays={"population": pop, "best_genome": best})
+    elif name == "foreign_npz":
+        np.savez(p, weights=np.zeros(3))
+    return p
+
+
+CASES = {
+    "missing": "no such file",
+    "empty": "empty",
+    "truncated": "not a valid .npz",
+    "random_bytes": "not a valid .npz",
+    "pickled_object": "pickled object array",
+    "wrong_version": "version 99",
+    "topology_mismatch": "does not match",
+    "nan_weights": "NaN",
+    "foreign_npz": "not an evonet file",
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_corrupt_checkpoint_is_refused_by_the_library(name, good, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = make_case(name, good, tmp_path)
+    with pytest.raises(CheckpointError) as err:
+        load_run(path)
+    assert str(path) in str(err.value) and CASES[name] in str(err.value)
+    assert not (tmp_path / "PWNED").exists()  # nothing in the file was executed
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("command", ["resume", "evaluate"])
+def test_corrupt_file_gives_one_line_and_exit_2(name, command, good, tmp_path):
+    path = make_case(name, good, tmp_path)
+    args = (
+        ["evolve", "snake", "--resume", str(path)]
+        if command == "resume"
+        else ["evaluate", str(path)]
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "evonet", *args], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and "Traceback" not in r.stderr
+    assert not (tmp_path / "PWNED").exists()

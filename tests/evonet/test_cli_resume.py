@@ -1,0 +1,177 @@
+"""Resume and interruption through the real command line."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from evonet.checkpoint import load_run
+from evonet.evolve import TIMING_FIELDS
+
+TINY = [
+    "--population",
+    "16",
+    "--elite",
+    "2",
+    "--parents",
+    "5",
+    "--episodes",
+    "2",
+    "--board",
+    "6x6",
+    "--hidden",
+    "6",
+    "--seed",
+    "4",
+    "--quiet",
+]
+
+
+def evonet(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "evonet", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def same_run(a, b):
+    np.testing.assert_array_equal(a.ga.population, b.ga.population)
+    np.testing.assert_array_equal(a.ga.fitness, b.ga.fitness)
+    strip = [
+        [{k: v for k, v in r.items() if k not in TIMING_FIELDS} for r in x.history] for x in (a, b)
+    ]
+    assert strip[0] == strip[1]
+
+
+def test_resume_from_the_command_line_is_bit_identical(tmp_path):
+    assert (
+        evonet(
+            "evolve", "snake", *TINY, "--generations", "10", "--out", "straight", cwd=tmp_path
+        ).returncode
+        == 0
+    )
+    assert (
+        evonet(
+            "evolve", "snake", *TINY, "--generations", "5", "--out", "split", cwd=tmp_path
+        ).returncode
+        == 0
+    )
+    r = evonet(
+        "evolve",
+        "snake",
+        "--resume",
+        "split/latest.npz",
+        "--generations",
+        "10",
+        "--quiet",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    same_run(load_run(tmp_path / "straight/latest.npz"), load_run(tmp_path / "split/latest.npz"))
+    straight = (tmp_path / "straight/history.csv").read_text().splitlines()
+    split = (tmp_path / "split/history.csv").read_text().splitlines()
+    assert len(split) == len(straight) == 11
+
+
+def test_resume_rejects_settings_that_change_results(tmp_path):
+    assert (
+        evonet(
+            "evolve", "snake", *TINY, "--generations", "2", "--out", "run", cwd=tmp_path
+        ).returncode
+        == 0
+    )
+    before = (tmp_path / "run/latest.npz").read_bytes()
+    r = evonet(
+        "evolve",
+        "snake",
+        "--resume",
+        "run/latest.npz",
+        "--generations",
+        "4",
+        "--mutation-rate",
+        "0.3",
+        "--population",
+        "20",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2
+    assert "mutation_rate: 0.1 -> 0.3" in r.stderr and "population: 16 -> 20" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert (tmp_path / "run/latest.npz").read_bytes() == before
+    # Settings that cannot change results may differ.
+    r = evonet(
+        "evolve",
+        "snake",
+        "--resume",
+        "run/latest.npz",
+        "--generations",
+        "3",
+        "--checkpoint-every",
+        "7",
+        "--out",
+        "elsewhere",
+        "--json",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "elsewhere/latest.npz").exists()
+
+
+def test_resume_needs_more_generations(tmp_path):
+    assert (
+        evonet(
+            "evolve", "snake", *TINY, "--generations", "2", "--out", "run", cwd=tmp_path
+        ).returncode
+        == 0
+    )
+    r = evonet("evolve", "snake", "--resume", "run/latest.npz", cwd=tmp_path)
+    assert r.returncode == 2 and "--generations" in r.stderr
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_saves_a_checkpoint_and_prints_the_resume_command(tmp_path, sig, code):
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "evonet",
+            "evolve",
+            "snake",
+            *TINY,
+            "--generations",
+            "100000",
+            "--checkpoint-every",
+            "1000",
+            "--out",
+            "run",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    history = tmp_path / "run/history.csv"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if history.exists() and len(history.read_text().splitlines()) > 3:
+            break
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert "Traceback" not in err
+    line = [x for x in err.splitlines() if x.startswith("resume with: ")][-1]
+    command = line.removeprefix("resume with: ").split()
+    assert command[:4] == ["evonet", "evolve", "snake", "--resume"]
+    saved = load_run(tmp_path / command[4])
+    assert saved.generation >= 3
+    # The printed command resumes the run (asking for two more generations).
+    r = evonet(*command[1:], "--generations", str(saved.generation + 2), "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert load_run(tmp_path / command[4]).generation == saved.generation + 2

@@ -1,0 +1,143 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from evonet import mlp, watch
+from evonet.rollout import GameSettings
+from games.snake import N_OBS
+
+TOPO = mlp.Topology((N_OBS, 6, 3), "tanh", "linear")
+
+
+@pytest.fixture
+def agent(rng):
+    return watch.Agent(mlp.init(TOPO, rng), TOPO)
+
+
+def test_record_writes_a_gif_with_one_frame_per_state(tmp_path, agent):
+    from PIL import Image
+
+    game = GameSettings(6, 6)
+    n = watch.record_gif(agent, game, episodes=3, seed=1, path=tmp_path / "a.gif", fps=20)
+    eps = watch.Episodes(agent, game, 3, 1)
+    expected = 0
+    for i in range(3):  # replay the same games to count their states
+        eps.start(i)
+        while not eps.over:
+            eps.step()
+        expected += int(eps.env.steps[0]) + 1
+    with Image.open(tmp_path / "a.gif") as im:
+        assert im.n_frames == n == expected
+        assert im.info["duration"] == 50
+
+
+def test_network_panel_draws_activations_and_the_chosen_action(agent):
+    from games.render.window import FrameRenderer
+
+    eps = watch.Episodes(agent, GameSettings(8, 8), 1, 0)
+    renderer = FrameRenderer(eps.env, watch.PANEL_WIDTH)
+    pygame = renderer.pygame
+    renderer.panel = watch.network_panel(agent, pygame, pygame.font.Font(None, 18))
+    surface = pygame.Surface(renderer.size(watch.cell_size(GameSettings(8, 8))))
+    renderer.render(surface, 0)
+    _, _, area = renderer.areas(surface.get_size())
+    pos = watch.neuron_positions(TOPO.sizes, area)
+    # Every neuron is filled with the colour of its activation.
+    for layer, acts in enumerate(agent.activations):
+        scale = max(float(np.abs(acts).max()), 1e-6) if layer == 2 else 1.0
+        for (x, y), a in zip(pos[layer], acts, strict=True):
+            assert tuple(surface.get_at((int(x), int(y))))[:3] == watch.activation_colour(a, scale)
+    # The chosen action's output neuron wears a white ring.
+    x, y = pos[-1][agent.action]
+    ring = [tuple(surface.get_at((int(x) + dx, int(y)))[:3]) for dx in range(4, 14)]
+    assert (255, 255, 255) in ring
+
+
+class ScriptedView:
+    def __init__(self, script):
+        self.script, self.frames = list(script), []
+
+    def poll(self):
+        return self.script.pop(0) if self.script else ["quit"]
+
+    def draw(self, k, extra=(), message=()):
+        self.frames.append((list(extra), list(message)))
+
+    def tick(self, fps):
+        self.fps = fps
+
+
+def test_watch_keys_pause_step_speed_restart_quit(agent):
+    eps = watch.Episodes(agent, GameSettings(10, 10), 2, 0)
+    view = ScriptedView(
+        [
+            ["pause"],
+            [],
+            ["step"],
+            ["right"],
+            ["faster"],
+            ["pause"],
+            [],
+            ["restart"],
+            ["slower", "slower"],
+            ["quit"],
+        ]
+    )
+    watch.watch_loop(view, eps, fps=10)
+    assert "paused" in view.frames[0][0] and "paused" in view.frames[1][0]
+    # paused: no move, then "n" and the right arrow step once each; unpaused: two more
+    # moves; r restarts; two more frames, two more moves.
+    assert eps.env.steps[0] == 2 and eps.env.alive[0]
+    assert view.fps == pytest.approx(10 * 1.5 / 1.5 / 1.5)
+
+
+def test_watch_plays_all_episodes_and_reports_scores(agent):
+    eps = watch.Episodes(agent, GameSettings(6, 6), 2, 0)
+    view = ScriptedView([[]] * 3000)
+    scores = watch.watch_loop(view, eps, fps=1000, max_frames=3000)
+    assert len(scores) == 2
+    assert "r: replay" in view.frames[-1][1][1]
+
+
+def test_default_target_prefers_the_newest_run(tmp_path):
+    import os
+
+    assert watch.default_target(tmp_path) == watch.shipped_champion()
+    (tmp_path / "snake-champion.npz").write_bytes(b"x")
+    assert watch.default_target(tmp_path) == tmp_path / "snake-champion.npz"
+    for i, name in enumerate(("old", "new")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "best.npz").write_bytes(b"x")
+        os.utime(tmp_path / name / "best.npz", (1000 + i, 1000 + i))
+    assert watch.default_target(tmp_path) == tmp_path / "new" / "best.npz"
+
+
+def test_shipped_champion_is_packaged_and_matches_the_repository_copy():
+    from pathlib import Path
+
+    repo = Path(__file__).parents[2] / "checkpoints" / "snake-champion.npz"
+    packaged = watch.shipped_champion()
+    assert packaged.exists()
+    if repo.exists():  # in a source checkout the two must be the same file
+        assert repo.read_bytes() == packaged.read_bytes()
+
+
+def test_watch_command_records_and_rejects_bad_files(tmp_path):
+    def evonet(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "evonet", *args],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=300,
+        )
+
+    r = evonet("watch", "--record", "champ.gif", "--episodes", "1")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "champ.gif").read_bytes()[:6] == b"GIF89a"
+    r = evonet("watch", "nope.npz")
+    assert r.returncode == 2 and "nope.npz: no such file" in r.stderr
+    r = evonet("watch", "--record", "no/such/dir/x.gif")
+    assert r.returncode == 2 and "--record" in r.stderr
