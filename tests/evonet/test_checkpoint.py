@@ -80,7 +80,8 @@ def test_a_writer_killed_midway_leaves_a_loadable_checkpoint(tmp_path):
         from evonet.checkpoint import save_npz
         i = 0
         while True:
-            save_npz({str(path)!r}, {{"a": np.full(2_000_000, float(i))}}, {{"kind": "test", "i": i}})
+            a = np.full(2_000_000, float(i))
+            save_npz({str(path)!r}, {{"a": a}}, {{"kind": "test", "i": i}})
             i += 1
     """)
     for attempt in range(4):
