@@ -15,6 +15,12 @@ the share of a generation spent in the GA operators (`GA.tell`).
 
 from __future__ import annotations
 
+import os
+
+# The targets are per core: keep BLAS (and its children, the CLI runs) single-threaded.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import argparse
 import json
 import statistics

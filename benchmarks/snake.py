@@ -10,6 +10,12 @@ population plays many episodes; the figure counts live game-steps only.
 
 from __future__ import annotations
 
+import os
+
+# The targets are per core: keep BLAS (and its children, the CLI runs) single-threaded.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import argparse
 import statistics
 import time

@@ -8,6 +8,12 @@ and seconds per run on this machine; and xor with 2 hidden units for contrast.
 
 from __future__ import annotations
 
+import os
+
+# The targets are per core: keep BLAS (and its children, the CLI runs) single-threaded.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import argparse
 import json
 import subprocess

@@ -33,12 +33,12 @@ class EvolveConfig:
 
     game: str = setting("snake", "The game to learn; only snake for now.")
     generations: int = setting(
-        300, "Generations to run (a resumed run counts from generation 0 of the original)."
+        200, "Generations to run (a resumed run counts from generation 0 of the original)."
     )
-    population: int = setting(500, "P, genomes per generation.")
-    elite: int = setting(10, "Best genomes copied unchanged into the next generation.")
+    population: int = setting(300, "P, genomes per generation.")
+    elite: int = setting(6, "Best genomes copied unchanged into the next generation.")
     parents: int = setting(
-        50, "Parents are drawn from the best parents genomes (truncation selection)."
+        30, "Parents are drawn from the best parents genomes (truncation selection)."
     )
     selection: str = setting("truncation", "truncation or tournament.")
     tournament_size: int = setting(3, 'Contestants per tournament when selection is "tournament".')

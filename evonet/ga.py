@@ -18,11 +18,11 @@ SELECTIONS = ("truncation", "tournament")
 class GAConfig:
     """Settings of the genetic algorithm."""
 
-    population: int = 500
+    population: int = 300
     """P, genomes per generation."""
-    elite: int = 10
+    elite: int = 6
     """The best genomes copied unchanged into the next generation."""
-    parents: int = 50
+    parents: int = 30
     """Truncation selection draws both parents of each child from the best ``parents``."""
     selection: str = "truncation"
     """``truncation`` (top ``parents``) or ``tournament`` (best of ``tournament_size``)."""

@@ -24,6 +24,7 @@ from evonet.rollout import GameSettings
 from games.snake import ACTION_NAMES, episode_seeds
 
 PANEL_WIDTH = 380
+TRANSPARENT = 63  # GIF palette index for "unchanged since the last frame"; 63 colours drawn
 MIN_BOARD_PIXELS = 440  # tall enough for 32 labelled input neurons
 
 
@@ -211,11 +212,13 @@ def record_gif(
     fps: float = 12.0,
     cell: int = 32,
     max_steps: int = 5000,
+    scale: float = 1.0,
 ) -> int:
     """Render ``episodes`` games offscreen into an animated GIF; returns the frame count.
 
     One frame per game state: the start of each game and every move after it, so a game of
-    ``s`` steps gives ``s + 1`` frames (at most ``max_steps + 1``). Needs no screen.
+    ``s`` steps gives ``s + 1`` frames (at most ``max_steps + 1``). ``scale`` resizes the
+    frames (0.5: half width and height) to keep files small. Needs no screen.
     """
     from PIL import Image
 
@@ -226,12 +229,30 @@ def record_gif(
     pygame = renderer.pygame
     renderer.panel = network_panel(agent, pygame, pygame.font.Font(None, 18))
     surface = pygame.Surface(renderer.size(cell_size(game, cell)))
-    frames = []
+    frames: list = []
+    indices: list[np.ndarray] = []
 
     def grab(extra: list[str]) -> None:
         renderer.render(surface, 0, extra)
         rgb = pygame.surfarray.array3d(surface).transpose(1, 0, 2)
-        frames.append(Image.fromarray(np.ascontiguousarray(rgb)).quantize(64))
+        image = Image.fromarray(np.ascontiguousarray(rgb))
+        if scale != 1.0:
+            size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+            image = image.resize(size, Image.Resampling.LANCZOS)
+        # One palette for every frame, no dithering (flat colours compress far better).
+        if not frames:
+            frames.append(image.quantize(TRANSPARENT, dither=Image.Dither.NONE))
+            indices.append(np.asarray(frames[0]))
+            return
+        now = np.asarray(image.quantize(palette=frames[0], dither=Image.Dither.NONE))
+        # Pixels that did not change become transparent, so each frame stores only the
+        # snake's and the neurons' changes; long transparent runs cost almost nothing.
+        delta = np.where(now == indices[-1], TRANSPARENT, now).astype(np.uint8)
+        frame = Image.fromarray(delta, mode="P")
+        frame.putpalette(frames[0].getpalette())
+        frame.info["transparency"] = TRANSPARENT
+        frames.append(frame)
+        indices.append(now)
 
     for i in range(episodes):
         eps.start(i)
@@ -248,6 +269,7 @@ def record_gif(
         save_all=True,
         append_images=frames[1:],
         duration=int(1000 / fps),
+        disposal=1,  # draw each frame over the previous one
         loop=0,
         optimize=False,
     )

@@ -6,7 +6,6 @@ import argparse
 import dataclasses
 import shlex
 import signal
-import sys
 from pathlib import Path
 
 from evonet import config as config_mod
@@ -120,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
 
     stop = {"signal": None}
 
-    def handler(signum, frame):  # noqa: ARG001 - signal API
+    def handler(signum: int, frame: object) -> None:
         if stop["signal"] is not None:
             raise KeyboardInterrupt  # a second signal: stop now; the last checkpoint stands
         stop["signal"] = signum
@@ -198,7 +197,3 @@ def _resumed(args, file_settings: dict, flags: dict) -> tuple[Run, Path]:
         )
     the_run.config = new
     return the_run, Path(new.out)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use: evonet evolve")

@@ -36,6 +36,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--record", metavar="FILE.gif", help="write an animated GIF instead; no screen needed"
     )
+    p.add_argument(
+        "--max-steps", type=positive_int, default=5000, help="with --record: moves per game (5000)"
+    )
+    p.add_argument(
+        "--scale", type=positive_float, default=1.0, help="with --record: frame size factor (1)"
+    )
     p.set_defaults(run=run)
 
 
@@ -50,7 +56,16 @@ def run(args: argparse.Namespace) -> int:
     if args.record:
         target = check_writable(args.record, "--record")
         try:
-            frames = watch.record_gif(agent, game, args.episodes, args.seed, target, args.fps)
+            frames = watch.record_gif(
+                agent,
+                game,
+                args.episodes,
+                args.seed,
+                target,
+                args.fps,
+                max_steps=args.max_steps,
+                scale=args.scale,
+            )
         except OSError as e:
             raise UsageError(f"--record {target}: cannot write: {e.strerror or e}") from None
         info(f"evonet: wrote {target} ({frames} frames, {args.episodes} games)")

@@ -145,3 +145,14 @@ def test_play_rejects_bad_flags():
             env={**os.environ, "SDL_VIDEODRIVER": "dummy"},
         )
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, args
+
+
+def test_missing_pygame_names_the_package_to_install():
+    code = (
+        "import sys; sys.modules['pygame'] = None\n"
+        "from evonet.cli import main\n"
+        "sys.exit(main(['play', 'snake']))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert "pip install pygame" in r.stderr and len(r.stderr.strip().splitlines()) == 1
