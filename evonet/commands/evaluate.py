@@ -8,6 +8,7 @@ import numpy as np
 
 from evonet.checkpoint import CheckpointError, load_network
 from evonet.commands.common import UsageError, board_size, emit_json, nonneg_int, positive_int
+from evonet.mlp import Topology
 from evonet.rollout import GameSettings, rollout
 from games.snake import N_OBS, episode_seeds
 
@@ -27,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def load_agent(path: str) -> tuple[np.ndarray, object, GameSettings]:
+def load_agent(path: str) -> tuple[np.ndarray, Topology, GameSettings]:
     """A Snake network from a file, with the board and hunger it was evolved on."""
     try:
         theta, topo, meta = load_network(path)

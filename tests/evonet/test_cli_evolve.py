@@ -1,10 +1,9 @@
 import json
-import subprocess
-import sys
 
 import pytest
 
 from evonet.evolve import HISTORY_FIELDS
+from tests.helpers import evonet
 
 TINY = [
     "--generations",
@@ -23,16 +22,6 @@ TINY = [
     "6",
     "--quiet",
 ]
-
-
-def evonet(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "evonet", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
 
 
 def test_evolve_json_writes_the_run_folder(tmp_path):

@@ -10,6 +10,7 @@ import pytest
 
 from evonet.checkpoint import load_run
 from evonet.evolve import TIMING_FIELDS
+from tests.helpers import evonet
 
 TINY = [
     "--population",
@@ -28,16 +29,6 @@ TINY = [
     "4",
     "--quiet",
 ]
-
-
-def evonet(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "evonet", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
 
 
 def same_run(a, b):

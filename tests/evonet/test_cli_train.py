@@ -1,4 +1,3 @@
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,20 +8,7 @@ import pytest
 from evonet import mlp
 from evonet.checkpoint import load_network
 from evonet.train import TASKS
-
-
-def evonet(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "evonet", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
-
-
-def last_json(stdout):
-    return json.loads(stdout.strip().splitlines()[-1])
+from tests.helpers import evonet, last_json
 
 
 def test_train_sine_json_plot_and_save(tmp_path):

@@ -1,12 +1,10 @@
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from evonet import mlp, watch
 from evonet.rollout import GameSettings
 from games.snake import N_OBS
+from tests.helpers import ScriptedView, evonet
 
 TOPO = mlp.Topology((N_OBS, 6, 3), "tanh", "linear")
 
@@ -53,20 +51,6 @@ def test_network_panel_draws_activations_and_the_chosen_action(agent):
     x, y = pos[-1][agent.action]
     ring = [tuple(surface.get_at((int(x) + dx, int(y)))[:3]) for dx in range(4, 14)]
     assert (255, 255, 255) in ring
-
-
-class ScriptedView:
-    def __init__(self, script):
-        self.script, self.frames = list(script), []
-
-    def poll(self):
-        return self.script.pop(0) if self.script else ["quit"]
-
-    def draw(self, k, extra=(), message=()):
-        self.frames.append((list(extra), list(message)))
-
-    def tick(self, fps):
-        self.fps = fps
 
 
 def test_watch_keys_pause_step_speed_restart_quit(agent):
@@ -125,19 +109,10 @@ def test_shipped_champion_is_packaged_and_matches_the_repository_copy():
 
 
 def test_watch_command_records_and_rejects_bad_files(tmp_path):
-    def evonet(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "evonet", *args],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            timeout=300,
-        )
-
-    r = evonet("watch", "--record", "champ.gif", "--episodes", "1")
+    r = evonet("watch", "--record", "champ.gif", "--episodes", "1", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "champ.gif").read_bytes()[:6] == b"GIF89a"
-    r = evonet("watch", "nope.npz")
+    r = evonet("watch", "nope.npz", cwd=tmp_path)
     assert r.returncode == 2 and "nope.npz: no such file" in r.stderr
-    r = evonet("watch", "--record", "no/such/dir/x.gif")
+    r = evonet("watch", "--record", "no/such/dir/x.gif", cwd=tmp_path)
     assert r.returncode == 2 and "--record" in r.stderr

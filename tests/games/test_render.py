@@ -9,6 +9,7 @@ import pytest
 from games.render import keys
 from games.render.terminal import frame_lines
 from games.snake import RIGHT, UP, Snake
+from tests.helpers import ScriptedView
 
 
 def game(width=6, height=5):
@@ -102,22 +103,6 @@ def test_direction_keys_become_relative_actions(heading, key, action):
     assert keys.relative_action(heading, key) == action
 
 
-class ScriptedView:
-    """A view that plays back key presses and records what was drawn."""
-
-    def __init__(self, script):
-        self.script, self.drawn = list(script), []
-
-    def poll(self):
-        return self.script.pop(0) if self.script else ["quit"]
-
-    def draw(self, k, extra=(), message=()):
-        self.drawn.append(list(message))
-
-    def tick(self, fps):
-        pass
-
-
 def test_play_loop_waits_plays_shows_game_over_and_restarts():
     from evonet.commands.play import play_loop
 
@@ -125,8 +110,9 @@ def test_play_loop_waits_plays_shows_game_over_and_restarts():
     # Wait one frame, then go up until the wall, then restart and quit.
     view = ScriptedView([[], ["up"]] + [[]] * 6 + [["restart"], [], ["quit"]])
     games = play_loop(view, env, fps=100, seed=3)
-    assert view.drawn[0][0] == "press an arrow key to start"
-    assert any(m and m[0].startswith("game over") for m in view.drawn)
+    messages = [m for _, m in view.frames]
+    assert messages[0][0] == "press an arrow key to start"
+    assert any(m and m[0].startswith("game over") for m in messages)
     assert games == 2
 
 
