@@ -71,8 +71,8 @@ def activation_colour(v: float, scale: float = 1.0) -> tuple[int, int, int]:
 def neuron_positions(sizes: Sequence[int], area: tuple[int, int, int, int]) -> list[np.ndarray]:
     """Centre ``(n_l, 2)`` of every neuron, layers left to right, each column centred."""
     x, y, w, h = area
-    margin_x, top, bottom = 70, 16, 30
-    xs = np.linspace(x + margin_x, x + w - margin_x, len(sizes))
+    left, right, top, bottom = 105, 85, 16, 30  # room for input and action labels
+    xs = np.linspace(x + left, x + w - right, len(sizes))
     span = h - top - bottom
     out = []
     for cx, n in zip(xs, sizes, strict=True):
@@ -90,6 +90,14 @@ def network_panel(agent: Agent, pygame: Any, font: Any) -> Any:
         pygame.draw.rect(surface, (28, 30, 38), area)
         if not agent.activations:
             return
+        surface.set_clip(area)  # labels and lines never spill onto the board
+        try:
+            _draw_network(surface, area)
+        finally:
+            surface.set_clip(None)
+
+    def _draw_network(surface: Any, area: tuple[int, int, int, int]) -> None:
+        x, y, w, h = area
         pos = neuron_positions(agent.topo.sizes, area)
         layers = mlp.unflatten(agent.theta, agent.topo)
         radius = max(2, min(8, int((pos[0][1, 1] - pos[0][0, 1]) * 0.4) if len(pos[0]) > 1 else 8))
