@@ -152,14 +152,17 @@ def init(
     return theta
 
 
-def activate(name: str, z: np.ndarray) -> np.ndarray:
-    """Apply activation ``name`` to pre-activations ``z`` of shape ``(..., n)``."""
+def activate(name: str, z: np.ndarray, inplace: bool = False) -> np.ndarray:
+    """Apply activation ``name`` to pre-activations ``z`` of shape ``(..., n)``.
+
+    ``inplace`` lets tanh and relu overwrite ``z`` (when the caller no longer needs it).
+    """
     if name == "linear":
         return z
     if name == "tanh":
-        return np.tanh(z)
+        return np.tanh(z, out=z if inplace else None)
     if name == "relu":
-        return np.maximum(z, 0)
+        return np.maximum(z, 0, out=z if inplace else None)
     if name == "sigmoid":
         # The tanh form never overflows, unlike 1 / (1 + exp(-z)) for large negative z.
         return 0.5 * (np.tanh(0.5 * z) + 1)
@@ -200,11 +203,14 @@ def _check_input(theta: np.ndarray, x: np.ndarray, topo: Topology) -> tuple[int,
 def _affine(x: np.ndarray, w: np.ndarray, b: np.ndarray, n_g: int) -> np.ndarray:
     """``x @ w + b`` where x is ``(*G, *B, n_in)`` and w is ``(*G, n_in, n_out)``."""
     if n_g == 0:
-        return x @ w + b
+        z = x @ w
+        z += b  # in place: the matmul result is a fresh array
+        return z
     g, bshape = x.shape[:n_g], x.shape[n_g:-1]
     # Fold the per-network batch axes into matmul rows: one batched matmul over G.
     rows = x.reshape(*g, -1, x.shape[-1])
-    z = rows @ w + b[..., None, :]
+    z = rows @ w
+    z += b[..., None, :]
     return z.reshape(*g, *bshape, w.shape[-1])
 
 
@@ -217,7 +223,8 @@ def forward(theta: np.ndarray, x: np.ndarray, topo: Topology) -> np.ndarray:
     n_g = theta.ndim - 1
     a = x
     for layer, (w, b) in enumerate(unflatten(theta, topo)):
-        a = activate(topo.activation(layer), _affine(a, w, b, n_g))
+        # The pre-activation is a temporary here, so the activation may overwrite it.
+        a = activate(topo.activation(layer), _affine(a, w, b, n_g), inplace=True)
     return a
 
 

@@ -82,7 +82,8 @@ def rollout(
     seeds = np.asarray(seeds, dtype=np.uint64)
     p, e = genomes.shape[0], seeds.size
     env = game.make(p * e)
-    obs, _ = env.reset(seed=np.tile(seeds, p))
+    env.reset(seed=np.tile(seeds, p))
+    obs = env.observations  # a live view: advance() updates it in place
     # Forward only genomes that still have a live game; recompute that set (which copies
     # their weights) only when it has shrunk by half, so copies stay rare.
     active = np.arange(p)
@@ -103,7 +104,7 @@ def rollout(
         if active.size < p:
             x = x[active]
         actions[active] = policy_actions(theta, x, topo)
-        obs, *_ = env.step(actions.reshape(-1))
+        env.advance(actions.reshape(-1))  # actions come from argmax: always valid
 
     apples = env.apples.reshape(p, e)
     steps = env.steps.reshape(p, e)

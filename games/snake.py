@@ -393,12 +393,28 @@ class Snake:
         if actions.size and (actions.min() < 0 or actions.max() > 2):
             raise ValueError("actions must be 0 (turn left), 1 (straight) or 2 (turn right)")
 
+        reward = self.advance(actions)
+        obs, term, trunc = self._obs.copy(), self.terminated.copy(), self.truncated.copy()
+        return obs, reward, term, trunc, self._info()
+
+    def advance(self, actions: np.ndarray) -> np.ndarray:
+        """:meth:`step` for trusted callers: no checks, no copies; returns the rewards.
+
+        ``actions`` must be a valid ``(N,)`` integer array. Read the new observations from
+        :attr:`observations`. A population rollout uses this in its inner loop.
+        """
         reward = np.zeros(self.n, dtype=np.float32)
         g = np.flatnonzero(self.alive)  # the live games; finished ones are not touched
         if g.size:
             self._advance(g, actions[g], reward)
-        obs, term, trunc = self._obs.copy(), self.terminated.copy(), self.truncated.copy()
-        return obs, reward, term, trunc, self._info()
+        return reward
+
+    @property
+    def observations(self) -> np.ndarray:
+        """The current ``(N, 32)`` observations as a read-only view (no copy)."""
+        view = self._obs.view()
+        view.flags.writeable = False
+        return view
 
     def _toggle(self, g: np.ndarray, cell: np.ndarray) -> None:
         """Flip cell ``cell[i]`` of game ``g[i]`` between free and occupied.
