@@ -105,7 +105,10 @@ def run(args: argparse.Namespace) -> int:
         cfg = dataclasses.replace(cfg, out=str(out))
         the_run = Run.start(cfg)
 
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot create the folder: {e.strerror or e}") from None
     info(f"evonet: run folder {out}/ ({', '.join(FILES)})")
     reporters = [] if args.quiet else [ProgressReporter()]
     reporters += [
@@ -195,5 +198,10 @@ def _resumed(args, file_settings: dict, flags: dict) -> tuple[Run, Path]:
             f"--resume {args.resume}: the run is at generation {the_run.generation}; "
             f"ask for more with --generations N (N > {the_run.generation})"
         )
+    out = Path(new.out)
+    if out.resolve() != Path(args.resume).parent.resolve() and (out / "latest.npz").exists():
+        raise UsageError(
+            f"--out {out}: already holds another run; choose an empty folder to resume into"
+        )
     the_run.config = new
-    return the_run, Path(new.out)
+    return the_run, out

@@ -166,3 +166,33 @@ def test_signal_saves_a_checkpoint_and_prints_the_resume_command(tmp_path, sig, 
     r = evonet(*command[1:], "--generations", str(saved.generation + 2), "--quiet", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert load_run(tmp_path / command[4]).generation == saved.generation + 2
+
+
+def test_resume_never_overwrites_another_run(tmp_path):
+    for out in ("a", "b"):
+        assert (
+            evonet(
+                "evolve", "snake", *TINY, "--generations", "2", "--out", out, cwd=tmp_path
+            ).returncode
+            == 0
+        )
+    before = (tmp_path / "b/latest.npz").read_bytes()
+    r = evonet(
+        "evolve",
+        "snake",
+        "--resume",
+        "a/latest.npz",
+        "--generations",
+        "3",
+        "--out",
+        "b",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2 and "already holds another run" in r.stderr
+    assert (tmp_path / "b/latest.npz").read_bytes() == before
+
+
+def test_an_out_folder_that_cannot_be_made_is_one_line(tmp_path):
+    (tmp_path / "file").write_text("x")
+    r = evonet("evolve", "snake", *TINY, "--generations", "1", "--out", "file/run", cwd=tmp_path)
+    assert r.returncode == 2 and "--out" in r.stderr and "Traceback" not in r.stderr
