@@ -285,15 +285,23 @@ def record_gif(
     return len(frames)
 
 
-def run_window(agent: Agent, game: GameSettings, episodes: int, seed: int, fps: float) -> list[int]:
-    """Watch in a pygame window with the network panel."""
+def open_window(agent: Agent, game: GameSettings, episodes: int, seed: int) -> tuple[Any, Episodes]:
+    """A pygame window with the network panel, and the games to show in it.
+
+    Raises :class:`games.render.window.NoScreenError` when there is no display.
+    """
     from games.render.window import WindowView
 
     eps = Episodes(agent, game, episodes, seed)
-    view = WindowView(eps.env, cell=cell_size(game), title="evonet watch", panel_width=PANEL_WIDTH)
+    view = WindowView(
+        eps.env,
+        cell=cell_size(game),
+        title="evonet watch",
+        panel_width=PANEL_WIDTH,
+        require_screen=True,
+    )
     view.frames.panel = network_panel(agent, view.pygame, view.pygame.font.Font(None, 18))
-    with view:
-        return watch_loop(view, eps, fps)
+    return view, eps
 
 
 def run_terminal(

@@ -6,6 +6,8 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from games.snake import MAX_SIDE, MIN_SIDE
@@ -103,3 +105,21 @@ def board_size(text: str) -> tuple[int, int]:
     if w > hi or h > hi:
         raise argparse.ArgumentTypeError(f"the board can be at most {hi}x{hi}, got {text!r}")
     return w, h
+
+
+@contextmanager
+def window_errors(hint: str) -> Iterator[None]:
+    """Turn "cannot open a window" failures (no pygame, no display) into one-line errors."""
+    from games.render.window import NoScreenError
+
+    try:
+        yield
+    except ImportError as e:
+        raise UsageError(str(e)) from None
+    except NoScreenError as e:
+        raise UsageError(f"{e}; {hint}") from None
+    except Exception as e:
+        pygame = sys.modules.get("pygame")
+        if pygame is not None and isinstance(e, pygame.error):
+            raise UsageError(f"cannot open a window ({e}); {hint}") from None
+        raise

@@ -6,7 +6,13 @@ import argparse
 from collections import deque
 from typing import Any
 
-from evonet.commands.common import UsageError, board_size, nonneg_int, positive_float
+from evonet.commands.common import (
+    UsageError,
+    board_size,
+    nonneg_int,
+    positive_float,
+    window_errors,
+)
 from games.render.keys import DIRECTION_HEADING, relative_action
 from games.snake import Snake, episode_seeds
 
@@ -39,14 +45,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         from games.render.window import WindowView
 
-        try:
-            view = WindowView(env, title="evonet play snake")
-        except ImportError as e:
-            raise UsageError(str(e)) from None
-        except Exception as e:  # pygame.error, e.g. no display: one line, not a traceback
-            if type(e).__name__ != "error":
-                raise
-            raise UsageError(f"cannot open a window ({e}); try --render terminal") from None
+        with window_errors("try --render terminal"):
+            view = WindowView(env, title="evonet play snake", require_screen=True)
         with view:
             play_loop(view, env, args.fps, args.seed)
     return 0

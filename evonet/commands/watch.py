@@ -14,6 +14,7 @@ from evonet.commands.common import (
     nonneg_int,
     positive_float,
     positive_int,
+    window_errors,
 )
 from evonet.commands.evaluate import load_agent
 from evonet.rollout import GameSettings
@@ -73,16 +74,10 @@ def run(args: argparse.Namespace) -> int:
     if args.render == "terminal":
         scores = watch.run_terminal(agent, game, args.episodes, args.seed, args.fps)
     else:
-        try:
-            scores = watch.run_window(agent, game, args.episodes, args.seed, args.fps)
-        except ImportError as e:
-            raise UsageError(str(e)) from None
-        except Exception as e:  # e.g. no display: say so in one line
-            if type(e).__name__ != "error":
-                raise
-            raise UsageError(
-                f"cannot open a window ({e}); try --render terminal or --record"
-            ) from None
+        with window_errors("try --render terminal or --record FILE.gif"):
+            view, eps = watch.open_window(agent, game, args.episodes, args.seed)
+        with view:
+            scores = watch.watch_loop(view, eps, args.fps)
     if scores:
         info(f"evonet: {len(scores)} games, apples {scores}")
     return 0

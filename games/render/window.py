@@ -6,6 +6,7 @@ of this module, so headless use does not need it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -172,11 +173,19 @@ class FrameRenderer:
             cy += img.get_height() + 8
 
 
+class NoScreenError(RuntimeError):
+    """There is no display to show a window on."""
+
+
+HEADLESS_DRIVERS = ("offscreen", "dummy")
+
+
 class WindowView:
     """A resizable window showing one game: HUD on top, board, optional side panel.
 
-    Same arguments as :class:`FrameRenderer`, plus the initial ``cell`` size in pixels and
-    the window ``title``.
+    Same arguments as :class:`FrameRenderer`, plus the initial ``cell`` size in pixels, the
+    window ``title``, and ``require_screen``: raise :class:`NoScreenError` when SDL could
+    only open an invisible window (no display), unless ``SDL_VIDEODRIVER`` asked for one.
     """
 
     def __init__(
@@ -186,10 +195,17 @@ class WindowView:
         title: str = "evonet snake",
         panel_width: int = 0,
         panel: Panel | None = None,
+        require_screen: bool = False,
     ) -> None:
         self.frames = FrameRenderer(env, panel_width, panel)
         pygame = self.pygame = self.frames.pygame
         pygame.display.init()
+        driver = pygame.display.get_driver()
+        if require_screen and driver in HEADLESS_DRIVERS and "SDL_VIDEODRIVER" not in os.environ:
+            # Without a display SDL quietly falls back to an invisible window; a person
+            # would stare at nothing, so say so instead.
+            pygame.display.quit()
+            raise NoScreenError(f"no screen to open a window on (SDL chose {driver!r})")
         self.screen = pygame.display.set_mode(self.frames.size(cell), pygame.RESIZABLE)
         pygame.display.set_caption(title)
         self.clock = pygame.time.Clock()

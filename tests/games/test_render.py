@@ -142,3 +142,21 @@ def test_missing_pygame_names_the_package_to_install():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 2
     assert "pip install pygame" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_no_display_is_a_one_line_error_not_an_invisible_window():
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY")
+    }
+    for cmd in (["play", "snake"], ["watch"]):
+        r = subprocess.run(
+            [sys.executable, "-m", "evonet", *cmd],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert r.returncode == 2, r.stderr
+        assert "no screen" in r.stderr and "--render terminal" in r.stderr
