@@ -214,6 +214,19 @@ class Snake:
         self._cell_x, self._cell_y = x, y
         self._turn = ((np.arange(4)[:, None] + np.arange(3) - 1) % 4).ravel()  # hd * 3 + a
 
+        # The starting snake of each heading: body cells (tail, middle, head), occupancy
+        # and line masks, so that a reset copies rows instead of drawing the snake.
+        cx, cy, hd = w // 2, h // 2, np.arange(4)
+        self._start_body = np.stack(
+            [(cy + (i - 1) * DY4[hd]) * w + (cx + (i - 1) * DX4[hd]) for i in range(3)], axis=1
+        )
+        self._start_occupied = np.zeros((4, self.cells), dtype=bool)
+        self._start_lines = np.zeros((4, self.n_lines), dtype=np.uint64)
+        for i in range(3):  # one segment at a time: segments share line masks
+            cell = self._start_body[:, i]
+            self._start_occupied[hd, cell] = True
+            self._start_lines[hd[:, None], self._line[cell]] |= self._bit[cell]
+
     # ------------------------------------------------------------------------- reset
 
     def reset(
@@ -301,15 +314,11 @@ class Snake:
         self.heading[g] = heading
         cx, cy = w // 2, self.height // 2
         dx, dy = DX4[heading], DY4[heading]
-        self.body[g] = 0
-        self.occupied[g] = False
-        self.lines[g] = 0
-        for i in range(3):  # tail, middle, head
-            cell = (cy + (i - 1) * dy) * w + (cx + (i - 1) * dx)
-            self.body[g, i] = cell
-            # One toggle per segment: the segments share board lines, and a fancy-indexed
-            # XOR applies only one of several updates to the same mask.
-            self._toggle(g, cell)
+        # Copy the precomputed start of each heading; the ring buffer beyond the snake's
+        # length is never read, so it needs no clearing.
+        self.body[g, :3] = self._start_body[heading]
+        self.occupied[g] = self._start_occupied[heading]
+        self.lines[g] = self._start_lines[heading]
         self.head_ptr[g] = 2
         self.length[g] = 3
         self.head_x[g], self.head_y[g] = cx + dx, cy + dy
