@@ -4,6 +4,11 @@ import json
 import subprocess
 import sys
 
+# Flags for an evolution small enough to run in a second (board 6x6, 16 genomes).
+TINY_EVOLVE = (
+    "--population 16 --elite 2 --parents 5 --episodes 2 --board 6x6 --hidden 6 --quiet"
+).split()
+
 
 def evonet(*args, cwd=None, timeout=300):
     """Run ``python -m evonet ARGS`` as a user would; returns the CompletedProcess."""

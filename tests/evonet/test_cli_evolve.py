@@ -3,25 +3,9 @@ import json
 import pytest
 
 from evonet.evolve import HISTORY_FIELDS
-from tests.helpers import evonet
+from tests.helpers import TINY_EVOLVE, evonet
 
-TINY = [
-    "--generations",
-    "3",
-    "--population",
-    "20",
-    "--elite",
-    "2",
-    "--parents",
-    "5",
-    "--episodes",
-    "2",
-    "--board",
-    "6x6",
-    "--hidden",
-    "6",
-    "--quiet",
-]
+TINY = ["--generations", "3", *TINY_EVOLVE]
 
 
 def test_evolve_json_writes_the_run_folder(tmp_path):

@@ -10,25 +10,9 @@ import pytest
 
 from evonet.checkpoint import load_run
 from evonet.evolve import TIMING_FIELDS
-from tests.helpers import evonet
+from tests.helpers import TINY_EVOLVE, evonet
 
-TINY = [
-    "--population",
-    "16",
-    "--elite",
-    "2",
-    "--parents",
-    "5",
-    "--episodes",
-    "2",
-    "--board",
-    "6x6",
-    "--hidden",
-    "6",
-    "--seed",
-    "4",
-    "--quiet",
-]
+TINY = [*TINY_EVOLVE, "--seed", "4"]
 
 
 def same_run(a, b):
