@@ -57,8 +57,8 @@ def assert_same(env, k, ref, reward, term, trunc, obs):
 @pytest.mark.parametrize(
     "width,height,mode,n_games,max_steps",
     [
-        (10, 10, "random", 400, 150),
-        (7, 5, "random", 400, 150),
+        (10, 10, "random", 1000, 150),
+        (7, 5, "random", 1000, 150),
         (4, 4, "random", 400, 60),
         (4, 4, "cycle", 300, 400),
         (6, 4, "cycle", 200, 1000),
