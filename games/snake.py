@@ -141,6 +141,7 @@ class Snake:
         )
         self.cells = self.width * self.height
         self._build_tables()
+        self._rows8 = np.arange(self.n) * 8  # row offsets into flattened (M, 8) arrays
         self._seeded = False
 
     # ------------------------------------------------------------------ lookup tables
@@ -190,10 +191,11 @@ class Snake:
         # Body distances come out in absolute order right, down-right, down, down-left,
         # left, up-left, up, up-right: absolute direction a sits at column (a - 2) % 8.
         self._ego_cols = (self._ego - 2) % 8
-        # 1 / distance, with distance 0 meaning "no body on this ray".
-        self._inv_dist = np.concatenate([[0.0], 1.0 / np.arange(1, max(w, h) + 1)]).astype(
-            np.float32
-        )
+        # Entry 1022 + d holds 1 / d for a body segment d moves away; all others are 0
+        # ("no body on this ray"; see _observe for how the index arises).
+        self._inv_dist = np.zeros(2045 + MAX_SIDE + 1, dtype=np.float32)
+        self._inv_dist[1023 : 1023 + max(w, h)] = 1.0 / np.arange(1, max(w, h) + 1)
+        self._pos_2045 = 2045 + pos.astype(np.int64)  # (C, 4)
 
         # Ray direction code of an offset (dx, dy), -1 if it lies on no ray.
         dx, dy = np.meshgrid(np.arange(-w + 1, w), np.arange(-h + 1, h))
@@ -523,16 +525,19 @@ class Snake:
         after = (masks >> pos) >> np.uint64(1)  # cells past the head, nearest first
         lowest = after & (~after + np.uint64(1))
         before = masks & np.take(self._below, head, axis=0)  # cells before, nearest last
-        # A power of two 2**j as float64 has exponent field j + 1023, so the distance in
-        # moves along an increasing ray is (exponent - 1022). For decreasing rays the
-        # nearest bit is the highest below the head. float64 holds these <= 32-bit masks
-        # exactly; an empty mask gives a negative value, meaning "no body on this ray".
-        e_after = (lowest.astype(np.float64).view(np.int64) >> 52) - 1022
-        e_before = (before.astype(np.float64).view(np.int64) >> 52) - 1022
-        d_before = np.where(e_before > 0, pos.astype(np.int64) + 1 - e_before, 0)
-        dist = np.concatenate([np.maximum(e_after, 0), d_before], axis=1)
-        ego = (np.arange(g.size) * 8)[:, None] + np.take(self._ego_cols, hd, axis=0)
-        block[:, 16:24] = np.take(self._inv_dist, np.take(dist, ego))
+        # A power of two 2**j as float64 has the exponent field 1023 + j, and float64 holds
+        # these <= 32-bit masks exactly. Along increasing rays the nearest segment is the
+        # lowest bit past the head, d = j + 1 moves away: the field is 1022 + d. Along
+        # decreasing rays it is the highest bit below the head, d = pos - j moves away.
+        # Both become an index 1022 + d into a table of 1 / d; an empty mask lands on a
+        # zero entry (0 for increasing rays, 2045 + pos for decreasing ones).
+        index = np.empty((g.size, 8), dtype=np.int64)
+        index[:, :4] = lowest.astype(np.float64).view(np.int64) >> 52
+        index[:, 4:] = np.take(self._pos_2045, head, axis=0) - (
+            before.astype(np.float64).view(np.int64) >> 52
+        )
+        ego = self._rows8[: g.size, None] + np.take(self._ego_cols, hd, axis=0)
+        block[:, 16:24] = np.take(self._inv_dist, np.take(index, ego))
 
         block[:, 24:28] = np.take(self._heading_onehot, hd, axis=0)
         side = max(w, h)
