@@ -115,7 +115,8 @@ class Snake:
     actions: game k gives the same result alone, in a batch of 10,000, or in any order.
 
     Readable state, each of shape ``(N,)``: ``apples``, ``steps``, ``length``, ``alive``,
-    ``won``, ``heading``, ``head_x``, ``head_y``, ``apple_cell``, ``steps_since_apple``.
+    ``won``, ``heading``, ``head_cell`` (and ``head_x``, ``head_y``), ``apple_cell``,
+    ``steps_since_apple``.
     """
 
     def __init__(
@@ -206,6 +207,27 @@ class Snake:
         self._ray_code = code.ravel()
         self._code_w = 2 * w - 1
         self._heading_onehot = np.eye(4, dtype=np.float32)
+
+        # Everything the observation says about the apple, per (head cell, heading, apple
+        # cell + 1; column 0 = no apple): its row of _apple_ray (heading * 9 + absolute ray
+        # code + 1, see above) and its offset ahead and to the right, in cells.
+        c = self.cells
+        head = np.repeat(np.arange(c), 4)  # row r = head * 4 + heading
+        hd = np.tile(np.arange(4), c)
+        adx = x[None, :] - x[head][:, None]  # (C*4, C)
+        ady = y[None, :] - y[head][:, None]
+        code = self._ray_code[(ady + h - 1) * self._code_w + (adx + w - 1)]
+        info = np.zeros((c * 4, c + 1, 3), dtype=np.int8)
+        info[:, 0, 0] = hd * 9  # no apple: the zero row of its heading's block
+        info[:, 1:, 0] = code + 1 + 9 * hd[:, None]  # code -1 (on no ray) -> the zero row
+        info[:, 1:, 1] = adx * DX4[hd][:, None] + ady * DY4[hd][:, None]
+        info[:, 1:, 2] = -adx * DY4[hd][:, None] + ady * DX4[hd][:, None]
+        self._apple_info = info.reshape(-1, 3)
+
+        # The cell one move away from each cell along each heading, -1 off the board.
+        nx, ny = x[:, None] + DX4, y[:, None] + DY4
+        inside = (nx >= 0) & (nx < w) & (ny >= 0) & (ny < h)
+        self._next_cell = np.where(inside, ny * w + nx, -1).ravel()  # index cell * 4 + hd
         # Row hd * 9 + code + 1: one-hot ego ray of an apple in absolute direction code
         # (code -1, no apple on any ray, gives a zero row).
         onehot = np.vstack([np.zeros(8), np.eye(8)]).astype(np.float32)
@@ -253,8 +275,7 @@ class Snake:
         self.lines = np.zeros((n, self.n_lines), dtype=np.uint64)
         self.head_ptr = np.zeros(n, dtype=np.int64)
         self.length = np.zeros(n, dtype=np.int64)
-        self.head_x = np.zeros(n, dtype=np.int64)
-        self.head_y = np.zeros(n, dtype=np.int64)
+        self.head_cell = np.zeros(n, dtype=np.int64)
         self.apples = np.zeros(n, dtype=np.int64)
         self.steps = np.zeros(n, dtype=np.int64)
         self.steps_since_apple = np.zeros(n, dtype=np.int64)
@@ -323,7 +344,7 @@ class Snake:
         self.lines[g] = self._start_lines[heading]
         self.head_ptr[g] = 2
         self.length[g] = 3
-        self.head_x[g], self.head_y[g] = cx + dx, cy + dy
+        self.head_cell[g] = (cy + dy) * w + cx + dx
         for a in (self.apples, self.steps, self.steps_since_apple, self._apples_placed):
             a[g] = 0
         self.alive[g] = True
@@ -371,7 +392,7 @@ class Snake:
             self._toggle(g, np.array([cell]))
         self.head_ptr[k] = len(flat) - 1
         self.length[k] = len(flat)
-        self.head_x[k], self.head_y[k] = cells[0]
+        self.head_cell[k] = cells[0][1] * self.width + cells[0][0]
         self.heading[k] = heading
         self.apple_cell[k] = -1 if apple is None else apple[1] * self.width + apple[0]
         for a in (self.apples, self.steps, self.steps_since_apple):
@@ -438,12 +459,11 @@ class Snake:
         flat[idx] ^= np.take(self._bit, cell, axis=0).ravel()
 
     def _advance(self, g: np.ndarray, act: np.ndarray, reward: np.ndarray) -> None:
-        w, c = self.width, self.cells
+        c = self.cells
         heading = np.take(self._turn, self.heading[g] * 3 + act)
-        nx = self.head_x[g] + DX4[heading]
-        ny = self.head_y[g] + DY4[heading]
-        out = (nx < 0) | (nx >= w) | (ny < 0) | (ny >= self.height)
-        cell = np.where(out, 0, ny * w + nx)
+        cell = np.take(self._next_cell, self.head_cell[g] * 4 + heading)
+        out = cell < 0
+        cell[out] = 0  # any valid index; these games die below
         eat = (cell == self.apple_cell[g]) & ~out
         tail_ptr = self.head_ptr[g] - self.length[g] + 1
         tail_ptr[tail_ptr < 0] += c  # ring buffer wrap-around, cheaper than %
@@ -461,7 +481,7 @@ class Snake:
         ptr[ptr == c] = 0
         self.head_ptr[gl] = ptr
         self.body.reshape(-1)[gl * c + ptr] = cl
-        self.head_x[gl], self.head_y[gl] = nx[live], ny[live]
+        self.head_cell[gl] = cl
         self.heading[g] = heading  # a dead snake keeps the heading it died with
 
         self.steps[g] += 1
@@ -506,18 +526,14 @@ class Snake:
             return
         # np.take(..., axis=0) instead of 2-D fancy indexing: same result, several times
         # faster for these small row gathers, which dominate the step time.
-        w, h = self.width, self.height
-        hx, hy, hd = self.head_x[g], self.head_y[g], self.heading[g]
-        head = hy * w + hx
+        head, hd = self.head_cell[g], self.heading[g]
+        r = head * 4 + hd
         block = np.empty((g.size, N_OBS), dtype=np.float32)
-        block[:, 0:8] = np.take(self._inv_wall, head * 4 + hd, axis=0)
+        block[:, 0:8] = np.take(self._inv_wall, r, axis=0)
 
-        apple = self.apple_cell[g]
-        # Integer % and // are slow in numpy; small lookup tables replace them here.
-        adx, ady = np.take(self._cell_x, apple) - hx, np.take(self._cell_y, apple) - hy
-        code = np.take(self._ray_code, (ady + h - 1) * self._code_w + (adx + w - 1))
-        code = np.where(apple < 0, -1, code)
-        block[:, 8:16] = np.take(self._apple_ray, hd * 9 + code + 1, axis=0)
+        # Lookup tables stand in for the arithmetic (integer % and // are slow in numpy).
+        apple = np.take(self._apple_info, r * (self.cells + 1) + self.apple_cell[g] + 1, axis=0)
+        block[:, 8:16] = np.take(self._apple_ray, apple[:, 0], axis=0)
 
         lines = (g * self.n_lines)[:, None] + np.take(self._line, head, axis=0)
         masks = np.take(self.lines, lines)  # (M, 4): the head's row, diagonals, column
@@ -540,12 +556,7 @@ class Snake:
         block[:, 16:24] = np.take(self._inv_dist, np.take(index, ego))
 
         block[:, 24:28] = np.take(self._heading_onehot, hd, axis=0)
-        side = max(w, h)
-        fwd = adx * DX4[hd] + ady * DY4[hd]
-        right = -adx * DY4[hd] + ady * DX4[hd]  # the heading turned 90 degrees clockwise
-        has_apple = apple >= 0
-        block[:, 28] = np.where(has_apple, fwd / side, 0.0)
-        block[:, 29] = np.where(has_apple, right / side, 0.0)
+        block[:, 28:30] = apple[:, 1:] / max(self.width, self.height)
         block[:, 30] = self.length[g] / self.cells
         block[:, 31] = self.steps_since_apple[g] / self.hunger
         if g.size == self.n:
@@ -563,6 +574,16 @@ class Snake:
         }
 
     # ------------------------------------------------------------------ for the views
+
+    @property
+    def head_x(self) -> np.ndarray:
+        """``(N,)`` column of each head."""
+        return self._cell_x[self.head_cell]
+
+    @property
+    def head_y(self) -> np.ndarray:
+        """``(N,)`` row of each head."""
+        return self._cell_y[self.head_cell]
 
     @property
     def done(self) -> np.ndarray:
