@@ -241,14 +241,13 @@ class Snake:
         # The starting snake of each heading: body cells (tail, middle, head), occupancy
         # and line masks, so that a reset copies rows instead of drawing the snake.
         cx, cy, hd = w // 2, h // 2, np.arange(4)
+        self._row_of, self._row_bit = line[:, 0], self._bit[:, 0]  # a cell's row mask and bit
         self._start_body = np.stack(
             [(cy + (i - 1) * DY4[hd]) * w + (cx + (i - 1) * DX4[hd]) for i in range(3)], axis=1
         )
-        self._start_occupied = np.zeros((4, self.cells), dtype=bool)
         self._start_lines = np.zeros((4, self.n_lines), dtype=np.uint64)
         for i in range(3):  # one segment at a time: segments share line masks
             cell = self._start_body[:, i]
-            self._start_occupied[hd, cell] = True
             self._start_lines[hd[:, None], self._line[cell]] |= self._bit[cell]
 
     # ------------------------------------------------------------------------- reset
@@ -271,7 +270,6 @@ class Snake:
         self._key = np.zeros(n, dtype=np.uint64)
         self.heading = np.zeros(n, dtype=np.int64)
         self.body = np.zeros((n, c), dtype=np.int64)  # ring buffer of cells, tail..head
-        self.occupied = np.zeros((n, c), dtype=bool)
         self.lines = np.zeros((n, self.n_lines), dtype=np.uint64)
         self.head_ptr = np.zeros(n, dtype=np.int64)
         self.length = np.zeros(n, dtype=np.int64)
@@ -340,7 +338,6 @@ class Snake:
         # Copy the precomputed start of each heading; the ring buffer beyond the snake's
         # length is never read, so it needs no clearing.
         self.body[g, :3] = self._start_body[heading]
-        self.occupied[g] = self._start_occupied[heading]
         self.lines[g] = self._start_lines[heading]
         self.head_ptr[g] = 2
         self.length[g] = 3
@@ -384,7 +381,6 @@ class Snake:
         if (apple is None) != (len(cells) == self.cells) or apple in cells:
             raise ValueError("the apple must be on a free cell (None only on a full board)")
         g = np.array([k])
-        self.occupied[k] = False
         self.lines[k] = 0
         flat = [y * self.width + x for x, y in reversed(cells)]  # tail .. head
         for i, cell in enumerate(flat):
@@ -449,11 +445,10 @@ class Snake:
         return view
 
     def _toggle(self, g: np.ndarray, cell: np.ndarray) -> None:
-        """Flip cell ``cell[i]`` of game ``g[i]`` between free and occupied.
+        """Flip cell ``cell[i]`` of game ``g[i]`` between free and occupied in its line masks.
 
         ``g`` must not repeat a game: two cells of one game may share a line mask.
         """
-        self.occupied.reshape(-1)[g * self.cells + cell] ^= True
         flat = self.lines.reshape(-1)
         idx = ((g * self.n_lines)[:, None] + np.take(self._line, cell, axis=0)).ravel()
         flat[idx] ^= np.take(self._bit, cell, axis=0).ravel()
@@ -468,7 +463,9 @@ class Snake:
         tail_ptr = self.head_ptr[g] - self.length[g] + 1
         tail_ptr[tail_ptr < 0] += c  # ring buffer wrap-around, cheaper than %
         tail = self.body.reshape(-1)[g * c + tail_ptr]
-        occupied = self.occupied.reshape(-1)[g * c + cell]
+        # The target cell's bit in its row mask (line 0 of a cell is its row).
+        row = np.take(self.lines, g * self.n_lines + np.take(self._row_of, cell))
+        occupied = (row & np.take(self._row_bit, cell)) != 0
         # The tail moves away this step unless the snake eats, so its cell is free.
         dead = out | (occupied & ~((cell == tail) & ~eat))
 
@@ -513,7 +510,7 @@ class Snake:
         """Put a new apple on a uniformly random free cell of each game in ``g``."""
         if g.size == 0:
             return
-        free = ~self.occupied[g]
+        free = ~self._occupied(g)
         n_free = (self.cells - self.length[g]).astype(np.uint64)
         self._apples_placed[g] += 1
         k = (draw(self._key[g], self._apples_placed[g]) % n_free).astype(np.int64)
@@ -574,6 +571,18 @@ class Snake:
         }
 
     # ------------------------------------------------------------------ for the views
+
+    def _occupied(self, g: np.ndarray) -> np.ndarray:
+        """``(len(g), C)`` bool: which cells of games ``g`` the snake covers (from the row
+        masks, the one record of occupancy)."""
+        rows = self.lines[g, : self.height]  # row y, bit x
+        bits = (rows[:, :, None] >> np.arange(self.width, dtype=np.uint64)) & np.uint64(1)
+        return bits.reshape(len(g), self.cells).astype(bool)
+
+    @property
+    def occupied(self) -> np.ndarray:
+        """``(N, C)`` bool: the cells each snake covers."""
+        return self._occupied(np.arange(self.n))
 
     @property
     def head_x(self) -> np.ndarray:
