@@ -89,14 +89,11 @@ def rollout(
     active = np.arange(p)
     theta = genomes
     actions = np.ones((p, e), dtype=np.int64)
-    agent_steps = 0
     while True:
         alive = env.alive.reshape(p, e)
-        n_alive = int(alive.sum())
-        if n_alive == 0:
-            break
-        agent_steps += n_alive
         live_genomes = np.flatnonzero(alive.any(axis=1))
+        if live_genomes.size == 0:
+            break
         if live_genomes.size <= active.size // 2:
             active = live_genomes
             theta = genomes[active]
@@ -116,5 +113,5 @@ def rollout(
         episode_apples=apples,
         episode_steps=steps,
         episode_won=env.won.reshape(p, e).copy(),
-        agent_steps=agent_steps,
+        agent_steps=int(steps.sum()),  # every live game-step advanced one game's counter
     )
