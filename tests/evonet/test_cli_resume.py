@@ -15,6 +15,12 @@ from tests.helpers import TINY_EVOLVE, evonet
 TINY = [*TINY_EVOLVE, "--seed", "4"]
 
 
+def start_run(cwd, out, generations):
+    """A fresh tiny run of ``generations`` generations in folder ``out``; must succeed."""
+    r = evonet("evolve", "snake", *TINY, "--generations", str(generations), "--out", out, cwd=cwd)
+    assert r.returncode == 0, r.stderr
+
+
 def same_run(a, b):
     np.testing.assert_array_equal(a.ga.population, b.ga.population)
     np.testing.assert_array_equal(a.ga.fitness, b.ga.fitness)
@@ -25,18 +31,8 @@ def same_run(a, b):
 
 
 def test_resume_from_the_command_line_is_bit_identical(tmp_path):
-    assert (
-        evonet(
-            "evolve", "snake", *TINY, "--generations", "10", "--out", "straight", cwd=tmp_path
-        ).returncode
-        == 0
-    )
-    assert (
-        evonet(
-            "evolve", "snake", *TINY, "--generations", "5", "--out", "split", cwd=tmp_path
-        ).returncode
-        == 0
-    )
+    start_run(tmp_path, "straight", 10)
+    start_run(tmp_path, "split", 5)
     r = evonet(
         "evolve",
         "snake",
@@ -55,12 +51,7 @@ def test_resume_from_the_command_line_is_bit_identical(tmp_path):
 
 
 def test_resume_rejects_settings_that_change_results(tmp_path):
-    assert (
-        evonet(
-            "evolve", "snake", *TINY, "--generations", "2", "--out", "run", cwd=tmp_path
-        ).returncode
-        == 0
-    )
+    start_run(tmp_path, "run", 2)
     before = (tmp_path / "run/latest.npz").read_bytes()
     r = evonet(
         "evolve",
@@ -99,12 +90,7 @@ def test_resume_rejects_settings_that_change_results(tmp_path):
 
 
 def test_resume_needs_more_generations(tmp_path):
-    assert (
-        evonet(
-            "evolve", "snake", *TINY, "--generations", "2", "--out", "run", cwd=tmp_path
-        ).returncode
-        == 0
-    )
+    start_run(tmp_path, "run", 2)
     r = evonet("evolve", "snake", "--resume", "run/latest.npz", cwd=tmp_path)
     assert r.returncode == 2 and "--generations" in r.stderr
 
@@ -154,12 +140,7 @@ def test_signal_saves_a_checkpoint_and_prints_the_resume_command(tmp_path, sig, 
 
 def test_resume_never_overwrites_another_run(tmp_path):
     for out in ("a", "b"):
-        assert (
-            evonet(
-                "evolve", "snake", *TINY, "--generations", "2", "--out", out, cwd=tmp_path
-            ).returncode
-            == 0
-        )
+        start_run(tmp_path, out, 2)
     before = (tmp_path / "b/latest.npz").read_bytes()
     r = evonet(
         "evolve",
