@@ -148,7 +148,8 @@ class Snake:
     # ------------------------------------------------------------------ lookup tables
 
     def _build_tables(self) -> None:
-        """Per cell: its four board lines; per (cell, heading): the ego rays' wall distances.
+        """Lookup tables: per cell its four board lines and next cells; per (cell, heading)
+        the ego rays' wall distances; per (cell, heading, apple cell) the apple features.
 
         Every board line (row, column, diagonal, anti-diagonal) is kept per game as a uint64
         bitmask of occupied cells. The nearest body segment along a ray is the nearest set
@@ -204,42 +205,43 @@ class Snake:
         on_ray = ((dx == 0) | (dy == 0) | (np.abs(dx) == np.abs(dy))) & ((dx != 0) | (dy != 0))
         for d in range(8):
             code[on_ray & (np.sign(dx) == DX8[d]) & (np.sign(dy) == DY8[d])] = d
-        self._ray_code = code.ravel()
-        self._code_w = 2 * w - 1
+        ray_code = code.ravel().astype(np.int8)
         self._heading_onehot = np.eye(4, dtype=np.float32)
 
-        # Everything the observation says about the apple, per (head cell, heading, apple
-        # cell + 1; column 0 = no apple): its row of _apple_ray (heading * 9 + absolute ray
-        # code + 1, see above) and its offset ahead and to the right, in cells.
-        c = self.cells
-        head = np.repeat(np.arange(c), 4)  # row r = head * 4 + heading
-        hd = np.tile(np.arange(4), c)
-        adx = x[None, :] - x[head][:, None]  # (C*4, C)
-        ady = y[None, :] - y[head][:, None]
-        code = self._ray_code[(ady + h - 1) * self._code_w + (adx + w - 1)]
-        info = np.zeros((c * 4, c + 1, 3), dtype=np.int8)
-        info[:, 0, 0] = hd * 9  # no apple: the zero row of its heading's block
-        info[:, 1:, 0] = code + 1 + 9 * hd[:, None]  # code -1 (on no ray) -> the zero row
-        info[:, 1:, 1] = adx * DX4[hd][:, None] + ady * DY4[hd][:, None]
-        info[:, 1:, 2] = -adx * DY4[hd][:, None] + ady * DX4[hd][:, None]
-        self._apple_info = info.reshape(-1, 3)
-
-        # The cell one move away from each cell along each heading, -1 off the board.
-        nx, ny = x[:, None] + DX4, y[:, None] + DY4
-        inside = (nx >= 0) & (nx < w) & (ny >= 0) & (ny < h)
-        self._next_cell = np.where(inside, ny * w + nx, -1).ravel()  # index cell * 4 + hd
         # Row hd * 9 + code + 1: one-hot ego ray of an apple in absolute direction code
         # (code -1, no apple on any ray, gives a zero row).
         onehot = np.vstack([np.zeros(8), np.eye(8)]).astype(np.float32)
         self._apple_ray = np.concatenate(
             [onehot[np.r_[0, (np.arange(8) - 2 * hd) % 8 + 1]] for hd in range(4)]
         )
-        # Cell coordinates, with index -1 (no apple) mapping to the last cell harmlessly.
-        self._cell_x, self._cell_y = x, y
+        # Everything the observation says about the apple, per (head cell, heading, apple
+        # cell + 1; column 0 = no apple): its row of _apple_ray above (heading * 9 + absolute
+        # ray code + 1) and its offset ahead and to the right, in cells. Small integer types
+        # keep this (C*4, C+1) table cheap to build on large boards.
+        c = self.cells
+        xs, ys = x.astype(np.int16), y.astype(np.int16)
+        head = np.repeat(np.arange(c), 4)  # row r = head * 4 + heading
+        hd = np.tile(np.arange(4), c)
+        adx = xs[None, :] - xs[head][:, None]  # (C*4, C)
+        ady = ys[None, :] - ys[head][:, None]
+        code = ray_code[(ady + np.int32(h - 1)) * np.int32(2 * w - 1) + (adx + np.int16(w - 1))]
+        info = np.zeros((c * 4, c + 1, 3), dtype=np.int8)
+        info[:, 0, 0] = hd * 9  # no apple: the zero row of its heading's block
+        info[:, 1:, 0] = code + (1 + 9 * hd[:, None]).astype(np.int8)  # code -1: zero row
+        fx, fy = DX4[hd][:, None].astype(np.int8), DY4[hd][:, None].astype(np.int8)
+        info[:, 1:, 1] = adx * fx + ady * fy
+        info[:, 1:, 2] = ady * fx - adx * fy  # the heading turned 90 degrees clockwise
+        self._apple_info = info.reshape(-1, 3)
+
+        # The cell one move away from each cell along each heading, -1 off the board.
+        nx, ny = x[:, None] + DX4, y[:, None] + DY4
+        inside = (nx >= 0) & (nx < w) & (ny >= 0) & (ny < h)
+        self._next_cell = np.where(inside, ny * w + nx, -1).ravel()  # index cell * 4 + hd
+        self._cell_x, self._cell_y = x, y  # coordinates of each cell
         self._turn = ((np.arange(4)[:, None] + np.arange(3) - 1) % 4).ravel()  # hd * 3 + a
 
-        # The starting snake of each heading: body cells (tail, middle, head), occupancy
-        # and line masks, so that a reset copies rows instead of drawing the snake.
+        # The starting snake of each heading: body cells (tail, middle, head) and line
+        # masks, so that a reset copies rows instead of drawing the snake.
         cx, cy, hd = w // 2, h // 2, np.arange(4)
         self._row_of, self._row_bit = line[:, 0], self._bit[:, 0]  # a cell's row mask and bit
         self._start_body = np.stack(

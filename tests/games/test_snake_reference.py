@@ -60,6 +60,8 @@ def assert_same(env, k, ref, reward, term, trunc, obs):
         (10, 10, "random", 1000, 150),
         (7, 5, "random", 1000, 150),
         (4, 4, "random", 400, 60),
+        (32, 5, "random", 200, 150),  # the widest board: 32-bit line masks
+        (5, 32, "random", 200, 150),
         (4, 4, "cycle", 300, 400),
         (6, 4, "cycle", 200, 1000),
     ],
