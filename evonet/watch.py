@@ -84,31 +84,33 @@ def neuron_positions(sizes: Sequence[int], area: tuple[int, int, int, int]) -> l
 
 def network_panel(agent: Agent, pygame: Any, font: Any) -> Any:
     """A panel-drawing callable for :class:`games.render.window.FrameRenderer`."""
+    layers = mlp.unflatten(agent.theta, agent.topo)
+    # The weights never change while watching: pick the connections to draw (the strongest
+    # 30% of each layer, faded) and their colours once, not every frame.
+    edges = []
+    for layer, (wts, _) in enumerate(layers):
+        scale = float(np.abs(wts).max()) or 1.0
+        for i, j in zip(*np.nonzero(np.abs(wts) >= np.quantile(np.abs(wts), 0.7)), strict=True):
+            colour = activation_colour(wts[i, j], scale)
+            edges.append((layer, i, j, tuple(int(0.35 * v + 0.65 * 30) for v in colour)))
 
     def draw(surface: Any, area: tuple[int, int, int, int]) -> None:
-        x, y, w, h = area
         pygame.draw.rect(surface, (28, 30, 38), area)
         if not agent.activations:
             return
         surface.set_clip(area)  # labels and lines never spill onto the board
         try:
-            _draw_network(surface, area)
+            draw_network(surface, area)
         finally:
             surface.set_clip(None)
 
-    def _draw_network(surface: Any, area: tuple[int, int, int, int]) -> None:
+    def draw_network(surface: Any, area: tuple[int, int, int, int]) -> None:
         x, y, w, h = area
         pos = neuron_positions(agent.topo.sizes, area)
-        layers = mlp.unflatten(agent.theta, agent.topo)
-        radius = max(2, min(8, int((pos[0][1, 1] - pos[0][0, 1]) * 0.4) if len(pos[0]) > 1 else 8))
-        # Connections: only the strongest, faintly, so the picture stays readable.
-        for (wts, _), a, b in zip(layers, pos[:-1], pos[1:], strict=True):
-            limit = np.quantile(np.abs(wts), 0.7)
-            scale = np.abs(wts).max() or 1.0
-            for i, j in zip(*np.nonzero(np.abs(wts) >= limit), strict=True):
-                c = activation_colour(wts[i, j], scale)
-                faded = tuple(int(0.35 * v + 0.65 * 30) for v in c)
-                pygame.draw.line(surface, faded, a[i], b[j], 1)
+        gap = pos[0][1, 1] - pos[0][0, 1] if len(pos[0]) > 1 else 20.0
+        radius = max(2, min(8, int(gap * 0.4)))
+        for layer, i, j, colour in edges:
+            pygame.draw.line(surface, colour, pos[layer][i], pos[layer + 1][j], 1)
         for layer, (p, act) in enumerate(zip(pos, agent.activations, strict=True)):
             is_out = layer == len(pos) - 1
             scale = max(float(np.abs(act).max()), 1e-6) if is_out else 1.0
@@ -116,14 +118,13 @@ def network_panel(agent: Agent, pygame: Any, font: Any) -> Any:
                 pygame.draw.circle(surface, activation_colour(act[n], scale), (cx, cy), radius)
                 if is_out and n == agent.action:
                     pygame.draw.circle(surface, (255, 255, 255), (cx, cy), radius + 4, 2)
-        small = font
         for n, (cx, cy) in enumerate(pos[0]):
             if n < len(SHORT_INPUTS) and radius >= 4:
-                img = small.render(SHORT_INPUTS[n], True, (150, 150, 160))
+                img = font.render(SHORT_INPUTS[n], True, (150, 150, 160))
                 surface.blit(img, (cx - radius - 4 - img.get_width(), cy - img.get_height() // 2))
         for n, (cx, cy) in enumerate(pos[-1]):
             colour = (255, 255, 255) if n == agent.action else (150, 150, 160)
-            img = small.render(ACTION_NAMES[n], True, colour)
+            img = font.render(ACTION_NAMES[n], True, colour)
             surface.blit(img, (cx + radius + 6, cy - img.get_height() // 2))
         caption = f"network {'-'.join(map(str, agent.topo.sizes))}: {ACTION_NAMES[agent.action]}"
         img = font.render(caption, True, (230, 230, 230))
@@ -249,7 +250,15 @@ def record_gif(
             image = image.resize(size, Image.Resampling.LANCZOS)
         # One palette for every frame, no dithering (flat colours compress far better).
         if not frames:
-            frames.append(image.quantize(TRANSPARENT, dither=Image.Dither.NONE))
+            # The palette comes from the first frame plus every activation colour, so a
+            # neuron that lights up later is not forced onto a wrong colour.
+            ramp = np.array([activation_colour(v) for v in np.linspace(-1, 1, 41)], np.uint8)
+            strip = np.repeat(ramp[None], 8, axis=0).repeat(4, axis=1)  # (8, 164, 3)
+            source = np.zeros((image.height + 8, max(image.width, strip.shape[1]), 3), np.uint8)
+            source[: image.height, : image.width] = np.asarray(image)
+            source[image.height :, : strip.shape[1]] = strip
+            palette = Image.fromarray(source).quantize(TRANSPARENT, dither=Image.Dither.NONE)
+            frames.append(image.quantize(palette=palette, dither=Image.Dither.NONE))
             indices.append(np.asarray(frames[0]))
             return
         now = np.asarray(image.quantize(palette=frames[0], dither=Image.Dither.NONE))
