@@ -22,6 +22,39 @@ from games.snake import MAX_SIDE, MIN_SIDE, N_OBS
 GAMES = ("snake",)
 
 
+def check_board(width: int, height: int) -> tuple[int, int]:
+    """``(width, height)`` if the engine can play it, else ValueError saying why."""
+    lo, hi = MIN_SIDE, MAX_SIDE
+    if width < lo or height < lo:
+        raise ValueError(f"the board must be at least {lo}x{lo}, got {width}x{height}")
+    if width > hi or height > hi:
+        raise ValueError(f"the board can be at most {hi}x{hi}, got {width}x{height}")
+    return width, height
+
+
+def parse_board(text: str) -> tuple[int, int]:
+    """``"10x10"`` -> ``(10, 10)`` (width, height); ValueError naming the problem."""
+    parts = text.lower().split("x")
+    try:
+        width, height = (int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"expected WIDTHxHEIGHT like 10x10, got {text!r}") from None
+    return check_board(width, height)
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """``"16,16"`` -> ``(16, 16)``; an empty string means no hidden layer."""
+    if text.strip() == "":
+        return ()
+    try:
+        sizes = tuple(int(p) for p in text.split(","))
+    except ValueError:
+        raise ValueError(f"expected comma-separated layer sizes like 10,25, got {text!r}") from None
+    if any(s < 1 for s in sizes):
+        raise ValueError(f"layer sizes must be positive, got {text!r}")
+    return sizes
+
+
 def setting(default: Any, doc: str) -> Any:
     """A config field whose help text is kept beside it (and reused by the CLI)."""
     return field(default=default, metadata={"help": doc})
@@ -109,11 +142,7 @@ class EvolveConfig:
             raise ValueError(
                 f"activation must be one of {HIDDEN_ACTIVATIONS}, got {self.activation!r}"
             )
-        w, h = self.board
-        if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
-            raise ValueError(
-                f"board must be from {MIN_SIDE}x{MIN_SIDE} to {MAX_SIDE}x{MAX_SIDE}, got {w}x{h}"
-            )
+        check_board(*self.board)
         self.ga().validate()
 
     def to_dict(self) -> dict[str, Any]:
@@ -128,32 +157,27 @@ class EvolveConfig:
         return [f"{k}: {a[k]!r} -> {b[k]!r}" for k in a if k not in self.RESUMABLE and a[k] != b[k]]
 
 
-FIELD_TYPES = {f.name: f.type for f in fields(EvolveConfig)}
+FIELD_NAMES = frozenset(f.name for f in fields(EvolveConfig))
 
 
 def coerce(name: str, value: Any) -> Any:
     """A TOML or JSON value for field name, converted and type-checked."""
-    if name not in FIELD_TYPES:
-        known = ", ".join(sorted(FIELD_TYPES))
+    if name not in FIELD_NAMES:
+        known = ", ".join(sorted(FIELD_NAMES))
         raise ValueError(f"unknown setting {name!r} (known: {known})")
     default = getattr(EvolveConfig, name, None)
     if name == "hidden":
         if isinstance(value, str):
-            value = [v for v in value.split(",") if v.strip()]
+            return parse_hidden(value)
         if not isinstance(value, list):
             raise ValueError(f"hidden must be a list like [16, 16], got {value!r}")
         return tuple(_int(name, v) for v in value)
     if name == "board":
         if isinstance(value, str):
-            parts = value.lower().split("x")
-            if len(parts) != 2:
-                raise ValueError(f'board must look like "10x10", got {value!r}')
-            value = parts
+            return parse_board(value)
         if not isinstance(value, list) or len(value) != 2:
             raise ValueError(f'board must look like "10x10", got {value!r}')
         return (_int(name, value[0]), _int(name, value[1]))
-    if isinstance(default, bool):
-        raise ValueError(f"{name}: unexpected flag setting")
     if isinstance(default, int):
         return _int(name, value)
     if isinstance(default, float):

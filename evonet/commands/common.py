@@ -6,11 +6,14 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
-from games.snake import MAX_SIDE, MIN_SIDE
+from evonet.config import parse_board, parse_hidden
+
+T = TypeVar("T")
 
 
 class UsageError(Exception):
@@ -47,20 +50,21 @@ def positive_float(text: str) -> float:
     return value
 
 
-def hidden_sizes(text: str) -> tuple[int, ...]:
-    """``"16,16"`` -> ``(16, 16)``; an empty string means no hidden layer."""
-    if text.strip() == "":
-        return ()
-    parts = text.split(",")
-    try:
-        sizes = tuple(int(p) for p in parts)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated layer sizes like 10,25, got {text!r}"
-        ) from None
-    if any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"layer sizes must be positive, got {text!r}")
-    return sizes
+def _argument_type(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse ``type=`` from a library parser that raises ValueError."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    convert.__name__ = parse.__name__
+    return convert
+
+
+hidden_sizes = _argument_type(parse_hidden)  # "16,16" -> (16, 16)
+board_size = _argument_type(parse_board)  # "10x10" -> (width, height)
 
 
 def check_writable(path: str | os.PathLike | None, flag: str) -> Path | None:
@@ -88,23 +92,6 @@ def emit_json(obj: dict) -> None:
 def info(text: str) -> None:
     """Human-facing status on stderr, so stdout stays clean for --json."""
     print(text, file=sys.stderr, flush=True)
-
-
-def board_size(text: str) -> tuple[int, int]:
-    """``"10x10"`` -> ``(10, 10)`` (width, height)."""
-    parts = text.lower().split("x")
-    try:
-        w, h = (int(p) for p in parts)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected WIDTHxHEIGHT like 10x10, got {text!r}"
-        ) from None
-    lo, hi = MIN_SIDE, MAX_SIDE
-    if w < lo or h < lo:
-        raise argparse.ArgumentTypeError(f"the board must be at least {lo}x{lo}, got {text!r}")
-    if w > hi or h > hi:
-        raise argparse.ArgumentTypeError(f"the board can be at most {hi}x{hi}, got {text!r}")
-    return w, h
 
 
 @contextmanager
