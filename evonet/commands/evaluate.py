@@ -8,6 +8,7 @@ import numpy as np
 
 from evonet.checkpoint import CheckpointError, load_network
 from evonet.commands.common import UsageError, board_size, emit_json, nonneg_int, positive_int
+from evonet.config import check_board
 from evonet.mlp import Topology
 from evonet.rollout import GameSettings, rollout
 from games.snake import N_OBS, episode_seeds
@@ -38,9 +39,19 @@ def load_agent(path: str) -> tuple[np.ndarray, Topology, GameSettings]:
         raise UsageError(
             f"{path}: network {list(topo.sizes)} is not a Snake agent ({N_OBS} inputs, 3 outputs)"
         )
-    settings = meta.get("info", {}).get("config") or meta.get("config") or {}
-    board = settings.get("board", [10, 10])
-    return theta, topo, GameSettings(int(board[0]), int(board[1]), settings.get("hunger") or None)
+    # Networks from a run carry its config under "info"; checkpoints carry it directly.
+    info = meta.get("info") if isinstance(meta.get("info"), dict) else {}
+    settings = info.get("config") or meta.get("config") or {}
+    try:
+        if not isinstance(settings, dict):
+            raise ValueError("config is not a table")
+        width, height = check_board(*(int(v) for v in settings.get("board", [10, 10])))
+        hunger = int(settings.get("hunger") or 0)
+        if hunger < 0:
+            raise ValueError(f"hunger {hunger} is negative")
+    except (TypeError, ValueError) as e:
+        raise UsageError(f"{path}: invalid game settings in its metadata: {e}") from None
+    return theta, topo, GameSettings(width, height, hunger or None)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -193,3 +193,21 @@ def test_corrupt_file_gives_one_line_and_exit_2(name, command, good, tmp_path):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0] and "Traceback" not in r.stderr
     assert not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.parametrize("board", [[100, 100], [10], "big", [3, 3]])
+def test_impossible_game_settings_in_a_network_file_are_one_line(tmp_path, board):
+    from evonet import mlp
+
+    topo = mlp.Topology((32, 4, 3))
+    checkpoint.save_network(
+        tmp_path / "n.npz", np.zeros(topo.n_params), topo, {"config": {"board": board, "hunger": 0}}
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "evonet", "evaluate", "n.npz"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2 and "invalid game settings" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
