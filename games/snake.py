@@ -142,7 +142,6 @@ class Snake:
         )
         self.cells = self.width * self.height
         self._build_tables()
-        self._rows8 = np.arange(self.n) * 8  # row offsets into flattened (M, 8) arrays
         self._seeded = False
 
     # ------------------------------------------------------------------ lookup tables
@@ -252,6 +251,19 @@ class Snake:
             cell = self._start_body[:, i]
             self._start_lines[hd[:, None], self._line[cell]] |= self._bit[cell]
 
+        # Every fresh game is one of 4 * (C - 3) positions: its heading, and its first apple
+        # on the k-th free cell. Their apples and observations are tabulated (row
+        # heading * (C - 3) + k), so a reset looks them up instead of computing them.
+        self._rows8 = np.arange(max(self.n, 4 * self.cells)) * 8  # row offsets, (M, 8) arrays
+        n_free = self.cells - 3
+        free = np.ones((4, self.cells), dtype=bool)
+        free[hd[:, None], self._start_body] = False
+        self._start_apple = np.nonzero(free)[1]  # row-major per heading: the k-th free cell
+        hd = np.repeat(hd, n_free)
+        head = self._start_body[hd, 2]
+        masks = self._start_lines[hd[:, None], self._line[head]]
+        self._start_obs = self._features(head, hd, self._start_apple, masks, 3, 0)
+
     # ------------------------------------------------------------------------- reset
 
     def reset(
@@ -328,28 +340,33 @@ class Snake:
         return seeds.astype(np.uint64)
 
     def _start(self, g: np.ndarray, seeds: np.ndarray) -> None:
-        """Put games ``g`` in their starting position for the given seeds."""
-        w = self.width
+        """Put games ``g`` (ascending) in their starting position for the given seeds."""
         self.seeds[g] = seeds
         key = mix64(seeds)
         self._key[g] = key
         heading = (draw(key, np.zeros(g.size, np.uint64)) % np.uint64(4)).astype(np.int64)
+        # The first apple: as _place_apples would draw it, on one of the C - 3 free cells.
+        n_free = self.cells - 3
+        k = (draw(key, np.ones(g.size, np.uint64)) % np.uint64(n_free)).astype(np.int64)
+        row = heading * n_free + k
         self.heading[g] = heading
-        cx, cy = w // 2, self.height // 2
-        dx, dy = DX4[heading], DY4[heading]
         # Copy the precomputed start of each heading; the ring buffer beyond the snake's
         # length is never read, so it needs no clearing.
-        self.body[g, :3] = self._start_body[heading]
-        self.lines[g] = self._start_lines[heading]
+        self.body[g, :3] = np.take(self._start_body, heading, axis=0)
+        self.lines[g] = np.take(self._start_lines, heading, axis=0)
         self.head_ptr[g] = 2
         self.length[g] = 3
-        self.head_cell[g] = (cy + dy) * w + cx + dx
-        for a in (self.apples, self.steps, self.steps_since_apple, self._apples_placed):
+        self.head_cell[g] = np.take(self._start_body[:, 2], heading)
+        self.apple_cell[g] = np.take(self._start_apple, row)
+        for a in (self.apples, self.steps, self.steps_since_apple):
             a[g] = 0
+        self._apples_placed[g] = 1
         self.alive[g] = True
         self.terminated[g] = self.truncated[g] = self.won[g] = False
-        self._place_apples(g)
-        self._observe(g)
+        if g.size == self.n:
+            self._obs[...] = np.take(self._start_obs, row, axis=0)
+        else:
+            self._obs[g] = np.take(self._start_obs, row, axis=0)
 
     def set_game(
         self,
@@ -523,19 +540,44 @@ class Snake:
         """Write the observation rows of games ``g`` (see the class docstring)."""
         if g.size == 0:
             return
+        head = np.take(self.head_cell, g)
+        lines = (g * self.n_lines)[:, None] + np.take(self._line, head, axis=0)
+        block = self._features(
+            head,
+            np.take(self.heading, g),
+            np.take(self.apple_cell, g),
+            np.take(self.lines, lines),  # (M, 4): the head's row, diagonals, column
+            np.take(self.length, g),
+            np.take(self.steps_since_apple, g),
+        )
+        if g.size == self.n:
+            self._obs[...] = block  # g is every game, in ascending order
+        else:
+            self._obs[g] = block
+
+    def _features(
+        self,
+        head: np.ndarray,
+        hd: np.ndarray,
+        apple: np.ndarray,
+        masks: np.ndarray,
+        length: np.ndarray | int,
+        hungry: np.ndarray | int,
+    ) -> np.ndarray:
+        """``(M, 32)`` observations from per-game head cell, heading, apple cell (-1: none),
+        the 4 line masks through the head ``(M, 4)``, length and steps since the last apple.
+        """
         # np.take(..., axis=0) instead of 2-D fancy indexing: same result, several times
         # faster for these small row gathers, which dominate the step time.
-        head, hd = self.head_cell[g], self.heading[g]
+        m = head.size
         r = head * 4 + hd
-        block = np.empty((g.size, N_OBS), dtype=np.float32)
+        block = np.empty((m, N_OBS), dtype=np.float32)
         block[:, 0:8] = np.take(self._inv_wall, r, axis=0)
 
         # Lookup tables stand in for the arithmetic (integer % and // are slow in numpy).
-        apple = np.take(self._apple_info, r * (self.cells + 1) + self.apple_cell[g] + 1, axis=0)
+        apple = np.take(self._apple_info, r * (self.cells + 1) + apple + 1, axis=0)
         block[:, 8:16] = np.take(self._apple_ray, apple[:, 0], axis=0)
 
-        lines = (g * self.n_lines)[:, None] + np.take(self._line, head, axis=0)
-        masks = np.take(self.lines, lines)  # (M, 4): the head's row, diagonals, column
         pos = np.take(self._pos, head, axis=0)
         after = (masks >> pos) >> np.uint64(1)  # cells past the head, nearest first
         lowest = after & (~after + np.uint64(1))
@@ -546,22 +588,19 @@ class Snake:
         # decreasing rays it is the highest bit below the head, d = pos - j moves away.
         # Both become an index 1022 + d into a table of 1 / d; an empty mask lands on a
         # zero entry (0 for increasing rays, 2045 + pos for decreasing ones).
-        index = np.empty((g.size, 8), dtype=np.int64)
+        index = np.empty((m, 8), dtype=np.int64)
         index[:, :4] = lowest.astype(np.float64).view(np.int64) >> 52
         index[:, 4:] = np.take(self._pos_2045, head, axis=0) - (
             before.astype(np.float64).view(np.int64) >> 52
         )
-        ego = self._rows8[: g.size, None] + np.take(self._ego_cols, hd, axis=0)
+        ego = self._rows8[:m, None] + np.take(self._ego_cols, hd, axis=0)
         block[:, 16:24] = np.take(self._inv_dist, np.take(index, ego))
 
         block[:, 24:28] = np.take(self._heading_onehot, hd, axis=0)
         block[:, 28:30] = apple[:, 1:] / max(self.width, self.height)
-        block[:, 30] = self.length[g] / self.cells
-        block[:, 31] = self.steps_since_apple[g] / self.hunger
-        if g.size == self.n:
-            self._obs[...] = block  # g is every game, in ascending order
-        else:
-            self._obs[g] = block
+        block[:, 30] = length / self.cells
+        block[:, 31] = hungry / self.hunger
+        return block
 
     def _info(self) -> dict:
         return {
