@@ -205,18 +205,11 @@ class Snake:
         for d in range(8):
             code[on_ray & (np.sign(dx) == DX8[d]) & (np.sign(dy) == DY8[d])] = d
         ray_code = code.ravel().astype(np.int8)
-        self._heading_onehot = np.eye(4, dtype=np.float32)
 
-        # Row hd * 9 + code + 1: one-hot ego ray of an apple in absolute direction code
-        # (code -1, no apple on any ray, gives a zero row).
-        onehot = np.vstack([np.zeros(8), np.eye(8)]).astype(np.float32)
-        self._apple_ray = np.concatenate(
-            [onehot[np.r_[0, (np.arange(8) - 2 * hd) % 8 + 1]] for hd in range(4)]
-        )
         # Everything the observation says about the apple, per (head cell, heading, apple
-        # cell + 1; column 0 = no apple): its row of _apple_ray above (heading * 9 + absolute
-        # ray code + 1) and its offset ahead and to the right, in cells. Small integer types
-        # keep this (C*4, C+1) table cheap to build on large boards.
+        # cell + 1; column 0 = no apple): its absolute ray code + 1 (0: on no ray) and its
+        # offset ahead and to the right, in cells. Small integer types keep this
+        # (C*4, C+1) table cheap to build on large boards.
         c = self.cells
         xs, ys = x.astype(np.int16), y.astype(np.int16)
         head = np.repeat(np.arange(c), 4)  # row r = head * 4 + heading
@@ -225,12 +218,24 @@ class Snake:
         ady = ys[None, :] - ys[head][:, None]
         code = ray_code[(ady + np.int32(h - 1)) * np.int32(2 * w - 1) + (adx + np.int16(w - 1))]
         info = np.zeros((c * 4, c + 1, 3), dtype=np.int8)
-        info[:, 0, 0] = hd * 9  # no apple: the zero row of its heading's block
-        info[:, 1:, 0] = code + (1 + 9 * hd[:, None]).astype(np.int8)  # code -1: zero row
+        info[:, 1:, 0] = code + np.int8(1)
         fx, fy = DX4[hd][:, None].astype(np.int8), DY4[hd][:, None].astype(np.int8)
         info[:, 1:, 1] = adx * fx + ady * fy
         info[:, 1:, 2] = ady * fx - adx * fy  # the heading turned 90 degrees clockwise
         self._apple_info = info.reshape(-1, 3)
+
+        # The observation's columns that depend only on (head cell, heading, the apple's
+        # ray code): row (cell * 4 + heading) * 9 + code + 1 holds the walls, the apple's
+        # ego ray one-hot and the heading one-hot; the other columns are 0 and get filled
+        # per step. One row gather starts every observation.
+        apple_ray = np.zeros((4, 9, 8), dtype=np.float32)  # [heading, code + 1, ego ray]
+        for d in range(4):
+            apple_ray[d, 1 + self._ego[d], np.arange(8)] = 1.0
+        base = np.zeros((c * 4, 9, N_OBS), dtype=np.float32)
+        base[:, :, 0:8] = self._inv_wall[:, None, :]
+        base[:, :, 8:16] = apple_ray[hd]
+        base[:, :, 24:28] = np.eye(4, dtype=np.float32)[hd][:, None, :]
+        self._base_obs = base.reshape(-1, N_OBS)
 
         # The cell one move away from each cell along each heading, -1 off the board.
         nx, ny = x[:, None] + DX4, y[:, None] + DY4
@@ -352,21 +357,21 @@ class Snake:
         self.heading[g] = heading
         # Copy the precomputed start of each heading; the ring buffer beyond the snake's
         # length is never read, so it needs no clearing.
-        self.body[g, :3] = np.take(self._start_body, heading, axis=0)
-        self.lines[g] = np.take(self._start_lines, heading, axis=0)
+        self.body[g, :3] = self._start_body.take(heading, axis=0)
+        self.lines[g] = self._start_lines.take(heading, axis=0)
         self.head_ptr[g] = 2
         self.length[g] = 3
-        self.head_cell[g] = np.take(self._start_body[:, 2], heading)
-        self.apple_cell[g] = np.take(self._start_apple, row)
+        self.head_cell[g] = self._start_body[:, 2].take(heading)
+        self.apple_cell[g] = self._start_apple.take(row)
         for a in (self.apples, self.steps, self.steps_since_apple):
             a[g] = 0
         self._apples_placed[g] = 1
         self.alive[g] = True
         self.terminated[g] = self.truncated[g] = self.won[g] = False
         if g.size == self.n:
-            self._obs[...] = np.take(self._start_obs, row, axis=0)
+            self._obs[...] = self._start_obs.take(row, axis=0)
         else:
-            self._obs[g] = np.take(self._start_obs, row, axis=0)
+            self._obs[g] = self._start_obs.take(row, axis=0)
 
     def set_game(
         self,
@@ -451,7 +456,7 @@ class Snake:
         :attr:`observations`. A population rollout uses this in its inner loop.
         """
         reward = np.zeros(self.n, dtype=np.float32)
-        g = np.flatnonzero(self.alive)  # the live games; finished ones are not touched
+        g = self.alive.nonzero()[0]  # the live games; finished ones are not touched
         if g.size:
             self._advance(g, actions[g], reward)
         return reward
@@ -469,58 +474,67 @@ class Snake:
         ``g`` must not repeat a game: two cells of one game may share a line mask.
         """
         flat = self.lines.reshape(-1)
-        idx = ((g * self.n_lines)[:, None] + np.take(self._line, cell, axis=0)).ravel()
-        flat[idx] ^= np.take(self._bit, cell, axis=0).ravel()
+        idx = ((g * self.n_lines)[:, None] + self._line.take(cell, axis=0)).ravel()
+        flat[idx] = flat.take(idx) ^ self._bit.take(cell, axis=0).ravel()
 
     def _advance(self, g: np.ndarray, act: np.ndarray, reward: np.ndarray) -> None:
+        # The step costs a few microseconds per numpy call, whatever the batch size, so
+        # this counts calls: arr.take and arr.compress instead of np.take and boolean
+        # indexing (less dispatch), and each per-game array gathered once.
         c = self.cells
-        heading = np.take(self._turn, self.heading[g] * 3 + act)
-        cell = np.take(self._next_cell, self.head_cell[g] * 4 + heading)
+        heading = self._turn.take(self.heading.take(g) * 3 + act)
+        cell = self._next_cell.take(self.head_cell.take(g) * 4 + heading)
         out = cell < 0
         cell[out] = 0  # any valid index; these games die below
-        eat = (cell == self.apple_cell[g]) & ~out
-        tail_ptr = self.head_ptr[g] - self.length[g] + 1
+        eat = (cell == self.apple_cell.take(g)) & ~out
+        length, head_ptr = self.length.take(g), self.head_ptr.take(g)
+        tail_ptr = head_ptr - length + 1
         tail_ptr[tail_ptr < 0] += c  # ring buffer wrap-around, cheaper than %
-        tail = self.body.reshape(-1)[g * c + tail_ptr]
+        tail = self.body.take(g * c + tail_ptr)
         # The target cell's bit in its row mask (line 0 of a cell is its row).
-        row = np.take(self.lines, g * self.n_lines + np.take(self._row_of, cell))
-        occupied = (row & np.take(self._row_bit, cell)) != 0
+        row = self.lines.take(g * self.n_lines + self._row_of.take(cell))
+        occupied = (row & self._row_bit.take(cell)) != 0
         # The tail moves away this step unless the snake eats, so its cell is free.
         dead = out | (occupied & ~((cell == tail) & ~eat))
 
         live = ~dead
         moving = live & ~eat
-        self._toggle(g[moving], tail[moving])  # the tail leaves its cell ...
-        gl, cl = g[live], cell[live]
+        self._toggle(g.compress(moving), tail.compress(moving))  # the tail leaves its cell ...
+        gl, cl = g.compress(live), cell.compress(live)
         self._toggle(gl, cl)  # ... before the head enters, which may be the same cell
-        ptr = self.head_ptr[gl] + 1
+        ptr = head_ptr.compress(live) + 1
         ptr[ptr == c] = 0
         self.head_ptr[gl] = ptr
         self.body.reshape(-1)[gl * c + ptr] = cl
         self.head_cell[gl] = cl
         self.heading[g] = heading  # a dead snake keeps the heading it died with
 
-        self.steps[g] += 1
-        ge = g[eat]
-        self.length[ge] += 1
-        self.apples[ge] += 1
-        hungry = self.steps_since_apple[g] + 1
+        self.steps[g] = self.steps.take(g) + 1
+        ge = g.compress(eat)
+        grown = length.compress(eat) + 1
+        self.length[ge] = grown
+        self.apples[ge] = self.apples.take(ge) + 1
+        hungry = self.steps_since_apple.take(g) + 1
         hungry[eat] = 0
         self.steps_since_apple[g] = hungry
         reward[ge] = 1.0
-        gd = g[dead]
+        gd = g.compress(dead)
         reward[gd] = -1.0
         self.terminated[gd] = True
 
-        full = self.length[ge] == c
+        over = dead
+        full = grown == c
         if full.any():
-            self.won[ge[full]] = True
-            self.terminated[ge[full]] = True
-            self.apple_cell[ge[full]] = -1
-        self._place_apples(ge[~full])
-        starved = live & (hungry >= self.hunger) & ~self.won[g]
-        self.truncated[g[starved]] = True
-        self.alive[g] = ~(dead | starved) & ~self.won[g]
+            gw = ge.compress(full)
+            self.won[gw] = self.terminated[gw] = True
+            self.apple_cell[gw] = -1
+            self._place_apples(ge.compress(~full))
+            over = dead | (eat & (length == c - 1))  # those that died or just won
+        else:
+            self._place_apples(ge)
+        starved = (hungry >= self.hunger) & ~over
+        self.truncated[g.compress(starved)] = True
+        self.alive[g] = ~(over | starved)
         self._observe(gl)
 
     # --------------------------------------------------------------------- internals
@@ -530,9 +544,10 @@ class Snake:
         if g.size == 0:
             return
         free = ~self._occupied(g)
-        n_free = (self.cells - self.length[g]).astype(np.uint64)
-        self._apples_placed[g] += 1
-        k = (draw(self._key[g], self._apples_placed[g]) % n_free).astype(np.int64)
+        n_free = (self.cells - self.length.take(g)).astype(np.uint64)
+        placed = self._apples_placed.take(g) + 1
+        self._apples_placed[g] = placed
+        k = (draw(self._key.take(g), placed) % n_free).astype(np.int64)
         # The k-th free cell in row-major order.
         self.apple_cell[g] = np.argmax(np.cumsum(free, axis=1) > k[:, None], axis=1)
 
@@ -540,15 +555,15 @@ class Snake:
         """Write the observation rows of games ``g`` (see the class docstring)."""
         if g.size == 0:
             return
-        head = np.take(self.head_cell, g)
-        lines = (g * self.n_lines)[:, None] + np.take(self._line, head, axis=0)
+        head = self.head_cell.take(g)
+        lines = (g * self.n_lines)[:, None] + self._line.take(head, axis=0)
         block = self._features(
             head,
-            np.take(self.heading, g),
-            np.take(self.apple_cell, g),
-            np.take(self.lines, lines),  # (M, 4): the head's row, diagonals, column
-            np.take(self.length, g),
-            np.take(self.steps_since_apple, g),
+            self.heading.take(g),
+            self.apple_cell.take(g),
+            self.lines.take(lines),  # (M, 4): the head's row, diagonals, column
+            self.length.take(g),
+            self.steps_since_apple.take(g),
         )
         if g.size == self.n:
             self._obs[...] = block  # g is every game, in ascending order
@@ -567,21 +582,18 @@ class Snake:
         """``(M, 32)`` observations from per-game head cell, heading, apple cell (-1: none),
         the 4 line masks through the head ``(M, 4)``, length and steps since the last apple.
         """
-        # np.take(..., axis=0) instead of 2-D fancy indexing: same result, several times
+        # X.take(i, axis=0) instead of X[i] or np.take: same result, several times
         # faster for these small row gathers, which dominate the step time.
         m = head.size
         r = head * 4 + hd
-        block = np.empty((m, N_OBS), dtype=np.float32)
-        block[:, 0:8] = np.take(self._inv_wall, r, axis=0)
-
         # Lookup tables stand in for the arithmetic (integer % and // are slow in numpy).
-        apple = np.take(self._apple_info, r * (self.cells + 1) + apple + 1, axis=0)
-        block[:, 8:16] = np.take(self._apple_ray, apple[:, 0], axis=0)
+        apple = self._apple_info.take(r * (self.cells + 1) + apple + 1, axis=0)
+        block = self._base_obs.take(r * 9 + apple[:, 0], axis=0)  # walls, apple, heading
 
-        pos = np.take(self._pos, head, axis=0)
+        pos = self._pos.take(head, axis=0)
         after = (masks >> pos) >> np.uint64(1)  # cells past the head, nearest first
         lowest = after & (~after + np.uint64(1))
-        before = masks & np.take(self._below, head, axis=0)  # cells before, nearest last
+        before = masks & self._below.take(head, axis=0)  # cells before, nearest last
         # A power of two 2**j as float64 has the exponent field 1023 + j, and float64 holds
         # these <= 32-bit masks exactly. Along increasing rays the nearest segment is the
         # lowest bit past the head, d = j + 1 moves away: the field is 1022 + d. Along
@@ -590,13 +602,12 @@ class Snake:
         # zero entry (0 for increasing rays, 2045 + pos for decreasing ones).
         index = np.empty((m, 8), dtype=np.int64)
         index[:, :4] = lowest.astype(np.float64).view(np.int64) >> 52
-        index[:, 4:] = np.take(self._pos_2045, head, axis=0) - (
+        index[:, 4:] = self._pos_2045.take(head, axis=0) - (
             before.astype(np.float64).view(np.int64) >> 52
         )
-        ego = self._rows8[:m, None] + np.take(self._ego_cols, hd, axis=0)
-        block[:, 16:24] = np.take(self._inv_dist, np.take(index, ego))
+        ego = self._rows8[:m, None] + self._ego_cols.take(hd, axis=0)
+        block[:, 16:24] = self._inv_dist.take(index.take(ego))
 
-        block[:, 24:28] = np.take(self._heading_onehot, hd, axis=0)
         block[:, 28:30] = apple[:, 1:] / max(self.width, self.height)
         block[:, 30] = length / self.cells
         block[:, 31] = hungry / self.hunger
@@ -616,7 +627,7 @@ class Snake:
     def _occupied(self, g: np.ndarray) -> np.ndarray:
         """``(len(g), C)`` bool: which cells of games ``g`` the snake covers (from the row
         masks, the one record of occupancy)."""
-        rows = self.lines[g, : self.height]  # row y, bit x
+        rows = self.lines.take(g, axis=0)[:, : self.height]  # row y, bit x
         bits = (rows[:, :, None] >> np.arange(self.width, dtype=np.uint64)) & np.uint64(1)
         return bits.reshape(len(g), self.cells).astype(bool)
 
