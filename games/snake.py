@@ -198,11 +198,20 @@ class Snake:
         # Body distances come out in absolute order right, down-right, down, down-left,
         # left, up-left, up, up-right: absolute direction a sits at column (a - 2) % 8.
         self._ego_cols = (self._ego - 2) % 8
-        # Entry 1022 + d holds 1 / d for a body segment d moves away; all others are 0
-        # ("no body on this ray"; see _observe for how the index arises).
-        self._inv_dist = np.zeros(2045 + MAX_SIDE + 1, dtype=np.float32)
-        self._inv_dist[1023 : 1023 + max(w, h)] = 1.0 / np.arange(1, max(w, h) + 1)
-        self._pos_2045 = 2045 + pos.astype(np.int64)  # (C, 4)
+        # 1 / d for a body segment d moves away, by the float64 exponent field e of the
+        # nearest segment's bit (see _features): e = 1022 + d along increasing rays, and
+        # e = 1023 + p - d along decreasing rays from the head's bit p, looked up in the
+        # block of 2048 entries at 2048 * (p + 1). Every other entry, e = 0 (an empty
+        # ray) included, is 0.
+        side = max(w, h)
+        self._inv_dist = np.zeros(2048 * (side + 1), dtype=np.float32)
+        self._inv_dist[1023 : 1023 + side] = 1.0 / np.arange(1, side + 1)
+        for p in range(1, side):
+            self._inv_dist[2048 * (p + 1) + 1023 : 2048 * (p + 1) + 1023 + p] = 1.0 / (
+                p - np.arange(p)
+            )
+        self._dist_block = np.zeros((self.cells, 8), dtype=np.int64)  # (C, 8) block starts
+        self._dist_block[:, 4:] = 2048 * (pos + 1)
 
         # Ray direction code of an offset (dx, dy), -1 if it lies on no ray.
         dx, dy = np.meshgrid(np.arange(-w + 1, w), np.arange(-h + 1, h))
@@ -606,16 +615,14 @@ class Snake:
         after = (masks >> pos) >> np.uint64(1)  # cells past the head, nearest first
         lowest = after & (~after + np.uint64(1))
         before = masks & self._below.take(head, axis=0)  # cells before, nearest last
-        # A power of two 2**j as float64 has the exponent field 1023 + j, and float64 holds
-        # these <= 32-bit masks exactly. Along increasing rays the nearest segment is the
-        # lowest bit past the head, d = j + 1 moves away: the field is 1022 + d. Along
-        # decreasing rays it is the highest bit below the head, d = pos - j moves away.
-        # Both become an index 1022 + d into a table of 1 / d; an empty mask lands on a
-        # zero entry (0 for increasing rays, 2045 + pos for decreasing ones).
-        index = np.empty((m, 8), dtype=np.int64)
-        index[:, :4] = lowest.astype(np.float64).view(np.int64) >> 52
-        index[:, 4:] = self._pos_2045.take(head, axis=0) - (
-            before.astype(np.float64).view(np.int64) >> 52
+        # A power of two 2**j as float64 has the exponent field e = 1023 + j, and float64
+        # holds these <= 32-bit masks exactly. Along increasing rays the nearest segment is
+        # the lowest bit past the head, d = j + 1 moves away; along decreasing rays it is
+        # the highest bit below the head's bit p, d = p - j moves away. _inv_dist maps e
+        # (plus a block offset for decreasing rays) to 1 / d, and an empty mask to 0.
+        nearest = np.concatenate((lowest, before), axis=1)  # absolute order, (M, 8)
+        index = (nearest.astype(np.float64).view(np.int64) >> 52) + self._dist_block.take(
+            head, axis=0
         )
         ego = self._rows8[:m, None] + self._ego_cols.take(hd, axis=0)
         block[:, 16:24] = self._inv_dist.take(index.take(ego))
