@@ -31,15 +31,27 @@ N_OBS = 32
 MAX_SIDE = 32  # board lines are bitmasks that float64 must hold exactly
 MIN_SIDE = 4
 
-_M64 = (1 << 64) - 1
+
+
+# Constants of the hashes below, made once: building numpy scalars costs per call.
+_GOLDEN, _MIX1, _MIX2 = (
+    np.uint64(0x9E3779B97F4A7C15),
+    np.uint64(0xBF58476D1CE4E5B9),
+    np.uint64(0x94D049BB133111EB),
+)
+_STREAM = np.uint64(0xD1B54A32D192ED03)
+_S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
 
 
 def mix64(z: np.ndarray) -> np.ndarray:
     """SplitMix64 finaliser on a uint64 array: a well-mixed, stateless hash."""
-    z = z + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+    z = z + _GOLDEN  # a new array; the rest works in place on it
+    z ^= z >> _S30
+    z *= _MIX1
+    z ^= z >> _S27
+    z *= _MIX2
+    z ^= z >> _S31
+    return z
 
 
 def draw(key: np.ndarray, counter: np.ndarray) -> np.ndarray:
@@ -48,7 +60,7 @@ def draw(key: np.ndarray, counter: np.ndarray) -> np.ndarray:
     Counter-based, so a game's numbers depend only on its own seed and how many it drew,
     never on the other games in the batch.
     """
-    return mix64(key ^ (counter.astype(np.uint64) * np.uint64(0xD1B54A32D192ED03)))
+    return mix64(key ^ (counter.astype(np.uint64) * _STREAM))
 
 
 def _rows(a: np.ndarray) -> np.ndarray:
@@ -344,7 +356,7 @@ class Snake:
         # The engine's internals expect ascending game indices (as an auto-reset's
         # nonzero() gives them); strictly ascending also means distinct.
         ordered = g
-        if g.size > 1 and not (g[1:] > g[:-1]).all():
+        if g.size > 1 and np.count_nonzero(g[1:] <= g[:-1]):
             order = g.argsort()
             ordered, seeds = g[order], seeds[order]
             if (ordered[1:] == ordered[:-1]).any():
@@ -463,7 +475,8 @@ class Snake:
             raise ValueError(f"actions must have shape ({self.n},), got {actions.shape}")
         if actions.dtype.kind not in "iu":
             raise ValueError(f"actions must be integers 0, 1, 2, got dtype {actions.dtype}")
-        if actions.size and (actions.min() < 0 or actions.max() > 2):
+        # Viewed as unsigned, negative actions are huge: one comparison checks the range.
+        if np.count_nonzero(actions.view(actions.dtype.str.replace("i", "u")) > 2):
             raise ValueError("actions must be 0 (turn left), 1 (straight) or 2 (turn right)")
 
         reward = self.advance(actions)
@@ -545,7 +558,7 @@ class Snake:
 
         over = dead
         full = grown == c
-        if full.any():
+        if np.count_nonzero(full):  # cheaper than full.any() on a few elements
             gw = ge.compress(full)
             self.won[gw] = self.terminated[gw] = True
             self.apple_cell[gw] = -1
