@@ -220,9 +220,19 @@ def forward(theta: np.ndarray, x: np.ndarray, topo: Topology) -> np.ndarray:
     Returns ``(*G, *B, n_out)``; see the module docstring for the broadcasting rule.
     """
     _check_input(theta, x, topo)
-    n_g = theta.ndim - 1
+    return forward_layers(unflatten(theta, topo), x, topo, theta.ndim - 1)
+
+
+def forward_layers(
+    layers: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, topo: Topology, n_g: int
+) -> np.ndarray:
+    """:func:`forward` on parameters already split by :func:`unflatten`, unchecked.
+
+    For loops that run the same networks many times (a rollout): they split once. ``n_g``
+    is the number of genome batch axes ``G``; ``x`` is ``(*G, *B, n_in)``.
+    """
     a = x
-    for layer, (w, b) in enumerate(unflatten(theta, topo)):
+    for layer, (w, b) in enumerate(layers):
         # The pre-activation is a temporary here, so the activation may overwrite it.
         a = activate(topo.activation(layer), _affine(a, w, b, n_g), inplace=True)
     return a

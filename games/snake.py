@@ -32,7 +32,6 @@ MAX_SIDE = 32  # board lines are bitmasks that float64 must hold exactly
 MIN_SIDE = 4
 
 
-
 # Constants of the hashes below, made once: building numpy scalars costs per call.
 _GOLDEN, _MIX1, _MIX2 = (
     np.uint64(0x9E3779B97F4A7C15),
