@@ -40,6 +40,7 @@ _GOLDEN, _MIX1, _MIX2 = (
 )
 _STREAM = np.uint64(0xD1B54A32D192ED03)
 _S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
+_ONE = np.uint64(1)
 
 
 def mix64(z: np.ndarray) -> np.ndarray:
@@ -184,6 +185,7 @@ class Snake:
         self._line = line  # (C, 4)
         self._pos = pos.astype(np.uint64)  # (C, 4)
         self._bit = np.uint64(1) << self._pos  # (C, 4)
+        self._x_shift = np.arange(w, dtype=np.uint64)  # a row mask's bit of each column
         self._below = self._bit - np.uint64(1)  # bits strictly below the cell's own bit
 
         # Moves until the head leaves the board along each absolute direction.
@@ -385,7 +387,7 @@ class Snake:
         self._key[g] = key
         # Draws 0 and 1 of each game's stream in one call: the heading, and the first apple
         # as _place_apples would draw it, the k-th of the C - 3 free cells.
-        first = draw(np.stack([key, key]), np.arange(2, dtype=np.uint64)[:, None])
+        first = mix64(np.stack([key, key ^ _STREAM]))  # draw(key, 0) and draw(key, 1)
         n_free = self.cells - 3
         heading = (first[0] % np.uint64(4)).astype(np.int64)
         row = heading * n_free + (first[1] % np.uint64(n_free)).astype(np.int64)
@@ -576,13 +578,15 @@ class Snake:
         """Put a new apple on a uniformly random free cell of each game in ``g``."""
         if g.size == 0:
             return
-        free = ~self._occupied(g)
         n_free = (self.cells - self.length.take(g)).astype(np.uint64)
         placed = self._apples_placed.take(g) + 1
         self._apples_placed[g] = placed
         k = (draw(self._key.take(g), placed) % n_free).astype(np.int64)
-        # The k-th free cell in row-major order.
-        self.apple_cell[g] = np.argmax(np.cumsum(free, axis=1) > k[:, None], axis=1)
+        # The k-th free cell in row-major order: free cells are the clear bits of the row
+        # masks (row y, bit x).
+        free = (~self.lines.take(g, axis=0)[:, : self.height, None] >> self._x_shift) & _ONE
+        rank = free.reshape(g.size, self.cells).cumsum(axis=1)
+        self.apple_cell[g] = (rank > k[:, None].astype(np.uint64)).argmax(axis=1)
 
     def _observe(self, g: np.ndarray) -> None:
         """Write the observation rows of games ``g`` (see the class docstring)."""
@@ -623,16 +627,17 @@ class Snake:
         rows = self._base_obs.take(r * 9 + apple[:, 0])  # walls, apple ray, heading
         block = rows.view(np.float32).reshape(m, N_OBS)
 
-        pos = self._pos.take(head, axis=0)
-        after = (masks >> pos) >> np.uint64(1)  # cells past the head, nearest first
-        lowest = after & (~after + np.uint64(1))
-        before = masks & self._below.take(head, axis=0)  # cells before, nearest last
+        # Per line through the head: the nearest segment's bit on each side, in absolute
+        # ray order (M, 8): increasing rays first, then decreasing ones.
+        nearest = np.empty((m, 8), dtype=np.uint64)
+        after = (masks >> self._pos.take(head, axis=0)) >> np.uint64(1)  # past the head
+        np.bitwise_and(after, ~after + np.uint64(1), out=nearest[:, :4])  # lowest set bit
+        np.bitwise_and(masks, self._below.take(head, axis=0), out=nearest[:, 4:])  # before
         # A power of two 2**j as float64 has the exponent field e = 1023 + j, and float64
         # holds these <= 32-bit masks exactly. Along increasing rays the nearest segment is
         # the lowest bit past the head, d = j + 1 moves away; along decreasing rays it is
         # the highest bit below the head's bit p, d = p - j moves away. _inv_dist maps e
         # (plus a block offset for decreasing rays) to 1 / d, and an empty mask to 0.
-        nearest = np.concatenate((lowest, before), axis=1)  # absolute order, (M, 8)
         index = (nearest.astype(np.float64).view(np.int64) >> 52) + self._dist_block.take(
             head, axis=0
         )
@@ -659,7 +664,7 @@ class Snake:
         """``(len(g), C)`` bool: which cells of games ``g`` the snake covers (from the row
         masks, the one record of occupancy)."""
         rows = self.lines.take(g, axis=0)[:, : self.height]  # row y, bit x
-        bits = (rows[:, :, None] >> np.arange(self.width, dtype=np.uint64)) & np.uint64(1)
+        bits = (rows[:, :, None] >> self._x_shift) & _ONE
         return bits.reshape(len(g), self.cells).astype(bool)
 
     @property
