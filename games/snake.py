@@ -40,7 +40,6 @@ _GOLDEN, _MIX1, _MIX2 = (
 )
 _STREAM = np.uint64(0xD1B54A32D192ED03)
 _S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
-_ONE = np.uint64(1)
 
 
 def mix64(z: np.ndarray) -> np.ndarray:
@@ -168,10 +167,10 @@ class Snake:
         """Lookup tables: per cell its four board lines and next cells; per (cell, heading)
         the ego rays' wall distances; per (cell, heading, apple cell) the apple features.
 
-        Every board line (row, column, diagonal, anti-diagonal) is kept per game as a uint64
-        bitmask of occupied cells. The nearest body segment along a ray is the nearest set
-        bit on one side of the head's bit in one mask: a few numpy operations over all games
-        instead of a walk along the board.
+        Every board line (row, column, diagonal, anti-diagonal) is kept per game as a bitmask
+        of occupied cells (an int64 using bits 0 to 31). The nearest body segment along a
+        ray is the nearest set bit on one side of the head's bit in one mask: a few numpy
+        operations over all games instead of a walk along the board.
         """
         w, h = self.width, self.height
         x, y = np.meshgrid(np.arange(w), np.arange(h))
@@ -183,10 +182,10 @@ class Snake:
         pos = np.stack([x, y, y, y], axis=1)
         self.n_lines = h + n_diag + w + n_diag
         self._line = line  # (C, 4)
-        self._pos = pos.astype(np.uint64)  # (C, 4)
-        self._bit = np.uint64(1) << self._pos  # (C, 4)
-        self._x_shift = np.arange(w, dtype=np.uint64)  # a row mask's bit of each column
-        self._below = self._bit - np.uint64(1)  # bits strictly below the cell's own bit
+        self._pos = pos  # (C, 4)
+        self._bit = 1 << pos  # (C, 4)
+        self._x_shift = np.arange(w)  # a row mask's bit of each column
+        self._below = self._bit - 1  # bits strictly below the cell's own bit
 
         # Moves until the head leaves the board along each absolute direction.
         big = w + h
@@ -283,7 +282,7 @@ class Snake:
         self._start_body = np.stack(
             [(cy + (i - 1) * DY4[hd]) * w + (cx + (i - 1) * DX4[hd]) for i in range(3)], axis=1
         )
-        self._start_lines = np.zeros((4, self.n_lines), dtype=np.uint64)
+        self._start_lines = np.zeros((4, self.n_lines), dtype=np.int64)
         for i in range(3):  # one segment at a time: segments share line masks
             cell = self._start_body[:, i]
             self._start_lines[hd[:, None], self._line[cell]] |= self._bit[cell]
@@ -322,7 +321,7 @@ class Snake:
         self._key = np.zeros(n, dtype=np.uint64)
         self.heading = np.zeros(n, dtype=np.int64)
         self.body = np.zeros((n, c), dtype=np.int64)  # ring buffer of cells, tail..head
-        self.lines = np.zeros((n, self.n_lines), dtype=np.uint64)
+        self.lines = np.zeros((n, self.n_lines), dtype=np.int64)
         self.head_ptr = np.zeros(n, dtype=np.int64)
         self.length = np.zeros(n, dtype=np.int64)
         self.head_cell = np.zeros(n, dtype=np.int64)
@@ -588,9 +587,9 @@ class Snake:
         k = (draw(self._key.take(g), placed) % n_free).astype(np.int64)
         # The k-th free cell in row-major order: free cells are the clear bits of the row
         # masks (row y, bit x).
-        free = (~self.lines.take(g, axis=0)[:, : self.height, None] >> self._x_shift) & _ONE
+        free = (~self.lines.take(g, axis=0)[:, : self.height, None] >> self._x_shift) & 1
         rank = free.reshape(g.size, self.cells).cumsum(axis=1)
-        self.apple_cell[g] = (rank > k[:, None].astype(np.uint64)).argmax(axis=1)
+        self.apple_cell[g] = (rank > k[:, None]).argmax(axis=1)
 
     def _observe(self, g: np.ndarray) -> None:
         """Write the observation rows of games ``g`` (see the class docstring)."""
@@ -633,9 +632,9 @@ class Snake:
 
         # Per line through the head: the nearest segment's bit on each side, in absolute
         # ray order (M, 8): increasing rays first, then decreasing ones.
-        nearest = np.empty((m, 8), dtype=np.uint64)
-        after = (masks >> self._pos.take(head, axis=0)) >> np.uint64(1)  # past the head
-        np.bitwise_and(after, ~after + np.uint64(1), out=nearest[:, :4])  # lowest set bit
+        nearest = np.empty((m, 8), dtype=np.int64)
+        after = (masks >> self._pos.take(head, axis=0)) >> 1  # past the head
+        np.bitwise_and(after, -after, out=nearest[:, :4])  # lowest set bit
         np.bitwise_and(masks, self._below.take(head, axis=0), out=nearest[:, 4:])  # before
         # A power of two 2**j as float64 has the exponent field e = 1023 + j, and float64
         # holds these <= 32-bit masks exactly. Along increasing rays the nearest segment is
@@ -668,7 +667,7 @@ class Snake:
         """``(len(g), C)`` bool: which cells of games ``g`` the snake covers (from the row
         masks, the one record of occupancy)."""
         rows = self.lines.take(g, axis=0)[:, : self.height]  # row y, bit x
-        bits = (rows[:, :, None] >> self._x_shift) & _ONE
+        bits = (rows[:, :, None] >> self._x_shift) & 1
         return bits.reshape(len(g), self.cells).astype(bool)
 
     @property
