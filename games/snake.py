@@ -40,6 +40,7 @@ _GOLDEN, _MIX1, _MIX2 = (
 )
 _STREAM = np.uint64(0xD1B54A32D192ED03)
 _S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
+_THREE = np.uint64(3)
 
 
 def mix64(z: np.ndarray) -> np.ndarray:
@@ -300,6 +301,8 @@ class Snake:
         masks = self._start_lines[hd[:, None], self._line[head]]
         self._start_obs = self._features(head, hd, self._start_apple, masks, 3, 0)  # rows
         self._start_line_rows = _rows(self._start_lines)
+        self._start_head = self._start_body[:, 2].copy()
+        self._n_free = np.uint64(n_free)
 
     # ------------------------------------------------------------------------- reset
 
@@ -391,9 +394,8 @@ class Snake:
         # Draws 0 and 1 of each game's stream in one call: the heading, and the first apple
         # as _place_apples would draw it, the k-th of the C - 3 free cells.
         first = mix64(np.stack([key, key ^ _STREAM]))  # draw(key, 0) and draw(key, 1)
-        n_free = self.cells - 3
-        heading = (first[0] % np.uint64(4)).astype(np.int64)
-        row = heading * n_free + (first[1] % np.uint64(n_free)).astype(np.int64)
+        heading = (first[0] & _THREE).astype(np.int64)  # draw % 4
+        row = heading * (self.cells - 3) + (first[1] % self._n_free).astype(np.int64)
         self.heading[g] = heading
         # Copy the precomputed start of each heading; the ring buffer beyond the snake's
         # length is never read, so it needs no clearing.
@@ -401,7 +403,7 @@ class Snake:
         self._line_rows[g] = self._start_line_rows.take(heading)
         self.head_ptr[g] = 2
         self.length[g] = 3
-        self.head_cell[g] = self._start_body[:, 2].take(heading)
+        self.head_cell[g] = self._start_head.take(heading)
         self.apple_cell[g] = self._start_apple.take(row)
         for a in (self.apples, self.steps, self.steps_since_apple):
             a[g] = 0
