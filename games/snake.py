@@ -211,6 +211,8 @@ class Snake:
         # Body distances come out in absolute order right, down-right, down, down-left,
         # left, up-left, up, up-right: absolute direction a sits at column (a - 2) % 8.
         self._ego_cols = (self._ego - 2) % 8
+        # Row offsets into flattened (M, 8) arrays, for up to all games or all start positions.
+        self._rows8 = np.arange(max(self.n, 4 * self.cells)) * 8
         # 1 / d for a body segment d moves away, by the float64 exponent field e of the
         # nearest segment's bit (see _features): e = 1022 + d along increasing rays, and
         # e = 1023 + p - d along decreasing rays from the head's bit p, looked up in the
@@ -291,7 +293,6 @@ class Snake:
         # Every fresh game is one of 4 * (C - 3) positions: its heading, and its first apple
         # on the k-th free cell. Their apples and observations are tabulated (row
         # heading * (C - 3) + k), so a reset looks them up instead of computing them.
-        self._rows8 = np.arange(max(self.n, 4 * self.cells)) * 8  # row offsets, (M, 8) arrays
         n_free = self.cells - 3
         free = np.ones((4, self.cells), dtype=bool)
         free[hd[:, None], self._start_body] = False
@@ -299,7 +300,7 @@ class Snake:
         hd = np.repeat(hd, n_free)
         head = self._start_body[hd, 2]
         masks = self._start_lines[hd[:, None], self._line[head]]
-        self._start_obs = self._features(head, hd, self._start_apple, masks, 3, 0)  # rows
+        self._start_obs = self._features(head, hd, self._start_apple, masks, 3, 0)
         self._start_line_rows = _rows(self._start_lines)
         self._start_head = self._start_body[:, 2].copy()
         self._n_free = np.uint64(n_free)
