@@ -169,7 +169,7 @@ class Snake:
         the ego rays' wall distances; per (cell, heading, apple cell) the apple features.
 
         Every board line (row, column, diagonal, anti-diagonal) is kept per game as a bitmask
-        of occupied cells (an int64 using bits 0 to 31). The nearest body segment along a
+        of occupied cells (a uint32: sides are at most 32). The nearest body segment along a
         ray is the nearest set bit on one side of the head's bit in one mask: a few numpy
         operations over all games instead of a walk along the board.
         """
@@ -184,9 +184,9 @@ class Snake:
         self.n_lines = h + n_diag + w + n_diag
         self._line = line  # (C, 4)
         self._pos = pos  # (C, 4)
-        self._bit = 1 << pos  # (C, 4)
+        self._bit = (1 << pos).astype(np.uint32)  # (C, 4)
         self._x_shift = np.arange(w)  # a row mask's bit of each column
-        self._below = self._bit - 1  # bits strictly below the cell's own bit
+        self._below = self._bit - np.uint32(1)  # bits strictly below the cell's own bit
 
         # Moves until the head leaves the board along each absolute direction.
         big = w + h
@@ -285,7 +285,7 @@ class Snake:
         self._start_body = np.stack(
             [(cy + (i - 1) * DY4[hd]) * w + (cx + (i - 1) * DX4[hd]) for i in range(3)], axis=1
         )
-        self._start_lines = np.zeros((4, self.n_lines), dtype=np.int64)
+        self._start_lines = np.zeros((4, self.n_lines), dtype=np.uint32)
         for i in range(3):  # one segment at a time: segments share line masks
             cell = self._start_body[:, i]
             self._start_lines[hd[:, None], self._line[cell]] |= self._bit[cell]
@@ -325,7 +325,7 @@ class Snake:
         self._key = np.zeros(n, dtype=np.uint64)
         self.heading = np.zeros(n, dtype=np.int64)
         self.body = np.zeros((n, c), dtype=np.int64)  # ring buffer of cells, tail..head
-        self.lines = np.zeros((n, self.n_lines), dtype=np.int64)
+        self.lines = np.zeros((n, self.n_lines), dtype=np.uint32)
         self.head_ptr = np.zeros(n, dtype=np.int64)
         self.length = np.zeros(n, dtype=np.int64)
         self.head_cell = np.zeros(n, dtype=np.int64)
