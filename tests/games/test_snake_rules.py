@@ -185,11 +185,26 @@ def test_reset_games_restarts_only_the_listed_games():
     for _ in range(3):
         env.step(np.ones(5, dtype=int))
     fresh = episode_seeds(77, 2)
-    env.reset_games([3, 1], fresh)
+    obs = env.reset_games([3, 1], fresh)  # not ascending: seeds follow their games
     assert env.steps.tolist() == [3, 0, 3, 0, 3]
     alone = Snake(1)
-    alone.reset(seed=fresh[:1])
+    alone_obs, _ = alone.reset(seed=fresh[:1])
     assert cells(alone) == cells(env, 3) and alone.apple_xy(0) == env.apple_xy(3)
+    np.testing.assert_array_equal(obs, env.observations[[3, 1]])
+    np.testing.assert_array_equal(obs[0], alone_obs[0])
+
+
+@pytest.mark.parametrize(
+    "games,needle",
+    [([1, 1], "distinct"), ([2, 5], r"\[0, 5\)"), ([-1, 2], r"\[0, 5\)"), ([[1], [2]], "1-D")],
+)
+def test_reset_games_rejects_bad_indices(games, needle):
+    env = Snake(5)
+    env.reset(seed=0)
+    before = env.observations.copy()
+    with pytest.raises(ValueError, match=needle):
+        env.reset_games(games, np.arange(np.size(games)))
+    np.testing.assert_array_equal(env.observations, before)
 
 
 @pytest.mark.parametrize(
