@@ -28,7 +28,7 @@ RAY_NAMES = (
 
 ACTION_NAMES = ("turn left", "straight", "turn right")
 N_OBS = 32
-MAX_SIDE = 32  # board lines are bitmasks that float64 must hold exactly
+MAX_SIDE = 32  # each board line is a uint32 bitmask of its cells
 MIN_SIDE = 4
 
 
