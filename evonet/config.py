@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from evonet.ga import GAConfig
-from evonet.mlp import HIDDEN_ACTIVATIONS, Topology
+from evonet.mlp import Topology
 from evonet.rollout import GameSettings
 from games.snake import MAX_SIDE, MIN_SIDE, N_OBS
 
@@ -136,12 +136,7 @@ class EvolveConfig:
             raise ValueError(f"hunger must be >= 0 (0: the board's cell count), got {self.hunger}")
         if self.time_limit < 0:
             raise ValueError(f"time limit must be >= 0, got {self.time_limit}")
-        if any(h < 1 for h in self.hidden):
-            raise ValueError(f"hidden layer sizes must be positive, got {list(self.hidden)}")
-        if self.activation not in HIDDEN_ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {HIDDEN_ACTIVATIONS}, got {self.activation!r}"
-            )
+        self.topology()  # Topology checks the layer sizes and the activation
         check_board(*self.board)
         self.ga().validate()
 
