@@ -21,6 +21,11 @@ def start_run(cwd, out, generations):
     assert r.returncode == 0, r.stderr
 
 
+def resume(cwd, checkpoint, *flags):
+    """``evonet evolve snake --resume CHECKPOINT FLAGS...`` in ``cwd``."""
+    return evonet("evolve", "snake", "--resume", checkpoint, *flags, cwd=cwd)
+
+
 def same_run(a, b):
     np.testing.assert_array_equal(a.ga.population, b.ga.population)
     np.testing.assert_array_equal(a.ga.fitness, b.ga.fitness)
@@ -33,16 +38,7 @@ def same_run(a, b):
 def test_resume_from_the_command_line_is_bit_identical(tmp_path):
     start_run(tmp_path, "straight", 10)
     start_run(tmp_path, "split", 5)
-    r = evonet(
-        "evolve",
-        "snake",
-        "--resume",
-        "split/latest.npz",
-        "--generations",
-        "10",
-        "--quiet",
-        cwd=tmp_path,
-    )
+    r = resume(tmp_path, "split/latest.npz", "--generations", "10", "--quiet")
     assert r.returncode == 0, r.stderr
     same_run(load_run(tmp_path / "straight/latest.npz"), load_run(tmp_path / "split/latest.npz"))
     straight = (tmp_path / "straight/history.csv").read_text().splitlines()
@@ -53,45 +49,22 @@ def test_resume_from_the_command_line_is_bit_identical(tmp_path):
 def test_resume_rejects_settings_that_change_results(tmp_path):
     start_run(tmp_path, "run", 2)
     before = (tmp_path / "run/latest.npz").read_bytes()
-    r = evonet(
-        "evolve",
-        "snake",
-        "--resume",
-        "run/latest.npz",
-        "--generations",
-        "4",
-        "--mutation-rate",
-        "0.3",
-        "--population",
-        "20",
-        cwd=tmp_path,
-    )
+    flags = ["--generations", "4", "--mutation-rate", "0.3", "--population", "20"]
+    r = resume(tmp_path, "run/latest.npz", *flags)
     assert r.returncode == 2
     assert "mutation_rate: 0.1 -> 0.3" in r.stderr and "population: 16 -> 20" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert (tmp_path / "run/latest.npz").read_bytes() == before
     # Settings that cannot change results may differ.
-    r = evonet(
-        "evolve",
-        "snake",
-        "--resume",
-        "run/latest.npz",
-        "--generations",
-        "3",
-        "--checkpoint-every",
-        "7",
-        "--out",
-        "elsewhere",
-        "--json",
-        cwd=tmp_path,
-    )
+    flags = ["--generations", "3", "--checkpoint-every", "7", "--out", "elsewhere", "--json"]
+    r = resume(tmp_path, "run/latest.npz", *flags)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "elsewhere/latest.npz").exists()
 
 
 def test_resume_needs_more_generations(tmp_path):
     start_run(tmp_path, "run", 2)
-    r = evonet("evolve", "snake", "--resume", "run/latest.npz", cwd=tmp_path)
+    r = resume(tmp_path, "run/latest.npz")
     assert r.returncode == 2 and "--generations" in r.stderr
 
 
@@ -142,17 +115,7 @@ def test_resume_never_overwrites_another_run(tmp_path):
     for out in ("a", "b"):
         start_run(tmp_path, out, 2)
     before = (tmp_path / "b/latest.npz").read_bytes()
-    r = evonet(
-        "evolve",
-        "snake",
-        "--resume",
-        "a/latest.npz",
-        "--generations",
-        "3",
-        "--out",
-        "b",
-        cwd=tmp_path,
-    )
+    r = resume(tmp_path, "a/latest.npz", "--generations", "3", "--out", "b")
     assert r.returncode == 2 and "already holds another run" in r.stderr
     assert (tmp_path / "b/latest.npz").read_bytes() == before
 
