@@ -18,7 +18,6 @@ mean of ``f`` over its ``E`` episodes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,19 +61,6 @@ def episode_fitness(
     return apples + useful / (useful + cells)
 
 
-def _live_rows(alive: np.ndarray, p: int, e: int) -> Callable[[], np.ndarray]:
-    """A function giving the rows of ``alive`` (read as ``(p, e)``) with any True entry.
-
-    Called every step, so it avoids ``any(axis=1)``, a slow reduction on short rows: with
-    1, 2, 4 or 8 episodes each row is one unsigned integer, else a row sum by matmul.
-    """
-    if e in (1, 2, 4, 8):
-        words = alive.view(f"u{e}")
-        return lambda: words.nonzero()[0]
-    rows, ones = alive.view(np.uint8).reshape(p, e), np.ones(e, dtype=np.int64)
-    return lambda: (rows @ ones).nonzero()[0]
-
-
 def rollout(
     genomes: np.ndarray, topo: Topology, game: GameSettings, seeds: np.ndarray
 ) -> RolloutResult:
@@ -95,9 +81,11 @@ def rollout(
     active = np.arange(p)
     layers = mlp.unflatten(genomes, topo)
     actions = np.ones((p, e), dtype=np.int64)
-    live_genomes_of = _live_rows(env.alive, p, e)
+    # Live episodes per genome as a row sum by matmul over a uint8 view of alive: several
+    # times cheaper per step than alive.reshape(p, e).any(axis=1) on these short rows.
+    alive, ones = env.alive.view(np.uint8).reshape(p, e), np.ones(e, dtype=np.int64)
     while True:
-        live_genomes = live_genomes_of()
+        live_genomes = (alive @ ones).nonzero()[0]
         if live_genomes.size == 0:
             break
         if live_genomes.size <= active.size // 2:

@@ -8,8 +8,6 @@ from games.snake import N_OBS, Snake, episode_seeds
 TOPO = mlp.Topology((N_OBS, 8, 3), "tanh", "linear")
 
 
-# 1, 2, 4 and 8 episodes take the word-view path for "which genomes are still live";
-# others the row-sum path.
 @pytest.mark.parametrize("episodes", [1, 4, 5])
 def test_population_rollout_equals_one_genome_at_a_time(rng, episodes):
     pop = mlp.init(TOPO, rng, n=12, dtype=np.float32)
