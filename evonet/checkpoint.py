@@ -1,201 +1,56 @@
-"""Atomic, pickle-free files: trained networks and evolution checkpoints.
+"""evonet's two kinds of file, trained networks and evolution checkpoints, and their checks.
 
-Every file is one ``.npz`` (a zip of ``.npy`` arrays) plus an entry ``meta``: UTF-8 JSON
-stored as a ``uint8`` array, so no object arrays are ever needed. Loading uses
-``allow_pickle=False`` and checks the format name, version, kind, shapes, dtypes and
-finiteness; every failure raises :class:`CheckpointError` whose message names the file and
-the problem.
+Every file is one ``.npz`` (see :mod:`evonet.archive`): ``.npy`` arrays plus a member
+``meta`` holding UTF-8 JSON as a ``uint8`` array, so no object arrays are ever needed.
 
-Writes go to a temporary file in the destination folder, are flushed and fsynced, and then
-``os.replace`` the destination, so a crash at any moment leaves either the old file or the
-new one, never a mix.
+==========  =====================================  =========================================
+kind        arrays                                 metadata (besides format, version, kind)
+==========  =====================================  =========================================
+network     ``theta (D,)`` float32 or float64      ``topology``, ``info`` (free-form table)
+checkpoint  ``population (P, D)`` float32,         ``config``, ``topology``, ``generation``,
+            ``fitness (P,)`` float64,              ``history``, ``best_fitness``,
+            ``best_genome (D,)`` float32           ``rng_state``, ``ga_config``
+==========  =====================================  =========================================
+
+Loading never trusts the file: the zip directory and the metadata are read and every field
+checked for type and range first; the shapes and exact dtypes the metadata implies are then
+checked against each member's ``.npy`` header, and only then is array data read. Every
+failure raises :class:`CheckpointError` naming the file and the problem in one line.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
+import math
 import os
-import secrets
-import zipfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any
 
 import numpy as np
 
-from evonet.evolve import Run
+from evonet.archive import Archive, FileError, save_arrays
+from evonet.evolve import HISTORY_FIELDS, Run
 from evonet.mlp import Topology
 
 FORMAT = "evonet"
 VERSION = 1
-META_KEY = "meta"
+NETWORK_ARRAYS = ("theta",)
+RUN_ARRAYS = ("population", "fitness", "best_genome")
+_COMMON_KEYS = frozenset({"format", "version", "kind", "topology"})
+_KEYS = {
+    "network": _COMMON_KEYS | {"info"},
+    "checkpoint": _COMMON_KEYS
+    | {"config", "generation", "history", "best_fitness", "rng_state", "ga_config"},
+}
 
-
-class CheckpointError(ValueError):
-    """A file that is missing, unreadable, foreign, corrupt or inconsistent."""
+CheckpointError = FileError  # the name callers know; one class for every file problem
 
 
 def save_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict) -> Path:
-    """Atomically write ``arrays`` and JSON-able ``meta`` to ``path``; returns the path.
-
-    ``meta`` gets ``format`` and ``version`` added. Raises ``OSError`` if the folder is not
-    writable; the previous file at ``path``, if any, is untouched in that case.
-    """
-    path = Path(path)
-    if META_KEY in arrays:
-        raise ValueError(f"array name {META_KEY!r} is reserved")
-    meta = {"format": FORMAT, "version": VERSION, **meta}
-    blob = np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8)
-    return atomic_write(path, lambda f: np.savez(f, **{META_KEY: blob}, **arrays))
-
-
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
-    """Call ``write(f)`` on a temporary file beside ``path``, fsync it, then rename it over.
-
-    If anything fails or the process dies, ``path`` keeps its previous content.
-    """
-    path = Path(path)
-    folder = path.parent
-    tmp = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    # O_EXCL: never clobber another writer's temporary; mode 0o666 minus the umask, as for
-    # any ordinary file.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        # Whatever stopped the write, the destination still holds the previous file.
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(folder)
-    return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable; not every platform lets a folder be opened.
-    try:
-        dfd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
-
-
-def load_npz(
-    path: str | os.PathLike, kind: str | None = None
-) -> tuple[dict[str, np.ndarray], dict]:
-    """Read a file written by :func:`save_npz` without unpickling anything.
-
-    Args:
-        path: the ``.npz`` file.
-        kind: if given, ``meta["kind"]`` must equal it.
-
-    Returns:
-        ``(arrays, meta)``.
-
-    Raises:
-        CheckpointError: naming ``path`` and what is wrong with it.
-    """
-    path = Path(path)
-
-    def fail(problem: str) -> CheckpointError:
-        return CheckpointError(f"{path}: {problem}")
-
-    if not path.exists():
-        raise fail("no such file")
-    if path.is_dir():
-        raise fail("is a folder, not a file")
-    if path.stat().st_size == 0:
-        raise fail("file is empty")
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(4)
-    except OSError as e:
-        raise fail(f"cannot be read: {e.strerror or e}") from None
-    if magic != b"PK\x03\x04":
-        # np.load would otherwise try unknown bytes as a pickle (and refuse, but say so).
-        raise fail("not a valid .npz archive (not a zip file)")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if not isinstance(z, np.lib.npyio.NpzFile):
-                raise fail("not an .npz archive (a bare .npy array)")
-            names = list(z.files)
-            if META_KEY not in names:
-                raise fail("not an evonet file: it has no metadata entry")
-            arrays = {name: z[name] for name in names}
-    except CheckpointError:
-        raise
-    except zipfile.BadZipFile as e:
-        raise fail(f"not a valid .npz archive (truncated or not a zip: {e})") from None
-    except ValueError as e:
-        if "pickle" in str(e).lower():
-            raise fail("holds a pickled object array, which evonet never loads") from None
-        raise fail(f"cannot be read: {e}") from None
-    except (OSError, EOFError, KeyError, zipfile.LargeZipFile) as e:
-        raise fail(f"cannot be read: {e}") from None
-
-    blob = arrays.pop(META_KEY)
-    if blob.dtype != np.uint8 or blob.ndim != 1:
-        raise fail("metadata entry is not a byte array")
-    try:
-        meta = json.loads(blob.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise fail(f"metadata is not valid JSON: {e}") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise fail("not an evonet file (metadata has no evonet format tag)")
-    if meta.get("version") != VERSION:
-        raise fail(
-            f"format version {meta.get('version')!r} is not supported (this evonet reads {VERSION})"
-        )
-    if kind is not None and meta.get("kind") != kind:
-        raise fail(f"holds a {meta.get('kind')!r}, expected a {kind!r}")
-    return arrays, meta
-
-
-def require_array(
-    path: str | os.PathLike,
-    arrays: dict[str, np.ndarray],
-    name: str,
-    shape: tuple[int | None, ...],
-    dtype_kind: str,
-    finite: bool = False,
-) -> np.ndarray:
-    """Fetch ``arrays[name]`` and check its shape (None = any size), dtype kind and values.
-
-    ``dtype_kind`` is a numpy kind code: ``f`` float, ``i`` signed int, ``u`` unsigned,
-    ``b`` bool.
-    """
-    if name not in arrays:
-        raise CheckpointError(f"{path}: missing array {name!r}")
-    a = arrays[name]
-    if a.dtype.kind != dtype_kind:
-        raise CheckpointError(
-            f"{path}: array {name!r} has dtype {a.dtype}, expected kind {dtype_kind!r}"
-        )
-    if a.ndim != len(shape) or any(
-        s is not None and s != n for s, n in zip(shape, a.shape, strict=True)
-    ):
-        want = tuple("*" if s is None else s for s in shape)
-        raise CheckpointError(f"{path}: array {name!r} has shape {a.shape}, expected {want}")
-    if finite and not np.all(np.isfinite(a)):
-        raise CheckpointError(f"{path}: array {name!r} holds NaN or infinite values")
-    return a
-
-
-def topology_from_meta(path: str | os.PathLike, meta: dict) -> Topology:
-    """The topology recorded in a file's metadata, validated."""
-    try:
-        return Topology.from_dict(meta.get("topology"))
-    except (ValueError, TypeError) as e:
-        raise CheckpointError(f"{path}: invalid topology: {e}") from None
+    """Atomically write ``arrays`` and JSON-able ``meta`` (``format`` and ``version`` are
+    added). Raises ``OSError`` naming ``path`` if it cannot be written; the previous file
+    at ``path``, if any, is untouched in that case."""
+    return save_arrays(path, arrays, {"format": FORMAT, "version": VERSION, **meta})
 
 
 def save_network(
@@ -204,42 +59,23 @@ def save_network(
     """Write one network ``theta`` of shape ``(D,)`` with its topology, atomically."""
     if theta.shape != (topo.n_params,):
         raise ValueError(f"network has shape {theta.shape}, topology needs ({topo.n_params},)")
+    if not np.isfinite(theta).all():
+        raise ValueError("network holds NaN or infinite weights; refusing to save it")
     meta = {"kind": "network", "topology": topo.to_dict(), "info": info or {}}
     return save_npz(path, {"theta": theta}, meta)
-
-
-def load_network(path: str | os.PathLike) -> tuple[np.ndarray, Topology, dict]:
-    """Read a network file, or the best genome of an evolution checkpoint.
-
-    Returns ``(theta (D,), topology, meta)``.
-    """
-    arrays, meta = load_npz(path)
-    topo = topology_from_meta(path, meta)
-    if meta.get("kind") == "network":
-        name = "theta"
-    elif meta.get("kind") == "checkpoint":
-        name = "best_genome"
-    else:
-        raise CheckpointError(f"{path}: holds a {meta.get('kind')!r}, not a network or checkpoint")
-    theta = require_array(path, arrays, name, (None,), "f", finite=True)
-    if theta.shape[0] != topo.n_params:
-        raise CheckpointError(
-            f"{path}: network has {theta.shape[0]} parameters but its topology "
-            f"{list(topo.sizes)} needs {topo.n_params}"
-        )
-    return theta, topo, meta
-
-
-# ------------------------------------------------------------------ evolution runs
 
 
 def save_run(path: str | os.PathLike, run: Run) -> Path:
     """Write everything a run needs to continue exactly, atomically.
 
     Arrays: ``population (P, D)``, ``fitness (P,)``, ``best_genome (D,)``. Metadata: the
-    config, topology, generation, RNG state, best fitness and the history records.
+    config, topology, generation, RNG state, best fitness and the history records. A state
+    with non-finite genes is refused: it could never be resumed.
     """
     arrays, values = run.ga.state()
+    for name in ("population", "best_genome"):
+        if not np.isfinite(arrays[name]).all():
+            raise ValueError(f"{name} holds NaN or infinite genes; refusing to save it")
     meta = {
         "kind": "checkpoint",
         "config": run.config.to_dict(),
@@ -250,44 +86,167 @@ def save_run(path: str | os.PathLike, run: Run) -> Path:
     return save_npz(path, arrays, meta)
 
 
+# --------------------------------------------------------------------------- loading
+
+
+def load_network(path: str | os.PathLike) -> tuple[np.ndarray, Topology, dict]:
+    """Read a network file, or the best genome of an evolution checkpoint.
+
+    Returns ``(theta (D,), topology, meta)``. A checkpoint's metadata is checked in full,
+    but only its best genome is read.
+    """
+    with Archive(path) as a:
+        meta = _read_meta(a)
+        if meta["kind"] == "network":
+            a.require_names(("meta", *NETWORK_ARRAYS), "network file")
+            topo = _topology(a, meta)
+            theta = a.read("theta", (topo.n_params,), ("<f4", "<f8"))
+        else:
+            a.require_names(("meta", *RUN_ARRAYS), "checkpoint")
+            _, topo = _run_meta(a, meta)
+            theta = a.read("best_genome", (topo.n_params,), ("<f4",))
+    if not np.isfinite(theta).all():
+        raise a.fail("the network holds NaN or infinite weights")
+    return theta, topo, meta
+
+
 def load_run(path: str | os.PathLike) -> Run:
     """Read and validate a checkpoint written by :func:`save_run`."""
-    from evonet import config as config_mod
     from evonet.ga import GA
 
-    arrays, meta = load_npz(path, kind="checkpoint")
+    with Archive(path) as a:
+        meta = _read_meta(a, kind="checkpoint")
+        a.require_names(("meta", *RUN_ARRAYS), "checkpoint")
+        cfg, topo = _run_meta(a, meta)
+        p, d = cfg.population, topo.n_params
+        # Every header is checked before the first array is read.
+        for name, shape, dtype in (
+            ("population", (p, d), "<f4"),
+            ("fitness", (p,), "<f8"),
+            ("best_genome", (d,), "<f4"),
+        ):
+            a.check(name, shape, (dtype,))
+        arrays = {
+            "population": a.read("population", (p, d), ("<f4",)),
+            "fitness": a.read("fitness", (p,), ("<f8",)),
+            "best_genome": a.read("best_genome", (d,), ("<f4",)),
+        }
+    for name in ("population", "best_genome"):
+        if not np.isfinite(arrays[name]).all():
+            raise a.fail(f"array {name!r} holds NaN or infinite values")
+    if np.isinf(arrays["fitness"]).any():
+        raise a.fail("array 'fitness' holds infinite values")
+    ga = GA.from_state(arrays, {**meta, "ga_config": dataclasses.asdict(cfg.ga())})
+    return Run(cfg, topo, cfg.game_settings(), ga, meta["history"])
 
-    def fail(problem: str) -> CheckpointError:
-        return CheckpointError(f"{path}: {problem}")
+
+def _read_meta(a: Archive, kind: str | None = None) -> dict:
+    """The metadata, with its format, version, kind and set of keys checked."""
+    if "meta" not in a.names:
+        raise a.fail("not an evonet file: it has no metadata entry")
+    meta = a.read_json("meta")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise a.fail("not an evonet file (metadata has no evonet format tag)")
+    version = meta.get("version")
+    if version != VERSION or isinstance(version, bool):
+        raise a.fail(f"format version {version!r} is not supported (this evonet reads {VERSION})")
+    found = meta.get("kind")
+    if found not in _KEYS:
+        raise a.fail(f"holds a {found!r}, not a network or checkpoint")
+    if kind is not None and found != kind:
+        raise a.fail(f"holds a {found!r}, expected a {kind!r}")
+    keys = _KEYS[found]
+    if meta.keys() != keys:
+        extra, missing = sorted(meta.keys() - keys), sorted(keys - meta.keys())
+        problem = f"unknown {', '.join(extra)}" if extra else f"missing {', '.join(missing)}"
+        raise a.fail(f"metadata of a {found}: {problem}")
+    if found == "network" and not isinstance(meta["info"], dict):
+        raise a.fail("metadata 'info' is not a table")
+    return meta
+
+
+def _topology(a: Archive, meta: dict) -> Topology:
+    try:
+        return Topology.from_dict(meta["topology"])
+    except (ValueError, TypeError) as e:
+        raise a.fail(f"invalid topology: {e}") from None
+
+
+def _run_meta(a: Archive, meta: dict) -> tuple[Any, Topology]:
+    """Check a checkpoint's metadata field by field; returns ``(config, topology)``."""
+    from evonet import config as config_mod
 
     try:
         cfg = config_mod.from_dict(meta["config"])
-        cfg.validate()
-    except (KeyError, TypeError, ValueError) as e:
-        raise fail(f"invalid config: {e}") from None
-    topo = topology_from_meta(path, meta)
+    except ValueError as e:
+        raise a.fail(f"invalid config: {e}") from None
+    topo = _topology(a, meta)
     if topo != cfg.topology():
-        raise fail(
+        raise a.fail(
             f"topology {list(topo.sizes)} {topo.hidden}/{topo.output} does not match the "
             f"config's {list(cfg.topology().sizes)} {cfg.activation}/linear"
         )
-    p, d = cfg.population, topo.n_params
-    population = require_array(path, arrays, "population", (p, d), "f", finite=True)
-    require_array(path, arrays, "fitness", (p,), "f")
-    require_array(path, arrays, "best_genome", (d,), "f", finite=True)
-    history = meta.get("history")
-    if not isinstance(history, list) or not all(isinstance(r, dict) for r in history):
-        raise fail("history is not a list of records")
-    gen = meta.get("generation")
-    if not isinstance(gen, int) or gen < 0 or gen != len(history):
-        raise fail(f"generation {gen!r} does not match the {len(history)} history records")
-    state = meta.get("rng_state")
+    history = meta["history"]
+    if not isinstance(history, list):
+        raise a.fail("history is not a list of records")
+    for i, record in enumerate(history):
+        problem = _history_problem(i, record)
+        if problem:
+            raise a.fail(f"history record {i}: {problem}")
+    gen = meta["generation"]
+    if not _is_int(gen) or gen != len(history):
+        raise a.fail(f"generation {gen!r} does not match the {len(history)} history records")
+    best = meta["best_fitness"]
+    if best is not None and not (_is_number(best) and math.isfinite(best)):
+        raise a.fail(f"best_fitness must be a finite number or null, got {best!r}")
+    problem = _rng_state_problem(meta["rng_state"])
+    if problem:
+        raise a.fail(f"invalid RNG state: {problem}")
+    if meta["ga_config"] != dataclasses.asdict(cfg.ga()):
+        raise a.fail("ga_config does not match the config's GA settings")
+    return cfg, topo
+
+
+def _history_problem(i: int, record: Any) -> str:
+    if not isinstance(record, dict) or record.keys() != set(HISTORY_FIELDS):
+        return f"expected the fields {', '.join(HISTORY_FIELDS)}"
+    if record["generation"] != i or not _is_int(record["generation"]):
+        return f"generation is {record['generation']!r}, expected {i}"
+    for k in HISTORY_FIELDS[1:]:
+        v = record[k]
+        if not (_is_number(v) and math.isfinite(v)):
+            return f"{k} is {v!r}, not a finite number"
+    return ""
+
+
+def _rng_state_problem(state: Any) -> str:
+    """Empty if ``state`` is a valid PCG64 ``bit_generator.state``, else what is wrong."""
     if not isinstance(state, dict) or state.get("bit_generator") != "PCG64":
-        raise fail("missing or foreign RNG state")
+        return "missing or not a PCG64 state"
+    if state.keys() != {"bit_generator", "state", "has_uint32", "uinteger"}:
+        return "expected the keys bit_generator, state, has_uint32, uinteger"
+    inner = state["state"]
+    if not isinstance(inner, dict) or inner.keys() != {"state", "inc"}:
+        return "state must hold state and inc"
+    for name, value, bits in (
+        ("state", inner["state"], 128),
+        ("inc", inner["inc"], 128),
+        ("uinteger", state["uinteger"], 32),
+    ):
+        if not _is_int(value) or not 0 <= value < 2**bits:
+            return f"{name} must be a whole number from 0 to 2**{bits} - 1, got {value!r}"
+    if state["has_uint32"] not in (0, 1) or not _is_int(state["has_uint32"]):
+        return f"has_uint32 must be 0 or 1, got {state['has_uint32']!r}"
     try:
-        ga = GA.from_state(arrays, {**meta, "ga_config": dataclasses.asdict(cfg.ga())})
-    except (KeyError, TypeError, ValueError) as e:
-        raise fail(f"invalid GA state: {e}") from None
-    if ga.population.dtype != population.dtype:
-        raise fail("population dtype changed on load")
-    return Run(cfg, topo, cfg.game_settings(), ga, history)
+        np.random.PCG64().state = state
+    except (ValueError, TypeError, OverflowError) as e:
+        return str(e)
+    return ""
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)

@@ -8,18 +8,24 @@ board = "10x10"); an unknown key is an error.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from evonet.budget import check_memory
 from evonet.ga import GAConfig
 from evonet.mlp import Topology
-from evonet.rollout import GameSettings
-from games.snake import MAX_SIDE, MIN_SIDE, N_OBS
+from evonet.rollout import GameSettings, rollout_bytes
+from games.snake import MAX_HUNGER_FACTOR, MAX_SIDE, MIN_SIDE, N_OBS
 
 GAMES = ("snake",)
+# A checkpoint keeps one history record per generation in its metadata (about 300 bytes
+# each); this bound keeps that within what loading accepts (evonet.archive.MAX_META_BYTES).
+MAX_GENERATIONS = 200_000
+MAX_SEED = 2**64 - 1
 
 
 def check_board(width: int, height: int) -> tuple[int, int]:
@@ -30,6 +36,18 @@ def check_board(width: int, height: int) -> tuple[int, int]:
     if width > hi or height > hi:
         raise ValueError(f"the board can be at most {hi}x{hi}, got {width}x{height}")
     return width, height
+
+
+def check_hunger(hunger: int, width: int, height: int) -> int:
+    """``hunger`` if it is 0 (the board's cell count) or at most ``MAX_HUNGER_FACTOR`` x the
+    cells, so every game ends; else ValueError saying why."""
+    most = MAX_HUNGER_FACTOR * width * height
+    if not 0 <= hunger <= most:
+        raise ValueError(
+            f"hunger must be from 0 (the board's cell count) to {MAX_HUNGER_FACTOR} x the "
+            f"board's cells ({most} on {width}x{height}), so every game ends; got {hunger}"
+        )
+    return hunger
 
 
 def parse_board(text: str) -> tuple[int, int]:
@@ -123,22 +141,43 @@ class EvolveConfig:
     def game_settings(self) -> GameSettings:
         return GameSettings(self.board[0], self.board[1], self.hunger or None)
 
+    def memory_bytes(self) -> int:
+        """An upper estimate of the memory one generation needs (breeding plus rollout)."""
+        topo = self.topology()
+        return self.ga().memory_bytes(topo.n_params) + rollout_bytes(
+            self.population, self.episodes, topo, self.game_settings()
+        )
+
     def validate(self) -> None:
-        """Raise ValueError naming the first impossible setting."""
+        """Raise ValueError naming the first impossible setting.
+
+        Checks types (whole numbers are ints, not bools or floats), ranges, and that one
+        generation's arrays fit in this machine's memory, before anything is allocated.
+        """
+        for f in fields(self):
+            _check_type(f.name, getattr(self, f.name), f.default)
         if self.game not in GAMES:
             raise ValueError(f"unknown game {self.game!r}; choose from {GAMES}")
         for name in ("generations", "episodes", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.seed < 0:
-            raise ValueError(f"seed must be >= 0, got {self.seed}")
-        if self.hunger < 0:
-            raise ValueError(f"hunger must be >= 0 (0: the board's cell count), got {self.hunger}")
-        if self.time_limit < 0:
-            raise ValueError(f"time limit must be >= 0, got {self.time_limit}")
-        self.topology()  # Topology checks the layer sizes and the activation
-        check_board(*self.board)
+        if self.generations > MAX_GENERATIONS:
+            raise ValueError(
+                f"generations can be at most {MAX_GENERATIONS:,} per run, got {self.generations}"
+            )
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be from 0 to 2**64 - 1, got {self.seed}")
+        check_hunger(self.hunger, *check_board(*self.board))
+        if not (math.isfinite(self.time_limit) and self.time_limit >= 0):
+            raise ValueError(f"time limit must be a finite number >= 0, got {self.time_limit}")
+        topo = self.topology()  # Topology checks the layer sizes and the activation
         self.ga().validate()
+        w, h = self.board
+        check_memory(
+            self.memory_bytes(),
+            f"population {self.population} x {self.episodes} episodes with a "
+            f"{'-'.join(map(str, topo.sizes))} network on {w}x{h}",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able settings (tuples become lists)."""
@@ -153,6 +192,54 @@ class EvolveConfig:
 
 
 FIELD_NAMES = frozenset(f.name for f in fields(EvolveConfig))
+
+
+def _check_type(name: str, value: Any, default: Any) -> None:
+    """Values of the Python API and of files have the type of the field's default."""
+    if isinstance(default, tuple):
+        ok = isinstance(value, tuple) and all(_is_int(v) for v in value)
+        if ok and name == "board":
+            ok = len(value) == 2
+        if not ok:
+            raise ValueError(f"{name} must be a tuple of whole numbers, got {value!r}")
+    elif isinstance(default, bool) or isinstance(default, str):
+        if not isinstance(value, type(default)):
+            raise ValueError(f"{name} must be {type(default).__name__}, got {value!r}")
+    elif isinstance(default, int):
+        if not _is_int(value):
+            raise ValueError(f"{name} must be a whole number, got {value!r}")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{name} must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
+def game_from_meta(settings: Any) -> GameSettings:
+    """The board and hunger recorded with a saved network (its run's config), checked.
+
+    ``settings`` is a table with optional ``board`` (two whole numbers; 10x10 if absent)
+    and ``hunger`` (a whole number; 0 if absent). Raises ValueError naming the problem.
+    """
+    if settings is None:
+        settings = {}
+    if not isinstance(settings, dict):
+        raise ValueError(f"config must be a table, got {type(settings).__name__}")
+    board = settings.get("board", [10, 10])
+    if not (isinstance(board, list) and len(board) == 2 and all(_is_int(v) for v in board)):
+        raise ValueError(f"board must be two whole numbers, got {board!r}")
+    width, height = check_board(*board)
+    hunger = settings.get("hunger", 0)
+    if hunger is None:
+        hunger = 0
+    if not _is_int(hunger):
+        raise ValueError(f"hunger must be a whole number, got {hunger!r}")
+    check_hunger(hunger, width, height)
+    return GameSettings(width, height, hunger or None)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def coerce(name: str, value: Any) -> Any:
@@ -227,6 +314,36 @@ def build(file_settings: dict[str, Any], flag_settings: dict[str, Any]) -> Evolv
     return cfg
 
 
-def from_dict(d: dict[str, Any]) -> EvolveConfig:
-    """The config stored in a checkpoint's metadata."""
-    return EvolveConfig(**{k: coerce(k, v) for k, v in d.items()})
+def from_dict(d: Any) -> EvolveConfig:
+    """The config stored in a file's metadata, validated.
+
+    Stricter than a TOML file: every setting must be present (a missing seed would
+    silently become 0 and play other episodes), and each must already have its JSON type
+    (whole numbers as integers, ``hidden`` and ``board`` as lists of integers).
+    Raises ValueError naming the problem.
+    """
+    if not isinstance(d, dict):
+        raise ValueError(f"config must be a table of settings, got {type(d).__name__}")
+    missing, unknown = sorted(FIELD_NAMES - d.keys()), sorted(d.keys() - FIELD_NAMES)
+    if missing or unknown:
+        raise ValueError(
+            "; ".join(
+                p
+                for p in (
+                    f"missing {', '.join(missing)}" if missing else "",
+                    f"unknown {', '.join(map(str, unknown))}" if unknown else "",
+                )
+                if p
+            )
+        )
+    values: dict[str, Any] = {}
+    for f in fields(EvolveConfig):
+        v = d[f.name]
+        if isinstance(f.default, tuple):
+            if not isinstance(v, list):
+                raise ValueError(f"{f.name} must be a list of whole numbers, got {v!r}")
+            v = tuple(v)
+        values[f.name] = v
+    cfg = EvolveConfig(**values)
+    cfg.validate()
+    return cfg

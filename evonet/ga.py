@@ -12,6 +12,13 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 SELECTIONS = ("truncation", "tournament")
+# Far above any useful mutation size (genes start within +-1), and small enough that float32
+# genes stay finite however long a run: each generation moves a gene by a few sigma at most.
+MAX_SIGMA = 1000.0
+
+
+class NonFiniteGenes(ArithmeticError):
+    """Breeding produced a NaN or infinite gene; the GA state was left unchanged."""
 
 
 @dataclass(frozen=True)
@@ -55,14 +62,31 @@ class GAConfig:
             raise ValueError(f"selection must be one of {SELECTIONS}, got {self.selection!r}")
         if self.tournament_size < 1:
             raise ValueError(f"tournament size must be positive, got {self.tournament_size}")
+        if self.tournament_size > self.population:
+            raise ValueError(
+                f"tournament size ({self.tournament_size}) cannot exceed the population "
+                f"({self.population})"
+            )
         if not 0.0 <= self.mutation_rate <= 1.0:
             raise ValueError(f"mutation rate must be in [0, 1], got {self.mutation_rate}")
-        if not self.mutation_sigma >= 0:
-            raise ValueError(f"mutation sigma must be >= 0, got {self.mutation_sigma}")
+        for name in ("mutation_sigma", "sigma_min"):
+            value = getattr(self, name)
+            if not 0 <= value <= MAX_SIGMA:
+                raise ValueError(
+                    f"{name.replace('_', ' ')} must be a finite number from 0 to {MAX_SIGMA:g} "
+                    f"(larger noise would overflow float32 genes), got {value}"
+                )
         if not 0 < self.sigma_decay <= 1:
             raise ValueError(f"sigma decay must be in (0, 1], got {self.sigma_decay}")
-        if not self.sigma_min >= 0:
-            raise ValueError(f"sigma min must be >= 0, got {self.sigma_min}")
+
+    def memory_bytes(self, n_params: int) -> int:
+        """An upper estimate of the memory a population of ``P x n_params`` float32 genes
+        takes while :meth:`GA.tell` breeds it: the population, both parents' copies, the
+        crossover and mutation draws (float64) and masks, the children (measured: about 21
+        bytes per gene), plus the tournament draws."""
+        genes = self.population * n_params
+        tournament = 40 * self.population * self.tournament_size
+        return 24 * genes + (tournament if self.selection == "tournament" else 0)
 
     def sigma(self, generation: int) -> float:
         """Mutation sigma at ``generation`` under the decay schedule."""
@@ -169,13 +193,23 @@ class GA:
             raise ValueError(
                 f"fitness must have shape ({self.cfg.population},), got {fitness.shape}"
             )
-        self.fitness = fitness
+        sigma = self.cfg.sigma(self.generation)
+        rng_state = self.rng.bit_generator.state
+        children = next_generation(self.population, fitness, self.cfg, sigma, self.rng)
+        if not np.isfinite(children).all():
+            # Nothing is committed: the GA still holds the generation it was asked for, so
+            # a checkpoint never holds genes that could not be resumed.
+            self.rng.bit_generator.state = rng_state
+            raise NonFiniteGenes(
+                f"generation {self.generation}: breeding produced NaN or infinite genes "
+                f"(mutation sigma {sigma:g})"
+            )
         top = rank(fitness)[0]
         if np.isfinite(fitness[top]) and fitness[top] > self.best_fitness:
             self.best_fitness = float(fitness[top])
             self.best_genome = self.population[top].copy()
-        sigma = self.cfg.sigma(self.generation)
-        self.population = next_generation(self.population, fitness, self.cfg, sigma, self.rng)
+        self.fitness = fitness
+        self.population = children
         self.generation += 1
 
     # State as arrays plus JSON-able values, for checkpoints.

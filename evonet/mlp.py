@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from evonet.budget import check_memory
+
 HIDDEN_ACTIVATIONS = ("tanh", "relu", "sigmoid")
 OUTPUT_ACTIVATIONS = ("linear", "tanh", "sigmoid", "softmax")
 
@@ -138,9 +140,12 @@ def init(
 
     Weights are Glorot/Xavier-uniform for tanh, sigmoid and linear layers and He-normal for
     relu layers (He keeps the variance of relu activations from halving per layer); biases
-    start at zero.
+    start at zero. Raises :class:`evonet.budget.OverBudget` (a ValueError) before
+    allocating if the array would not fit in memory.
     """
     lead = () if n is None else (int(n),)
+    count = topo.n_params * (1 if n is None else int(n))
+    check_memory(count * np.dtype(dtype).itemsize, f"{count} parameters")
     theta = np.zeros((*lead, topo.n_params), dtype=dtype)
     for layer, (w, _b) in enumerate(unflatten(theta, topo)):
         fan_in, fan_out = w.shape[-2], w.shape[-1]

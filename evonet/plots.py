@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from evonet.checkpoint import atomic_write
+from evonet.archive import atomic_write
 
 
 def _save(fig: Figure, path: str | os.PathLike) -> Path:

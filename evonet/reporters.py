@@ -13,7 +13,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from evonet.checkpoint import atomic_write, save_network
+from evonet.archive import atomic_write
+from evonet.checkpoint import save_network
 from evonet.evolve import HISTORY_FIELDS, Reporter, Run
 from evonet.rollout import RolloutResult
 

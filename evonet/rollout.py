@@ -40,6 +40,19 @@ class GameSettings:
         return Snake(n_games, self.width, self.height, self.hunger)
 
 
+def rollout_bytes(n_genomes: int, n_episodes: int, topo: Topology, game: GameSettings) -> int:
+    """An upper estimate of the memory :func:`rollout` needs for ``n_genomes x n_episodes``
+    games (the engine, the forward pass's activations, a copy of the live genomes' weights
+    and the per-episode results)."""
+    games = n_genomes * n_episodes
+    forward = 4 * (topo.n_in + 2 * max(topo.sizes)) + 64
+    return (
+        Snake.memory_bytes(games, game.width, game.height)
+        + games * forward
+        + 4 * n_genomes * topo.n_params
+    )
+
+
 @dataclass
 class RolloutResult:
     """Scores of P genomes over E episodes. Per-episode arrays are ``(P, E)``."""

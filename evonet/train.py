@@ -161,14 +161,25 @@ class TrainConfig:
             raise ValueError(f"unknown loss {self.loss!r}; choose from {LOSSES}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose from {OPTIMIZERS}")
-        if not self.lr > 0:
-            raise ValueError(f"--lr must be positive, got {self.lr}")
+        if not (self.lr > 0 and np.isfinite(self.lr)):
+            raise ValueError(f"--lr must be a positive finite number, got {self.lr}")
         if self.epochs < 1:
             raise ValueError(f"--epochs must be positive, got {self.epochs}")
         if self.batch_size < 1:
             raise ValueError(f"--batch-size must be positive, got {self.batch_size}")
-        if self.weight_decay < 0:
-            raise ValueError(f"weight decay must be >= 0, got {self.weight_decay}")
+        if not (self.weight_decay >= 0 and np.isfinite(self.weight_decay)):
+            raise ValueError(
+                f"--weight-decay must be a finite number >= 0, got {self.weight_decay}"
+            )
+        if self.target_loss is not None and not np.isfinite(self.target_loss):
+            raise ValueError(f"--target-loss must be a finite number, got {self.target_loss}")
+
+
+def fit_bytes(topo: Topology, n_rows: int, itemsize: int = 8) -> int:
+    """An upper estimate of the memory :func:`fit` needs for ``n_rows`` samples: about ten
+    parameter-sized arrays (the copy, gradient, optimiser moments, weight-decay mask and
+    temporaries) plus each layer's pre-activations and activations for every row."""
+    return itemsize * (10 * topo.n_params + 3 * n_rows * sum(topo.sizes))
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from evonet import mlp
-from evonet.checkpoint import atomic_write
+from evonet.archive import atomic_write
 from evonet.mlp import Topology
 from evonet.rollout import GameSettings
 from games.snake import ACTION_NAMES, episode_seeds

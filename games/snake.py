@@ -30,6 +30,10 @@ ACTION_NAMES = ("turn left", "straight", "turn right")
 N_OBS = 32
 MAX_SIDE = 32  # each board line is a uint32 bitmask of its cells
 MIN_SIDE = 4
+# Hunger is at most this many times the board's cells: enough to reach any cell from
+# anywhere several times over, and a bound on every game's length (at most
+# cells * hunger steps), so a game always ends.
+MAX_HUNGER_FACTOR = 4
 
 
 # Constants of the hashes below, made once: building numpy scalars costs per call.
@@ -101,7 +105,8 @@ class Snake:
       apple appears on a uniformly random free cell.
     * Filling the whole board wins (``terminated`` with ``won``); no new apple appears.
     * ``hunger`` steps without an apple end the game (``truncated``); the default is
-      ``width * height``, enough to reach any cell from anywhere.
+      ``width * height``, enough to reach any cell from anywhere, and the most is
+      ``4 * width * height``, so every game ends.
 
     **Rewards:** +1 for an apple, -1 for dying, 0 otherwise (and 0 once a game is over).
 
@@ -152,6 +157,11 @@ class Snake:
             hunger = width * height
         if not isinstance(hunger, (int, np.integer)) or hunger < 1:
             raise ValueError(f"hunger limit must be a positive whole number, got {hunger!r}")
+        if hunger > MAX_HUNGER_FACTOR * width * height:
+            raise ValueError(
+                f"hunger limit can be at most {MAX_HUNGER_FACTOR} x the board's cells "
+                f"({MAX_HUNGER_FACTOR * width * height} on {width}x{height}), got {hunger}"
+            )
         self.n, self.width, self.height, self.hunger = (
             int(n_games),
             int(width),
@@ -161,6 +171,19 @@ class Snake:
         self.cells = self.width * self.height
         self._build_tables()
         self._seeded = False
+
+    @staticmethod
+    def memory_bytes(n_games: int, width: int, height: int) -> int:
+        """An upper estimate of the bytes ``Snake(n_games, width, height)`` uses while it
+        is reset and stepped: its lookup tables plus the per-game state and temporaries.
+
+        Measured with tracemalloc on 6x6 to 32x32 boards; meant for refusing impossible
+        batch sizes before allocating, not for accounting.
+        """
+        cells = width * height
+        tables = 52 * cells * cells + 8192 * cells + (1 << 17)
+        per_game = 8 * cells + 12 * (width + height) + 1024  # body ring, line masks, rest
+        return tables + n_games * per_game
 
     # ------------------------------------------------------------------ lookup tables
 

@@ -6,11 +6,12 @@ import argparse
 
 import numpy as np
 
+from evonet.budget import OverBudget, check_memory
 from evonet.checkpoint import CheckpointError, load_network
 from evonet.commands.common import UsageError, board_size, emit_json, nonneg_int, positive_int
-from evonet.config import check_board
+from evonet.config import game_from_meta
 from evonet.mlp import Topology
-from evonet.rollout import GameSettings, rollout
+from evonet.rollout import GameSettings, rollout, rollout_bytes
 from games.snake import N_OBS, episode_seeds
 
 
@@ -41,23 +42,25 @@ def load_agent(path: str) -> tuple[np.ndarray, Topology, GameSettings]:
         )
     # Networks from a run carry its config under "info"; checkpoints carry it directly.
     info = meta.get("info") if isinstance(meta.get("info"), dict) else {}
-    settings = info.get("config") or meta.get("config") or {}
+    settings = info.get("config") if "config" in info else meta.get("config")
     try:
-        if not isinstance(settings, dict):
-            raise ValueError("config is not a table")
-        width, height = check_board(*(int(v) for v in settings.get("board", [10, 10])))
-        hunger = int(settings.get("hunger") or 0)
-        if hunger < 0:
-            raise ValueError(f"hunger {hunger} is negative")
-    except (TypeError, ValueError) as e:
+        game = game_from_meta(settings)
+    except ValueError as e:
         raise UsageError(f"{path}: invalid game settings in its metadata: {e}") from None
-    return theta, topo, GameSettings(width, height, hunger or None)
+    return theta, topo, game
 
 
 def run(args: argparse.Namespace) -> int:
     theta, topo, game = load_agent(args.path)
     if args.board:
         game = GameSettings(args.board[0], args.board[1], None)
+    try:
+        check_memory(
+            rollout_bytes(1, args.episodes, topo, game) + 64 * args.episodes,
+            f"--episodes {args.episodes} on {game.width}x{game.height}",
+        )
+    except OverBudget as e:
+        raise UsageError(str(e)) from None
     res = rollout(theta[None], topo, game, episode_seeds(args.seed, args.episodes))
     apples = res.episode_apples[0]
     out = {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import secrets
 import shlex
 import signal
 from pathlib import Path
@@ -11,8 +13,8 @@ from pathlib import Path
 from evonet import config as config_mod
 from evonet.checkpoint import CheckpointError, load_run
 from evonet.commands.common import UsageError, board_size, hidden_sizes, info
-from evonet.evolve import Run, evolve
-from evonet.ga import SELECTIONS
+from evonet.evolve import Reporter, Run, evolve
+from evonet.ga import SELECTIONS, NonFiniteGenes
 from evonet.mlp import HIDDEN_ACTIVATIONS
 from evonet.reporters import (
     BestGenomeReporter,
@@ -105,20 +107,37 @@ def run(args: argparse.Namespace) -> int:
         cfg = dataclasses.replace(cfg, out=str(out))
         the_run = Run.start(cfg)
 
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"--out {out}: cannot create the folder: {e.strerror or e}") from None
+    _make_folder(out)
     info(f"evonet: run folder {out}/ ({', '.join(FILES)})")
-    reporters = [] if args.quiet else [ProgressReporter()]
+    latest = out / "latest.npz"
+    progress = None if args.quiet else ProgressReporter()
+    checkpoints = CheckpointReporter(latest)
+    reporters: list[Reporter] = [] if progress is None else [progress]
     reporters += [
         HistoryReporter(out / "history.csv"),
         BestGenomeReporter(out / "best.npz"),
-        CheckpointReporter(out / "latest.npz"),
+        checkpoints,
         PlotReporter(out / "fitness.png"),
     ]
     if args.json:
         reporters.append(JsonLinesReporter())
+    # The generation a checkpoint at `latest` holds before this process writes one.
+    already = the_run.generation if args.resume and _same_file(args.resume, latest) else None
+
+    def saved() -> str:
+        """What the user can resume from now, in one sentence."""
+        gen = checkpoints.written_at if checkpoints.written_at is not None else already
+        if gen is not None:
+            return (
+                f"{latest} holds generation {gen}; resume with: evonet evolve {args.game} "
+                f"--resume {shlex.quote(str(latest))}"
+            )
+        if args.resume:
+            return f"nothing new was saved; {args.resume} still holds the run"
+        return (
+            f"nothing was saved yet, so there is nothing to resume (a checkpoint is written "
+            f"every {the_run.config.checkpoint_every} generations and at the end)"
+        )
 
     stop = {"signal": None}
 
@@ -131,15 +150,30 @@ def run(args: argparse.Namespace) -> int:
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         reason = evolve(the_run, reporters, should_stop=lambda: stop["signal"] is not None)
+    except KeyboardInterrupt:
+        _close(progress)
+        info(f"\nevonet: stopped at once; {saved()}")
+        return 128 + int(stop["signal"] or signal.SIGINT)
+    except OSError as e:
+        _close(progress)
+        info(f"evonet: cannot write {e.filename or out}: {e.strerror or e}; {saved()}")
+        return 1
+    except NonFiniteGenes as e:
+        _close(progress)
+        info(f"evonet: {e}; the run stops and that state is not saved; {saved()}")
+        return 1
     finally:
         for s, h in old.items():
             signal.signal(s, h)
 
     best = the_run.ga.best_fitness
-    latest = out / "latest.npz"
-    if reason == "interrupted":
-        info(f"evonet: saved generation {the_run.generation} to {latest}")
-        info(f"resume with: evonet evolve {args.game} --resume {shlex.quote(str(latest))}")
+    if stop["signal"] is not None:
+        # A signal in the last generation still ends the process as a signal does.
+        if reason == "interrupted":
+            info(f"evonet: saved generation {the_run.generation} to {latest}")
+            info(f"resume with: evonet evolve {args.game} --resume {shlex.quote(str(latest))}")
+        else:
+            info(f"evonet: {reason} at generation {the_run.generation}; saved it to {latest}")
         return 128 + int(stop["signal"])
     last = the_run.history[-1] if the_run.history else None
     summary = f"evonet: {reason} at generation {the_run.generation}"
@@ -153,6 +187,36 @@ def run(args: argparse.Namespace) -> int:
         f"evonet watch {out / 'best.npz'}"
     )
     return 0
+
+
+def _make_folder(out: Path) -> None:
+    """Create the run folder, and fail now (not after the first generation) if it cannot
+    be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot create the folder: {e.strerror or e}") from None
+    # A real write finds every reason a folder cannot be written (permissions, a read-only
+    # mount, a full disk); os.access() knows only some, and nothing for root.
+    probe = out / f".evonet-probe.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot write there: {e.strerror or e}") from None
+
+
+def _same_file(a: str | os.PathLike, b: Path) -> bool:
+    try:
+        return Path(a).resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _close(progress: ProgressReporter | None) -> None:
+    """End the progress bar's line so an error message starts on a line of its own."""
+    if progress is not None and progress.bar is not None:
+        progress.bar.close()
 
 
 def _fresh_folder(out: Path, explicit: bool) -> Path:

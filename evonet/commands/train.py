@@ -10,6 +10,7 @@ import numpy as np
 from tqdm import tqdm
 
 from evonet import mlp
+from evonet.budget import OverBudget, check_memory
 from evonet.checkpoint import save_network
 from evonet.commands.common import (
     UsageError,
@@ -21,7 +22,7 @@ from evonet.commands.common import (
     positive_float,
     positive_int,
 )
-from evonet.train import OPTIMIZERS, TASKS, TrainResult, fit
+from evonet.train import OPTIMIZERS, TASKS, TrainResult, fit, fit_bytes
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -69,6 +70,14 @@ def run(args: argparse.Namespace) -> int:
     plot_path = check_writable(args.plot, "--plot")
     save_path = check_writable(args.save, "--save")
 
+    # Every run's data has the first run's size: check the network fits before any bar.
+    sample = task.make_data(np.random.default_rng(args.seed))
+    rows = max(len(sample.x), len(sample.x_test))
+    try:
+        check_memory(fit_bytes(topo, rows), f"training a {_sizes(topo)} network")
+    except OverBudget as e:
+        raise UsageError(str(e)) from None
+
     results: list[tuple[TrainResult, dict]] = []
     total = cfg.epochs * args.runs
     with tqdm(total=total, desc=f"train {task.name}", unit="epoch", leave=False) as bar:
@@ -112,6 +121,10 @@ def run(args: argparse.Namespace) -> int:
             f"({topo.sizes} {topo.hidden})"
         )
     return 0
+
+
+def _sizes(topo: mlp.Topology) -> str:
+    return "-".join(map(str, topo.sizes))
 
 
 def _plot(path, res: TrainResult, name: str, topo: mlp.Topology, fit_panel) -> None:

@@ -77,11 +77,12 @@ def test_a_writer_killed_midway_leaves_a_loadable_checkpoint(tmp_path):
     path = tmp_path / "latest.npz"
     writer = textwrap.dedent(f"""
         import numpy as np
-        from evonet.checkpoint import save_npz
-        i = 0
+        from evonet.checkpoint import save_network
+        from evonet.mlp import Topology
+        topo, i = Topology((1000, 2000, 1)), 0
         while True:
-            a = np.full(2_000_000, float(i))
-            save_npz({str(path)!r}, {{"a": a}}, {{"kind": "test", "i": i}})
+            theta = np.full(topo.n_params, float(i))
+            save_network({str(path)!r}, theta, topo, {{"i": i}})
             i += 1
     """)
     for attempt in range(4):
@@ -92,8 +93,8 @@ def test_a_writer_killed_midway_leaves_a_loadable_checkpoint(tmp_path):
         time.sleep(0.05 + 0.13 * attempt)  # kill at different points of a write
         proc.kill()
         proc.wait()
-        arrays, meta = checkpoint.load_npz(path, kind="test")
-        assert np.all(arrays["a"] == meta["i"])
+        theta, _, meta = checkpoint.load_network(path)
+        assert np.all(theta == meta["info"]["i"])
 
 
 # ----------------------------------------------------------------- corrupt files
