@@ -334,7 +334,7 @@ class Archive:
         try:
             return parse_json(raw)
         except ValueError as e:
-            raise self.fail(f"metadata is not valid JSON: {e}") from None
+            raise self.fail(f"metadata is not JSON that evonet reads: {e}") from None
 
 
 # ---------------------------------------------------------------------------- JSON
@@ -362,7 +362,8 @@ def parse_json(raw: bytes) -> Any:
 
     def bounded_int(s: str) -> int:
         if len(s.lstrip("-")) > MAX_INT_DIGITS:
-            raise ValueError(f"an integer has {len(s.lstrip('-'))} digits")
+            digits = len(s.lstrip("-"))
+            raise ValueError(f"an integer has {digits} digits (at most {MAX_INT_DIGITS} are read)")
         return int(s)
 
     try:

@@ -103,7 +103,8 @@ def load_network(path: str | os.PathLike) -> tuple[np.ndarray, Topology, dict]:
             theta = a.read("theta", (topo.n_params,), ("<f4", "<f8"))
         else:
             a.require_names(("meta", *RUN_ARRAYS), "checkpoint")
-            _, topo = _run_meta(a, meta)
+            cfg, topo = _run_meta(a, meta)
+            _check_run_arrays(a, cfg, topo)
             theta = a.read("best_genome", (topo.n_params,), ("<f4",))
     if not np.isfinite(theta).all():
         raise a.fail("the network holds NaN or infinite weights")
@@ -118,19 +119,8 @@ def load_run(path: str | os.PathLike) -> Run:
         meta = _read_meta(a, kind="checkpoint")
         a.require_names(("meta", *RUN_ARRAYS), "checkpoint")
         cfg, topo = _run_meta(a, meta)
-        p, d = cfg.population, topo.n_params
-        # Every header is checked before the first array is read.
-        for name, shape, dtype in (
-            ("population", (p, d), "<f4"),
-            ("fitness", (p,), "<f8"),
-            ("best_genome", (d,), "<f4"),
-        ):
-            a.check(name, shape, (dtype,))
-        arrays = {
-            "population": a.read("population", (p, d), ("<f4",)),
-            "fitness": a.read("fitness", (p,), ("<f8",)),
-            "best_genome": a.read("best_genome", (d,), ("<f4",)),
-        }
+        expected = _check_run_arrays(a, cfg, topo)
+        arrays = {name: a.read(name, *spec) for name, spec in expected.items()}
     for name in ("population", "best_genome"):
         if not np.isfinite(arrays[name]).all():
             raise a.fail(f"array {name!r} holds NaN or infinite values")
@@ -138,6 +128,22 @@ def load_run(path: str | os.PathLike) -> Run:
         raise a.fail("array 'fitness' holds infinite values")
     ga = GA.from_state(arrays, {**meta, "ga_config": dataclasses.asdict(cfg.ga())})
     return Run(cfg, topo, cfg.game_settings(), ga, meta["history"])
+
+
+def _check_run_arrays(
+    a: Archive, cfg: Any, topo: Topology
+) -> dict[str, tuple[tuple[int, ...], tuple[str]]]:
+    """Check every array header of a checkpoint against its config, before any data is
+    read; returns ``{name: (shape, dtypes)}``."""
+    p, d = cfg.population, topo.n_params
+    expected = {
+        "population": ((p, d), ("<f4",)),
+        "fitness": ((p,), ("<f8",)),
+        "best_genome": ((d,), ("<f4",)),
+    }
+    for name, spec in expected.items():
+        a.check(name, *spec)
+    return expected
 
 
 def _read_meta(a: Archive, kind: str | None = None) -> dict:

@@ -8,6 +8,7 @@ start-up included, ends in one line and exit code 130.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -43,12 +44,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the process exit code."""
+    """Run the CLI; returns the process exit code.
+
+    With ``argv`` None (a real process), Ctrl-C during start-up exits at once with 130:
+    imports are where a KeyboardInterrupt can surface as some other exception.
+    """
+    real = argv is None
+    if real:
+        signal.signal(signal.SIGINT, _exit_interrupted)
     try:
         from evonet.commands.common import UsageError
 
         try:
             args = build_parser().parse_args(argv)
+            if real:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
             return int(args.run(args) or 0)
         except UsageError as e:
             msg = str(e)
@@ -57,8 +67,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nevonet: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:
+        if not _caused_by_interrupt(e):
+            raise
+        print("\nevonet: interrupted", file=sys.stderr)
+        return 130
     finally:
-        if argv is None:
+        if real:
             # The process is about to exit: a Ctrl-C now would only turn a finished
             # command's exit into a traceback from interpreter shutdown.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _exit_interrupted(signum: int, frame: object) -> None:
+    os.write(2, b"\nevonet: interrupted\n")
+    os._exit(130)
+
+
+def _caused_by_interrupt(e: BaseException) -> bool:
+    """Whether a KeyboardInterrupt lies behind ``e`` (some code, class creation during an
+    import among them, wraps whatever it catches in another exception)."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False

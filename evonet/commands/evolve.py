@@ -143,17 +143,22 @@ def run(args: argparse.Namespace) -> int:
 
     def handler(signum: int, frame: object) -> None:
         if stop["signal"] is not None:
-            raise KeyboardInterrupt  # a second signal: stop now; the last checkpoint stands
+            # A second signal: stop now, from right here. Exiting without unwinding is what
+            # makes this safe at any moment (mid-import, mid-write, inside numpy): every
+            # file was written atomically, and a half-written temporary is removed by the
+            # next save in this folder. os.write, not print: no Python buffer is re-entered.
+            os.write(2, f"\nevonet: stopped at once; {saved()}\n".encode())
+            os._exit(128 + stop["signal"])
         stop["signal"] = signum
-        info("\nevonet: stopping after this generation and saving a checkpoint ...")
+        os.write(
+            2,
+            b"\nevonet: stopping after this generation and saving a checkpoint "
+            b"(press Ctrl-C again to stop at once) ...\n",
+        )
 
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         reason = evolve(the_run, reporters, should_stop=lambda: stop["signal"] is not None)
-    except KeyboardInterrupt:
-        _close(progress)
-        info(f"\nevonet: stopped at once; {saved()}")
-        return 128 + int(stop["signal"] or signal.SIGINT)
     except OSError as e:
         _close(progress)
         info(f"evonet: cannot write {e.filename or out}: {e.strerror or e}; {saved()}")

@@ -105,7 +105,14 @@ def test_state_round_trip_continues_identically(rng):
         ({"mutation_rate": 1.5}, "mutation rate"),
         ({"mutation_rate": -0.1}, "mutation rate"),
         ({"mutation_sigma": -1.0}, "sigma"),
+        ({"mutation_sigma": float("inf")}, "sigma must be a finite number"),
+        ({"mutation_sigma": float("nan")}, "sigma must be a finite number"),
+        ({"mutation_sigma": 1e300}, "overflow float32"),
+        ({"sigma_min": float("inf")}, "sigma min"),
+        ({"sigma_decay": float("nan")}, "sigma decay"),
+        ({"mutation_rate": float("nan")}, "mutation rate"),
         ({"selection": "roulette"}, "selection"),
+        ({"selection": "tournament", "tournament_size": 10**9}, "cannot exceed the population"),
     ],
 )
 def test_impossible_settings_are_rejected(kwargs, needle):
@@ -116,3 +123,27 @@ def test_impossible_settings_are_rejected(kwargs, needle):
 def test_sigma_schedule_decays_to_a_floor():
     cfg = GAConfig(mutation_sigma=0.4, sigma_decay=0.5, sigma_min=0.05)
     assert [cfg.sigma(g) for g in range(5)] == [0.4, 0.2, 0.1, 0.05, 0.05]
+
+
+def test_the_largest_sigma_keeps_float32_genes_finite_for_a_long_run(rng):
+    cfg = GAConfig(
+        population=20, parents=10, elite=2, mutation_rate=1.0, mutation_sigma=ga.MAX_SIGMA
+    )
+    g = GA(cfg, np.zeros((20, 50), dtype=np.float32), rng)
+    for _ in range(200):
+        g.tell(rng.normal(size=20))
+    assert np.isfinite(g.population).all() and np.abs(g.population).max() > 1000
+
+
+def test_tell_refuses_non_finite_genes_and_changes_nothing(rng):
+    cfg = GAConfig(population=10, parents=4, elite=2)
+    pop = rng.normal(size=(10, 6)).astype(np.float32)
+    pop[3, 2] = np.inf  # the fittest genome carries an infinite gene into the elite
+    g = GA(cfg, pop, rng)
+    before = g.rng.bit_generator.state
+    fitness = np.arange(10.0)
+    fitness[3] = 100.0
+    with pytest.raises(ga.NonFiniteGenes, match="generation 0"):
+        g.tell(fitness)
+    assert g.generation == 0 and g.best_fitness == -np.inf
+    assert g.population is pop and g.rng.bit_generator.state == before

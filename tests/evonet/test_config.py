@@ -1,0 +1,96 @@
+"""Settings: bounds that keep every run finite, and strict settings read from files."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from evonet import mlp
+from evonet.cli import main
+from evonet.config import EvolveConfig, from_dict, game_from_meta, load_toml
+from evonet.rollout import GameSettings, rollout
+from games.snake import MAX_HUNGER_FACTOR, Snake
+
+
+@pytest.mark.parametrize(
+    "flags,needle",
+    [
+        (["--hunger", "1000000000000000"], "hunger must be from 0 (the board's cell count) to 4"),
+        (["--hunger", "401"], "(400 on 10x10)"),
+        (["--mutation-sigma", "inf"], "mutation_sigma must be a finite number"),
+        (["--mutation-sigma", "nan"], "mutation_sigma must be a finite number"),
+        (["--mutation-sigma", "1e300"], "larger noise would overflow float32 genes"),
+        (["--time-limit", "inf"], "time_limit must be a finite number"),
+        (["--seed", "-1"], "seed must be from 0"),
+        (["--generations", "10000000"], "generations can be at most 200,000"),
+        (["--tournament-size", "1000000000"], "cannot exceed the population"),
+        (["--config", "inf.toml"], "mutation_sigma must be a finite number"),
+    ],
+)
+def test_runaway_settings_are_one_line(tmp_path, monkeypatch, capsys, flags, needle):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "inf.toml").write_text("mutation_sigma = inf\n")
+    assert main(["evolve", "snake", *flags]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], lines
+    assert not (tmp_path / "checkpoints").exists()
+
+
+def test_the_largest_hunger_still_ends_every_game():
+    """A network that always turns right circles forever; hunger ends its games."""
+    topo = mlp.Topology((32, 3))
+    theta = np.zeros(topo.n_params, dtype=np.float32)
+    theta[-1] = 1.0  # bias of "turn right"
+    game = GameSettings(6, 6, MAX_HUNGER_FACTOR * 36)
+    res = rollout(theta[None], topo, game, np.arange(3, dtype=np.uint64))
+    assert np.all(res.episode_steps == game.hunger) and np.all(res.episode_apples == 0)
+    with pytest.raises(ValueError, match="at most 4 x the board's cells"):
+        Snake(1, 6, 6, game.hunger + 1)
+
+
+def test_a_file_config_must_hold_every_setting_with_its_own_type():
+    d = EvolveConfig().to_dict()
+    assert from_dict(d) == EvolveConfig()
+    with pytest.raises(ValueError, match="missing seed"):
+        from_dict({k: v for k, v in d.items() if k != "seed"})
+    with pytest.raises(ValueError, match="unknown colour"):
+        from_dict({**d, "colour": "red"})
+    for key, bad in [("population", 300.0), ("population", True), ("population", "300"),
+                     ("hidden", "16,16"), ("board", [10, 10.0]), ("mutation_rate", None),
+                     ("mutation_sigma", float("nan")), ("seed", 2**64)]:  # fmt: skip
+        with pytest.raises(ValueError, match=key):
+            from_dict({**d, key: bad})
+
+
+def test_the_python_api_checks_types_too():
+    with pytest.raises(ValueError, match="population must be a whole number"):
+        EvolveConfig(population=3.5).validate()
+    with pytest.raises(ValueError, match="board must be a tuple"):
+        dataclasses.replace(EvolveConfig(), board=(10,)).validate()
+
+
+@pytest.mark.parametrize(
+    "settings,needle",
+    [
+        ({"board": [float("inf"), 10]}, "board must be two whole numbers"),
+        ({"board": [10, 10], "hunger": 2**70}, "hunger must be from 0"),
+        ({"hunger": float("inf")}, "hunger must be a whole number"),
+        ({"hunger": True}, "hunger must be a whole number"),
+        ([], "config must be a table"),
+    ],
+)
+def test_game_settings_from_a_network_file_are_checked(settings, needle):
+    with pytest.raises(ValueError, match=needle.replace("(", r"\(")):
+        game_from_meta(settings)
+
+
+def test_game_settings_default_to_the_run_board():
+    assert game_from_meta(None) == GameSettings(10, 10, None)
+    assert game_from_meta({"board": [6, 8], "hunger": 0}) == GameSettings(6, 8, None)
+
+
+def test_toml_keeps_its_friendly_conversions(tmp_path):
+    (tmp_path / "s.toml").write_text('board = "12x12"\nhidden = "8,8"\nmutation_sigma = 0.5\n')
+    assert load_toml(tmp_path / "s.toml") == {
+        "board": (12, 12), "hidden": (8, 8), "mutation_sigma": 0.5
+    }  # fmt: skip

@@ -1,0 +1,91 @@
+"""Ctrl-C and SIGTERM at awkward moments: start-up, twice before the first checkpoint, and
+during the last generation. None of them may print a traceback."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from evonet.checkpoint import load_run
+from tests.helpers import TINY_EVOLVE
+
+# Generations of a second or more (early snakes circle until they starve): time enough to
+# land two signals inside one.
+SLOW = ["--population", "4000", "--elite", "2", "--parents", "5", "--quiet"]
+
+
+def start(cwd, *args):
+    return subprocess.Popen(
+        [sys.executable, "-m", "evonet", "evolve", "snake", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_rows(history, rows, timeout=120):
+    """Wait until ``history.csv`` has ``rows`` generations."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if history.exists() and len(history.read_text().splitlines()) > rows:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{history} never reached {rows} rows")
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.2, 0.35, 0.6])
+def test_ctrl_c_during_start_up_is_no_traceback(tmp_path, delay):
+    """From evonet's first line on. (Before it, in the first ~20 ms, Python itself is still
+    importing its site module, and reports a Ctrl-C there as a fatal start-up error.)"""
+    proc = start(tmp_path, *TINY_EVOLVE, "--generations", "100000", "--out", "run")
+    time.sleep(delay)  # somewhere in evonet's imports, parsing, or the first generations
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # it was running: a second Ctrl-C stops it at once
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    # Killed by the signal before Python could handle it, or handled: 130 either way.
+    assert proc.returncode in (130, -signal.SIGINT), err
+
+
+def test_double_ctrl_c_before_the_first_checkpoint_says_nothing_was_saved(tmp_path):
+    proc = start(tmp_path, *SLOW, "--generations", "1000", "--checkpoint-every", "500")
+    wait_for_rows(tmp_path / "checkpoints/snake/history.csv", 1)
+    time.sleep(0.3)  # generation 1 is under way (it takes a second or more) ...
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.2)  # ... and still is
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert "stopped at once; nothing was saved yet, so there is nothing to resume" in err
+    assert not (tmp_path / "checkpoints/snake/latest.npz").exists()
+
+
+def test_double_ctrl_c_after_a_checkpoint_names_it(tmp_path):
+    proc = start(tmp_path, *SLOW, "--generations", "1000", "--checkpoint-every", "1")
+    wait_for_rows(tmp_path / "checkpoints/snake/history.csv", 2)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    last = err.strip().splitlines()[-1]
+    assert "stopped at once; checkpoints/snake/latest.npz holds generation" in last
+    gen = int(last.split("holds generation ")[1].split(";")[0])
+    assert load_run(tmp_path / "checkpoints/snake/latest.npz").generation == gen >= 2
+
+
+def test_sigterm_in_the_last_generation_exits_143_with_the_run_saved(tmp_path):
+    proc = start(tmp_path, *SLOW, "--generations", "2", "--out", "run")
+    wait_for_rows(tmp_path / "run/history.csv", 1)  # generation 0 is done; 1 is the last
+    time.sleep(0.3)  # and under way
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and "Traceback" not in err, err
+    assert load_run(tmp_path / "run/latest.npz").generation == 2
