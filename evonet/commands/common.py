@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -85,8 +86,11 @@ def check_writable(path: str | os.PathLike | None, flag: str) -> Path | None:
 
 
 def emit_json(obj: dict) -> None:
-    """One JSON object on one stdout line."""
-    print(json.dumps(obj, sort_keys=False), flush=True)
+    """One JSON object on one stdout line; NaN and infinities become null (strict JSON)."""
+    clean = {
+        k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in obj.items()
+    }
+    print(json.dumps(clean, sort_keys=False, allow_nan=False), flush=True)
 
 
 def info(text: str) -> None:

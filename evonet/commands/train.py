@@ -107,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
             fit_panel = (data.x_test[:, 0], data.y_test[:, 0], pred[:, 0])
         _write(lambda: _plot(plot_path, first, task.name, topo, fit_panel), "--plot", plot_path)
         info(f"wrote {plot_path}")
-    if save_path is not None:
+    diverged = not np.isfinite(first.theta).all()
+    if save_path is not None and not diverged:
         meta = {"task": task.name, "seed": args.seed, **first_metrics}
         _write(lambda: save_network(save_path, first.theta, topo, meta), "--save", save_path)
         info(f"wrote {save_path}")
@@ -120,6 +121,11 @@ def run(args: argparse.Namespace) -> int:
             f"{task.name}: solved {summary['solved_runs']} of {args.runs} runs "
             f"({topo.sizes} {topo.hidden})"
         )
+    if diverged:
+        # A network of NaN weights is never written: it could not be loaded or used.
+        unsaved = f"; {save_path} was not written" if save_path is not None else ""
+        info(f"evonet: training diverged to NaN or infinite weights{unsaved}; try a smaller --lr")
+        return 1
     return 0
 
 

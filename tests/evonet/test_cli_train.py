@@ -81,3 +81,11 @@ def test_save_below_a_file_is_rejected(tmp_path):
 def test_save_onto_a_folder_is_rejected(tmp_path):
     r = evonet("train", "xor", "--save", str(tmp_path))
     assert r.returncode == 2 and "is a folder" in r.stderr
+
+
+def test_a_diverged_network_is_never_saved(tmp_path):
+    save = str(tmp_path / "n.npz")
+    r = evonet("train", "sine", "--lr", "1e200", "--epochs", "5", "--json", "--save", save)
+    assert r.returncode == 1 and "diverged" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "n.npz").exists()
+    assert last_json(r.stdout)["train_loss"] is None  # strict JSON: no NaN on stdout
