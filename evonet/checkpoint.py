@@ -103,8 +103,9 @@ def load_network(path: str | os.PathLike) -> tuple[np.ndarray, Topology, dict]:
             theta = a.read("theta", (topo.n_params,), ("<f4", "<f8"))
         else:
             a.require_names(("meta", *RUN_ARRAYS), "checkpoint")
-            cfg, topo = _run_meta(a, meta)
-            _check_run_arrays(a, cfg, topo)
+            # Only the best genome is read: the run's population need not fit here.
+            cfg, topo = _run_meta(a, meta, memory=False)
+            _check_run_arrays(a, cfg, topo, memory=False)
             theta = a.read("best_genome", (topo.n_params,), ("<f4",))
     if not np.isfinite(theta).all():
         raise a.fail("the network holds NaN or infinite weights")
@@ -131,7 +132,7 @@ def load_run(path: str | os.PathLike) -> Run:
 
 
 def _check_run_arrays(
-    a: Archive, cfg: Any, topo: Topology
+    a: Archive, cfg: Any, topo: Topology, memory: bool = True
 ) -> dict[str, tuple[tuple[int, ...], tuple[str]]]:
     """Check every array header of a checkpoint against its config, before any data is
     read; returns ``{name: (shape, dtypes)}``."""
@@ -142,7 +143,7 @@ def _check_run_arrays(
         "best_genome": ((d,), ("<f4",)),
     }
     for name, spec in expected.items():
-        a.check(name, *spec)
+        a.check(name, *spec, memory=memory)
     return expected
 
 
@@ -178,12 +179,12 @@ def _topology(a: Archive, meta: dict) -> Topology:
         raise a.fail(f"invalid topology: {e}") from None
 
 
-def _run_meta(a: Archive, meta: dict) -> tuple[Any, Topology]:
+def _run_meta(a: Archive, meta: dict, memory: bool = True) -> tuple[Any, Topology]:
     """Check a checkpoint's metadata field by field; returns ``(config, topology)``."""
     from evonet import config as config_mod
 
     try:
-        cfg = config_mod.from_dict(meta["config"])
+        cfg = config_mod.from_dict(meta["config"], memory)
     except ValueError as e:
         raise a.fail(f"invalid config: {e}") from None
     topo = _topology(a, meta)

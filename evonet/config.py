@@ -148,11 +148,12 @@ class EvolveConfig:
             self.population, self.episodes, topo, self.game_settings()
         )
 
-    def validate(self) -> None:
+    def validate(self, memory: bool = True) -> None:
         """Raise ValueError naming the first impossible setting.
 
-        Checks types (whole numbers are ints, not bools or floats), ranges, and that one
-        generation's arrays fit in this machine's memory, before anything is allocated.
+        Checks types (whole numbers are ints, not bools or floats), ranges, and (unless
+        ``memory`` is False) that one generation's arrays fit in this machine's memory,
+        before anything is allocated.
         """
         for f in fields(self):
             _check_type(f.name, getattr(self, f.name), f.default)
@@ -172,6 +173,8 @@ class EvolveConfig:
             raise ValueError(f"time limit must be a finite number >= 0, got {self.time_limit}")
         topo = self.topology()  # Topology checks the layer sizes and the activation
         self.ga().validate()
+        if not memory:
+            return
         w, h = self.board
         check_memory(
             self.memory_bytes(),
@@ -314,13 +317,14 @@ def build(file_settings: dict[str, Any], flag_settings: dict[str, Any]) -> Evolv
     return cfg
 
 
-def from_dict(d: Any) -> EvolveConfig:
+def from_dict(d: Any, memory: bool = True) -> EvolveConfig:
     """The config stored in a file's metadata, validated.
 
     Stricter than a TOML file: every setting must be present (a missing seed would
     silently become 0 and play other episodes), and each must already have its JSON type
-    (whole numbers as integers, ``hidden`` and ``board`` as lists of integers).
-    Raises ValueError naming the problem.
+    (whole numbers as integers, ``hidden`` and ``board`` as lists of integers). With
+    ``memory`` False the run's memory budget is not checked (for reading only its best
+    genome). Raises ValueError naming the problem.
     """
     if not isinstance(d, dict):
         raise ValueError(f"config must be a table of settings, got {type(d).__name__}")
@@ -345,5 +349,5 @@ def from_dict(d: Any) -> EvolveConfig:
             v = tuple(v)
         values[f.name] = v
     cfg = EvolveConfig(**values)
-    cfg.validate()
+    cfg.validate(memory)
     return cfg

@@ -12,6 +12,10 @@ import zipfile
 
 import numpy as np
 
+from evonet.ga import GAConfig
+
+GA_KEYS = frozenset(GAConfig.__dataclass_fields__)  # settings a checkpoint's ga_config repeats
+
 
 def npy(array):
     """The ``.npy`` bytes of ``array``."""
