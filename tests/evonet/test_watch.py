@@ -31,6 +31,62 @@ def test_record_writes_a_gif_with_one_frame_per_state(tmp_path, agent):
         assert im.info["duration"] == 50
 
 
+def test_recorded_frames_are_the_rendered_states_in_one_palette(tmp_path, agent):
+    from PIL import Image, ImageSequence
+
+    game = GameSettings(6, 6)
+    n = watch.record_gif(agent, game, 1, 2, tmp_path / "a.gif", max_steps=3, scale=0.5)
+    assert n == 4  # the start and three moves: max_steps cuts the game short
+    # Render the same states again and map them the way Pillow's quantize does.
+    eps = watch.Episodes(agent, game, 1, 2)
+    source = watch.FrameSource(agent, game, eps, 32, 0.5)
+    with Image.open(tmp_path / "a.gif") as im:
+        assert im.size == source.size and im.n_frames == n
+        for i, frame in enumerate(ImageSequence.Iterator(im)):
+            pixels = source.grab()
+            if i == 0:
+                palette = Image.new("P", (1, 1))
+                palette.putpalette(source.palette(pixels).tobytes())
+            rgb = pixels.view(np.uint8).reshape(*pixels.shape, 4)[..., :3]
+            want = Image.fromarray(rgb).quantize(palette=palette, dither=Image.Dither.NONE)
+            assert np.array_equal(np.asarray(frame.convert("RGB")), np.asarray(want.convert("RGB")))
+            eps.step()
+
+
+def test_record_streams_into_a_temporary_file_renamed_when_complete(tmp_path, agent):
+    path = tmp_path / "a.gif"
+    sizes = []
+
+    def on_frame(episode, step):
+        assert not path.exists()  # nothing at the destination until the GIF is whole
+        (tmp,) = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+        sizes.append(tmp.stat().st_size)
+
+    n = watch.record_gif(agent, GameSettings(6, 6), 2, 0, path, max_steps=40, on_frame=on_frame)
+    assert len(sizes) == n and sizes == sorted(sizes)
+    assert sizes[-1] > sizes[0] > 0  # written as it goes, not all at the end
+    assert [p.name for p in tmp_path.iterdir()] == ["a.gif"]
+    assert path.stat().st_size > sizes[-1] * 0.9
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, OSError])
+def test_interrupted_record_keeps_the_old_file_and_leaves_no_temporary(tmp_path, agent, error):
+    path = tmp_path / "a.gif"
+    path.write_bytes(b"old")
+
+    frames = []
+
+    def on_frame(episode, step):
+        frames.append(step)
+        if len(frames) == 3:  # a game has at least two states, so this is mid-recording
+            raise error()
+
+    with pytest.raises(error):
+        watch.record_gif(agent, GameSettings(6, 6), 2, 0, path, on_frame=on_frame)
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.gif"]
+
+
 def test_network_panel_draws_activations_and_the_chosen_action(agent):
     from games.render.window import FrameRenderer
 
