@@ -20,7 +20,7 @@ from evonet import mlp
 from evonet.checkpoint import atomic_write
 from evonet.gif import GifStream, PaletteMap
 from evonet.mlp import Topology
-from evonet.rollout import GameSettings
+from evonet.rollout import GameSettings, rollout
 from games.snake import ACTION_NAMES, episode_seeds
 
 PANEL_WIDTH = 380
@@ -272,6 +272,18 @@ def record_gif(
     written = 0
     atomic_write(Path(path), write)
     return written
+
+
+def frame_counts(
+    agent: Agent, game: GameSettings, episodes: int, seed: int, max_steps: int = 5000
+) -> np.ndarray:
+    """Frames per game ``(episodes,)`` that :func:`record_gif` writes with these settings.
+
+    Plays the same games headless and batched (:func:`evonet.rollout.rollout`), in a
+    fraction of the recording's time: a game depends only on its seed and its moves.
+    """
+    result = rollout(agent.theta[None], agent.topo, game, episode_seeds(seed, episodes))
+    return np.minimum(result.episode_steps[0], max_steps) + 1
 
 
 class FrameSource:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from evonet import watch
 from evonet.commands.common import (
@@ -55,22 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.path:
         info(f"evonet: watching {path}")
     if args.record:
-        target = check_writable(args.record, "--record")
-        try:
-            frames = watch.record_gif(
-                agent,
-                game,
-                args.episodes,
-                args.seed,
-                target,
-                args.fps,
-                max_steps=args.max_steps,
-                scale=args.scale,
-            )
-        except OSError as e:
-            raise UsageError(f"--record {target}: cannot write: {e.strerror or e}") from None
-        info(f"evonet: wrote {target} ({frames} frames, {args.episodes} games)")
-        return 0
+        return record(args, agent, game)
     if args.render == "terminal":
         scores = watch.run_terminal(agent, game, args.episodes, args.seed, args.fps)
     else:
@@ -81,3 +68,72 @@ def run(args: argparse.Namespace) -> int:
     if scores:
         info(f"evonet: {len(scores)} games, apples {scores}")
     return 0
+
+
+def record(args: argparse.Namespace, agent: watch.Agent, game: GameSettings) -> int:
+    """``watch --record``: write the GIF with a progress bar on stderr."""
+    from tqdm import tqdm
+
+    target = check_writable(args.record, "--record")
+    expected = watch.frame_counts(agent, game, args.episodes, args.seed, args.max_steps)
+    with tqdm(
+        total=int(expected.sum()),
+        desc=f"record {target.name}",
+        unit="frame",
+        leave=False,
+        dynamic_ncols=True,
+    ) as bar:
+        progress = FrameProgress(bar, expected)
+        try:
+            frames = watch.record_gif(
+                agent,
+                game,
+                args.episodes,
+                args.seed,
+                target,
+                args.fps,
+                max_steps=args.max_steps,
+                scale=args.scale,
+                on_frame=progress,
+            )
+        except OSError as e:
+            raise UsageError(f"--record {target}: cannot write: {e.strerror or e}") from None
+        progress.finish()
+    info(f"evonet: wrote {target} ({frames} frames, {args.episodes} games)")
+    return 0
+
+
+class FrameProgress:
+    """Advances a tqdm ``bar`` by one for each frame ``record_gif`` reports.
+
+    The bar's total starts as the predicted frames per game ``(E,)``. Should a game turn out
+    longer or shorter than predicted, the total is corrected to the frames written so far
+    plus the prediction for the games still to come, so it never claims more or less than
+    what is known.
+    """
+
+    def __init__(self, bar: Any, expected: Sequence[int]) -> None:
+        self.bar, self.expected = bar, [int(n) for n in expected]
+        self.game, self.seen = 0, 0  # the game being recorded, its frames so far
+
+    def __call__(self, episode: int, step: int) -> None:
+        if episode != self.game:
+            self._settle()
+            self.game, self.seen = episode, 0
+        self.seen += 1
+        if self.seen > self.expected[episode]:
+            self._correct(self.seen)
+        self.bar.update(1)
+
+    def finish(self) -> None:
+        """Call after the last frame: a last game shorter than predicted fixes the total."""
+        self._settle()
+
+    def _settle(self) -> None:
+        if self.seen < self.expected[self.game]:
+            self._correct(self.seen)
+
+    def _correct(self, frames: int) -> None:
+        self.bar.total += frames - self.expected[self.game]
+        self.expected[self.game] = frames
+        self.bar.refresh()

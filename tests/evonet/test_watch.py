@@ -87,6 +87,21 @@ def test_interrupted_record_keeps_the_old_file_and_leaves_no_temporary(tmp_path,
     assert [p.name for p in tmp_path.iterdir()] == ["a.gif"]
 
 
+def test_frame_counts_predict_the_recording(agent):
+    game = GameSettings(6, 6)
+    counts = watch.frame_counts(agent, game, 3, 4, max_steps=10_000)
+    eps = watch.Episodes(agent, game, 3, 4)
+    played = []
+    for i in range(3):
+        eps.start(i)
+        while not eps.over:
+            eps.step()
+        played.append(int(eps.env.steps[0]) + 1)
+    assert counts.tolist() == played
+    capped = watch.frame_counts(agent, game, 3, 4, max_steps=2)
+    assert capped.tolist() == [min(n, 3) for n in played]
+
+
 def test_network_panel_draws_activations_and_the_chosen_action(agent):
     from games.render.window import FrameRenderer
 
@@ -164,11 +179,42 @@ def test_shipped_champion_is_packaged_and_matches_the_repository_copy():
         assert repo.read_bytes() == packaged.read_bytes()
 
 
-def test_watch_command_records_and_rejects_bad_files(tmp_path):
-    r = evonet("watch", "--record", "champ.gif", "--episodes", "1", cwd=tmp_path)
+def test_watch_command_records_with_a_progress_bar_and_rejects_bad_files(tmp_path):
+    r = evonet(
+        "watch", "--record", "champ.GIF", "--episodes", "2", "--max-steps", "20", cwd=tmp_path
+    )
     assert r.returncode == 0, r.stderr
-    assert (tmp_path / "champ.gif").read_bytes()[:6] == b"GIF89a"
+    assert (tmp_path / "champ.GIF").read_bytes()[:6] == b"GIF89a"  # any case of .gif
+    # tqdm's bar counts frames towards the exact total (the champion outlives 20 moves).
+    assert "/42 [" in r.stderr and "frame/s" in r.stderr
+    assert r.stderr.splitlines()[-1] == "evonet: wrote champ.GIF (42 frames, 2 games)"
     r = evonet("watch", "nope.npz", cwd=tmp_path)
     assert r.returncode == 2 and "nope.npz: no such file" in r.stderr
     r = evonet("watch", "--record", "no/such/dir/x.gif", cwd=tmp_path)
     assert r.returncode == 2 and "--record" in r.stderr
+
+
+def test_frame_progress_corrects_a_wrong_prediction():
+    from evonet.commands.watch import FrameProgress
+
+    class Bar:
+        total, n = 0, 0
+
+        def update(self, k):
+            self.n += k
+
+        def refresh(self):
+            pass
+
+    bar = Bar()
+    bar.total = 3 + 4 + 2
+    progress = FrameProgress(bar, [3, 4, 2])
+    for step in range(5):  # game 0 runs two frames longer than predicted
+        progress(0, step)
+    assert bar.total == 5 + 4 + 2
+    for step in range(2):  # game 1 ends two frames early: known once game 2 starts
+        progress(1, step)
+    progress(2, 0)
+    assert bar.total == 5 + 2 + 2
+    progress.finish()  # game 2 ended after one frame
+    assert bar.total == bar.n == 5 + 2 + 1
