@@ -24,6 +24,13 @@ from evonet.rollout import GameSettings, rollout
 from games.snake import ACTION_NAMES, episode_seeds
 
 PANEL_WIDTH = 380
+MIN_FPS, MAX_FPS = 1.0, 240.0  # moves per second while watching (or playing)
+# GIF frame times are whole hundredths of a second, and browsers show anything shorter
+# than 2/100 s at 10 frames per second: a faster recording would play slower.
+MAX_GIF_FPS = 50.0
+MIN_SCALE, MAX_SCALE = 0.1, 4.0  # recorded frame size factor: 82x48 to 3280x1904 pixels
+MAX_EPISODES = 10_000  # games to watch; their seeds are drawn up front
+MAX_RECORD_STEPS = 1_000_000  # moves per recorded game: 5.5 hours of GIF at 50 fps
 RGBX_SHIFTS = (0, 8, 16)  # bit offsets of red, green, blue in a little-endian RGBX pixel
 TRANSPARENT = 63  # GIF palette index for "unchanged since the last frame"; 63 colours drawn
 MIN_BOARD_PIXELS = 440  # tall enough for 32 labelled input neurons
@@ -183,9 +190,9 @@ def watch_loop(view: Any, eps: Episodes, fps: float, max_frames: int = -1) -> li
             if k == "pause":
                 paused = not paused
             elif k == "faster":
-                fps = min(fps * 1.5, 240.0)
+                fps = min(fps * 1.5, MAX_FPS)
             elif k == "slower":
-                fps = max(fps / 1.5, 1.0)
+                fps = max(fps / 1.5, MIN_FPS)
             elif k == "restart":
                 eps.start(eps.index)
                 hold = 0

@@ -50,6 +50,38 @@ def positive_float(text: str) -> float:
     return value
 
 
+def float_in(lo: float, hi: float) -> Callable[[str], float]:
+    """An argparse ``type=``: a number from ``lo`` to ``hi`` inclusive (never nan or inf)."""
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not lo <= value <= hi:  # false for nan too
+            raise argparse.ArgumentTypeError(f"must be from {lo:g} to {hi:g}, got {text}")
+        return value
+
+    convert.__name__ = "number"
+    return convert
+
+
+def int_in(lo: int, hi: int) -> Callable[[str], int]:
+    """An argparse ``type=``: a whole number from ``lo`` to ``hi`` inclusive."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be from {lo} to {hi}, got {text}")
+        return value
+
+    convert.__name__ = "whole number"
+    return convert
+
+
 def _argument_type(parse: Callable[[str], T]) -> Callable[[str], T]:
     """An argparse ``type=`` from a library parser that raises ValueError."""
 

@@ -9,10 +9,11 @@ from typing import Any
 from evonet.commands.common import (
     UsageError,
     board_size,
+    float_in,
     nonneg_int,
-    positive_float,
     window_errors,
 )
+from evonet.watch import MAX_FPS, MIN_FPS
 from games.render.keys import DIRECTION_HEADING, relative_action
 from games.snake import Snake, episode_seeds
 
@@ -27,7 +28,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("game", choices=["snake"])
     p.add_argument("--render", choices=["window", "terminal"], default="window")
     p.add_argument("--board", type=board_size, default=(10, 10), help="WIDTHxHEIGHT (10x10)")
-    p.add_argument("--fps", type=positive_float, default=8.0, help="moves per second (8)")
+    p.add_argument(
+        "--fps",
+        type=float_in(MIN_FPS, MAX_FPS),
+        default=8.0,
+        help=f"moves per second, {MIN_FPS:g} to {MAX_FPS:g} (8)",
+    )
     p.add_argument("--seed", type=nonneg_int, default=None, help="seed of the first game")
     p.set_defaults(run=run)
 

@@ -12,10 +12,10 @@ from evonet.commands.common import (
     UsageError,
     board_size,
     check_writable,
+    float_in,
     info,
+    int_in,
     nonneg_int,
-    positive_float,
-    positive_int,
     window_errors,
 )
 from evonet.commands.evaluate import load_agent
@@ -32,23 +32,42 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("path", nargs="?", help="best.npz, latest.npz or a network file")
     p.add_argument("--render", choices=["window", "terminal"], default="window")
-    p.add_argument("--episodes", type=positive_int, default=5, help="games to play (5)")
-    p.add_argument("--fps", type=positive_float, default=10.0, help="moves per second (10)")
+    p.add_argument(
+        "--episodes",
+        type=int_in(1, watch.MAX_EPISODES),
+        default=5,
+        help=f"games to play, at most {watch.MAX_EPISODES} (5)",
+    )
+    p.add_argument(
+        "--fps",
+        type=float_in(watch.MIN_FPS, watch.MAX_FPS),
+        default=10.0,
+        help=f"moves per second, {watch.MIN_FPS:g} to {watch.MAX_FPS:g}; "
+        f"with --record at most {watch.MAX_GIF_FPS:g} (10)",
+    )
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the games (0)")
     p.add_argument("--board", type=board_size, help="WIDTHxHEIGHT (default: the agent's board)")
     p.add_argument(
         "--record", metavar="FILE.gif", help="write an animated GIF instead; no screen needed"
     )
     p.add_argument(
-        "--max-steps", type=positive_int, default=5000, help="with --record: moves per game (5000)"
+        "--max-steps",
+        type=int_in(1, watch.MAX_RECORD_STEPS),
+        default=5000,
+        help=f"with --record: moves per game, at most {watch.MAX_RECORD_STEPS} (5000)",
     )
     p.add_argument(
-        "--scale", type=positive_float, default=1.0, help="with --record: frame size factor (1)"
+        "--scale",
+        type=float_in(watch.MIN_SCALE, watch.MAX_SCALE),
+        default=1.0,
+        help=f"with --record: frame size factor, {watch.MIN_SCALE:g} to {watch.MAX_SCALE:g} (1)",
     )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.record is not None:
+        check_record_flags(args)  # before any work: nothing is loaded or created on error
     path = Path(args.path) if args.path else watch.default_target()
     theta, topo, game = load_agent(str(path))
     if args.board:
@@ -56,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     agent = watch.Agent(theta, topo)
     if not args.path:
         info(f"evonet: watching {path}")
-    if args.record:
+    if args.record is not None:
         return record(args, agent, game)
     if args.render == "terminal":
         scores = watch.run_terminal(agent, game, args.episodes, args.seed, args.fps)
@@ -70,11 +89,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_record_flags(args: argparse.Namespace) -> None:
+    """Refuse a --record target or --fps that could not give the asked-for GIF."""
+    if Path(args.record).suffix.lower() != ".gif":
+        raise UsageError(
+            f"--record {args.record}: can only write an animated GIF; use a name ending in .gif"
+        )
+    check_writable(args.record, "--record")
+    if args.fps > watch.MAX_GIF_FPS:
+        raise UsageError(
+            f"--fps {args.fps:g}: a GIF plays at most {watch.MAX_GIF_FPS:g} frames per second "
+            f"(viewers slow down shorter frames); use --fps {watch.MAX_GIF_FPS:g} or less "
+            "with --record"
+        )
+
+
 def record(args: argparse.Namespace, agent: watch.Agent, game: GameSettings) -> int:
     """``watch --record``: write the GIF with a progress bar on stderr."""
     from tqdm import tqdm
 
-    target = check_writable(args.record, "--record")
+    target = Path(args.record)
     expected = watch.frame_counts(agent, game, args.episodes, args.seed, args.max_steps)
     with tqdm(
         total=int(expected.sum()),

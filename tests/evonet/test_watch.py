@@ -194,6 +194,33 @@ def test_watch_command_records_with_a_progress_bar_and_rejects_bad_files(tmp_pat
     assert r.returncode == 2 and "--record" in r.stderr
 
 
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--record", "out.png"], "--record out.png: can only write an animated GIF"),
+        (["--record", "out"], "use a name ending in .gif"),
+        (["--record", "x.gif", "--fps", "60"], "at most 50 frames per second"),
+        (["--fps", "1e-300"], "--fps: must be from 1 to 240"),
+        (["--fps", "241"], "--fps"),
+        (["--fps", "nan"], "--fps"),
+        (["--record", "x.gif", "--scale", "1000"], "--scale: must be from 0.1 to 4"),
+        (["--record", "x.gif", "--scale", "1e300"], "--scale"),
+        (["--record", "x.gif", "--scale", "inf"], "--scale"),
+        (["--record", "x.gif", "--scale", "nan"], "--scale"),
+        (["--record", "x.gif", "--scale", "0.01"], "--scale"),
+        (["--record", "x.gif", "--episodes", "1000000000"], "--episodes: must be from 1 to"),
+        (["--record", "x.gif", "--max-steps", "0"], "--max-steps"),
+        (["--record", "x.gif", "--max-steps", "1" + "0" * 30], "--max-steps: must be from 1 to"),
+    ],
+)
+def test_bad_watch_flags_are_one_line_exit_2_and_create_nothing(tmp_path, args, needle):
+    r = evonet("watch", *args, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_frame_progress_corrects_a_wrong_prediction():
     from evonet.commands.watch import FrameProgress
 

@@ -125,6 +125,8 @@ def test_play_rejects_bad_flags():
         ["--board", "3x9"],
         ["--board", "ten"],
         ["--fps", "-2"],
+        ["--fps", "1e-300"],
+        ["--fps", "241"],
         ["--render", "tv"],
     ):
         r = subprocess.run(
