@@ -362,16 +362,17 @@ def open_window(agent: Agent, game: GameSettings, episodes: int, seed: int) -> t
 def run_terminal(
     agent: Agent, game: GameSettings, episodes: int, seed: int, fps: float
 ) -> list[int]:
-    """Watch in the terminal (curses), without the network panel."""
-    import curses
+    """Watch in the terminal (curses), without the network panel.
 
-    from games.render.terminal import TerminalView
+    Raises :class:`games.render.terminal.NoTerminalError` when there is no usable terminal.
+    """
+    from games.render.terminal import TerminalView, run_curses
 
     def main(stdscr: Any) -> list[int]:
         eps = Episodes(agent, game, episodes, seed)
         return watch_loop(TerminalView(stdscr, eps.env), eps, fps)
 
-    return curses.wrapper(main)
+    return run_curses(main)
 
 
 def newest_run_best(root: Path) -> Path | None:

@@ -127,6 +127,17 @@ def info(text: str) -> None:
 
 
 @contextmanager
+def terminal_errors(hint: str) -> Iterator[None]:
+    """Turn "cannot run the terminal view here" (no tty, unusable TERM) into one line."""
+    from games.render.terminal import NoTerminalError
+
+    try:
+        yield
+    except NoTerminalError as e:
+        raise UsageError(f"the terminal view needs an interactive terminal ({e}); {hint}") from None
+
+
+@contextmanager
 def window_errors(hint: str) -> Iterator[None]:
     """Turn "cannot open a window" failures (no pygame, no display) into one-line errors."""
     from games.render.window import NoScreenError

@@ -11,6 +11,7 @@ from evonet.commands.common import (
     board_size,
     float_in,
     nonneg_int,
+    terminal_errors,
     window_errors,
 )
 from evonet.watch import MAX_FPS, MIN_FPS
@@ -45,9 +46,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise UsageError(f"--board: {e}") from None
     if args.render == "terminal":
-        import curses
+        from games.render.terminal import TerminalView, run_curses
 
-        curses.wrapper(lambda scr: play_loop(_terminal(scr, env), env, args.fps, args.seed))
+        with terminal_errors("run it in a terminal, or use --render window"):
+            run_curses(lambda scr: play_loop(TerminalView(scr, env), env, args.fps, args.seed))
     else:
         from games.render.window import WindowView
 
@@ -56,12 +58,6 @@ def run(args: argparse.Namespace) -> int:
         with view:
             play_loop(view, env, args.fps, args.seed)
     return 0
-
-
-def _terminal(stdscr: Any, env: Snake) -> Any:
-    from games.render.terminal import TerminalView
-
-    return TerminalView(stdscr, env)
 
 
 def play_loop(view: Any, env: Snake, fps: float, seed: int | None, max_frames: int = -1) -> int:

@@ -16,6 +16,7 @@ from evonet.commands.common import (
     info,
     int_in,
     nonneg_int,
+    terminal_errors,
     window_errors,
 )
 from evonet.commands.evaluate import load_agent
@@ -78,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     if args.record is not None:
         return record(args, agent, game)
     if args.render == "terminal":
-        scores = watch.run_terminal(agent, game, args.episodes, args.seed, args.fps)
+        with terminal_errors("run it in a terminal, or use --render window / --record FILE.gif"):
+            scores = watch.run_terminal(agent, game, args.episodes, args.seed, args.fps)
     else:
         with window_errors("try --render terminal or --record FILE.gif"):
             view, eps = watch.open_window(agent, game, args.episodes, args.seed)

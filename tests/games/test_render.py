@@ -1,8 +1,11 @@
 """Views: the window draws the right colours in the right cells; terminal frames as text."""
 
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -166,3 +169,66 @@ def test_no_display_is_exactly_one_line_not_an_invisible_window():
         lines = r.stderr.splitlines()
         assert len(lines) == 1, r.stderr
         assert "no screen" in lines[0] and "--render terminal" in lines[0]
+
+
+def run_in_terminal(args, term, keys=b""):
+    """``python -m evonet ARGS`` with stdin and stdout on a pseudo-terminal of type
+    ``term`` (None: TERM unset); types ``keys`` once it has drawn. Returns the exit code
+    and stderr."""
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "TERM"}
+    if term is not None:
+        env["TERM"] = term
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evonet", *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    os.close(slave)
+    drawn, deadline = b"", time.monotonic() + 60
+    try:
+        # Keep reading what it draws: a full pseudo-terminal buffer would block it.
+        while proc.poll() is None and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    drawn += os.read(master, 1 << 16)
+                except OSError:  # the terminal closed: the process is ending
+                    break
+            if keys and b"apples" in drawn:  # the HUD is up: the view is running
+                os.write(master, keys)
+                keys = b""
+        return proc.wait(timeout=10), proc.stderr.read().decode()
+    finally:
+        proc.kill()
+        proc.stderr.close()
+        os.close(master)
+
+
+TERMINAL_COMMANDS = [["play", "snake"], ["watch", str(CHAMPION), "--episodes", "1"]]
+
+
+@pytest.mark.parametrize("cmd", TERMINAL_COMMANDS, ids=["play", "watch"])
+def test_terminal_view_without_a_terminal_is_one_line(cmd):
+    args = [*cmd, "--render", "terminal"]
+    r = subprocess.run(
+        [sys.executable, "-m", "evonet", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "needs an interactive terminal (stdin is not a tty)" in r.stderr
+    assert "--render window" in r.stderr
+    for term, reason in (("dumb", "TERM=dumb cannot move the cursor"), (None, "TERM is not set")):
+        code, err = run_in_terminal(args, term)
+        assert code == 2 and len(err.splitlines()) == 1, err
+        assert reason in err
+
+
+@pytest.mark.parametrize("cmd", TERMINAL_COMMANDS, ids=["play", "watch"])
+def test_terminal_view_runs_in_a_real_terminal_and_quits_on_q(cmd):
+    code, err = run_in_terminal([*cmd, "--render", "terminal"], "xterm", keys=b"q")
+    assert code == 0, err
