@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import signal
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,9 @@ from evonet.commands.common import (
 )
 from evonet.commands.evaluate import load_agent
 from evonet.rollout import GameSettings
+
+# Signals that end a recording like Ctrl-C (SIGHUP: the terminal closed; not on Windows).
+STOP_SIGNALS = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -112,13 +117,16 @@ def record(args: argparse.Namespace, agent: watch.Agent, game: GameSettings) -> 
 
     target = Path(args.record)
     expected = watch.frame_counts(agent, game, args.episodes, args.seed, args.max_steps)
-    with tqdm(
-        total=int(expected.sum()),
-        desc=f"record {target.name}",
-        unit="frame",
-        leave=False,
-        dynamic_ncols=True,
-    ) as bar:
+    with (
+        stop_on_signals(STOP_SIGNALS),
+        tqdm(
+            total=int(expected.sum()),
+            desc=f"record {target.name}",
+            unit="frame",
+            leave=False,
+            dynamic_ncols=True,
+        ) as bar,
+    ):
         progress = FrameProgress(bar, expected)
         try:
             frames = watch.record_gif(
@@ -173,3 +181,24 @@ class FrameProgress:
         self.bar.total += frames - self.expected[self.game]
         self.expected[self.game] = frames
         self.bar.refresh()
+
+
+@contextmanager
+def stop_on_signals(signals: Sequence[int]) -> Iterator[None]:
+    """Turn ``signals`` into KeyboardInterrupt for the duration, like Ctrl-C.
+
+    A recording runs for minutes into a temporary file; killed by SIGTERM or a closed
+    terminal (SIGHUP) with the default handlers, the process would leave that file behind.
+    As KeyboardInterrupt, the write is abandoned cleanly (the temporary file is removed and
+    an existing file at the destination kept) and the CLI exits with 130.
+    """
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, interrupt) for s in signals}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)

@@ -194,6 +194,32 @@ def test_watch_command_records_with_a_progress_bar_and_rejects_bad_files(tmp_pat
     assert r.returncode == 2 and "--record" in r.stderr
 
 
+def test_killed_record_leaves_no_temporary_file(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "x.gif").write_bytes(b"old")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evonet", "watch", "--record", "x.gif", "--episodes", "1"],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".x.gif.*.tmp")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the recording ended before it could be stopped"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 130
+    finally:
+        proc.kill()
+        proc.stderr.close()
+    assert [p.name for p in tmp_path.iterdir()] == ["x.gif"]
+    assert (tmp_path / "x.gif").read_bytes() == b"old"
+
+
 @pytest.mark.parametrize(
     "args,needle",
     [
