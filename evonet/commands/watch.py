@@ -23,6 +23,7 @@ from evonet.commands.common import (
 )
 from evonet.commands.evaluate import load_agent
 from evonet.rollout import GameSettings
+from games.render.terminal import check_terminal
 
 # Signals that end a recording like Ctrl-C (SIGHUP: the terminal closed; not on Windows).
 STOP_SIGNALS = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
@@ -79,16 +80,21 @@ def run(args: argparse.Namespace) -> int:
     if args.board:
         game = GameSettings(args.board[0], args.board[1], None)
     agent = watch.Agent(theta, topo)
-    if not args.path:
-        info(f"evonet: watching {path}")
+    # Say which file was picked only once the view can start: when it cannot, the error
+    # is the one line on stderr.
+    announce = (lambda: info(f"evonet: watching {path}")) if not args.path else (lambda: None)
     if args.record is not None:
+        announce()
         return record(args, agent, game)
     if args.render == "terminal":
         with terminal_errors("run it in a terminal, or use --render window / --record FILE.gif"):
+            check_terminal()
+            announce()
             scores = watch.run_terminal(agent, game, args.episodes, args.seed, args.fps)
     else:
         with window_errors("try --render terminal or --record FILE.gif"):
             view, eps = watch.open_window(agent, game, args.episodes, args.seed)
+        announce()
         with view:
             scores = watch.watch_loop(view, eps, args.fps)
     if scores:

@@ -157,7 +157,7 @@ def test_no_display_is_exactly_one_line_not_an_invisible_window():
     # evonet's line may reach stderr.
     hidden = ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR")
     env = {k: v for k, v in os.environ.items() if k not in hidden}
-    for cmd in (["play", "snake"], ["watch", str(CHAMPION)]):
+    for cmd in (["play", "snake"], ["watch"], ["watch", str(CHAMPION)]):
         r = subprocess.run(
             [sys.executable, "-m", "evonet", *cmd],
             capture_output=True,
@@ -209,7 +209,7 @@ def run_in_terminal(args, term, keys=b""):
 TERMINAL_COMMANDS = [["play", "snake"], ["watch", str(CHAMPION), "--episodes", "1"]]
 
 
-@pytest.mark.parametrize("cmd", TERMINAL_COMMANDS, ids=["play", "watch"])
+@pytest.mark.parametrize("cmd", [*TERMINAL_COMMANDS, ["watch"]], ids=["play", "watch", "default"])
 def test_terminal_view_without_a_terminal_is_one_line(cmd):
     args = [*cmd, "--render", "terminal"]
     r = subprocess.run(
