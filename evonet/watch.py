@@ -8,22 +8,30 @@ offscreen into an animated GIF.
 
 from __future__ import annotations
 
-import io
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from evonet import mlp
 from evonet.archive import atomic_write
+from evonet.gif import GifStream, PaletteMap
 from evonet.mlp import Topology
-from evonet.rollout import GameSettings
+from evonet.rollout import GameSettings, rollout
 from games.snake import ACTION_NAMES, episode_seeds
 
 PANEL_WIDTH = 380
+MIN_FPS, MAX_FPS = 1.0, 240.0  # moves per second while watching (or playing)
+# GIF frame times are whole hundredths of a second, and browsers show anything shorter
+# than 2/100 s at 10 frames per second: a faster recording would play slower.
+MAX_GIF_FPS = 50.0
+MIN_SCALE, MAX_SCALE = 0.1, 4.0  # recorded frame size factor: 82x48 to 3280x1904 pixels
+MAX_EPISODES = 10_000  # games to watch; their seeds are drawn up front
+MAX_RECORD_STEPS = 1_000_000  # moves per recorded game: 5.5 hours of GIF at 50 fps
+RGBX_SHIFTS = (0, 8, 16)  # bit offsets of red, green, blue in a little-endian RGBX pixel
 TRANSPARENT = 63  # GIF palette index for "unchanged since the last frame"; 63 colours drawn
 MIN_BOARD_PIXELS = 440  # tall enough for 32 labelled input neurons
 
@@ -62,10 +70,14 @@ class Agent:
 
 def activation_colour(v: float, scale: float = 1.0) -> tuple[int, int, int]:
     """Orange for positive, blue for negative, dark grey for zero; saturates at ``scale``."""
-    t = float(np.clip(abs(v) / scale, 0.0, 1.0)) if scale > 0 else 0.0
-    base = np.array([55, 58, 68])
-    tip = np.array([255, 152, 0]) if v > 0 else np.array([66, 165, 245])
-    return tuple(int(c) for c in base + t * (tip - base))
+    # Plain Python after the division: called for every neuron of every frame, where
+    # numpy's per-call overhead (np.clip on a scalar) was a third of the panel's time.
+    t = min(max(float(abs(v) / scale), 0.0), 1.0) if scale > 0 else 0.0
+    tip = _POSITIVE if v > 0 else _NEGATIVE
+    return tuple(int(b + t * (c - b)) for b, c in zip(_ZERO, tip, strict=True))
+
+
+_ZERO, _POSITIVE, _NEGATIVE = (55, 58, 68), (255, 152, 0), (66, 165, 245)
 
 
 def neuron_positions(sizes: Sequence[int], area: tuple[int, int, int, int]) -> list[np.ndarray]:
@@ -178,9 +190,9 @@ def watch_loop(view: Any, eps: Episodes, fps: float, max_frames: int = -1) -> li
             if k == "pause":
                 paused = not paused
             elif k == "faster":
-                fps = min(fps * 1.5, 240.0)
+                fps = min(fps * 1.5, MAX_FPS)
             elif k == "slower":
-                fps = max(fps / 1.5, 1.0)
+                fps = max(fps / 1.5, MIN_FPS)
             elif k == "restart":
                 eps.start(eps.index)
                 hold = 0
@@ -222,76 +234,110 @@ def record_gif(
     cell: int = 32,
     max_steps: int = 5000,
     scale: float = 1.0,
+    on_frame: Callable[[int, int], object] | None = None,
 ) -> int:
     """Render ``episodes`` games offscreen into an animated GIF; returns the frame count.
 
     One frame per game state: the start of each game and every move after it, so a game of
     ``s`` steps gives ``s + 1`` frames (at most ``max_steps + 1``). ``scale`` resizes the
-    frames (0.5: half width and height) to keep files small. Needs no screen.
+    frames (0.5: half width and height) to keep files small. Each frame shows for
+    ``round(100 / fps)`` hundredths of a second (GIF's time unit; at least 1). Needs no
+    screen.
+
+    Frames go to the file as they are rendered (memory does not grow with the recording),
+    into a temporary file beside ``path`` that replaces ``path`` only when complete.
+    ``on_frame(episode, step)`` is called after each frame is written (``step`` counts
+    moves within that game, 0 for its start), e.g. to show progress.
     """
-    from PIL import Image
-
-    from games.render.window import FrameRenderer
-
+    if not (fps > 0 and scale > 0 and episodes >= 1 and max_steps >= 0):
+        raise ValueError(f"bad recording settings: {fps=}, {scale=}, {episodes=}, {max_steps=}")
     eps = Episodes(agent, game, episodes, seed)
-    renderer = FrameRenderer(eps.env, PANEL_WIDTH, None)
-    pygame = renderer.pygame
-    renderer.panel = network_panel(agent, pygame, pygame.font.Font(None, 18))
-    surface = pygame.Surface(renderer.size(cell_size(game, cell)))
-    frames: list = []
-    indices: list[np.ndarray] = []
+    frames = FrameSource(agent, game, eps, cell, scale)
 
-    def grab(extra: list[str]) -> None:
-        renderer.render(surface, 0, extra)
-        rgb = pygame.surfarray.array3d(surface).transpose(1, 0, 2)
-        image = Image.fromarray(np.ascontiguousarray(rgb))
-        if scale != 1.0:
-            size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-            image = image.resize(size, Image.Resampling.LANCZOS)
-        # One palette for every frame, no dithering (flat colours compress far better).
-        if not frames:
-            # The palette comes from the first frame plus every activation colour, so a
-            # neuron that lights up later is not forced onto a wrong colour.
-            ramp = np.array([activation_colour(v) for v in np.linspace(-1, 1, 41)], np.uint8)
-            strip = np.repeat(ramp[None], 8, axis=0).repeat(4, axis=1)  # (8, 164, 3)
-            source = np.zeros((image.height + 8, max(image.width, strip.shape[1]), 3), np.uint8)
-            source[: image.height, : image.width] = np.asarray(image)
-            source[image.height :, : strip.shape[1]] = strip
-            palette = Image.fromarray(source).quantize(TRANSPARENT, dither=Image.Dither.NONE)
-            frames.append(image.quantize(palette=palette, dither=Image.Dither.NONE))
-            indices.append(np.asarray(frames[0]))
-            return
-        now = np.asarray(image.quantize(palette=frames[0], dither=Image.Dither.NONE))
-        # Pixels that did not change become transparent, so each frame stores only the
-        # snake's and the neurons' changes; long transparent runs cost almost nothing.
-        delta = np.where(now == indices[-1], TRANSPARENT, now).astype(np.uint8)
-        frame = Image.fromarray(delta, mode="P")
-        frame.putpalette(frames[0].getpalette())
-        frame.info["transparency"] = TRANSPARENT
-        frames.append(frame)
-        indices.append(now)
+    def write(f: BinaryIO) -> None:
+        gif: GifStream | None = None
+        for i in range(episodes):
+            eps.start(i)
+            steps = 0
+            while True:
+                pixels = frames.grab()
+                if gif is None:  # the palette comes from the first frame
+                    colours = PaletteMap(frames.palette(pixels))
+                    gif = GifStream(f, colours, TRANSPARENT, max(1, round(100 / fps)))
+                gif.add(pixels, RGBX_SHIFTS)
+                if on_frame is not None:
+                    on_frame(i, steps)
+                if eps.over or steps >= max_steps:
+                    break
+                eps.step()
+                steps += 1
+        assert gif is not None  # episodes >= 1
+        gif.close()
+        nonlocal written
+        written = gif.frames
 
-    for i in range(episodes):
-        eps.start(i)
-        grab(eps.hud())
-        steps = 0
-        while not eps.over and steps < max_steps:
-            eps.step()
-            steps += 1
-            grab(eps.hud())
-    buf = io.BytesIO()
-    frames[0].save(
-        buf,
-        format="GIF",
-        save_all=True,
-        append_images=frames[1:],
-        duration=int(1000 / fps),
-        disposal=1,  # draw each frame over the previous one
-        loop=0,
-        optimize=False,
-    )
-    atomic_write(Path(path), lambda f: f.write(buf.getvalue()))
-    return len(frames)
+    written = 0
+    atomic_write(Path(path), write)
+    return written
+
+
+def frame_counts(
+    agent: Agent, game: GameSettings, episodes: int, seed: int, max_steps: int = 5000
+) -> np.ndarray:
+    """Frames per game ``(episodes,)`` that :func:`record_gif` writes with these settings.
+
+    Plays the same games headless and batched (:func:`evonet.rollout.rollout`), in a
+    fraction of the recording's time: a game depends only on its seed and its moves.
+    """
+    result = rollout(agent.theta[None], agent.topo, game, episode_seeds(seed, episodes))
+    return np.minimum(result.episode_steps[0], max_steps) + 1
+
+
+class FrameSource:
+    """Renders the watched game with its network panel offscreen, as packed pixels."""
+
+    def __init__(
+        self, agent: Agent, game: GameSettings, eps: Episodes, cell: int, scale: float
+    ) -> None:
+        from games.render.window import FrameRenderer
+
+        self.eps = eps
+        self.renderer = FrameRenderer(eps.env, PANEL_WIDTH, None)
+        pygame = self.pygame = self.renderer.pygame
+        self.renderer.panel = network_panel(agent, pygame, pygame.font.Font(None, 18))
+        self.surface = pygame.Surface(self.renderer.size(cell_size(game, cell)))
+        w, h = self.surface.get_size()
+        self.scale = scale
+        self.size = (max(1, round(w * scale)), max(1, round(h * scale))) if scale != 1 else (w, h)
+
+    def grab(self) -> np.ndarray:
+        """The current state as pixels ``(H, W)`` uint32, RGBX bytes (see RGBX_SHIFTS)."""
+        self.renderer.render(self.surface, 0, self.eps.hud())
+        data = self.pygame.image.tobytes(self.surface, "RGBX")
+        if self.scale != 1:
+            from PIL import Image
+
+            image = Image.frombytes("RGB", self.surface.get_size(), data, "raw", "RGBX")
+            data = image.resize(self.size, Image.Resampling.LANCZOS).tobytes("raw", "RGBX")
+        return np.frombuffer(data, dtype="<u4").reshape(self.size[1], self.size[0])
+
+    @staticmethod
+    def palette(pixels: np.ndarray) -> np.ndarray:
+        """The recording's palette ``(n, 3)``, ``n <= TRANSPARENT``: up to 63 colours of the
+        first frame ``(H, W)`` (packed RGBX) plus every activation colour, so a neuron that
+        lights up later is not forced onto a wrong colour."""
+        from PIL import Image
+
+        h, w = pixels.shape
+        rgb = pixels.view(np.uint8).reshape(h, w, 4)[..., :3]
+        ramp = np.array([activation_colour(v) for v in np.linspace(-1, 1, 41)], np.uint8)
+        strip = np.repeat(ramp[None], 8, axis=0).repeat(4, axis=1)  # (8, 164, 3)
+        source = np.zeros((h + 8, max(w, strip.shape[1]), 3), np.uint8)
+        source[:h, :w] = rgb
+        source[h:, : strip.shape[1]] = strip
+        # No dithering: flat colours compress far better.
+        quantized = Image.fromarray(source).quantize(TRANSPARENT, dither=Image.Dither.NONE)
+        return np.array(quantized.getpalette(), np.uint8).reshape(-1, 3)[:TRANSPARENT]
 
 
 def open_window(agent: Agent, game: GameSettings, episodes: int, seed: int) -> tuple[Any, Episodes]:
@@ -316,16 +362,17 @@ def open_window(agent: Agent, game: GameSettings, episodes: int, seed: int) -> t
 def run_terminal(
     agent: Agent, game: GameSettings, episodes: int, seed: int, fps: float
 ) -> list[int]:
-    """Watch in the terminal (curses), without the network panel."""
-    import curses
+    """Watch in the terminal (curses), without the network panel.
 
-    from games.render.terminal import TerminalView
+    Raises :class:`games.render.terminal.NoTerminalError` when there is no usable terminal.
+    """
+    from games.render.terminal import TerminalView, run_curses
 
     def main(stdscr: Any) -> list[int]:
         eps = Episodes(agent, game, episodes, seed)
         return watch_loop(TerminalView(stdscr, eps.env), eps, fps)
 
-    return curses.wrapper(main)
+    return run_curses(main)
 
 
 def newest_run_best(root: Path) -> Path | None:

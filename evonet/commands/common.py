@@ -51,6 +51,38 @@ def positive_float(text: str) -> float:
     return value
 
 
+def float_in(lo: float, hi: float) -> Callable[[str], float]:
+    """An argparse ``type=``: a number from ``lo`` to ``hi`` inclusive (never nan or inf)."""
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not lo <= value <= hi:  # false for nan too
+            raise argparse.ArgumentTypeError(f"must be from {lo:g} to {hi:g}, got {text}")
+        return value
+
+    convert.__name__ = "number"
+    return convert
+
+
+def int_in(lo: int, hi: int) -> Callable[[str], int]:
+    """An argparse ``type=``: a whole number from ``lo`` to ``hi`` inclusive."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be from {lo} to {hi}, got {text}")
+        return value
+
+    convert.__name__ = "whole number"
+    return convert
+
+
 def _argument_type(parse: Callable[[str], T]) -> Callable[[str], T]:
     """An argparse ``type=`` from a library parser that raises ValueError."""
 
@@ -96,6 +128,17 @@ def emit_json(obj: dict) -> None:
 def info(text: str) -> None:
     """Human-facing status on stderr, so stdout stays clean for --json."""
     print(text, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def terminal_errors(hint: str) -> Iterator[None]:
+    """Turn "cannot run the terminal view here" (no tty, unusable TERM) into one line."""
+    from games.render.terminal import NoTerminalError
+
+    try:
+        yield
+    except NoTerminalError as e:
+        raise UsageError(f"the terminal view needs an interactive terminal ({e}); {hint}") from None
 
 
 @contextmanager

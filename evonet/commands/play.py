@@ -9,10 +9,12 @@ from typing import Any
 from evonet.commands.common import (
     UsageError,
     board_size,
+    float_in,
     nonneg_int,
-    positive_float,
+    terminal_errors,
     window_errors,
 )
+from evonet.watch import MAX_FPS, MIN_FPS
 from games.render.keys import DIRECTION_HEADING, relative_action
 from games.snake import Snake, episode_seeds
 
@@ -27,7 +29,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("game", choices=["snake"])
     p.add_argument("--render", choices=["window", "terminal"], default="window")
     p.add_argument("--board", type=board_size, default=(10, 10), help="WIDTHxHEIGHT (10x10)")
-    p.add_argument("--fps", type=positive_float, default=8.0, help="moves per second (8)")
+    p.add_argument(
+        "--fps",
+        type=float_in(MIN_FPS, MAX_FPS),
+        default=8.0,
+        help=f"moves per second, {MIN_FPS:g} to {MAX_FPS:g} (8)",
+    )
     p.add_argument("--seed", type=nonneg_int, default=None, help="seed of the first game")
     p.set_defaults(run=run)
 
@@ -39,9 +46,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise UsageError(f"--board: {e}") from None
     if args.render == "terminal":
-        import curses
+        from games.render.terminal import TerminalView, run_curses
 
-        curses.wrapper(lambda scr: play_loop(_terminal(scr, env), env, args.fps, args.seed))
+        with terminal_errors("run it in a terminal, or use --render window"):
+            run_curses(lambda scr: play_loop(TerminalView(scr, env), env, args.fps, args.seed))
     else:
         from games.render.window import WindowView
 
@@ -50,12 +58,6 @@ def run(args: argparse.Namespace) -> int:
         with view:
             play_loop(view, env, args.fps, args.seed)
     return 0
-
-
-def _terminal(stdscr: Any, env: Snake) -> Any:
-    from games.render.terminal import TerminalView
-
-    return TerminalView(stdscr, env)
 
 
 def play_loop(view: Any, env: Snake, fps: float, seed: int | None, max_frames: int = -1) -> int:

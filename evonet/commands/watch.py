@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import signal
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from evonet import watch
 from evonet.commands.common import (
     UsageError,
     board_size,
     check_writable,
+    float_in,
     info,
+    int_in,
     nonneg_int,
-    positive_float,
-    positive_int,
+    terminal_errors,
     window_errors,
 )
 from evonet.commands.evaluate import load_agent
 from evonet.rollout import GameSettings
+from games.render.terminal import check_terminal
+
+# Signals that end a recording like Ctrl-C (SIGHUP: the terminal closed; not on Windows).
+STOP_SIGNALS = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,32 +39,101 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("path", nargs="?", help="best.npz, latest.npz or a network file")
     p.add_argument("--render", choices=["window", "terminal"], default="window")
-    p.add_argument("--episodes", type=positive_int, default=5, help="games to play (5)")
-    p.add_argument("--fps", type=positive_float, default=10.0, help="moves per second (10)")
+    p.add_argument(
+        "--episodes",
+        type=int_in(1, watch.MAX_EPISODES),
+        default=5,
+        help=f"games to play, at most {watch.MAX_EPISODES} (5)",
+    )
+    p.add_argument(
+        "--fps",
+        type=float_in(watch.MIN_FPS, watch.MAX_FPS),
+        default=10.0,
+        help=f"moves per second, {watch.MIN_FPS:g} to {watch.MAX_FPS:g}; "
+        f"with --record at most {watch.MAX_GIF_FPS:g} (10)",
+    )
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the games (0)")
     p.add_argument("--board", type=board_size, help="WIDTHxHEIGHT (default: the agent's board)")
     p.add_argument(
         "--record", metavar="FILE.gif", help="write an animated GIF instead; no screen needed"
     )
     p.add_argument(
-        "--max-steps", type=positive_int, default=5000, help="with --record: moves per game (5000)"
+        "--max-steps",
+        type=int_in(1, watch.MAX_RECORD_STEPS),
+        default=5000,
+        help=f"with --record: moves per game, at most {watch.MAX_RECORD_STEPS} (5000)",
     )
     p.add_argument(
-        "--scale", type=positive_float, default=1.0, help="with --record: frame size factor (1)"
+        "--scale",
+        type=float_in(watch.MIN_SCALE, watch.MAX_SCALE),
+        default=1.0,
+        help=f"with --record: frame size factor, {watch.MIN_SCALE:g} to {watch.MAX_SCALE:g} (1)",
     )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.record is not None:
+        check_record_flags(args)  # before any work: nothing is loaded or created on error
     path = Path(args.path) if args.path else watch.default_target()
     theta, topo, game = load_agent(str(path))
     if args.board:
         game = GameSettings(args.board[0], args.board[1], None)
     agent = watch.Agent(theta, topo)
-    if not args.path:
-        info(f"evonet: watching {path}")
-    if args.record:
-        target = check_writable(args.record, "--record")
+    # Say which file was picked only once the view can start: when it cannot, the error
+    # is the one line on stderr.
+    announce = (lambda: info(f"evonet: watching {path}")) if not args.path else (lambda: None)
+    if args.record is not None:
+        announce()
+        return record(args, agent, game)
+    if args.render == "terminal":
+        with terminal_errors("run it in a terminal, or use --render window / --record FILE.gif"):
+            check_terminal()
+            announce()
+            scores = watch.run_terminal(agent, game, args.episodes, args.seed, args.fps)
+    else:
+        with window_errors("try --render terminal or --record FILE.gif"):
+            view, eps = watch.open_window(agent, game, args.episodes, args.seed)
+        announce()
+        with view:
+            scores = watch.watch_loop(view, eps, args.fps)
+    if scores:
+        info(f"evonet: {len(scores)} games, apples {scores}")
+    return 0
+
+
+def check_record_flags(args: argparse.Namespace) -> None:
+    """Refuse a --record target or --fps that could not give the asked-for GIF."""
+    if Path(args.record).suffix.lower() != ".gif":
+        raise UsageError(
+            f"--record {args.record}: can only write an animated GIF; use a name ending in .gif"
+        )
+    check_writable(args.record, "--record")
+    if args.fps > watch.MAX_GIF_FPS:
+        raise UsageError(
+            f"--fps {args.fps:g}: a GIF plays at most {watch.MAX_GIF_FPS:g} frames per second "
+            f"(viewers slow down shorter frames); use --fps {watch.MAX_GIF_FPS:g} or less "
+            "with --record"
+        )
+
+
+def record(args: argparse.Namespace, agent: watch.Agent, game: GameSettings) -> int:
+    """``watch --record``: write the GIF with a progress bar on stderr."""
+    from tqdm import tqdm
+
+    target = Path(args.record)
+    expected = watch.frame_counts(agent, game, args.episodes, args.seed, args.max_steps)
+    with (
+        stop_on_signals(STOP_SIGNALS),
+        tqdm(
+            total=int(expected.sum()),
+            desc=f"record {target.name}",
+            unit="frame",
+            leave=False,
+            dynamic_ncols=True,
+        ) as bar,
+    ):
+        progress = FrameProgress(bar, expected)
         try:
             frames = watch.record_gif(
                 agent,
@@ -66,18 +144,67 @@ def run(args: argparse.Namespace) -> int:
                 args.fps,
                 max_steps=args.max_steps,
                 scale=args.scale,
+                on_frame=progress,
             )
         except OSError as e:
             raise UsageError(f"--record {target}: cannot write: {e.strerror or e}") from None
-        info(f"evonet: wrote {target} ({frames} frames, {args.episodes} games)")
-        return 0
-    if args.render == "terminal":
-        scores = watch.run_terminal(agent, game, args.episodes, args.seed, args.fps)
-    else:
-        with window_errors("try --render terminal or --record FILE.gif"):
-            view, eps = watch.open_window(agent, game, args.episodes, args.seed)
-        with view:
-            scores = watch.watch_loop(view, eps, args.fps)
-    if scores:
-        info(f"evonet: {len(scores)} games, apples {scores}")
+        progress.finish()
+    info(f"evonet: wrote {target} ({frames} frames, {args.episodes} games)")
     return 0
+
+
+class FrameProgress:
+    """Advances a tqdm ``bar`` by one for each frame ``record_gif`` reports.
+
+    The bar's total starts as the predicted frames per game ``(E,)``. Should a game turn out
+    longer or shorter than predicted, the total is corrected to the frames written so far
+    plus the prediction for the games still to come, so it never claims more or less than
+    what is known.
+    """
+
+    def __init__(self, bar: Any, expected: Sequence[int]) -> None:
+        self.bar, self.expected = bar, [int(n) for n in expected]
+        self.game, self.seen = 0, 0  # the game being recorded, its frames so far
+
+    def __call__(self, episode: int, step: int) -> None:
+        if episode != self.game:
+            self._settle()
+            self.game, self.seen = episode, 0
+        self.seen += 1
+        if self.seen > self.expected[episode]:
+            self._correct(self.seen)
+        self.bar.update(1)
+
+    def finish(self) -> None:
+        """Call after the last frame: a last game shorter than predicted fixes the total."""
+        self._settle()
+
+    def _settle(self) -> None:
+        if self.seen < self.expected[self.game]:
+            self._correct(self.seen)
+
+    def _correct(self, frames: int) -> None:
+        self.bar.total += frames - self.expected[self.game]
+        self.expected[self.game] = frames
+        self.bar.refresh()
+
+
+@contextmanager
+def stop_on_signals(signals: Sequence[int]) -> Iterator[None]:
+    """Turn ``signals`` into KeyboardInterrupt for the duration, like Ctrl-C.
+
+    A recording runs for minutes into a temporary file; killed by SIGTERM or a closed
+    terminal (SIGHUP) with the default handlers, the process would leave that file behind.
+    As KeyboardInterrupt, the write is abandoned cleanly (the temporary file is removed and
+    an existing file at the destination kept) and the CLI exits with 130.
+    """
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, interrupt) for s in signals}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)

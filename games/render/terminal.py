@@ -6,12 +6,16 @@ can be checked without a terminal. curses is imported only when a view is made.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from games.render.keys import KEY_NAMES
 from games.snake import Snake
+
+T = TypeVar("T")
 
 HEAD_CHARS = "^>v<"  # by heading: up, right, down, left
 BODY_CHAR = "o"
@@ -44,17 +48,74 @@ def frame_lines(
     return [hud, border, *rows, border, *message]
 
 
+class NoTerminalError(RuntimeError):
+    """The terminal view cannot run here; the message says why (e.g. stdin is not a tty)."""
+
+
+def check_terminal() -> None:
+    """Raise :class:`NoTerminalError` unless stdin and stdout are a terminal that curses can
+    draw on: both ttys, ``TERM`` set to a known type that can move the cursor.
+
+    Without this, curses fails deep inside its start-up with an unhelpful ``_curses.error``.
+    """
+    for name, stream in (("stdin", sys.stdin), ("stdout", sys.stdout)):
+        try:
+            tty = stream is not None and stream.isatty()
+        except (AttributeError, ValueError, OSError):  # closed or replaced stream
+            tty = False
+        if not tty:
+            raise NoTerminalError(f"{name} is not a tty")
+    term = os.environ.get("TERM", "")
+    if not term:
+        raise NoTerminalError("TERM is not set")
+    import curses
+
+    try:
+        curses.setupterm(term, sys.stdout.fileno())
+    except curses.error:
+        raise NoTerminalError(f"unknown terminal type TERM={term}") from None
+    if not curses.tigetstr("cup"):  # "dumb" terminals and the like cannot address cells
+        raise NoTerminalError(f"TERM={term} cannot move the cursor")
+
+
+def run_curses(main: Callable[[Any], T]) -> T:
+    """``curses.wrapper(main)`` after :func:`check_terminal`.
+
+    A ``curses.error`` while curses starts (before ``main`` runs) becomes
+    :class:`NoTerminalError`; errors from ``main`` itself pass through.
+    """
+    check_terminal()
+    import curses
+
+    started = False
+
+    def run(stdscr: Any) -> T:
+        nonlocal started
+        started = True
+        return main(stdscr)
+
+    try:
+        return curses.wrapper(run)
+    except curses.error as e:
+        if started:
+            raise
+        raise NoTerminalError(f"curses could not start: {e}") from None
+
+
 class TerminalView:
     """Draws frames in a curses screen and reads keys without blocking.
 
-    Use inside ``curses.wrapper``: ``TerminalView(stdscr, env)``.
+    Use inside :func:`run_curses`: ``run_curses(lambda stdscr: ...TerminalView(stdscr, env))``.
     """
 
     def __init__(self, stdscr: Any, env: Snake) -> None:
         import curses
 
         self.curses, self.screen, self.env = curses, stdscr, env
-        curses.curs_set(0)
+        try:
+            curses.curs_set(0)
+        except curses.error:
+            pass  # a terminal that cannot hide its cursor still works
         stdscr.nodelay(True)
         stdscr.keypad(True)
         self.special = {

@@ -7,7 +7,9 @@ of this module, so headless use does not need it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from games.render.keys import KEY_NAMES
@@ -180,6 +182,33 @@ class NoScreenError(RuntimeError):
 HEADLESS_DRIVERS = ("offscreen", "dummy")
 
 
+@contextmanager
+def sdl_stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at the null device for the duration, restoring it after.
+
+    While its video starts, SDL writes its own complaints straight to fd 2 (without a
+    display: "error: XDG_RUNTIME_DIR is invalid or not set in the environment."), which
+    would stand above the one-line error the caller reports. Failures still surface as
+    exceptions (pygame.error, :class:`NoScreenError`).
+    """
+    sys.stderr.flush()  # what Python already wrote goes to the real stderr first
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all: nothing to keep clean
+        yield
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 2)
+        finally:
+            os.close(null)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class WindowView:
     """A resizable window showing one game: HUD on top, board, optional side panel.
 
@@ -199,14 +228,19 @@ class WindowView:
     ) -> None:
         self.frames = FrameRenderer(env, panel_width, panel)
         pygame = self.pygame = self.frames.pygame
-        pygame.display.init()
-        driver = pygame.display.get_driver()
-        if require_screen and driver in HEADLESS_DRIVERS and "SDL_VIDEODRIVER" not in os.environ:
-            # Without a display SDL quietly falls back to an invisible window; a person
-            # would stare at nothing, so say so instead.
-            pygame.display.quit()
-            raise NoScreenError(f"no screen to open a window on (SDL chose {driver!r})")
-        self.screen = pygame.display.set_mode(self.frames.size(cell), pygame.RESIZABLE)
+        with sdl_stderr_silenced():
+            pygame.display.init()
+            driver = pygame.display.get_driver()
+            if (
+                require_screen
+                and driver in HEADLESS_DRIVERS
+                and "SDL_VIDEODRIVER" not in os.environ
+            ):
+                # Without a display SDL quietly falls back to an invisible window; a person
+                # would stare at nothing, so say so instead.
+                pygame.display.quit()
+                raise NoScreenError(f"no screen to open a window on (SDL chose {driver!r})")
+            self.screen = pygame.display.set_mode(self.frames.size(cell), pygame.RESIZABLE)
         pygame.display.set_caption(title)
         self.clock = pygame.time.Clock()
         self.closed = False

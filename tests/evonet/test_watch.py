@@ -31,6 +31,77 @@ def test_record_writes_a_gif_with_one_frame_per_state(tmp_path, agent):
         assert im.info["duration"] == 50
 
 
+def test_recorded_frames_are_the_rendered_states_in_one_palette(tmp_path, agent):
+    from PIL import Image, ImageSequence
+
+    game = GameSettings(6, 6)
+    n = watch.record_gif(agent, game, 1, 2, tmp_path / "a.gif", max_steps=3, scale=0.5)
+    assert n == 4  # the start and three moves: max_steps cuts the game short
+    # Render the same states again and map them the way Pillow's quantize does.
+    eps = watch.Episodes(agent, game, 1, 2)
+    source = watch.FrameSource(agent, game, eps, 32, 0.5)
+    with Image.open(tmp_path / "a.gif") as im:
+        assert im.size == source.size and im.n_frames == n
+        for i, frame in enumerate(ImageSequence.Iterator(im)):
+            pixels = source.grab()
+            if i == 0:
+                palette = Image.new("P", (1, 1))
+                palette.putpalette(source.palette(pixels).tobytes())
+            rgb = pixels.view(np.uint8).reshape(*pixels.shape, 4)[..., :3]
+            want = Image.fromarray(rgb).quantize(palette=palette, dither=Image.Dither.NONE)
+            assert np.array_equal(np.asarray(frame.convert("RGB")), np.asarray(want.convert("RGB")))
+            eps.step()
+
+
+def test_record_streams_into_a_temporary_file_renamed_when_complete(tmp_path, agent):
+    path = tmp_path / "a.gif"
+    sizes = []
+
+    def on_frame(episode, step):
+        assert not path.exists()  # nothing at the destination until the GIF is whole
+        (tmp,) = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+        sizes.append(tmp.stat().st_size)
+
+    n = watch.record_gif(agent, GameSettings(6, 6), 2, 0, path, max_steps=40, on_frame=on_frame)
+    assert len(sizes) == n and sizes == sorted(sizes)
+    assert sizes[-1] > sizes[0] > 0  # written as it goes, not all at the end
+    assert [p.name for p in tmp_path.iterdir()] == ["a.gif"]
+    assert path.stat().st_size > sizes[-1] * 0.9
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, OSError])
+def test_interrupted_record_keeps_the_old_file_and_leaves_no_temporary(tmp_path, agent, error):
+    path = tmp_path / "a.gif"
+    path.write_bytes(b"old")
+
+    frames = []
+
+    def on_frame(episode, step):
+        frames.append(step)
+        if len(frames) == 3:  # a game has at least two states, so this is mid-recording
+            raise error()
+
+    with pytest.raises(error):
+        watch.record_gif(agent, GameSettings(6, 6), 2, 0, path, on_frame=on_frame)
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.gif"]
+
+
+def test_frame_counts_predict_the_recording(agent):
+    game = GameSettings(6, 6)
+    counts = watch.frame_counts(agent, game, 3, 4, max_steps=10_000)
+    eps = watch.Episodes(agent, game, 3, 4)
+    played = []
+    for i in range(3):
+        eps.start(i)
+        while not eps.over:
+            eps.step()
+        played.append(int(eps.env.steps[0]) + 1)
+    assert counts.tolist() == played
+    capped = watch.frame_counts(agent, game, 3, 4, max_steps=2)
+    assert capped.tolist() == [min(n, 3) for n in played]
+
+
 def test_network_panel_draws_activations_and_the_chosen_action(agent):
     from games.render.window import FrameRenderer
 
@@ -108,11 +179,95 @@ def test_shipped_champion_is_packaged_and_matches_the_repository_copy():
         assert repo.read_bytes() == packaged.read_bytes()
 
 
-def test_watch_command_records_and_rejects_bad_files(tmp_path):
-    r = evonet("watch", "--record", "champ.gif", "--episodes", "1", cwd=tmp_path)
+def test_watch_command_records_with_a_progress_bar_and_rejects_bad_files(tmp_path):
+    r = evonet(
+        "watch", "--record", "champ.GIF", "--episodes", "2", "--max-steps", "20", cwd=tmp_path
+    )
     assert r.returncode == 0, r.stderr
-    assert (tmp_path / "champ.gif").read_bytes()[:6] == b"GIF89a"
+    assert (tmp_path / "champ.GIF").read_bytes()[:6] == b"GIF89a"  # any case of .gif
+    # tqdm's bar counts frames towards the exact total (the champion outlives 20 moves).
+    assert "/42 [" in r.stderr and "frame/s" in r.stderr
+    assert r.stderr.splitlines()[-1] == "evonet: wrote champ.GIF (42 frames, 2 games)"
     r = evonet("watch", "nope.npz", cwd=tmp_path)
     assert r.returncode == 2 and "nope.npz: no such file" in r.stderr
     r = evonet("watch", "--record", "no/such/dir/x.gif", cwd=tmp_path)
     assert r.returncode == 2 and "--record" in r.stderr
+
+
+def test_killed_record_leaves_no_temporary_file(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "x.gif").write_bytes(b"old")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evonet", "watch", "--record", "x.gif", "--episodes", "1"],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".x.gif.*.tmp")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the recording ended before it could be stopped"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 130
+    finally:
+        proc.kill()
+        proc.stderr.close()
+    assert [p.name for p in tmp_path.iterdir()] == ["x.gif"]
+    assert (tmp_path / "x.gif").read_bytes() == b"old"
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--record", "out.png"], "--record out.png: can only write an animated GIF"),
+        (["--record", "out"], "use a name ending in .gif"),
+        (["--record", "x.gif", "--fps", "60"], "at most 50 frames per second"),
+        (["--fps", "1e-300"], "--fps: must be from 1 to 240"),
+        (["--fps", "241"], "--fps"),
+        (["--fps", "nan"], "--fps"),
+        (["--record", "x.gif", "--scale", "1000"], "--scale: must be from 0.1 to 4"),
+        (["--record", "x.gif", "--scale", "1e300"], "--scale"),
+        (["--record", "x.gif", "--scale", "inf"], "--scale"),
+        (["--record", "x.gif", "--scale", "nan"], "--scale"),
+        (["--record", "x.gif", "--scale", "0.01"], "--scale"),
+        (["--record", "x.gif", "--episodes", "1000000000"], "--episodes: must be from 1 to"),
+        (["--record", "x.gif", "--max-steps", "0"], "--max-steps"),
+        (["--record", "x.gif", "--max-steps", "1" + "0" * 30], "--max-steps: must be from 1 to"),
+    ],
+)
+def test_bad_watch_flags_are_one_line_exit_2_and_create_nothing(tmp_path, args, needle):
+    r = evonet("watch", *args, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_frame_progress_corrects_a_wrong_prediction():
+    from evonet.commands.watch import FrameProgress
+
+    class Bar:
+        total, n = 0, 0
+
+        def update(self, k):
+            self.n += k
+
+        def refresh(self):
+            pass
+
+    bar = Bar()
+    bar.total = 3 + 4 + 2
+    progress = FrameProgress(bar, [3, 4, 2])
+    for step in range(5):  # game 0 runs two frames longer than predicted
+        progress(0, step)
+    assert bar.total == 5 + 4 + 2
+    for step in range(2):  # game 1 ends two frames early: known once game 2 starts
+        progress(1, step)
+    progress(2, 0)
+    assert bar.total == 5 + 2 + 2
+    progress.finish()  # game 2 ended after one frame
+    assert bar.total == bar.n == 5 + 2 + 1

@@ -1,8 +1,12 @@
 """Views: the window draws the right colours in the right cells; terminal frames as text."""
 
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +14,8 @@ from games.render import keys
 from games.render.terminal import frame_lines
 from games.snake import RIGHT, UP, Snake
 from tests.helpers import ScriptedView
+
+CHAMPION = Path(__file__).parents[2] / "evonet" / "assets" / "snake-champion.npz"
 
 
 def game(width=6, height=5):
@@ -122,6 +128,8 @@ def test_play_rejects_bad_flags():
         ["--board", "3x9"],
         ["--board", "ten"],
         ["--fps", "-2"],
+        ["--fps", "1e-300"],
+        ["--fps", "241"],
         ["--render", "tv"],
     ):
         r = subprocess.run(
@@ -144,13 +152,12 @@ def test_missing_pygame_names_the_package_to_install():
     assert "pip install pygame" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
-def test_no_display_is_a_one_line_error_not_an_invisible_window():
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY")
-    }
-    for cmd in (["play", "snake"], ["watch"]):
+def test_no_display_is_exactly_one_line_not_an_invisible_window():
+    # Without a display SDL prints its own complaint about XDG_RUNTIME_DIR; only
+    # evonet's line may reach stderr.
+    hidden = ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR")
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
+    for cmd in (["play", "snake"], ["watch"], ["watch", str(CHAMPION)]):
         r = subprocess.run(
             [sys.executable, "-m", "evonet", *cmd],
             capture_output=True,
@@ -159,4 +166,69 @@ def test_no_display_is_a_one_line_error_not_an_invisible_window():
             timeout=60,
         )
         assert r.returncode == 2, r.stderr
-        assert "no screen" in r.stderr and "--render terminal" in r.stderr
+        lines = r.stderr.splitlines()
+        assert len(lines) == 1, r.stderr
+        assert "no screen" in lines[0] and "--render terminal" in lines[0]
+
+
+def run_in_terminal(args, term, keys=b""):
+    """``python -m evonet ARGS`` with stdin and stdout on a pseudo-terminal of type
+    ``term`` (None: TERM unset); types ``keys`` once it has drawn. Returns the exit code
+    and stderr."""
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "TERM"}
+    if term is not None:
+        env["TERM"] = term
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evonet", *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    os.close(slave)
+    drawn, deadline = b"", time.monotonic() + 60
+    try:
+        # Keep reading what it draws: a full pseudo-terminal buffer would block it.
+        while proc.poll() is None and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    drawn += os.read(master, 1 << 16)
+                except OSError:  # the terminal closed: the process is ending
+                    break
+            if keys and b"apples" in drawn:  # the HUD is up: the view is running
+                os.write(master, keys)
+                keys = b""
+        return proc.wait(timeout=10), proc.stderr.read().decode()
+    finally:
+        proc.kill()
+        proc.stderr.close()
+        os.close(master)
+
+
+TERMINAL_COMMANDS = [["play", "snake"], ["watch", str(CHAMPION), "--episodes", "1"]]
+
+
+@pytest.mark.parametrize("cmd", [*TERMINAL_COMMANDS, ["watch"]], ids=["play", "watch", "default"])
+def test_terminal_view_without_a_terminal_is_one_line(cmd):
+    args = [*cmd, "--render", "terminal"]
+    r = subprocess.run(
+        [sys.executable, "-m", "evonet", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "needs an interactive terminal (stdin is not a tty)" in r.stderr
+    assert "--render window" in r.stderr
+    for term, reason in (("dumb", "TERM=dumb cannot move the cursor"), (None, "TERM is not set")):
+        code, err = run_in_terminal(args, term)
+        assert code == 2 and len(err.splitlines()) == 1, err
+        assert reason in err
+
+
+@pytest.mark.parametrize("cmd", TERMINAL_COMMANDS, ids=["play", "watch"])
+def test_terminal_view_runs_in_a_real_terminal_and_quits_on_q(cmd):
+    code, err = run_in_terminal([*cmd, "--render", "terminal"], "xterm", keys=b"q")
+    assert code == 0, err
