@@ -192,6 +192,8 @@ class Archive:
             raise self.fail("no such file")
         if path.is_dir():
             raise self.fail("is a folder, not a file")
+        if not path.is_file():  # a pipe or a device could block or never end
+            raise self.fail("is not a regular file")
         try:
             size = path.stat().st_size
             with open(path, "rb") as f:
@@ -207,11 +209,15 @@ class Archive:
             infos = self._zip.infolist()
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as e:
             raise self.fail(f"not a valid .npz archive (truncated or not a zip: {e})") from None
-        names = [i.filename for i in infos]
-        if len(set(names)) != len(names):
-            raise self.fail("the archive lists a member twice")
-        for i in infos:
-            self._check_entry(i, size)
+        try:
+            names = [i.filename for i in infos]
+            if len(set(names)) != len(names):
+                raise self.fail("the archive lists a member twice")
+            for i in infos:
+                self._check_entry(i, size)
+        except FileError:
+            self._zip.close()
+            raise
         self.names = frozenset(n.removesuffix(".npy") for n in names)
         return self
 

@@ -26,6 +26,7 @@ GAMES = ("snake",)
 # each); this bound keeps that within what loading accepts (evonet.archive.MAX_META_BYTES).
 MAX_GENERATIONS = 200_000
 MAX_SEED = 2**64 - 1
+MAX_TOML_BYTES = 1 << 20  # a settings file is a few lines
 
 
 def check_board(width: int, height: int) -> tuple[int, int]:
@@ -293,8 +294,13 @@ def load_toml(path: str | os.PathLike) -> dict[str, Any]:
     """Settings from a TOML file, converted; raises ValueError naming file and problem."""
     path = Path(path)
     try:
+        if path.exists() and not path.is_dir() and not path.is_file():
+            raise ValueError(f"{path}: is not a regular file")  # a pipe could block forever
         with open(path, "rb") as f:
-            raw = tomllib.load(f)
+            text = f.read(MAX_TOML_BYTES + 1)
+        if len(text) > MAX_TOML_BYTES:
+            raise ValueError(f"{path}: a settings file is at most {MAX_TOML_BYTES} bytes")
+        raw = tomllib.loads(text.decode("utf-8"))
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -303,6 +309,8 @@ def load_toml(path: str | os.PathLike) -> dict[str, Any]:
         raise ValueError(f"{path}: cannot be read: {e.strerror or e}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ValueError(f"{path}: invalid TOML: {e}") from None
+    except RecursionError:
+        raise ValueError(f"{path}: invalid TOML: nested too deeply") from None
     try:
         return {k: coerce(k, v) for k, v in raw.items()}
     except ValueError as e:

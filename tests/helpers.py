@@ -1,6 +1,8 @@
 """Helpers shared by the tests: the CLI in a subprocess, and a scripted view."""
 
 import json
+import os
+import resource
 import subprocess
 import sys
 
@@ -10,14 +12,25 @@ TINY_EVOLVE = (
 ).split()
 
 
-def evonet(*args, cwd=None, timeout=300):
-    """Run ``python -m evonet ARGS`` as a user would; returns the CompletedProcess."""
+def evonet(*args, cwd=None, timeout=300, memory=None):
+    """Run ``python -m evonet ARGS`` as a user would; returns the CompletedProcess.
+
+    ``memory``: a limit in bytes on the process's address space (``ulimit -v``), to show
+    that a command refuses, rather than allocates, what would not fit.
+    """
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
     return subprocess.run(
         [sys.executable, "-m", "evonet", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
         timeout=timeout,
+        preexec_fn=None if memory is None else limit,
+        # One BLAS thread: its buffers would otherwise take part of a tight limit.
+        env=None if memory is None else {**os.environ, "OPENBLAS_NUM_THREADS": "1"},
     )
 
 

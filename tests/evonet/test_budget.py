@@ -1,7 +1,6 @@
 """The memory budget: the limit it reads, its estimates, and refusals before allocating."""
 
 import os
-import resource
 import subprocess
 import sys
 import tracemalloc
@@ -13,6 +12,7 @@ from evonet.budget import OverBudget, check_memory, format_bytes, memory_limit
 from evonet.config import EvolveConfig
 from evonet.evolve import Run, generation_seeds
 from evonet.rollout import rollout, rollout_bytes
+from tests.helpers import evonet
 
 
 def test_format_bytes():
@@ -88,18 +88,7 @@ def test_mlp_init_refuses_before_allocating():
 
 
 def limited(*args, cwd):
-    def limit():
-        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-
-    return subprocess.run(
-        [sys.executable, "-m", "evonet", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        preexec_fn=limit,
-        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
-        timeout=120,
-    )
+    return evonet(*args, cwd=cwd, memory=2 << 30, timeout=120)
 
 
 @pytest.mark.parametrize(

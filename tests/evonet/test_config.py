@@ -94,3 +94,30 @@ def test_toml_keeps_its_friendly_conversions(tmp_path):
     assert load_toml(tmp_path / "s.toml") == {
         "board": (12, 12), "hidden": (8, 8), "mutation_sigma": 0.5
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "content,needle",
+    [
+        ("population = 16\n" + "#" * (1 << 20), "at most 1048576 bytes"),
+        ("a = " + "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        (b'population = "\xff"\n', "invalid TOML"),
+    ],
+)
+def test_hostile_settings_files_are_one_line(tmp_path, monkeypatch, capsys, content, needle):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "s.toml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    assert main(["evolve", "snake", "--config", "s.toml"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], lines
+
+
+def test_a_pipe_is_not_read_as_a_file(tmp_path, monkeypatch, capsys):
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo("pipe")
+    assert main(["evolve", "snake", "--config", "pipe"]) == 2
+    assert main(["evaluate", "pipe"]) == 2
+    assert capsys.readouterr().err.count("is not a regular file") == 2

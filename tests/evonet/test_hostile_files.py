@@ -6,10 +6,6 @@ the wrong type or out of range, JSON built to exhaust the parser.
 """
 
 import json
-import os
-import resource
-import subprocess
-import sys
 import zipfile
 
 import numpy as np
@@ -22,6 +18,7 @@ from evonet.evolve import Run, evolve
 from evonet.mlp import Topology
 from tests import crafted
 from tests.crafted import deep_json, meta_member, npy, npy_header, variant, write_zip
+from tests.helpers import evonet
 
 TINY = EvolveConfig(
     generations=2, population=16, elite=2, parents=5, episodes=2, board=(6, 6), hidden=(6,)
@@ -320,20 +317,7 @@ LIMIT = 1 << 30  # 1 GiB of address space: plenty for evonet, far too little for
 
 
 def limited(*args, cwd):
-    """``python -m evonet ARGS`` with its address space limited to ``LIMIT``."""
-
-    def limit():
-        resource.setrlimit(resource.RLIMIT_AS, (LIMIT, LIMIT))
-
-    return subprocess.run(
-        [sys.executable, "-m", "evonet", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        preexec_fn=limit,
-        env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "SDL_VIDEODRIVER": "dummy"},
-        timeout=120,
-    )
+    return evonet(*args, cwd=cwd, memory=LIMIT, timeout=120)
 
 
 def test_a_deflated_gigabyte_member_is_never_read(good, tmp_path):
