@@ -67,6 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nevonet: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        from evonet.commands.common import silence_stdout
+
+        silence_stdout()
+        print("evonet: stdout was closed before the output was complete", file=sys.stderr)
+        return 128 + signal.SIGPIPE
     except Exception as e:
         if not _caused_by_interrupt(e):
             raise

@@ -125,6 +125,14 @@ def emit_json(obj: dict) -> None:
     print(json.dumps(clean, sort_keys=False, allow_nan=False), flush=True)
 
 
+def silence_stdout() -> None:
+    """Point stdout at the null device once its reader has gone (a closed pipe), so that
+    nothing written later, the interpreter's final flush included, fails again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def info(text: str) -> None:
     """Human-facing status on stderr, so stdout stays clean for --json."""
     print(text, file=sys.stderr, flush=True)

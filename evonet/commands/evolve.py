@@ -12,7 +12,7 @@ from pathlib import Path
 
 from evonet import config as config_mod
 from evonet.checkpoint import CheckpointError, load_run
-from evonet.commands.common import UsageError, board_size, hidden_sizes, info
+from evonet.commands.common import UsageError, board_size, hidden_sizes, info, silence_stdout
 from evonet.evolve import Reporter, Run, evolve
 from evonet.ga import SELECTIONS, NonFiniteGenes
 from evonet.mlp import HIDDEN_ACTIVATIONS
@@ -134,9 +134,11 @@ def run(args: argparse.Namespace) -> int:
             )
         if args.resume:
             return f"nothing new was saved; {args.resume} still holds the run"
+        best = out / "best.npz"
+        kept = f"; the best genome so far is in {best}" if best.exists() else ""
         return (
             f"nothing was saved yet, so there is nothing to resume (a checkpoint is written "
-            f"every {the_run.config.checkpoint_every} generations and at the end)"
+            f"every {the_run.config.checkpoint_every} generations and at the end){kept}"
         )
 
     stop = {"signal": None}
@@ -159,6 +161,11 @@ def run(args: argparse.Namespace) -> int:
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         reason = evolve(the_run, reporters, should_stop=lambda: stop["signal"] is not None)
+    except BrokenPipeError:  # `evonet evolve snake --json | head`: the reader is gone
+        _close(progress)
+        silence_stdout()
+        info(f"evonet: stdout was closed, so the run stops; {saved()}")
+        return 128 + signal.SIGPIPE
     except OSError as e:
         _close(progress)
         info(f"evonet: cannot write {e.filename or out}: {e.strerror or e}; {saved()}")

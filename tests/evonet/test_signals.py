@@ -89,3 +89,13 @@ def test_sigterm_in_the_last_generation_exits_143_with_the_run_saved(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143 and "Traceback" not in err, err
     assert load_run(tmp_path / "run/latest.npz").generation == 2
+
+
+def test_a_closed_stdout_stops_the_run_in_one_line(tmp_path):
+    """`evonet evolve snake --json | head -1`: the reader goes away after one line."""
+    proc = start(tmp_path, *TINY_EVOLVE, "--generations", "100000", "--json", "--out", "run")
+    assert proc.stdout.readline().startswith('{"generation": 0')
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 128 + signal.SIGPIPE
+    assert "Traceback" not in err and "stdout was closed, so the run stops" in err, err
