@@ -24,6 +24,8 @@ from evonet.rollout import GameSettings, rollout
 from games.snake import ACTION_NAMES, episode_seeds
 
 PANEL_WIDTH = 380
+MAX_DRAWN_NEURONS = 256  # per layer: about the panel's height in pixels
+MAX_DRAWN_EDGES = 1000  # per layer; the default 32-16-16-3 network draws 154, 77 and 15
 MIN_FPS, MAX_FPS = 1.0, 240.0  # moves per second while watching (or playing)
 # GIF frame times are whole hundredths of a second, and browsers show anything shorter
 # than 2/100 s at 10 frames per second: a faster recording would play slower.
@@ -97,12 +99,21 @@ def neuron_positions(sizes: Sequence[int], area: tuple[int, int, int, int]) -> l
 def network_panel(agent: Agent, pygame: Any, font: Any) -> Any:
     """A panel-drawing callable for :class:`games.render.window.FrameRenderer`."""
     layers = mlp.unflatten(agent.theta, agent.topo)
+    # A layer wider than the panel has pixels cannot be drawn neuron by neuron; such a
+    # network gets its caption only (and no per-frame work that grows with its size).
+    drawable = max(agent.topo.sizes) <= MAX_DRAWN_NEURONS
     # The weights never change while watching: pick the connections to draw (the strongest
-    # 30% of each layer, faded) and their colours once, not every frame.
+    # 30% of each layer, at most MAX_DRAWN_EDGES, faded) and their colours once.
     edges = []
-    for layer, (wts, _) in enumerate(layers):
-        scale = float(np.abs(wts).max()) or 1.0
-        for i, j in zip(*np.nonzero(np.abs(wts) >= np.quantile(np.abs(wts), 0.7)), strict=True):
+    for layer, (wts, _) in enumerate(layers if drawable else []):
+        mags = np.abs(wts)
+        scale = float(mags.max()) or 1.0
+        threshold = np.quantile(mags, 0.7)
+        if mags.size > MAX_DRAWN_EDGES:
+            threshold = max(
+                threshold, np.partition(mags.ravel(), -MAX_DRAWN_EDGES)[-MAX_DRAWN_EDGES]
+            )
+        for i, j in zip(*np.nonzero(mags >= threshold), strict=True):
             colour = activation_colour(wts[i, j], scale)
             edges.append((layer, i, j, tuple(int(0.35 * v + 0.65 * 30) for v in colour)))
 
@@ -118,6 +129,14 @@ def network_panel(agent: Agent, pygame: Any, font: Any) -> Any:
 
     def draw_network(surface: Any, area: tuple[int, int, int, int]) -> None:
         x, y, w, h = area
+        if not drawable:
+            sizes = "-".join(map(str, agent.topo.sizes))
+            for k, text in enumerate(
+                (f"network {sizes}", "too wide to draw", ACTION_NAMES[agent.action])
+            ):
+                img = font.render(text, True, (230, 230, 230))
+                surface.blit(img, (x + (w - img.get_width()) // 2, y + h // 2 + 22 * (k - 1)))
+            return
         pos = neuron_positions(agent.topo.sizes, area)
         gap = pos[0][1, 1] - pos[0][0, 1] if len(pos[0]) > 1 else 20.0
         radius = max(2, min(8, int(gap * 0.4)))
@@ -142,6 +161,7 @@ def network_panel(agent: Agent, pygame: Any, font: Any) -> Any:
         img = font.render(caption, True, (230, 230, 230))
         surface.blit(img, (x + (w - img.get_width()) // 2, y + h - img.get_height() - 6))
 
+    draw.edges = edges  # type: ignore[attr-defined]  # (layer, i, j, colour) drawn, for tests
     return draw
 
 

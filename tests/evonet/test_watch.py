@@ -271,3 +271,26 @@ def test_frame_progress_corrects_a_wrong_prediction():
     assert bar.total == 5 + 2 + 2
     progress.finish()  # game 2 ended after one frame
     assert bar.total == bar.n == 5 + 2 + 1
+
+
+@pytest.mark.parametrize("hidden,drawn", [((6,), None), ((100, 100), 1000), ((300,), 0)])
+def test_the_panel_draws_a_bounded_number_of_connections(rng, hidden, drawn):
+    """Small networks draw their strongest 30%; wide ones at most 1000 connections a layer,
+    and a layer wider than the panel is not drawn neuron by neuron at all."""
+    from games.render.window import FrameRenderer
+
+    topo = mlp.Topology((N_OBS, *hidden, 3))
+    agent = watch.Agent(mlp.init(topo, rng), topo)
+    eps = watch.Episodes(agent, GameSettings(6, 6), 1, 0)
+    renderer = FrameRenderer(eps.env, watch.PANEL_WIDTH)
+    pygame = renderer.pygame
+    renderer.panel = watch.network_panel(agent, pygame, pygame.font.Font(None, 18))
+    renderer.render(pygame.Surface(renderer.size(40)), 0)  # draws without error
+    per_layer = np.bincount([e[0] for e in renderer.panel.edges], minlength=topo.n_layers)
+    if drawn is None:  # the strongest 30% (ties included), as always
+        mags = [np.abs(w) for w, _ in mlp.unflatten(agent.theta, topo)]
+        assert list(per_layer) == [(m >= np.quantile(m, 0.7)).sum() for m in mags]
+    elif drawn:
+        assert max(per_layer) == drawn
+    else:
+        assert per_layer.sum() == 0
