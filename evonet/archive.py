@@ -21,6 +21,7 @@ import json
 import os
 import re
 import secrets
+import stat
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -37,6 +38,9 @@ from evonet.budget import OverBudget, check_memory
 MAX_META_BYTES = 64 << 20
 MAX_JSON_DEPTH = 32  # evonet's own metadata nests 4 deep
 MAX_INT_DIGITS = 40  # a 128-bit RNG state has 39 digits
+# Values and containers: 200,000 generations of history hold about 1.8 million. Parsing
+# makes one Python object of a few dozen bytes per item, so this bounds its memory too.
+MAX_JSON_ITEMS = 2_500_000
 MAX_NPY_HEADER = 4096  # numpy writes 128 bytes for the arrays evonet saves
 _READ_CHUNK = 1 << 20
 _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
@@ -188,11 +192,15 @@ class Archive:
 
     def __enter__(self) -> Archive:
         path = self.path
-        if not path.exists():
-            raise self.fail("no such file")
-        if path.is_dir():
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            raise self.fail("no such file") from None
+        except OSError as e:  # a name too long, a loop of links, no permission ...
+            raise self.fail(f"cannot be read: {e.strerror or e}") from None
+        if stat.S_ISDIR(mode):
             raise self.fail("is a folder, not a file")
-        if not path.is_file():  # a pipe or a device could block or never end
+        if not stat.S_ISREG(mode):  # a pipe or a device could block or never end
             raise self.fail("is not a regular file")
         try:
             size = path.stat().st_size
@@ -340,7 +348,7 @@ class Archive:
             raise self.fail(
                 f"metadata is {m.nbytes} bytes; evonet reads at most {MAX_META_BYTES} bytes"
             )
-        raw = self.read(name, m.shape, ["|u1"]).tobytes()
+        raw = memoryview(self.read(name, m.shape, ["|u1"]))  # parsed in place, not copied
         try:
             return parse_json(raw)
         except ValueError as e:
@@ -349,26 +357,60 @@ class Archive:
 
 # ---------------------------------------------------------------------------- JSON
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+def json_shape(raw: bytes | memoryview) -> tuple[int, int]:
+    """``(deepest nesting, number of items)`` of JSON text, in one linear pass.
+
+    Items are containers plus values inside containers (counted by their commas): about
+    the number of Python objects that parsing would create. Brackets and commas inside
+    strings do not count; a quote is inside a string when an odd number of backslashes
+    precedes it. The text is scanned in 1 MiB chunks, so the scan needs little memory
+    whatever the size, and no input makes it slower than linear.
+    """
+    depth = deepest = items = 0
+    in_string, backslashes = False, 0  # carried from one chunk to the next
+    for start in range(0, len(raw), _READ_CHUNK):
+        a = np.frombuffer(raw, dtype=np.uint8, count=min(_READ_CHUNK, len(raw) - start),
+                          offset=start)  # fmt: skip
+        n = a.size
+        pos = np.arange(n, dtype=np.int32)
+        # For each position, the last position at or before it that is not a backslash.
+        last = np.maximum.accumulate(np.where(a == ord("\\"), np.int32(-1), pos))
+        quotes = np.flatnonzero(a == ord('"'))
+        before = quotes - 1
+        j = last[np.maximum(before, 0)]
+        run = np.where(before < 0, backslashes, np.where(j < 0, quotes + backslashes, before - j))
+        toggles = np.zeros(n, dtype=np.int32)
+        toggles[quotes[run % 2 == 0]] = 1
+        inside = (np.cumsum(toggles) + in_string) % 2 == 1
+        opens = ((a == ord("[")) | (a == ord("{"))) & ~inside
+        closes = ((a == ord("]")) | (a == ord("}"))) & ~inside
+        level = depth + np.cumsum(opens.astype(np.int32) - closes)
+        if n:
+            deepest = max(deepest, int(level.max()))
+            depth = int(level[-1])
+            in_string = bool(inside[-1])
+            backslashes = (n - 1 - int(last[-1])) if last[-1] >= 0 else n + backslashes
+        items += int(opens.sum()) + int(((a == ord(",")) & ~inside).sum())
+    return deepest, items
 
 
-def parse_json(raw: bytes) -> Any:
-    """JSON from UTF-8 bytes, refusing nesting deeper than ``MAX_JSON_DEPTH`` and integers
-    longer than ``MAX_INT_DIGITS`` digits (both checked before any deep work is done).
+def parse_json(raw: bytes | memoryview) -> Any:
+    """JSON from UTF-8 bytes, refusing nesting deeper than ``MAX_JSON_DEPTH``, more than
+    ``MAX_JSON_ITEMS`` items, and integers longer than ``MAX_INT_DIGITS`` digits (all
+    checked before or while parsing, so no input takes deep recursion or huge memory).
 
     Raises ValueError naming the problem.
     """
     try:
-        text = raw.decode("utf-8")
+        text = str(raw, "utf-8")
     except UnicodeDecodeError as e:
         raise ValueError(f"not UTF-8 ({e.reason} at byte {e.start})") from None
-    # Depth is counted on the text with strings removed, so brackets inside strings do not
-    # count and json never recurses deeper than the bound.
-    bare = np.frombuffer(_STRING.sub(b'""', raw), dtype=np.uint8)
-    step = np.isin(bare, (ord("["), ord("{"))).astype(np.int32)
-    step -= np.isin(bare, (ord("]"), ord("}")))
-    if step.size and int(np.cumsum(step).max()) > MAX_JSON_DEPTH:
+    deepest, items = json_shape(raw)
+    if deepest > MAX_JSON_DEPTH:
         raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    if items > MAX_JSON_ITEMS:
+        raise ValueError(f"holds more than {MAX_JSON_ITEMS:,} items")
 
     def bounded_int(s: str) -> int:
         if len(s.lstrip("-")) > MAX_INT_DIGITS:

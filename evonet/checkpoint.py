@@ -155,7 +155,7 @@ def _read_meta(a: Archive, kind: str | None = None) -> dict:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise a.fail("not an evonet file (metadata has no evonet format tag)")
     version = meta.get("version")
-    if version != VERSION or isinstance(version, bool):
+    if type(version) is not int or version != VERSION:  # 1.0 and true are not 1
         raise a.fail(f"format version {version!r} is not supported (this evonet reads {VERSION})")
     found = meta.get("kind")
     if found not in _KEYS:

@@ -73,6 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         silence_stdout()
         print("evonet: stdout was closed before the output was complete", file=sys.stderr)
         return 128 + signal.SIGPIPE
+    except OSError as e:
+        # A path the commands did not foresee (a name too long for the file system, a
+        # loop of links): still one line that names it.
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"evonet: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
     except Exception as e:
         if not _caused_by_interrupt(e):
             raise

@@ -104,6 +104,8 @@ def check_writable(path: str | os.PathLike | None, flag: str) -> Path | None:
     """Fail early, before any long work, if ``path`` cannot be written."""
     if path is None:
         return None
+    if str(path).endswith(("/", os.sep)):
+        raise UsageError(f"{flag} {path}: names a folder, expected a file name")
     p = Path(path)
     if p.is_dir():
         raise UsageError(f"{flag} {p}: is a folder, expected a file name")

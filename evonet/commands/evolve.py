@@ -269,6 +269,11 @@ def _resumed(args, file_settings: dict, flags: dict) -> tuple[Run, Path]:
             + "; ".join(diffs)
             + " (only --generations, --time-limit, --checkpoint-every and --out may change)"
         )
+    if the_run.generation >= config_mod.MAX_GENERATIONS:
+        raise UsageError(
+            f"--resume {args.resume}: the run has reached generation {the_run.generation:,}, "
+            f"the most one run can have; its champion is {Path(args.resume).parent / 'best.npz'}"
+        )
     if new.generations <= the_run.generation:
         raise UsageError(
             f"--resume {args.resume}: the run is at generation {the_run.generation}; "

@@ -91,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
                 bar.update(1)
                 bar.set_postfix(run=f"{run}/{args.runs}", loss=f"{train:.2e}", refresh=False)
 
-            res = fit(theta, topo, data.x, data.y, cfg, rng, data.x_test, data.y_test, tick)
+            # Divergence is reported once, at the end, not as numpy's overflow warnings.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                res = fit(theta, topo, data.x, data.y, cfg, rng, data.x_test, data.y_test, tick)
             bar.update(cfg.epochs - res.epochs)  # early stop: skip the unused epochs
             metrics = task.metrics(res.theta, topo, data)
             results.append((res, metrics))
@@ -124,7 +126,10 @@ def run(args: argparse.Namespace) -> int:
     if diverged:
         # A network of NaN weights is never written: it could not be loaded or used.
         unsaved = f"; {save_path} was not written" if save_path is not None else ""
-        info(f"evonet: training diverged to NaN or infinite weights{unsaved}; try a smaller --lr")
+        info(
+            f"evonet: training diverged to NaN or infinite weights{unsaved}; "
+            "try a smaller --lr (or --weight-decay)"
+        )
         return 1
     return 0
 

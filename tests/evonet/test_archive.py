@@ -8,9 +8,11 @@ import pytest
 from evonet.archive import (
     MAX_INT_DIGITS,
     MAX_JSON_DEPTH,
+    MAX_JSON_ITEMS,
     MAX_META_BYTES,
     Archive,
     FileError,
+    json_shape,
     parse_json,
     save_arrays,
 )
@@ -41,13 +43,42 @@ def test_invalid_json_and_bytes_are_value_errors():
             parse_json(raw)
 
 
-def test_the_longest_run_fits_the_metadata_bound():
+def test_the_longest_run_fits_the_metadata_bounds():
     """A checkpoint of MAX_GENERATIONS generations must be loadable: its history records,
-    with every float at full precision, stay under MAX_META_BYTES."""
+    with every float at full precision, stay under MAX_META_BYTES and MAX_JSON_ITEMS."""
     record = {k: -1.2345678901234567e-300 for k in HISTORY_FIELDS}
     record["generation"] = MAX_GENERATIONS
-    per_record = len(json.dumps(record)) + 2
-    assert per_record * MAX_GENERATIONS + 100_000 < MAX_META_BYTES
+    text = json.dumps({"history": [record] * 1000}).encode()
+    depth, items = json_shape(text)
+    assert depth == 3
+    assert len(text) * MAX_GENERATIONS // 1000 + 100_000 < MAX_META_BYTES
+    assert items * MAX_GENERATIONS // 1000 + 1000 < MAX_JSON_ITEMS
+
+
+def test_json_items_are_bounded_before_parsing():
+    with pytest.raises(ValueError, match="more than 2,500,000 items"):
+        parse_json(("[" + "[]," * MAX_JSON_ITEMS + "[]]").encode())
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"' + '\\"' * 50_000, '["' + "\\" * 50_001 + '"]', '"[' * 40_000, "[" * 50_000],
+)
+def test_json_built_to_be_slow_is_refused_quickly(text):
+    """Unterminated strings of escaped quotes made a regular expression quadratic."""
+    with pytest.raises(ValueError):
+        parse_json(text.encode())
+
+
+def test_strings_split_across_scan_chunks(monkeypatch):
+    import evonet.archive as archive
+
+    text = json.dumps({"a": '\\"[[[{{', "b": [[["\\"]]], "c": ",,,"})
+    expected = json_shape(text.encode())
+    assert expected == (4, 6)  # the table and three lists; two commas between keys
+    for chunk in (1, 2, 3, 5):
+        monkeypatch.setattr(archive, "_READ_CHUNK", chunk)
+        assert json_shape(text.encode()) == expected
 
 
 def test_saving_refuses_metadata_that_could_not_be_loaded(tmp_path):

@@ -121,3 +121,36 @@ def test_a_pipe_is_not_read_as_a_file(tmp_path, monkeypatch, capsys):
     assert main(["evolve", "snake", "--config", "pipe"]) == 2
     assert main(["evaluate", "pipe"]) == 2
     assert capsys.readouterr().err.count("is not a regular file") == 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["evaluate", "N" * 300 + ".npz"],
+        ["evolve", "snake", "--out", "N" * 300],
+        ["evolve", "snake", "--config", "N" * 300 + ".toml"],
+        ["watch", "--record", "N" * 300 + ".gif"],
+        ["watch", "--record", "folder.gif/"],
+    ],
+)
+def test_impossible_paths_are_one_line(tmp_path, monkeypatch, capsys, argv):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and ("File name too long" in lines[0] or "names a folder" in lines[0])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_at_the_most_generations_is_not_sent_looking_for_more(
+    tmp_path, monkeypatch, capsys
+):
+    from evonet import config
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(config, "MAX_GENERATIONS", 3)
+    tiny = "--population 16 --elite 2 --parents 5 --episodes 2 --board 6x6 --hidden 6"
+    assert main(["evolve", "snake", *tiny.split(), "--generations", "3", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["evolve", "snake", "--resume", "checkpoints/snake/latest.npz"]) == 2
+    err = capsys.readouterr().err
+    assert "the most one run can have; its champion is checkpoints/snake/best.npz" in err

@@ -209,6 +209,7 @@ CHECKPOINT_CASES = {
     ),
     "generation_as_bool": (lambda s, d: variant(s, d, meta={"generation": True}), "generation"),
     "extra_metadata_key": (lambda s, d: variant(s, d, meta={"surprise": 1}), "unknown surprise"),
+    "version_as_float": (lambda s, d: variant(s, d, meta={"version": 1.0}), "version 1.0"),
     # JSON built to exhaust the parser.
     "json_nested_200000_deep": (
         _entries(lambda e: {**e, "meta.npy": meta_member(deep_json(200_000))}),
