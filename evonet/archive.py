@@ -41,6 +41,7 @@ MAX_INT_DIGITS = 40  # a 128-bit RNG state has 39 digits
 # Values and containers: 200,000 generations of history hold about 1.8 million. Parsing
 # makes one Python object of a few dozen bytes per item, so this bounds its memory too.
 MAX_JSON_ITEMS = 2_500_000
+MAX_MEMBERS = 16  # evonet's files hold 2 or 4
 MAX_NPY_HEADER = 4096  # numpy writes 128 bytes for the arrays evonet saves
 _READ_CHUNK = 1 << 20
 _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
@@ -218,6 +219,10 @@ class Archive:
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as e:
             raise self.fail(f"not a valid .npz archive (truncated or not a zip: {e})") from None
         try:
+            if len(infos) > MAX_MEMBERS:
+                raise self.fail(
+                    f"holds {len(infos)} members; an evonet file holds at most {MAX_MEMBERS}"
+                )
             names = [i.filename for i in infos]
             if len(set(names)) != len(names):
                 raise self.fail("the archive lists a member twice")
@@ -251,6 +256,8 @@ class Archive:
         expected = frozenset(expected)
         if self.names != expected:
             extra, missing = sorted(self.names - expected), sorted(expected - self.names)
+            if len(extra) > 3:  # keep the message to one readable line
+                extra = [*extra[:3], f"and {len(extra) - 3} more"]
             parts = [f"unexpected member {', '.join(extra)}" if extra else ""]
             parts.append(f"missing {', '.join(missing)}" if missing else "")
             holds = ", ".join(sorted(expected))

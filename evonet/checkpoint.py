@@ -89,6 +89,16 @@ def save_run(path: str | os.PathLike, run: Run) -> Path:
 # --------------------------------------------------------------------------- loading
 
 
+def file_kind(path: str | os.PathLike) -> str | None:
+    """``"network"`` or ``"checkpoint"`` for an evonet file, None for anything else (a
+    missing, foreign or broken file). Reads only the metadata."""
+    try:
+        with Archive(path) as a:
+            return _read_meta(a)["kind"]
+    except FileError:
+        return None
+
+
 def load_network(path: str | os.PathLike) -> tuple[np.ndarray, Topology, dict]:
     """Read a network file, or the best genome of an evolution checkpoint.
 

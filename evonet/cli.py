@@ -7,18 +7,23 @@ start-up included, ends in one line and exit code 130.
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
 
 from evonet import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    # The subcommands import numpy, pygame and the rest: only here, inside main()'s
-    # KeyboardInterrupt handler, so Ctrl-C during start-up is no traceback either.
+    # The subcommands import numpy, pygame and the rest (argparse too): only here, once
+    # main() handles Ctrl-C, so Ctrl-C during start-up is no traceback either.
+    import argparse
+
     from evonet.commands import evaluate as evaluate_cmd
     from evonet.commands import evolve as evolve_cmd
     from evonet.commands import play as play_cmd

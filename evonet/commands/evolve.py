@@ -48,6 +48,11 @@ FLAGS = {
 }
 CHOICES = {"selection": SELECTIONS, "activation": HIDDEN_ACTIVATIONS}
 FILES = ("latest.npz", "best.npz", "history.csv", "fitness.png")
+LOCK_FILE = ".evonet.lock"  # held by the process writing the folder
+# Ctrl-C, kill, and a closed terminal (no SIGHUP on Windows) all stop after a generation.
+STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM] + (
+    [signal.SIGHUP] if hasattr(signal, "SIGHUP") else []
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -96,18 +101,34 @@ def run(args: argparse.Namespace) -> int:
 
     if args.resume:
         the_run, out = _resumed(args, file_settings, flags)
+        lock = _claim(out)
+        if lock is None:
+            raise UsageError(f"--out {out}: another evonet run is writing there right now")
     else:
         try:
             cfg = config_mod.build(file_settings, flags)
         except (ValueError, TypeError) as e:
             raise UsageError(str(e)) from None
-        out = _fresh_folder(
+        out, lock = _fresh_folder(
             Path(cfg.out), explicit=flags["out"] is not None or "out" in file_settings
         )
-        cfg = dataclasses.replace(cfg, out=str(out))
-        the_run = Run.start(cfg)
+        the_run = Run.start(dataclasses.replace(cfg, out=str(out)))
+    try:
+        if args.resume and (out / "latest.npz").exists():
+            if not _same_file(args.resume, out / "latest.npz"):
+                # Even the same run, further on: resuming an older copy here replaces it.
+                raise UsageError(
+                    f"--out {out}: already holds a run (latest.npz) that resuming "
+                    f"{args.resume} would replace; choose another --out to resume into"
+                )
+        return _evolve(args, the_run, out)
+    finally:
+        if lock >= 0:
+            os.close(lock)  # releases the folder for the next run
 
-    _make_folder(out)
+
+def _evolve(args: argparse.Namespace, the_run: Run, out: Path) -> int:
+    """Run generations into the claimed folder ``out``; reports, signals and faults."""
     info(f"evonet: run folder {out}/ ({', '.join(FILES)})")
     latest = out / "latest.npz"
     progress = None if args.quiet else ProgressReporter()
@@ -127,6 +148,8 @@ def run(args: argparse.Namespace) -> int:
     def saved() -> str:
         """What the user can resume from now, in one sentence."""
         gen = checkpoints.written_at if checkpoints.written_at is not None else already
+        if gen is not None and not latest.is_file():
+            return f"nothing is left to resume: {latest} is gone"
         if gen is not None:
             return (
                 f"{latest} holds generation {gen}; resume with: evonet evolve {args.game} "
@@ -158,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
             b"(press Ctrl-C again to stop at once) ...\n",
         )
 
-    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    old = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
     try:
         reason = evolve(the_run, reporters, should_stop=lambda: stop["signal"] is not None)
     except BrokenPipeError:  # `evonet evolve snake --json | head`: the reader is gone
@@ -231,21 +254,54 @@ def _close(progress: ProgressReporter | None) -> None:
         progress.bar.close()
 
 
-def _fresh_folder(out: Path, explicit: bool) -> Path:
-    """The folder for a new run; never one that holds a run already."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: is a file, not a folder")
-    if not (out / "latest.npz").exists():
-        return out
-    if explicit:
-        raise UsageError(
-            f"--out {out}: already holds a run; continue it with --resume "
-            f"{out / 'latest.npz'} or choose another --out"
-        )
-    n = 2
-    while (out.parent / f"{out.name}-{n}" / "latest.npz").exists():
-        n += 1
-    return out.parent / f"{out.name}-{n}"
+def _fresh_folder(out: Path, explicit: bool) -> tuple[Path, int | None]:
+    """The folder for a new run, and its lock: never a folder that holds a run already or
+    that another evonet process is writing to. The default folder moves on to
+    ``NAME-2``, ``NAME-3``...; an explicit ``--out`` is refused instead."""
+    candidates = [out] + [out.parent / f"{out.name}-{n}" for n in range(2, 10_000)]
+    for folder in candidates:
+        if folder.exists() and not folder.is_dir():
+            if explicit:
+                raise UsageError(f"--out {folder}: is a file, not a folder")
+            continue
+        if (folder / "latest.npz").exists():
+            if explicit:
+                raise UsageError(
+                    f"--out {folder}: already holds a run; continue it with --resume "
+                    f"{folder / 'latest.npz'} or choose another --out"
+                )
+            continue
+        lock = _claim(folder)
+        if lock is None:
+            if explicit:
+                raise UsageError(f"--out {folder}: another evonet run is writing there right now")
+            continue
+        return folder, lock
+    raise UsageError(f"--out {out}: every folder from {out} to {candidates[-1]} is taken")
+
+
+def _claim(out: Path) -> int | None:
+    """Make ``out`` (checked writable) and take its lock, held until the process ends.
+
+    Returns the lock's file descriptor, or None if another process holds the lock. The
+    lock is ``fcntl.flock`` on ``.evonet.lock``: the kernel releases it however the holder
+    ends, so no stale lock survives a crash.
+    """
+    _make_folder(out)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - no flock on Windows: no lock there
+        return -1
+    try:
+        fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot write there: {e.strerror or e}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def _resumed(args, file_settings: dict, flags: dict) -> tuple[Run, Path]:
@@ -280,9 +336,7 @@ def _resumed(args, file_settings: dict, flags: dict) -> tuple[Run, Path]:
             f"ask for more with --generations N (N > {the_run.generation})"
         )
     out = Path(new.out)
-    if out.resolve() != Path(args.resume).parent.resolve() and (out / "latest.npz").exists():
-        raise UsageError(
-            f"--out {out}: already holds another run; choose an empty folder to resume into"
-        )
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder")
     the_run.config = new
     return the_run, out

@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from evonet import mlp
 from evonet.budget import OverBudget, check_memory
-from evonet.checkpoint import save_network
+from evonet.checkpoint import file_kind, save_network
 from evonet.commands.common import (
     UsageError,
     check_writable,
@@ -69,6 +69,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     plot_path = check_writable(args.plot, "--plot")
     save_path = check_writable(args.save, "--save")
+    if save_path is not None and save_path.exists():
+        # Replacing a network file is what --save does; anything else was saved by
+        # something else (a run's checkpoint, someone's data) and is never replaced.
+        kind = file_kind(save_path)
+        if kind != "network":
+            what = "an evolution checkpoint" if kind else "a file that is not an evonet network"
+            raise UsageError(f"--save {save_path}: holds {what}; choose another name")
 
     # Every run's data has the first run's size: check the network fits before any bar.
     sample = task.make_data(np.random.default_rng(args.seed))

@@ -1,5 +1,6 @@
 """Resume and interruption through the real command line."""
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -68,7 +69,9 @@ def test_resume_needs_more_generations(tmp_path):
     assert r.returncode == 2 and "--generations" in r.stderr
 
 
-@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(
+    "sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+)
 def test_signal_saves_a_checkpoint_and_prints_the_resume_command(tmp_path, sig, code):
     proc = subprocess.Popen(
         [
@@ -116,8 +119,40 @@ def test_resume_never_overwrites_another_run(tmp_path):
         start_run(tmp_path, out, 2)
     before = (tmp_path / "b/latest.npz").read_bytes()
     r = resume(tmp_path, "a/latest.npz", "--generations", "3", "--out", "b")
-    assert r.returncode == 2 and "already holds another run" in r.stderr
+    assert r.returncode == 2 and "already holds a run (latest.npz)" in r.stderr
     assert (tmp_path / "b/latest.npz").read_bytes() == before
+
+
+def test_resuming_an_older_copy_never_replaces_the_newer_run_beside_it(tmp_path):
+    start_run(tmp_path, "run", 2)
+    shutil.copy(tmp_path / "run/latest.npz", tmp_path / "run/backup.npz")
+    assert resume(tmp_path, "run/latest.npz", "--generations", "4", "--quiet").returncode == 0
+    newer = (tmp_path / "run/latest.npz").read_bytes()
+    r = resume(tmp_path, "run/backup.npz", "--generations", "3", "--quiet")
+    assert r.returncode == 2 and "would replace; choose another --out" in r.stderr
+    assert (tmp_path / "run/latest.npz").read_bytes() == newer
+    r = resume(tmp_path, "run/backup.npz", "--generations", "3", "--quiet", "--out", "branch")
+    assert r.returncode == 0 and load_run(tmp_path / "branch/latest.npz").generation == 3
+
+
+def test_two_runs_never_write_one_folder(tmp_path):
+    slow = ["--population", "3000", "--elite", "2", "--parents", "5", "--quiet"]
+    first = subprocess.Popen(
+        [sys.executable, "-m", "evonet", "evolve", "snake", *slow, "--generations", "3"],
+        cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lock = tmp_path / "checkpoints/snake/.evonet.lock"
+    deadline = time.time() + 60
+    while not lock.exists() and time.time() < deadline:
+        time.sleep(0.01)
+    # The default folder is taken while the first run works: a second run moves on ...
+    r = evonet("evolve", "snake", *TINY, "--generations", "2", cwd=tmp_path)
+    assert r.returncode == 0 and "checkpoints/snake-2/" in r.stderr
+    # ... and an explicit --out that another run is writing is refused.
+    r = evonet("evolve", "snake", *TINY, "--out", "checkpoints/snake", cwd=tmp_path)
+    assert r.returncode == 2 and "another evonet run is writing there" in r.stderr
+    assert first.wait(timeout=120) == 0, first.stderr.read()
+    assert load_run(tmp_path / "checkpoints/snake/latest.npz").config.population == 3000
 
 
 def test_an_out_folder_that_cannot_be_made_is_one_line(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from evonet import mlp
 from evonet.checkpoint import load_network
 from evonet.train import TASKS
-from tests.helpers import evonet, last_json
+from tests.helpers import TINY_EVOLVE, evonet, last_json
 
 
 def test_train_sine_json_plot_and_save(tmp_path):
@@ -89,3 +89,20 @@ def test_a_diverged_network_is_never_saved(tmp_path):
     assert r.returncode == 1 and "diverged" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "n.npz").exists()
     assert last_json(r.stdout)["train_loss"] is None  # strict JSON: no NaN on stdout
+
+
+def test_save_never_replaces_a_checkpoint_or_a_foreign_file(tmp_path):
+    r = evonet("evolve", "snake", *TINY_EVOLVE, "--generations", "1", "--out", "run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "data.npz").write_bytes(b"someone's data")
+    before = (tmp_path / "run/latest.npz").read_bytes()
+    for name, what in (
+        ("run/latest.npz", "an evolution checkpoint"),
+        ("data.npz", "not an evonet"),
+    ):
+        r = evonet("train", "xor", "--save", name, cwd=tmp_path)
+        assert r.returncode == 2 and what in r.stderr, r.stderr
+    assert (tmp_path / "run/latest.npz").read_bytes() == before
+    assert (tmp_path / "data.npz").read_bytes() == b"someone's data"
+    # A network file is replaced: that is what --save is for.
+    assert evonet("train", "xor", "--save", "run/best.npz", cwd=tmp_path).returncode == 0

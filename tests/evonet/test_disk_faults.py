@@ -109,6 +109,7 @@ def test_a_folder_removed_mid_run_is_one_line(tmp_path):
     assert proc.returncode == 1, err
     assert len(lines) == 1 and "Traceback" not in err, err
     assert "No such file or directory" in lines[0] and "run/" in lines[0]
+    assert "nothing is left to resume: run/latest.npz is gone" in lines[0]
 
 
 def test_an_unwritable_out_folder_is_refused_before_any_work(tmp_path):

@@ -169,6 +169,14 @@ CHECKPOINT_CASES = {
         "lists a member twice",
     ),
     "missing_fitness": (lambda s, d: variant(s, d, drop=["fitness"]), "missing fitness"),
+    "many_members": (
+        lambda s, d: variant(s, d, add={f"j{i}": npy(np.zeros(1)) for i in range(20)}),
+        "holds 24 members; an evonet file holds at most 16",
+    ),
+    "some_extra_members": (
+        lambda s, d: variant(s, d, add={f"j{i}": npy(np.zeros(1)) for i in range(5)}),
+        "unexpected member j0, j1, j2, and 2 more",
+    ),
     "encrypted_entry": (_patched(flags=1), "encrypted"),
     "compression_method_98": (_patched(method=98), "compression method 98"),
     "compression_method_99": (_patched(method=99), "compression method 99"),
