@@ -74,15 +74,15 @@ def memory_limit() -> tuple[int, str]:
     return max(0, n), what
 
 
-def check_memory(need: int, what: str) -> None:
+def check_memory(need: int, what: str, instead: str = "") -> None:
     """Raise :class:`OverBudget` if ``need`` bytes exceed :func:`memory_limit`.
 
     The message reads ``{what} would need 3.1 TiB of memory, more than the 23.4 GiB of
-    this machine's memory``.
+    this machine's memory``, then ``; {instead}`` (what to do about it) if given.
     """
     limit, source = memory_limit()
     if need > limit:
         raise OverBudget(
             f"{what} would need {format_bytes(need)} of memory, more than the "
-            f"{format_bytes(limit)} {source}"
+            f"{format_bytes(limit)} {source}" + (f"; {instead}" if instead else "")
         )

@@ -181,6 +181,7 @@ class EvolveConfig:
             self.memory_bytes(),
             f"population {self.population} x {self.episodes} episodes with a "
             f"{'-'.join(map(str, topo.sizes))} network on {w}x{h}",
+            "lower --population, --episodes or --hidden",
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         check_memory(
             rollout_bytes(1, args.episodes, topo, game) + 64 * args.episodes,
             f"--episodes {args.episodes} on {game.width}x{game.height}",
+            "ask for fewer --episodes",
         )
     except OverBudget as e:
         raise UsageError(str(e)) from None

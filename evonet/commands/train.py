@@ -81,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
     sample = task.make_data(np.random.default_rng(args.seed))
     rows = max(len(sample.x), len(sample.x_test))
     try:
-        check_memory(fit_bytes(topo, rows), f"training a {_sizes(topo)} network")
+        check_memory(
+            fit_bytes(topo, rows), f"training a {_sizes(topo)} network", "use smaller --hidden"
+        )
     except OverBudget as e:
         raise UsageError(str(e)) from None
 
