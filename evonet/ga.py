@@ -62,7 +62,7 @@ class GAConfig:
             raise ValueError(f"selection must be one of {SELECTIONS}, got {self.selection!r}")
         if self.tournament_size < 1:
             raise ValueError(f"tournament size must be positive, got {self.tournament_size}")
-        if self.tournament_size > self.population:
+        if self.selection == "tournament" and self.tournament_size > self.population:
             raise ValueError(
                 f"tournament size ({self.tournament_size}) cannot exceed the population "
                 f"({self.population})"

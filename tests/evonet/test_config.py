@@ -23,7 +23,7 @@ from games.snake import MAX_HUNGER_FACTOR, Snake
         (["--time-limit", "inf"], "time_limit must be a finite number"),
         (["--seed", "-1"], "seed must be from 0"),
         (["--generations", "10000000"], "generations can be at most 200,000"),
-        (["--tournament-size", "1000000000"], "cannot exceed the population"),
+        (["--selection", "tournament", "--tournament-size", "1000000000"], "cannot exceed"),
         (["--config", "inf.toml"], "mutation_sigma must be a finite number"),
     ],
 )
