@@ -150,6 +150,10 @@ def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: di
         raise ValueError("array name 'meta' is reserved")
     text = json.dumps(meta, sort_keys=True, allow_nan=False)
     blob = np.frombuffer(text.encode(), dtype=np.uint8)
+    # What loading would refuse is never written: the file could not be opened again.
+    problem = _json_problem(blob) if blob.size <= MAX_META_BYTES else "is too large"
+    if problem:
+        raise ValueError(f"metadata {problem}; refusing to write a file that could not be read")
     return atomic_write(path, lambda f: np.savez(f, meta=blob, **arrays))
 
 
@@ -402,6 +406,16 @@ def json_shape(raw: bytes | memoryview) -> tuple[int, int]:
     return deepest, items
 
 
+def _json_problem(raw: bytes | memoryview | np.ndarray) -> str:
+    """What makes JSON text too deep or too large to read, or ``""``."""
+    deepest, items = json_shape(raw)
+    if deepest > MAX_JSON_DEPTH:
+        return f"nested deeper than {MAX_JSON_DEPTH} levels"
+    if items > MAX_JSON_ITEMS:
+        return f"holds more than {MAX_JSON_ITEMS:,} items"
+    return ""
+
+
 def parse_json(raw: bytes | memoryview) -> Any:
     """JSON from UTF-8 bytes, refusing nesting deeper than ``MAX_JSON_DEPTH``, more than
     ``MAX_JSON_ITEMS`` items, and integers longer than ``MAX_INT_DIGITS`` digits (all
@@ -413,11 +427,9 @@ def parse_json(raw: bytes | memoryview) -> Any:
         text = str(raw, "utf-8")
     except UnicodeDecodeError as e:
         raise ValueError(f"not UTF-8 ({e.reason} at byte {e.start})") from None
-    deepest, items = json_shape(raw)
-    if deepest > MAX_JSON_DEPTH:
-        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
-    if items > MAX_JSON_ITEMS:
-        raise ValueError(f"holds more than {MAX_JSON_ITEMS:,} items")
+    problem = _json_problem(raw)
+    if problem:
+        raise ValueError(problem)
 
     def bounded_int(s: str) -> int:
         if len(s.lstrip("-")) > MAX_INT_DIGITS:

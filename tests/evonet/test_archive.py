@@ -84,6 +84,11 @@ def test_strings_split_across_scan_chunks(monkeypatch):
 def test_saving_refuses_metadata_that_could_not_be_loaded(tmp_path):
     with pytest.raises(ValueError):
         save_arrays(tmp_path / "x.npz", {}, {"x": float("nan")})
+    deep: list = []
+    for _ in range(MAX_JSON_DEPTH):
+        deep = [deep]
+    with pytest.raises(ValueError, match="could not be read"):
+        save_arrays(tmp_path / "x.npz", {}, {"x": deep})
     assert not (tmp_path / "x.npz").exists()
 
 
