@@ -208,7 +208,9 @@ class GA:
         if np.isfinite(fitness[top]) and fitness[top] > self.best_fitness:
             self.best_fitness = float(fitness[top])
             self.best_genome = self.population[top].copy()
-        self.fitness = fitness
+        # NaN is the one "no usable score" value (rank() already puts +-inf last), so a
+        # checkpoint never holds an infinity.
+        self.fitness = np.where(np.isfinite(fitness), fitness, np.nan)
         self.population = children
         self.generation += 1
 
