@@ -103,7 +103,9 @@ def test_a_folder_removed_mid_run_is_one_line(tmp_path):
         if history.exists() and len(history.read_text().splitlines()) > 2:
             break
         time.sleep(0.02)
-    shutil.rmtree(tmp_path / "run")
+    # Moved away in one step, then deleted: rmtree alone races the writer's next file.
+    (tmp_path / "run").rename(tmp_path / "elsewhere")
+    shutil.rmtree(tmp_path / "elsewhere")
     _, err = proc.communicate(timeout=60)
     lines = [x for x in err.splitlines() if not x.startswith("evonet: run folder")]
     assert proc.returncode == 1, err
