@@ -138,7 +138,7 @@ def test_resuming_an_older_copy_never_replaces_the_newer_run_beside_it(tmp_path)
 def test_two_runs_never_write_one_folder(tmp_path):
     slow = ["--population", "3000", "--elite", "2", "--parents", "5", "--quiet"]
     first = subprocess.Popen(
-        [sys.executable, "-m", "evonet", "evolve", "snake", *slow, "--generations", "8"],
+        [sys.executable, "-m", "evonet", "evolve", "snake", *slow, "--generations", "5"],
         cwd=tmp_path, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     lock = tmp_path / "checkpoints/snake/.evonet.lock"
