@@ -21,66 +21,50 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit code 2."""
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return value
-
-
-def nonneg_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
-    return value
-
-
-def float_in(lo: float, hi: float) -> Callable[[str], float]:
-    """An argparse ``type=``: a number from ``lo`` to ``hi`` inclusive (never nan or inf)."""
-
-    def convert(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not lo <= value <= hi:  # false for nan too
-            raise argparse.ArgumentTypeError(f"must be from {lo:g} to {hi:g}, got {text}")
-        return value
-
-    convert.__name__ = "number"
-    return convert
-
-
-def int_in(lo: int, hi: int) -> Callable[[str], int]:
-    """An argparse ``type=``: a whole number from ``lo`` to ``hi`` inclusive."""
+def int_in(lo: int, hi: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type=``: a whole number from ``lo`` to ``hi`` inclusive (no upper bound
+    if ``hi`` is None)."""
 
     def convert(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if not lo <= value <= hi:
+        if value < lo:
+            raise argparse.ArgumentTypeError(f"must be at least {lo}, got {text}")
+        if hi is not None and value > hi:
             raise argparse.ArgumentTypeError(f"must be from {lo} to {hi}, got {text}")
         return value
 
     convert.__name__ = "whole number"
     return convert
+
+
+def float_in(lo: float, hi: float = math.inf, above: bool = False) -> Callable[[str], float]:
+    """An argparse ``type=``: a finite number from ``lo`` (excluded if ``above``) to ``hi``
+    inclusive; nan and infinities are refused."""
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        low_ok = value > lo if above else value >= lo  # false for nan too
+        if not (low_ok and value <= hi and math.isfinite(value)):
+            if hi == math.inf:
+                need = f"a finite number {'above' if above else 'from'} {lo:g}"
+            else:
+                need = f"from {lo:g} to {hi:g}"
+            raise argparse.ArgumentTypeError(f"must be {need}, got {text}")
+        return value
+
+    convert.__name__ = "number"
+    return convert
+
+
+positive_int = int_in(1)
+nonneg_int = int_in(0)
+positive_float = float_in(0, above=True)
 
 
 def _argument_type(parse: Callable[[str], T]) -> Callable[[str], T]:
