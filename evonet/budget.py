@@ -23,7 +23,9 @@ def format_bytes(n: float) -> str:
     """``3.1 TiB``-style size."""
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if abs(n) < 1024 or unit == "PiB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+            if unit == "bytes":
+                return f"{n:.0f} {unit}"
+            return f"{n:.1f} {unit}" if n < 1e6 else f"{n:.1e} {unit}"
         n /= 1024
     raise AssertionError("unreachable")
 

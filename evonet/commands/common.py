@@ -21,16 +21,18 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit code 2."""
 
 
-def int_in(lo: int, hi: int | None = None) -> Callable[[str], int]:
-    """An argparse ``type=``: a whole number from ``lo`` to ``hi`` inclusive (no upper bound
-    if ``hi`` is None)."""
+def int_in(lo: int | None = None, hi: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type=``: a whole number from ``lo`` to ``hi`` inclusive (None: no
+    bound on that side)."""
 
     def convert(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < lo:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number, got {_clip(text)}"
+            ) from None
+        if lo is not None and value < lo:
             raise argparse.ArgumentTypeError(f"must be at least {lo}, got {text}")
         if hi is not None and value > hi:
             raise argparse.ArgumentTypeError(f"must be from {lo} to {hi}, got {text}")
@@ -48,7 +50,7 @@ def float_in(lo: float, hi: float = math.inf, above: bool = False) -> Callable[[
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a number, got {_clip(text)}") from None
         low_ok = value > lo if above else value >= lo  # false for nan too
         if not (low_ok and value <= hi and math.isfinite(value)):
             if hi == math.inf:
@@ -62,6 +64,12 @@ def float_in(lo: float, hi: float = math.inf, above: bool = False) -> Callable[[
     return convert
 
 
+def _clip(text: str) -> str:
+    """``text`` quoted, shortened if long, so an error stays one readable line."""
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + f"... ({len(text)} characters)"
+
+
+whole_number = int_in()
 positive_int = int_in(1)
 nonneg_int = int_in(0)
 positive_float = float_in(0, above=True)

@@ -12,7 +12,14 @@ from pathlib import Path
 
 from evonet import config as config_mod
 from evonet.checkpoint import CheckpointError, load_run
-from evonet.commands.common import UsageError, board_size, hidden_sizes, info, silence_stdout
+from evonet.commands.common import (
+    UsageError,
+    board_size,
+    hidden_sizes,
+    info,
+    silence_stdout,
+    whole_number,
+)
 from evonet.evolve import Reporter, Run, evolve
 from evonet.ga import SELECTIONS, NonFiniteGenes
 from evonet.mlp import HIDDEN_ACTIVATIONS
@@ -27,23 +34,23 @@ from evonet.reporters import (
 
 # Flag name -> config field. Flags default to None so that "not given" is visible.
 FLAGS = {
-    "generations": int,
-    "population": int,
-    "elite": int,
-    "parents": int,
+    "generations": whole_number,
+    "population": whole_number,
+    "elite": whole_number,
+    "parents": whole_number,
     "selection": str,
-    "tournament_size": int,
+    "tournament_size": whole_number,
     "mutation_rate": float,
     "mutation_sigma": float,
     "sigma_decay": float,
     "hidden": hidden_sizes,
     "activation": str,
-    "episodes": int,
+    "episodes": whole_number,
     "board": board_size,
-    "hunger": int,
-    "seed": int,
+    "hunger": whole_number,
+    "seed": whole_number,
     "time_limit": float,
-    "checkpoint_every": int,
+    "checkpoint_every": whole_number,
     "out": str,
 }
 CHOICES = {"selection": SELECTIONS, "activation": HIDDEN_ACTIVATIONS}

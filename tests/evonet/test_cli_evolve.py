@@ -91,6 +91,7 @@ def test_config_file_sets_values_and_flags_override(tmp_path):
         (["evolve", "snake", "--mutation-sigma", "-1"], "sigma"),
         (["evolve", "snake", "--board", "2x9"], "--board"),
         (["evolve", "snake", "--population", "abc"], "--population"),
+        (["evolve", "snake", "--population", "9" * 5000], "... (5000 characters)"),
         (["evolve", "snake", "--config", "missing.toml"], "missing.toml"),
         (["evolve", "snake", "--config", "bad.toml"], "invalid TOML"),
         (["evolve", "snake", "--config", "unknown.toml"], "unknown setting 'mutation_rat'"),
