@@ -19,7 +19,7 @@ def test_format_bytes():
     assert format_bytes(512) == "512 bytes"
     assert format_bytes(3 * 1024**4 + 10**11) == "3.1 TiB"
     assert format_bytes(1.5 * 1024**2) == "1.5 MiB"
-    assert format_bytes(2.0**110) == "1.1e+12 PiB"  # no 13-digit mantissas
+    assert format_bytes(2.0**110) == "1.2e+18 PiB"  # not a 19-digit number
 
 
 def test_the_limit_is_at_most_the_machines_memory():
