@@ -1,0 +1,207 @@
+"""The batched-game interface, and the registry that maps a game's name to its maker.
+
+A *batched game* runs ``N`` independent games in lockstep, Gymnasium vector-env style, and
+is what evolution plays: every genome of a population plays its episodes as one block of
+games in one batch. A *game spec* is a game with its settings (Snake on a 10x10 board,
+``gym:CartPole-v1``); it states the sizes a network needs and makes batches of any size.
+
+Adding a game is one module with a :class:`GameSpec` subclass and one line in
+:data:`REGISTRY`. This package imports nothing from ``evonet``.
+
+Conventions every game keeps:
+
+* **Fitness: higher is better.** Each game documents its per-episode fitness (Snake:
+  apples plus a survival tie-break; Gymnasium: the episode's return) and reports a *score*
+  for people (``apples``, ``return``) beside it.
+* **Only the first episode counts.** A game that ends stays over until :meth:`reset`; its
+  later actions are ignored and its statistics frozen.
+* **Determinism.** The same seeds and the same actions give the same results.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Discrete:
+    """``n`` actions, one integer in ``[0, n)`` per game; a network picks the argmax of its
+    ``n`` outputs."""
+
+    n: int
+
+    @property
+    def n_outputs(self) -> int:
+        return self.n
+
+
+@dataclass(frozen=True)
+class Box:
+    """A real vector per game with per-component bounds ``low <= a <= high`` (finite); a
+    network's outputs are squashed into them (see :func:`actions_from_outputs`)."""
+
+    low: tuple[float, ...]
+    high: tuple[float, ...]
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.low)
+
+
+ActionSpace = Discrete | Box
+
+
+def actions_from_outputs(outputs: np.ndarray, space: ActionSpace) -> np.ndarray:
+    """Network outputs ``(..., n_outputs)`` -> actions for ``space``.
+
+    Discrete: the argmax, int64 ``(...)``. Box: ``low + (tanh(y) + 1) / 2 * (high - low)``,
+    float32 ``(..., k)``: every output maps into the bounds, and 0 to their middle.
+    """
+    if isinstance(space, Discrete):
+        return outputs.argmax(axis=-1)
+    low = np.asarray(space.low, dtype=np.float32)
+    high = np.asarray(space.high, dtype=np.float32)
+    squashed = (np.tanh(outputs, dtype=np.float32) + 1) / 2
+    return np.clip(low + squashed * (high - low), low, high)
+
+
+@dataclass
+class EpisodeStats:
+    """What each of ``N`` games achieved in its first episode; every array is ``(N,)``."""
+
+    fitness: np.ndarray
+    """float64, higher is better: what evolution maximises (each game documents it)."""
+    score: np.ndarray
+    """float64: the number people read (apples for Snake, the return for Gymnasium)."""
+    steps: np.ndarray
+    """int64: moves played before the episode ended."""
+    won: np.ndarray
+    """bool: the game's own notion of a win (Snake: a full board); all False if none."""
+
+
+class BatchedGame(ABC):
+    """``n`` games stepped together.
+
+    Attributes every game sets:
+        n: the number of games.
+        n_obs: observation features per game.
+        action_space: :class:`Discrete` or :class:`Box`.
+        score_name: what :attr:`EpisodeStats.score` counts, e.g. ``"apples"``.
+    """
+
+    n: int
+    n_obs: int
+    action_space: ActionSpace
+    score_name: str
+
+    @abstractmethod
+    def reset(self, seed: Any = None) -> Any:
+        """Start every game anew; ``seed`` is ``(n,)`` per-game seeds (uint64)."""
+
+    @property
+    @abstractmethod
+    def observations(self) -> np.ndarray:
+        """The current observations, ``(n, n_obs)`` float32 (finished games keep their
+        last)."""
+
+    @property
+    @abstractmethod
+    def alive(self) -> np.ndarray:
+        """``(n,)`` bool: which games are still running their first episode."""
+
+    @abstractmethod
+    def advance(self, actions: np.ndarray) -> Any:
+        """One move of every running game: ``actions`` is ``(n,)`` int64 for Discrete or
+        ``(n, k)`` float32 for Box, already valid (no checks). Finished games ignore it."""
+
+    @abstractmethod
+    def episode_stats(self) -> EpisodeStats:
+        """Each game's first-episode statistics so far (final once it is over)."""
+
+    def close(self) -> None:  # noqa: B027 - most games hold nothing to release
+        """Release what the game holds (windows, subprocesses)."""
+
+
+class GameSpec(ABC):
+    """A game with its settings: what a run's config names, and the maker of batches.
+
+    Attributes every spec sets:
+        name: the registry name (``"snake"``, ``"gym:CartPole-v1"``).
+        n_obs, action_space, score_name: as the batches it makes.
+        fitness_doc: one sentence saying what fitness is (higher is better).
+    """
+
+    name: str
+    n_obs: int
+    action_space: ActionSpace
+    score_name: str
+    fitness_doc: str
+
+    @property
+    def n_outputs(self) -> int:
+        """Network outputs the game needs."""
+        return self.action_space.n_outputs
+
+    @abstractmethod
+    def make(self, n_games: int) -> BatchedGame:
+        """A batch of ``n_games`` games (reset it before use)."""
+
+    @abstractmethod
+    def memory_bytes(self, n_games: int) -> int:
+        """An upper estimate of what a batch of ``n_games`` needs, to refuse impossible
+        sizes before allocating."""
+
+    def describe(self) -> str:
+        """A few words for titles and messages, e.g. ``"snake 10x10"``."""
+        return self.name
+
+    def info(self) -> dict[str, Any]:
+        """Settings written beside a saved champion (JSON-able)."""
+        return {}
+
+
+# name -> "module:maker". A maker is called as maker(name, **options) and returns a
+# GameSpec, or raises ValueError naming the problem (a bad option, a missing package).
+REGISTRY: dict[str, str] = {
+    "snake": "games.snake:SnakeSpec",
+}
+# Name prefixes whose maker takes the rest of the name: gym:CartPole-v1.
+PREFIXES: dict[str, str] = {
+    "gym:": "games.gym:GymSpec",
+}
+
+
+class UnknownGame(ValueError):
+    """A game name that no registry entry makes."""
+
+
+def supported() -> str:
+    """The names the registry knows, for messages: ``snake, gym:ENV_ID``."""
+    return ", ".join([*REGISTRY, *(p + "ENV_ID" for p in PREFIXES)])
+
+
+def _maker(name: str) -> Any:
+    target = REGISTRY.get(name)
+    if target is None:
+        target = next((t for p, t in PREFIXES.items() if name.startswith(p)), None)
+    if target is None:
+        raise UnknownGame(f"unknown game {name!r}; supported: {supported()}")
+    module, attr = target.split(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def make(name: str, **options: Any) -> GameSpec:
+    """The game registered as ``name`` with ``options`` (Snake: ``board``, ``hunger``).
+
+    Raises:
+        UnknownGame: no such game (the message lists the supported names).
+        ValueError: the game refuses an option, or needs a package that is not installed.
+    """
+    if not isinstance(name, str):
+        raise UnknownGame(f"a game name is text, got {name!r}; supported: {supported()}")
+    return _maker(name)(name, **options)
