@@ -1,3 +1,87 @@
-"""evonet: evolve numpy neural networks to play games, and train them by gradient descent."""
+"""evonet: evolve numpy neural networks to play games, and train them by gradient descent.
+
+The public Python API. Fitness is always *higher is better*. A genome is one flat
+float vector ``(D,)`` holding every weight and bias of an MLP (:class:`Topology`); a
+population is a ``(P, D)`` matrix.
+
+Evolve on a game from the registry, or on your own fitness function::
+
+    import evonet
+
+    run = evonet.run(evonet.EvolveConfig.for_game("gym:CartPole-v1"))
+    best = run.ga.best_genome  # (D,) float32
+
+    def fitness(genomes):  # (P, D) -> (P,)
+        out = evonet.forward(genomes, X, topology)  # (P, n, 1): all genomes at once
+        return -((out[..., 0] - y) ** 2).mean(axis=1)
+
+    run = evonet.run(fitness=fitness, io=(2, 1))
+
+Pieces:
+
+* networks: :class:`Topology`, :func:`init` ``-> (n, D)``, :func:`forward` (genomes
+  ``(*G, D)`` with inputs ``(*G, *B, n_in)`` -> ``(*G, *B, n_out)``), :func:`unflatten`;
+* evolution: :class:`EvolveConfig`, :func:`run`, :class:`Run` (with :meth:`Run.start`; the bare
+  loop is ``evonet.evolve.evolve``), :class:`Reporter`, :class:`GA`, :class:`GAConfig`;
+* games: :func:`make_game` (``"snake"``, ``"gym:ENV_ID"``), :func:`supported_games`,
+  :class:`GameSpec`, :class:`BatchedGame`, :func:`evaluate` (genomes ``(P, D)`` on
+  episode seeds ``(E,)`` from :func:`episode_seeds` ``-> RolloutResult``);
+* files: :func:`save_network`, :func:`load_network`, :func:`save_run`, :func:`load_run`
+  (pickle-free ``.npz``, validated before anything is read).
+
+Importing evonet also registers Snake with Gymnasium as ``evonet/Snake-v0`` when
+Gymnasium is installed. Everything else is imported on first use, so ``import evonet``
+stays quick.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+
+# Public name -> the module that defines it (imported on first access).
+_EXPORTS = {
+    "Topology": "evonet.mlp",
+    "init": "evonet.mlp",
+    "forward": "evonet.mlp",
+    "unflatten": "evonet.mlp",
+    "GA": "evonet.ga",
+    "GAConfig": "evonet.ga",
+    "EvolveConfig": "evonet.config",
+    "Run": "evonet.evolve",
+    "Reporter": "evonet.evolve",
+    "run": "evonet.api",
+    "RolloutResult": "evonet.rollout",
+    "save_network": "evonet.checkpoint",
+    "load_network": "evonet.checkpoint",
+    "save_run": "evonet.checkpoint",
+    "load_run": "evonet.checkpoint",
+    "GameSpec": "games.base",
+    "BatchedGame": "games.base",
+    "EpisodeStats": "games.base",
+    "Discrete": "games.base",
+    "Box": "games.base",
+}
+# Public name -> (module, its name there) where the names differ.
+_RENAMED = {
+    "make_game": ("games.base", "make"),
+    "evaluate": ("evonet.rollout", "rollout"),
+    "episode_seeds": ("games.base", "episode_seeds"),
+    "supported_games": ("games.base", "supported"),
+}
+__all__ = sorted([*_EXPORTS, *_RENAMED])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    if name in _RENAMED:
+        module, attr = _RENAMED[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'evonet' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 
 from evonet.archive import Archive, FileError, save_arrays
-from evonet.evolve import HISTORY_FIELDS, Run
+from evonet.evolve import FitnessFunction, Run, history_fields
 from evonet.mlp import Topology
+from games.base import GameSpec
 
 FORMAT = "evonet"
 VERSION = 1
@@ -114,7 +115,7 @@ def load_network(path: str | os.PathLike) -> tuple[np.ndarray, Topology, dict]:
         else:
             a.require_names(("meta", *RUN_ARRAYS), "checkpoint")
             # Only the best genome is read: the run's population need not fit here.
-            cfg, topo = _run_meta(a, meta, memory=False)
+            cfg, topo, _ = _run_meta(a, meta, memory=False)
             _check_run_arrays(a, cfg, topo, memory=False)
             theta = a.read("best_genome", (topo.n_params,), ("<f4",))
     if not np.isfinite(theta).all():
@@ -122,14 +123,25 @@ def load_network(path: str | os.PathLike) -> tuple[np.ndarray, Topology, dict]:
     return theta, topo, meta
 
 
-def load_run(path: str | os.PathLike) -> Run:
-    """Read and validate a checkpoint written by :func:`save_run`."""
+def load_run(path: str | os.PathLike, fitness: FitnessFunction | None = None) -> Run:
+    """Read and validate a checkpoint written by :func:`save_run`.
+
+    A run evolved on a Python fitness function resumes only with that ``fitness`` passed
+    again (a function cannot be saved without pickling it); a game's run takes none.
+    """
     from evonet.ga import GA
 
     with Archive(path) as a:
         meta = _read_meta(a, kind="checkpoint")
         a.require_names(("meta", *RUN_ARRAYS), "checkpoint")
-        cfg, topo = _run_meta(a, meta)
+        cfg, topo, game = _run_meta(a, meta)
+        if (game is None) != (fitness is not None):
+            raise a.fail(
+                "was evolved on a Python fitness function: pass it again to resume "
+                "(evonet.load_run(path, fitness=...))"
+                if game is None
+                else f"plays {cfg.game}; it takes no fitness function"
+            )
         expected = _check_run_arrays(a, cfg, topo)
         arrays = {name: a.read(name, *spec) for name, spec in expected.items()}
     for name in ("population", "best_genome"):
@@ -138,7 +150,7 @@ def load_run(path: str | os.PathLike) -> Run:
     if np.isinf(arrays["fitness"]).any():
         raise a.fail("array 'fitness' holds infinite values")
     ga = GA.from_state(arrays, {**meta, "ga_config": dataclasses.asdict(cfg.ga())})
-    return Run(cfg, topo, cfg.game_settings(), ga, meta["history"])
+    return Run(cfg, topo, game, ga, meta["history"], fitness)
 
 
 def _check_run_arrays(
@@ -189,25 +201,33 @@ def _topology(a: Archive, meta: dict) -> Topology:
         raise a.fail(f"invalid topology: {e}") from None
 
 
-def _run_meta(a: Archive, meta: dict, memory: bool = True) -> tuple[Any, Topology]:
-    """Check a checkpoint's metadata field by field; returns ``(config, topology)``."""
+def _run_meta(a: Archive, meta: dict, memory: bool = True) -> tuple[Any, Topology, GameSpec | None]:
+    """Check a checkpoint's metadata field by field; returns ``(config, topology, game)``
+    (no game for a run on a fitness function)."""
     from evonet import config as config_mod
 
+    topo = _topology(a, meta)
+    config = meta["config"]
+    custom = isinstance(config, dict) and config.get("game") == config_mod.CUSTOM
+    # A fitness function's network sizes are the user's: only the file records them.
+    io = (topo.n_in, topo.n_out) if custom else None
     try:
-        cfg = config_mod.from_dict(meta["config"], memory)
+        cfg = config_mod.from_dict(config, memory, io)
+        game = None if custom else cfg.game_spec()
     except ValueError as e:
         raise a.fail(f"invalid config: {e}") from None
-    topo = _topology(a, meta)
-    if topo != cfg.topology():
+    expected = cfg.topology(game, io)
+    if topo != expected:
         raise a.fail(
             f"topology {list(topo.sizes)} {topo.hidden}/{topo.output} does not match the "
-            f"config's {list(cfg.topology().sizes)} {cfg.activation}/linear"
+            f"config's {list(expected.sizes)} {cfg.activation}/linear"
         )
     history = meta["history"]
     if not isinstance(history, list):
         raise a.fail("history is not a list of records")
+    fields = history_fields(game.score_name if game is not None else "score")
     for i, record in enumerate(history):
-        problem = _history_problem(i, record)
+        problem = _history_problem(i, record, fields)
         if problem:
             raise a.fail(f"history record {i}: {problem}")
     gen = meta["generation"]
@@ -221,15 +241,15 @@ def _run_meta(a: Archive, meta: dict, memory: bool = True) -> tuple[Any, Topolog
         raise a.fail(f"invalid RNG state: {problem}")
     if meta["ga_config"] != dataclasses.asdict(cfg.ga()):
         raise a.fail("ga_config does not match the config's GA settings")
-    return cfg, topo
+    return cfg, topo, game
 
 
-def _history_problem(i: int, record: Any) -> str:
-    if not isinstance(record, dict) or record.keys() != set(HISTORY_FIELDS):
-        return f"expected the fields {', '.join(HISTORY_FIELDS)}"
+def _history_problem(i: int, record: Any, fields: tuple[str, ...]) -> str:
+    if not isinstance(record, dict) or record.keys() != set(fields):
+        return f"expected the fields {', '.join(fields)}"
     if record["generation"] != i or not _is_int(record["generation"]):
         return f"generation is {record['generation']!r}, expected {i}"
-    for k in HISTORY_FIELDS[1:]:
+    for k in fields[1:]:
         v = record[k]
         if not (_is_number(v) and math.isfinite(v)):
             return f"{k} is {v!r}, not a finite number"

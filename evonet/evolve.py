@@ -1,4 +1,7 @@
-"""The generation loop: ask, rollout, tell; reporters do all the output.
+"""The generation loop: ask, evaluate, tell; reporters do all the output.
+
+A run evaluates its genomes on a game from the registry (:func:`evonet.rollout.rollout`)
+or on a Python fitness function; fitness is always higher-is-better.
 
 Reporters follow neat-python's pattern: a base class with no-op hooks, so the loop stays
 free of printing, files and plots, and each output is one small class in
@@ -14,48 +17,110 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from evonet import mlp
-from evonet.config import EvolveConfig
+from evonet.config import CUSTOM, EvolveConfig
 from evonet.ga import GA
 from evonet.mlp import Topology
-from evonet.rollout import GameSettings, RolloutResult, rollout
+from evonet.rollout import RolloutResult, rollout
+from games.base import GameSpec
 
-HISTORY_FIELDS = (
-    "generation",
-    "best_fitness",
-    "mean_fitness",
-    "median_fitness",
-    "best_apples",
-    "mean_apples",
-    "seconds",
-    "agent_steps_per_s",
-)
-# Wall-clock columns; every other column is a pure function of the config.
+# Wall-clock columns; every other column of the history is a pure function of the config.
 TIMING_FIELDS = ("seconds", "agent_steps_per_s")
+
+
+def history_fields(score_name: str) -> tuple[str, ...]:
+    """The columns of ``history.csv`` for a game whose score is ``score_name``."""
+    return (
+        "generation",
+        "best_fitness",
+        "mean_fitness",
+        "median_fitness",
+        f"best_{score_name}",
+        f"mean_{score_name}",
+        *TIMING_FIELDS,
+    )
+
+
+FitnessFunction = Callable[[np.ndarray], np.ndarray]
+"""``fitness(genomes (P, D) float32) -> (P,)`` numbers, higher is better."""
 
 
 @dataclass
 class Run:
-    """The state of an evolution run: what reporters read and checkpoints store."""
+    """The state of an evolution run: what reporters read and checkpoints store.
+
+    ``game`` is the game every genome plays (from the registry); a run on a Python fitness
+    function has no game (``None``) and its ``fitness`` instead.
+    """
 
     config: EvolveConfig
     topology: Topology
-    game: GameSettings
+    game: GameSpec | None
     ga: GA
     history: list[dict] = field(default_factory=list)
+    fitness: FitnessFunction | None = None
+    stop_reason: str = ""
+    """Why the last :func:`evolve` ended: finished, time limit or interrupted."""
 
     @classmethod
-    def start(cls, cfg: EvolveConfig) -> Run:
-        """A fresh run: the initial population drawn from ``cfg.seed``."""
-        cfg.validate()
-        topo = cfg.topology()
+    def start(
+        cls,
+        cfg: EvolveConfig,
+        fitness: FitnessFunction | None = None,
+        io: tuple[int, int] | None = None,
+    ) -> Run:
+        """A fresh run: the initial population drawn from ``cfg.seed``.
+
+        For a fitness function, pass it with ``io = (inputs, outputs)``, the network's
+        sizes; ``cfg.game`` must then be ``"custom"``.
+        """
+        if (fitness is None) != (io is None):
+            raise ValueError("a fitness function needs io=(inputs, outputs), and only it does")
+        if fitness is not None and cfg.game != CUSTOM:
+            raise ValueError(f'a fitness function runs with game="{CUSTOM}", not {cfg.game!r}')
+        cfg.validate(io=io)
+        game = None if fitness is not None else cfg.game_spec()
+        topo = cfg.topology(game, io)
         rng = np.random.default_rng(cfg.seed)
         population = mlp.init(topo, rng, n=cfg.population, dtype=np.float32)
-        return cls(cfg, topo, cfg.game_settings(), GA(cfg.ga(), population, rng))
+        return cls(cfg, topo, game, GA(cfg.ga(), population, rng), fitness=fitness)
 
     @property
     def generation(self) -> int:
         """Generations finished so far."""
         return self.ga.generation
+
+    @property
+    def score_name(self) -> str:
+        """What the game's score counts (``apples``, ``return``; ``score`` for a fitness
+        function, where it is the fitness)."""
+        return self.game.score_name if self.game is not None else "score"
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The history's columns."""
+        return history_fields(self.score_name)
+
+    def evaluate(self, genomes: np.ndarray, generation: int) -> RolloutResult:
+        """Score genomes ``(P, D)`` as generation ``generation`` does."""
+        cfg = self.config
+        if self.fitness is None:
+            assert self.game is not None
+            seeds = generation_seeds(cfg.seed, generation, cfg.episodes)
+            return rollout(genomes, self.topology, self.game, seeds)
+        values = np.asarray(self.fitness(genomes), dtype=np.float64)
+        p = genomes.shape[0]
+        if values.shape != (p,):
+            raise ValueError(f"the fitness function returned shape {values.shape}, not ({p},)")
+        zeros = np.zeros((p, 1), dtype=np.int64)
+        return RolloutResult(
+            fitness=values,
+            score=values,
+            steps=zeros[:, 0].astype(np.float64),
+            episode_score=values[:, None],
+            episode_steps=zeros,
+            episode_won=zeros.astype(bool),
+            agent_steps=0,
+        )
 
 
 def generation_seeds(seed: int, generation: int, episodes: int) -> np.ndarray:
@@ -104,9 +169,7 @@ def evolve(
             break
         t0 = time.perf_counter()
         gen = run.generation
-        result = rollout(
-            run.ga.ask(), run.topology, run.game, generation_seeds(cfg.seed, gen, cfg.episodes)
-        )
+        result = run.evaluate(run.ga.ask(), gen)
         run.ga.tell(result.fitness)
         seconds = time.perf_counter() - t0
         record = {
@@ -114,8 +177,8 @@ def evolve(
             "best_fitness": float(np.nanmax(result.fitness)),
             "mean_fitness": float(np.nanmean(result.fitness)),
             "median_fitness": float(np.nanmedian(result.fitness)),
-            "best_apples": float(result.apples.max()),
-            "mean_apples": float(result.apples.mean()),
+            f"best_{run.score_name}": float(np.nanmax(result.score)),
+            f"mean_{run.score_name}": float(np.nanmean(result.score)),
             "seconds": round(seconds, 4),
             "agent_steps_per_s": round(result.agent_steps / seconds, 1),
         }

@@ -52,17 +52,19 @@ def loss_curves(
     return _save(fig, path)
 
 
-def fitness_curves(path: str | os.PathLike, history: Sequence[dict], title: str = "") -> Path:
-    """Best, mean and median apples per generation (the fitness's leading term) and the
-    best and mean fitness, from history records (see ``evonet.evolve.HISTORY_FIELDS``)."""
+def fitness_curves(
+    path: str | os.PathLike, history: Sequence[dict], score: str = "apples", title: str = ""
+) -> Path:
+    """The best and mean ``score`` per generation (apples, return) and the best, mean and
+    median fitness, from history records (see ``evonet.evolve.history_fields``)."""
     gen = [r["generation"] for r in history]
     fig = Figure(figsize=(10, 4))
     ax1, ax2 = fig.subplots(1, 2)
-    ax1.plot(gen, [r["best_apples"] for r in history], label="best genome")
-    ax1.plot(gen, [r["mean_apples"] for r in history], label="population mean")
+    ax1.plot(gen, [r[f"best_{score}"] for r in history], label="best genome")
+    ax1.plot(gen, [r[f"mean_{score}"] for r in history], label="population mean")
     ax1.set_xlabel("generation")
-    ax1.set_ylabel("apples per episode")
-    ax1.set_title("apples")
+    ax1.set_ylabel(f"{score} per episode")
+    ax1.set_title(score)
     ax2.plot(gen, [r["best_fitness"] for r in history], label="best")
     ax2.plot(gen, [r["mean_fitness"] for r in history], label="mean")
     ax2.plot(gen, [r["median_fitness"] for r in history], label="median")

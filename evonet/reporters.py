@@ -9,18 +9,20 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from tqdm import tqdm
 
 from evonet.archive import atomic_write
 from evonet.checkpoint import save_network
-from evonet.evolve import HISTORY_FIELDS, Reporter, Run
+from evonet.evolve import Reporter, Run
 from evonet.rollout import RolloutResult
 
 
 class ProgressReporter(Reporter):
-    """A tqdm bar on stderr: best and mean apples, generations/s and agent-steps/s."""
+    """A tqdm bar on stderr: the best and mean score (apples, return), generations/s and
+    agent-steps/s."""
 
     def __init__(self, file=None) -> None:
         self.file = file or sys.stderr
@@ -38,12 +40,14 @@ class ProgressReporter(Reporter):
 
     def on_generation(self, run: Run, record: dict, result: RolloutResult) -> None:
         assert self.bar is not None
-        self.bar.set_postfix(
-            best=f"{record['best_apples']:.1f}",
-            mean=f"{record['mean_apples']:.2f}",
-            steps_s=f"{record['agent_steps_per_s'] / 1e3:.0f}k",
-            refresh=False,
-        )
+        name = run.score_name
+        shown = {
+            f"best_{name}": f"{record[f'best_{name}']:.1f}",
+            f"mean_{name}": f"{record[f'mean_{name}']:.2f}",
+        }
+        if run.game is not None:
+            shown["steps_s"] = f"{record['agent_steps_per_s'] / 1e3:.0f}k"
+        self.bar.set_postfix(shown, refresh=False)
         self.bar.update(1)
 
     def on_end(self, run: Run, reason: str) -> None:
@@ -51,12 +55,12 @@ class ProgressReporter(Reporter):
             self.bar.close()
 
 
-def history_csv(history: list[dict]) -> str:
-    """The history as CSV text with the columns of ``HISTORY_FIELDS``."""
+def history_csv(history: list[dict], fields: Sequence[str]) -> str:
+    """The history as CSV text with the columns ``fields`` (see ``Run.fields``)."""
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=HISTORY_FIELDS, lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     w.writeheader()
-    w.writerows({k: r[k] for k in HISTORY_FIELDS} for r in history)
+    w.writerows({k: r[k] for k in fields} for r in history)
     return buf.getvalue()
 
 
@@ -67,7 +71,7 @@ class HistoryReporter(Reporter):
         self.path = path
 
     def write(self, run: Run) -> None:
-        text = history_csv(run.history).encode()
+        text = history_csv(run.history, run.fields).encode()
         atomic_write(self.path, lambda f: f.write(text))
 
     def on_start(self, run: Run) -> None:
@@ -81,7 +85,7 @@ class JsonLinesReporter(Reporter):
     """One JSON object per generation on stdout, with the fields of history.csv."""
 
     def on_generation(self, run: Run, record: dict, result: RolloutResult) -> None:
-        print(json.dumps({k: record[k] for k in HISTORY_FIELDS}), flush=True)
+        print(json.dumps({k: record[k] for k in run.fields}), flush=True)
 
 
 class PlotReporter(Reporter):
@@ -94,7 +98,7 @@ class PlotReporter(Reporter):
         if run.history:
             from evonet import plots
 
-            plots.fitness_curves(self.path, run.history, title=_title(run))
+            plots.fitness_curves(self.path, run.history, run.score_name, title=_title(run))
 
 
 class BestGenomeReporter(Reporter):
@@ -109,8 +113,7 @@ class BestGenomeReporter(Reporter):
             info = {
                 "generation": record["generation"],
                 "fitness": run.ga.best_fitness,
-                "board": list(run.config.board),
-                "hunger": run.config.hunger,
+                **(run.game.info() if run.game is not None else {}),
                 "config": run.config.to_dict(),
             }
             save_network(self.path, run.ga.best_genome, run.topology, info)
@@ -119,8 +122,9 @@ class BestGenomeReporter(Reporter):
 
 def _title(run: Run) -> str:
     c = run.config
+    game = run.game.describe() if run.game is not None else "fitness function"
     return (
-        f"{c.game} {c.board[0]}x{c.board[1]}, population {c.population}, "
+        f"{game}, population {c.population}, "
         f"net {'-'.join(map(str, run.topology.sizes))}, seed {c.seed}"
     )
 
@@ -145,3 +149,22 @@ class CheckpointReporter(Reporter):
     def on_end(self, run: Run, reason: str) -> None:
         if self.written_at != run.generation:
             self.write(run)
+
+
+FILES = ("latest.npz", "best.npz", "history.csv", "fitness.png")
+
+
+def standard(out: Path, progress: bool = True, json_lines: bool = False) -> list[Reporter]:
+    """The reporters of ``evonet evolve`` for run folder ``out``: the progress bar (if
+    ``progress``), history.csv, best.npz, latest.npz, fitness.png and (if ``json_lines``)
+    JSON lines on stdout."""
+    reporters: list[Reporter] = [ProgressReporter()] if progress else []
+    reporters += [
+        HistoryReporter(out / "history.csv"),
+        BestGenomeReporter(out / "best.npz"),
+        CheckpointReporter(out / "latest.npz"),
+        PlotReporter(out / "fitness.png"),
+    ]
+    if json_lines:
+        reporters.append(JsonLinesReporter())
+    return reporters

@@ -1,19 +1,12 @@
-"""Play a whole population on vectorized Snake and score it.
+"""Play a whole population on a batched game and score it.
 
-``P`` genomes x ``E`` episodes run together as ``P * E`` games in one
-:class:`games.snake.Snake`. Each step is one batched forward pass over every genome that
-still has a live game, then one ``step`` of all games. Game ``p * E + e`` is genome ``p``
-playing episode seed ``e``, so every genome faces the same ``E`` seeds.
+``P`` genomes x ``E`` episodes run together as ``P * E`` games in one batch of the game
+(:mod:`games.base`). Each step is one batched forward pass over every genome that still has
+a live game, then one ``advance`` of all games. Game ``p * E + e`` is genome ``p`` playing
+episode seed ``e``, so every genome faces the same ``E`` seeds.
 
-Fitness of one episode (documented, and the only place it is defined)::
-
-    f = apples + s / (s + C)
-
-where ``C = width * height`` and ``s`` is the number of *useful* steps survived: all steps
-of an episode that ended by dying or by winning, but for a starved (truncated) episode only
-the steps up to its last apple. Apples always dominate (the tie-break is below 1), longer
-survival breaks ties, and circling until starved earns nothing. A genome's fitness is the
-mean of ``f`` over its ``E`` episodes.
+A genome's fitness is the mean of its ``E`` episodes' fitness, which each game defines
+(higher is better; Snake: apples with a survival tie-break, Gymnasium: the return).
 """
 
 from __future__ import annotations
@@ -24,101 +17,98 @@ import numpy as np
 
 from evonet import mlp
 from evonet.mlp import Topology
-from games.snake import N_OBS, Snake
+from games.base import BatchedGame, GameSpec, actions_from_outputs
 
 
-@dataclass(frozen=True)
-class GameSettings:
-    """The Snake board an evaluation plays on."""
-
-    width: int = 10
-    height: int = 10
-    hunger: int | None = None
-    """Steps without an apple before a game is truncated; None: width * height."""
-
-    def make(self, n_games: int) -> Snake:
-        return Snake(n_games, self.width, self.height, self.hunger)
-
-
-def rollout_bytes(n_genomes: int, n_episodes: int, topo: Topology, game: GameSettings) -> int:
+def rollout_bytes(n_genomes: int, n_episodes: int, topo: Topology, game: GameSpec) -> int:
     """An upper estimate of the memory :func:`rollout` needs for ``n_genomes x n_episodes``
-    games (the engine, the forward pass's activations, a copy of the live genomes' weights
+    games (the game, the forward pass's activations, a copy of the live genomes' weights
     and the per-episode results)."""
     games = n_genomes * n_episodes
     forward = 4 * (topo.n_in + 2 * max(topo.sizes)) + 64
-    return (
-        Snake.memory_bytes(games, game.width, game.height)
-        + games * forward
-        + 4 * n_genomes * topo.n_params
-    )
+    return game.memory_bytes(games) + games * forward + 4 * n_genomes * topo.n_params
 
 
 @dataclass
 class RolloutResult:
-    """Scores of P genomes over E episodes. Per-episode arrays are ``(P, E)``."""
+    """Scores of P genomes over E episodes. Per-episode arrays are ``(P, E)``.
 
-    fitness: np.ndarray  # (P,) mean episode fitness
-    apples: np.ndarray  # (P,) mean apples
+    ``score`` is what the game reports to people (its ``score_name``: apples, return).
+    """
+
+    fitness: np.ndarray  # (P,) mean episode fitness, higher is better
+    score: np.ndarray  # (P,) mean episode score
     steps: np.ndarray  # (P,) mean steps
-    episode_apples: np.ndarray  # (P, E)
+    episode_score: np.ndarray  # (P, E)
     episode_steps: np.ndarray  # (P, E)
     episode_won: np.ndarray  # (P, E) bool
     agent_steps: int  # game-steps played in total
 
 
-def episode_fitness(
-    apples: np.ndarray, steps: np.ndarray, truncated: np.ndarray, hunger: int, cells: int
-) -> np.ndarray:
-    """Per-episode fitness (see the module docstring); all arrays share one shape."""
-    useful = steps - np.where(truncated, hunger, 0)
-    return apples + useful / (useful + cells)
+def check_topology(topo: Topology, game: GameSpec) -> None:
+    """ValueError unless ``topo`` has the game's observation and action sizes."""
+    if topo.n_in != game.n_obs or topo.n_out != game.n_outputs:
+        raise ValueError(
+            f"{game.describe()} needs a network with {game.n_obs} inputs and "
+            f"{game.n_outputs} outputs, got {list(topo.sizes)}"
+        )
 
 
 def rollout(
-    genomes: np.ndarray, topo: Topology, game: GameSettings, seeds: np.ndarray
+    genomes: np.ndarray, topo: Topology, game: GameSpec, seeds: np.ndarray
 ) -> RolloutResult:
     """Play genomes ``(P, D)`` on episode seeds ``(E,)`` until every game is over.
 
     A pure function of its arguments: the same inputs give the same result, in any process.
     """
-    if topo.n_in != N_OBS or topo.n_out != 3:
-        raise ValueError(f"a Snake network needs {N_OBS} inputs and 3 outputs, got {topo.sizes}")
+    check_topology(topo, game)
     genomes = np.asarray(genomes)
     seeds = np.asarray(seeds, dtype=np.uint64)
     p, e = genomes.shape[0], seeds.size
     env = game.make(p * e)
-    env.reset(seed=np.tile(seeds, p))
-    obs = env.observations  # a live view: advance() updates it in place
+    try:
+        env.reset(seed=np.tile(seeds, p))
+        return _play(env, genomes, topo, game, p, e)
+    finally:
+        env.close()
+
+
+def _play(
+    env: BatchedGame, genomes: np.ndarray, topo: Topology, game: GameSpec, p: int, e: int
+) -> RolloutResult:
+    space = game.action_space
     # Forward only genomes that still have a live game; recompute that set (which copies
     # their weights) only when it has shrunk by half, so copies stay rare.
     active = np.arange(p)
     layers = mlp.unflatten(genomes, topo)
-    actions = np.ones((p, e), dtype=np.int64)
-    # Live episodes per genome as a row sum by matmul over a uint8 view of alive: several
-    # times cheaper per step than alive.reshape(p, e).any(axis=1) on these short rows.
-    alive, ones = env.alive.view(np.uint8).reshape(p, e), np.ones(e, dtype=np.int64)
+    sample = actions_from_outputs(np.zeros((1, 1, topo.n_out), np.float32), space)
+    actions = np.zeros((p, e, *sample.shape[2:]), dtype=sample.dtype)
+    ones = np.ones(e, dtype=np.int64)
     while True:
+        # Live episodes per genome as a row sum by matmul over a uint8 view of alive:
+        # several times cheaper per step than alive.reshape(p, e).any(axis=1).
+        alive = env.alive.view(np.uint8).reshape(p, e)
         live_genomes = (alive @ ones).nonzero()[0]
         if live_genomes.size == 0:
             break
         if live_genomes.size <= active.size // 2:
             active = live_genomes
             layers = mlp.unflatten(genomes[active], topo)
-        x = obs.reshape(p, e, N_OBS)
+        x = env.observations.reshape(p, e, game.n_obs)
         if active.size < p:
             x = x.take(active, axis=0)
-        actions[active] = mlp.forward_layers(layers, x, topo, 1).argmax(axis=-1)
-        env.advance(actions.reshape(-1))  # actions come from argmax: always valid
+        actions[active] = actions_from_outputs(mlp.forward_layers(layers, x, topo, 1), space)
+        env.advance(actions.reshape(p * e, *actions.shape[2:]))
 
-    apples = env.apples.reshape(p, e)
-    steps = env.steps.reshape(p, e)
-    fit = episode_fitness(apples, steps, env.truncated.reshape(p, e), env.hunger, env.cells)
+    stats = env.episode_stats()
+    fit, score = stats.fitness.reshape(p, e), stats.score.reshape(p, e)
+    steps = stats.steps.reshape(p, e)
     return RolloutResult(
         fitness=fit.mean(axis=1),
-        apples=apples.mean(axis=1),
+        score=score.mean(axis=1),
         steps=steps.mean(axis=1),
-        episode_apples=apples,
+        episode_score=score,
         episode_steps=steps,
-        episode_won=env.won.reshape(p, e).copy(),
+        episode_won=stats.won.reshape(p, e),
         agent_steps=int(steps.sum()),  # every live game-step advanced one game's counter
     )

@@ -20,8 +20,9 @@ from evonet import mlp
 from evonet.archive import atomic_write
 from evonet.gif import GifStream, PaletteMap
 from evonet.mlp import Topology
-from evonet.rollout import GameSettings, rollout
-from games.snake import ACTION_NAMES, episode_seeds
+from evonet.rollout import rollout
+from games.base import GameSpec
+from games.snake import ACTION_NAMES, SnakeSpec, episode_seeds
 
 PANEL_WIDTH = 380
 MAX_DRAWN_NEURONS = 256  # per layer: about the panel's height in pixels
@@ -38,7 +39,7 @@ TRANSPARENT = 63  # GIF palette index for "unchanged since the last frame"; 63 c
 MIN_BOARD_PIXELS = 440  # tall enough for 32 labelled input neurons
 
 
-def cell_size(game: GameSettings, cell: int = 40) -> int:
+def cell_size(game: SnakeSpec, cell: int = 40) -> int:
     """Cell pixels: ``cell``, enlarged on small boards so the network panel stays legible."""
     return max(cell, -(-MIN_BOARD_PIXELS // game.height))
 
@@ -168,7 +169,7 @@ def network_panel(agent: Agent, pygame: Any, font: Any) -> Any:
 class Episodes:
     """The sequence of games being watched: seeds, the current game, restarts."""
 
-    def __init__(self, agent: Agent, game: GameSettings, episodes: int, seed: int) -> None:
+    def __init__(self, agent: Agent, game: SnakeSpec, episodes: int, seed: int) -> None:
         self.agent, self.n = agent, episodes
         self.env = game.make(1)
         self.seeds = episode_seeds(seed, episodes)
@@ -246,7 +247,7 @@ def watch_loop(view: Any, eps: Episodes, fps: float, max_frames: int = -1) -> li
 
 def record_gif(
     agent: Agent,
-    game: GameSettings,
+    game: SnakeSpec,
     episodes: int,
     seed: int,
     path: str | os.PathLike,
@@ -302,7 +303,7 @@ def record_gif(
 
 
 def frame_counts(
-    agent: Agent, game: GameSettings, episodes: int, seed: int, max_steps: int = 5000
+    agent: Agent, game: GameSpec, episodes: int, seed: int, max_steps: int = 5000
 ) -> np.ndarray:
     """Frames per game ``(episodes,)`` that :func:`record_gif` writes with these settings.
 
@@ -317,7 +318,7 @@ class FrameSource:
     """Renders the watched game with its network panel offscreen, as packed pixels."""
 
     def __init__(
-        self, agent: Agent, game: GameSettings, eps: Episodes, cell: int, scale: float
+        self, agent: Agent, game: SnakeSpec, eps: Episodes, cell: int, scale: float
     ) -> None:
         from games.render.window import FrameRenderer
 
@@ -360,7 +361,7 @@ class FrameSource:
         return np.array(quantized.getpalette(), np.uint8).reshape(-1, 3)[:TRANSPARENT]
 
 
-def open_window(agent: Agent, game: GameSettings, episodes: int, seed: int) -> tuple[Any, Episodes]:
+def open_window(agent: Agent, game: SnakeSpec, episodes: int, seed: int) -> tuple[Any, Episodes]:
     """A pygame window with the network panel, and the games to show in it.
 
     Raises :class:`games.render.window.NoScreenError` when there is no display.
@@ -379,9 +380,7 @@ def open_window(agent: Agent, game: GameSettings, episodes: int, seed: int) -> t
     return view, eps
 
 
-def run_terminal(
-    agent: Agent, game: GameSettings, episodes: int, seed: int, fps: float
-) -> list[int]:
+def run_terminal(agent: Agent, game: SnakeSpec, episodes: int, seed: int, fps: float) -> list[int]:
     """Watch in the terminal (curses), without the network panel.
 
     Raises :class:`games.render.terminal.NoTerminalError` when there is no usable terminal.

@@ -21,11 +21,17 @@ Conventions every game keeps:
 from __future__ import annotations
 
 import importlib
+import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+
+def episode_seeds(seed: int, n: int) -> np.ndarray:
+    """``(n,)`` uint64 per-game seeds derived from one integer seed (via SeedSequence)."""
+    return np.random.SeedSequence(int(seed)).generate_state(n, dtype=np.uint64)
 
 
 @dataclass(frozen=True)
@@ -92,9 +98,12 @@ class BatchedGame(ABC):
         n_obs: observation features per game.
         action_space: :class:`Discrete` or :class:`Box`.
         score_name: what :attr:`EpisodeStats.score` counts, e.g. ``"apples"``.
+        alive: ``(n,)`` bool, which games are still running their first episode (an
+            attribute or a property; read it again after each :meth:`advance`).
     """
 
     n: int
+    alive: np.ndarray
     n_obs: int
     action_space: ActionSpace
     score_name: str
@@ -108,11 +117,6 @@ class BatchedGame(ABC):
     def observations(self) -> np.ndarray:
         """The current observations, ``(n, n_obs)`` float32 (finished games keep their
         last)."""
-
-    @property
-    @abstractmethod
-    def alive(self) -> np.ndarray:
-        """``(n,)`` bool: which games are still running their first episode."""
 
     @abstractmethod
     def advance(self, actions: np.ndarray) -> Any:
@@ -134,6 +138,7 @@ class GameSpec(ABC):
         name: the registry name (``"snake"``, ``"gym:CartPole-v1"``).
         n_obs, action_space, score_name: as the batches it makes.
         fitness_doc: one sentence saying what fitness is (higher is better).
+        can_win: whether :attr:`EpisodeStats.won` can ever be true.
     """
 
     name: str
@@ -141,6 +146,7 @@ class GameSpec(ABC):
     action_space: ActionSpace
     score_name: str
     fitness_doc: str
+    can_win: bool = False
 
     @property
     def n_outputs(self) -> int:
@@ -204,4 +210,9 @@ def make(name: str, **options: Any) -> GameSpec:
     """
     if not isinstance(name, str):
         raise UnknownGame(f"a game name is text, got {name!r}; supported: {supported()}")
-    return _maker(name)(name, **options)
+    maker = _maker(name)
+    accepted = inspect.signature(maker).parameters
+    for key in options:
+        if key not in accepted or key == "name":
+            raise ValueError(f"game {name} has no setting {key!r}")
+    return maker(name, **options)

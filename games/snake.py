@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
+
+from games.base import BatchedGame, Discrete, EpisodeStats, GameSpec, episode_seeds
 
 # Headings, clockwise; y grows downwards (row 0 is the top of the board).
 UP, RIGHT, DOWN, LEFT = 0, 1, 2, 3
@@ -73,12 +77,7 @@ def _rows(a: np.ndarray) -> np.ndarray:
     return a.view(np.dtype((np.void, a.shape[1] * a.itemsize))).reshape(-1)
 
 
-def episode_seeds(seed: int, n: int) -> np.ndarray:
-    """``(n,)`` uint64 per-game seeds derived from one integer seed (via SeedSequence)."""
-    return np.random.SeedSequence(int(seed)).generate_state(n, dtype=np.uint64)
-
-
-class Snake:
+class Snake(BatchedGame):
     """N games of Snake on a ``width x height`` board, stepped together.
 
     **Board and start.** Cells are ``(x, y)`` with ``x`` in ``[0, width)`` left to right and
@@ -140,7 +139,21 @@ class Snake:
     Readable state, each of shape ``(N,)``: ``apples``, ``steps``, ``length``, ``alive``,
     ``won``, ``heading``, ``head_cell`` (and ``head_x``, ``head_y``), ``apple_cell``,
     ``steps_since_apple``.
+
+    **Fitness** of one episode, for evolution (:meth:`episode_stats`)::
+
+        f = apples + s / (s + C)
+
+    where ``C = width * height`` and ``s`` is the number of *useful* steps survived: all
+    steps of an episode that ended by dying or by winning, but for a starved (truncated)
+    episode only the steps up to its last apple. Apples always dominate (the tie-break is
+    below 1), longer survival breaks ties, and circling until starved earns nothing. The
+    score people read is the apples.
     """
+
+    n_obs = N_OBS
+    action_space = Discrete(3)
+    score_name = "apples"
 
     def __init__(
         self, n_games: int = 1, width: int = 10, height: int = 10, hunger: int | None = None
@@ -678,6 +691,13 @@ class Snake:
         block[:, 31] = hungry / self.hunger
         return rows
 
+    def episode_stats(self) -> EpisodeStats:
+        """Apples, steps, wins and the fitness (see the class docstring), each ``(N,)``."""
+        fitness = episode_fitness(self.apples, self.steps, self.truncated, self.hunger, self.cells)
+        return EpisodeStats(
+            fitness, self.apples.astype(np.float64), self.steps.copy(), self.won.copy()
+        )
+
     def _info(self) -> dict:
         return {
             "apples": self.apples.copy(),
@@ -736,3 +756,86 @@ class Snake:
             + [f"heading {n}" for n in HEADING_NAMES]
             + ["apple ahead", "apple right", "length", "hunger"]
         )
+
+
+def episode_fitness(
+    apples: np.ndarray, steps: np.ndarray, truncated: np.ndarray, hunger: int, cells: int
+) -> np.ndarray:
+    """Per-episode fitness (see :class:`Snake`); all arrays share one shape."""
+    useful = steps - np.where(truncated, hunger, 0)
+    return apples + useful / (useful + cells)
+
+
+def check_board(width: int, height: int) -> tuple[int, int]:
+    """``(width, height)`` if the engine can play it, else ValueError saying why."""
+    lo, hi = MIN_SIDE, MAX_SIDE
+    if width < lo or height < lo:
+        raise ValueError(f"the board must be at least {lo}x{lo}, got {width}x{height}")
+    if width > hi or height > hi:
+        raise ValueError(f"the board can be at most {hi}x{hi}, got {width}x{height}")
+    return width, height
+
+
+def check_hunger(hunger: int, width: int, height: int) -> int:
+    """``hunger`` if it is 0 (the board's cell count) or at most ``MAX_HUNGER_FACTOR`` x the
+    cells, so every game ends; else ValueError saying why."""
+    most = MAX_HUNGER_FACTOR * width * height
+    if not 0 <= hunger <= most:
+        raise ValueError(
+            f"hunger must be from 0 (the board's cell count) to {MAX_HUNGER_FACTOR} x the "
+            f"board's cells ({most} on {width}x{height}), so every game ends; got {hunger}"
+        )
+    return hunger
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class SnakeSpec(GameSpec):
+    """Snake on a ``board = (width, height)`` with a ``hunger`` limit (0: width * height).
+
+    The registry's maker for ``snake``: ``games.base.make("snake", board=(8, 8))``.
+    """
+
+    name: str = "snake"
+    board: tuple[int, int] = (10, 10)
+    hunger: int = 0
+
+    n_obs: ClassVar[int] = N_OBS
+    action_space: ClassVar[Discrete] = Discrete(3)
+    score_name: ClassVar[str] = "apples"
+    can_win: ClassVar[bool] = True
+    fitness_doc: ClassVar[str] = (
+        "apples + s / (s + cells) per episode, s the useful steps survived (higher is better)"
+    )
+
+    def __post_init__(self) -> None:
+        board = self.board
+        if not (isinstance(board, (tuple, list)) and len(board) == 2 and all(map(_whole, board))):
+            raise ValueError(f"board must be two whole numbers (width, height), got {board!r}")
+        object.__setattr__(self, "board", (int(board[0]), int(board[1])))
+        if not _whole(self.hunger):
+            raise ValueError(f"hunger must be a whole number, got {self.hunger!r}")
+        check_hunger(int(self.hunger), *check_board(*self.board))
+
+    @property
+    def width(self) -> int:
+        return self.board[0]
+
+    @property
+    def height(self) -> int:
+        return self.board[1]
+
+    def make(self, n_games: int) -> Snake:
+        return Snake(n_games, self.width, self.height, self.hunger or None)
+
+    def memory_bytes(self, n_games: int) -> int:
+        return Snake.memory_bytes(n_games, self.width, self.height)
+
+    def describe(self) -> str:
+        return f"snake {self.width}x{self.height}"
+
+    def info(self) -> dict:
+        return {"board": list(self.board), "hunger": self.hunger}

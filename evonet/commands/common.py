@@ -84,12 +84,20 @@ def _argument_type(parse: Callable[[str], T]) -> Callable[[str], T]:
         except ValueError as e:
             raise argparse.ArgumentTypeError(str(e)) from None
 
-    convert.__name__ = parse.__name__
+    convert.__name__ = parse.__name__.strip("_")
     return convert
 
 
 hidden_sizes = _argument_type(parse_hidden)  # "16,16" -> (16, 16)
-board_size = _argument_type(parse_board)  # "10x10" -> (width, height)
+
+
+def _snake_board(text: str) -> tuple[int, int]:
+    from games.snake import check_board  # --board is Snake's setting
+
+    return check_board(*parse_board(text))
+
+
+board_size = _argument_type(_snake_board)  # "10x10" -> (width, height)
 
 
 def check_writable(path: str | os.PathLike | None, flag: str) -> Path | None:

@@ -1,4 +1,4 @@
-"""``evonet evolve snake``: evolve a population, with checkpoints, resume and reports."""
+"""``evonet evolve GAME``: evolve a population, with checkpoints, resume and reports."""
 
 from __future__ import annotations
 
@@ -20,17 +20,10 @@ from evonet.commands.common import (
     silence_stdout,
     whole_number,
 )
-from evonet.evolve import Reporter, Run, evolve
+from evonet.evolve import Run, evolve
 from evonet.ga import SELECTIONS, NonFiniteGenes
 from evonet.mlp import HIDDEN_ACTIVATIONS
-from evonet.reporters import (
-    BestGenomeReporter,
-    CheckpointReporter,
-    HistoryReporter,
-    JsonLinesReporter,
-    PlotReporter,
-    ProgressReporter,
-)
+from evonet.reporters import FILES, CheckpointReporter, ProgressReporter, standard
 
 # Flag name -> config field. Flags default to None so that "not given" is visible.
 FLAGS = {
@@ -54,7 +47,6 @@ FLAGS = {
     "out": str,
 }
 CHOICES = {"selection": SELECTIONS, "activation": HIDDEN_ACTIVATIONS}
-FILES = ("latest.npz", "best.npz", "history.csv", "fitness.png")
 LOCK_FILE = ".evonet.lock"  # held by the process writing the folder
 # Ctrl-C, kill, and a closed terminal (no SIGHUP on Windows) all stop after a generation.
 STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM] + (
@@ -71,7 +63,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "Snake on 10x10 in a few minutes on one core. Ctrl-C stops after the current "
         "generation, saves a checkpoint and prints the command that resumes.",
     )
-    p.add_argument("game", choices=config_mod.GAMES)
+    p.add_argument(
+        "game",
+        help="snake, or gym:ENV_ID for an installed Gymnasium environment with Box "
+        "observations and Discrete or Box actions (e.g. gym:CartPole-v1)",
+    )
     for name, typ in FLAGS.items():
         default = getattr(d, name)
         if name == "board":
@@ -138,17 +134,9 @@ def _evolve(args: argparse.Namespace, the_run: Run, out: Path) -> int:
     """Run generations into the claimed folder ``out``; reports, signals and faults."""
     info(f"evonet: run folder {out}/ ({', '.join(FILES)})")
     latest = out / "latest.npz"
-    progress = None if args.quiet else ProgressReporter()
-    checkpoints = CheckpointReporter(latest)
-    reporters: list[Reporter] = [] if progress is None else [progress]
-    reporters += [
-        HistoryReporter(out / "history.csv"),
-        BestGenomeReporter(out / "best.npz"),
-        checkpoints,
-        PlotReporter(out / "fitness.png"),
-    ]
-    if args.json:
-        reporters.append(JsonLinesReporter())
+    reporters = standard(out, progress=not args.quiet, json_lines=args.json)
+    progress = next((r for r in reporters if isinstance(r, ProgressReporter)), None)
+    checkpoints = next(r for r in reporters if isinstance(r, CheckpointReporter))
     # The generation a checkpoint at `latest` holds before this process writes one.
     already = the_run.generation if args.resume and _same_file(args.resume, latest) else None
 
@@ -220,8 +208,10 @@ def _evolve(args: argparse.Namespace, the_run: Run, out: Path) -> int:
     last = the_run.history[-1] if the_run.history else None
     summary = f"evonet: {reason} at generation {the_run.generation}"
     if last:
+        name = the_run.score_name
         summary += (
-            f"; last generation best {last['best_apples']:.1f} apples, best fitness ever {best:.2f}"
+            f"; last generation best {last[f'best_{name}']:.1f} {name}, "
+            f"best fitness ever {best:.2f}"
         )
     info(summary)
     info(

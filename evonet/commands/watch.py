@@ -22,7 +22,7 @@ from evonet.commands.common import (
     window_errors,
 )
 from evonet.commands.evaluate import load_agent
-from evonet.rollout import GameSettings
+from games.base import GameSpec
 from games.render.terminal import check_terminal
 
 # Signals that end a recording like Ctrl-C (SIGHUP: the terminal closed; not on Windows).
@@ -76,9 +76,9 @@ def run(args: argparse.Namespace) -> int:
     if args.record is not None:
         check_record_flags(args)  # before any work: nothing is loaded or created on error
     path = Path(args.path) if args.path else watch.default_target()
-    theta, topo, game = load_agent(str(path))
-    if args.board:
-        game = GameSettings(args.board[0], args.board[1], None)
+    theta, topo, game = load_agent(str(path), args.board)
+    if game.name.startswith("gym:"):
+        return watch_gym(args, path, theta, topo, game)
     agent = watch.Agent(theta, topo)
     # Say which file was picked only once the view can start: when it cannot, the error
     # is the one line on stderr.
@@ -117,12 +117,62 @@ def check_record_flags(args: argparse.Namespace) -> None:
         )
 
 
-def record(args: argparse.Namespace, agent: watch.Agent, game: GameSettings) -> int:
+def watch_gym(args: argparse.Namespace, path: Path, theta: Any, topo: Any, game: Any) -> int:
+    """A Gymnasium agent: the environment's own window, or a GIF of its frames."""
+    from evonet import watch_gym as view
+
+    if args.render == "terminal":
+        raise UsageError(f"{game.name} draws itself in a window: use --render window or --record")
+    if args.record is not None:
+        expected = view.frame_counts(theta, topo, game, args.episodes, args.seed, args.max_steps)
+        return _record_with_bar(
+            args,
+            expected,
+            lambda target, on_frame: view.record_gif(
+                theta,
+                topo,
+                game,
+                args.episodes,
+                args.seed,
+                target,
+                args.fps,
+                max_steps=args.max_steps,
+                scale=args.scale,
+                on_frame=on_frame,
+            ),
+        )
+    with window_errors("try --record FILE.gif"):
+        returns = view.watch_window(theta, topo, game, args.episodes, args.seed)
+    if returns:
+        info(f"evonet: {len(returns)} episodes, returns {[round(r, 1) for r in returns]}")
+    return 0
+
+
+def record(args: argparse.Namespace, agent: watch.Agent, game: GameSpec) -> int:
     """``watch --record``: write the GIF with a progress bar on stderr."""
+    expected = watch.frame_counts(agent, game, args.episodes, args.seed, args.max_steps)
+    return _record_with_bar(
+        args,
+        expected,
+        lambda target, on_frame: watch.record_gif(
+            agent,
+            game,
+            args.episodes,
+            args.seed,
+            target,
+            args.fps,
+            max_steps=args.max_steps,
+            scale=args.scale,
+            on_frame=on_frame,
+        ),
+    )
+
+
+def _record_with_bar(args: argparse.Namespace, expected: Any, write: Any) -> int:
+    """Run ``write(target, on_frame)`` with a progress bar of ``expected`` frames per game."""
     from tqdm import tqdm
 
     target = Path(args.record)
-    expected = watch.frame_counts(agent, game, args.episodes, args.seed, args.max_steps)
     with (
         stop_on_signals(STOP_SIGNALS),
         tqdm(
@@ -135,17 +185,7 @@ def record(args: argparse.Namespace, agent: watch.Agent, game: GameSettings) -> 
     ):
         progress = FrameProgress(bar, expected)
         try:
-            frames = watch.record_gif(
-                agent,
-                game,
-                args.episodes,
-                args.seed,
-                target,
-                args.fps,
-                max_steps=args.max_steps,
-                scale=args.scale,
-                on_frame=progress,
-            )
+            frames = write(target, progress)
         except OSError as e:
             raise UsageError(f"--record {target}: cannot write: {e.strerror or e}") from None
         progress.finish()

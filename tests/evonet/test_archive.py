@@ -17,7 +17,7 @@ from evonet.archive import (
     save_arrays,
 )
 from evonet.config import MAX_GENERATIONS
-from evonet.evolve import HISTORY_FIELDS
+from evonet.evolve import history_fields
 from tests.crafted import npy, npy_header, write_zip
 
 
@@ -46,7 +46,7 @@ def test_invalid_json_and_bytes_are_value_errors():
 def test_the_longest_run_fits_the_metadata_bounds():
     """A checkpoint of MAX_GENERATIONS generations must be loadable: its history records,
     with every float at full precision, stay under MAX_META_BYTES and MAX_JSON_ITEMS."""
-    record = {k: -1.2345678901234567e-300 for k in HISTORY_FIELDS}
+    record = {k: -1.2345678901234567e-300 for k in history_fields("apples")}
     record["generation"] = MAX_GENERATIONS
     text = json.dumps({"history": [record] * 1000}).encode()
     depth, items = json_shape(text)

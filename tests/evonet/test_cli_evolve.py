@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from evonet.evolve import HISTORY_FIELDS
+from evonet.evolve import history_fields
 from tests.helpers import TINY_EVOLVE, evonet
 
 TINY = ["--generations", "3", *TINY_EVOLVE]
@@ -13,7 +13,7 @@ def test_evolve_json_writes_the_run_folder(tmp_path):
     assert r.returncode == 0, r.stderr
     rows = [json.loads(line) for line in r.stdout.strip().splitlines()]
     assert [row["generation"] for row in rows] == [0, 1, 2]
-    assert all(tuple(row) == HISTORY_FIELDS for row in rows)
+    assert all(tuple(row) == history_fields("apples") for row in rows)
     run = tmp_path / "checkpoints" / "snake"
     for name in ("latest.npz", "best.npz", "history.csv", "fitness.png"):
         assert (run / name).stat().st_size > 0, name
@@ -83,7 +83,7 @@ def test_config_file_sets_values_and_flags_override(tmp_path):
 @pytest.mark.parametrize(
     "args,needle",
     [
-        (["evolve", "tetris"], "invalid choice"),
+        (["evolve", "tetris"], "unknown game"),
         (["evolve", "snake", "--elite", "30", "--population", "20"], "elite"),
         (["evolve", "snake", "--parents", "1"], "parents"),
         (["evolve", "snake", "--mutation-rate", "1.5"], "mutation rate"),

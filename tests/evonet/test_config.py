@@ -8,8 +8,8 @@ import pytest
 from evonet import mlp
 from evonet.cli import main
 from evonet.config import EvolveConfig, from_dict, game_from_meta, load_toml
-from evonet.rollout import GameSettings, rollout
-from games.snake import MAX_HUNGER_FACTOR, Snake
+from evonet.rollout import rollout
+from games.snake import MAX_HUNGER_FACTOR, Snake, SnakeSpec
 
 
 @pytest.mark.parametrize(
@@ -41,9 +41,9 @@ def test_the_largest_hunger_still_ends_every_game():
     topo = mlp.Topology((32, 3))
     theta = np.zeros(topo.n_params, dtype=np.float32)
     theta[-1] = 1.0  # bias of "turn right"
-    game = GameSettings(6, 6, MAX_HUNGER_FACTOR * 36)
+    game = SnakeSpec(board=(6, 6), hunger=MAX_HUNGER_FACTOR * 36)
     res = rollout(theta[None], topo, game, np.arange(3, dtype=np.uint64))
-    assert np.all(res.episode_steps == game.hunger) and np.all(res.episode_apples == 0)
+    assert np.all(res.episode_steps == game.hunger) and np.all(res.episode_score == 0)
     with pytest.raises(ValueError, match="at most 4 x the board's cells"):
         Snake(1, 6, 6, game.hunger + 1)
 
@@ -85,8 +85,8 @@ def test_game_settings_from_a_network_file_are_checked(settings, needle):
 
 
 def test_game_settings_default_to_the_run_board():
-    assert game_from_meta(None) == GameSettings(10, 10, None)
-    assert game_from_meta({"board": [6, 8], "hunger": 0}) == GameSettings(6, 8, None)
+    assert game_from_meta(None) == SnakeSpec(board=(10, 10), hunger=0)
+    assert game_from_meta({"board": [6, 8], "hunger": 0}) == SnakeSpec(board=(6, 8), hunger=0)
 
 
 def test_toml_keeps_its_friendly_conversions(tmp_path):
@@ -141,9 +141,7 @@ def test_impossible_paths_are_one_line(tmp_path, monkeypatch, capsys, argv):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_run_at_the_most_generations_is_not_sent_looking_for_more(
-    tmp_path, monkeypatch, capsys
-):
+def test_a_run_at_the_most_generations_is_not_sent_looking_for_more(tmp_path, monkeypatch, capsys):
     from evonet import config
 
     monkeypatch.chdir(tmp_path)

@@ -3,7 +3,7 @@ import dataclasses
 import numpy as np
 
 from evonet.config import EvolveConfig
-from evonet.evolve import HISTORY_FIELDS, TIMING_FIELDS, Run, evolve, generation_seeds
+from evonet.evolve import TIMING_FIELDS, Run, evolve, generation_seeds, history_fields
 from evonet.reporters import HistoryReporter
 from evonet.rollout import rollout
 from games.snake import Snake, episode_seeds
@@ -16,7 +16,7 @@ TINY = EvolveConfig(
 def deterministic_columns(path):
     lines = path.read_text().splitlines()
     header = lines[0].split(",")
-    assert header == list(HISTORY_FIELDS)
+    assert header == list(history_fields("apples"))
     keep = [i for i, name in enumerate(header) if name not in TIMING_FIELDS]
     return [[row.split(",")[i] for i in keep] for row in lines[1:]]
 
@@ -62,7 +62,7 @@ def test_short_evolution_clearly_beats_a_random_policy():
     run = Run.start(cfg)
     evolve(run)
     seeds = episode_seeds(999, 200)
-    champion = rollout(run.ga.best_genome[None], run.topology, run.game, seeds).apples[0]
+    champion = rollout(run.ga.best_genome[None], run.topology, run.game, seeds).score[0]
     random = random_policy_apples(6, 6, seeds)
     assert random < 0.5
     assert champion > 2.0 + 4 * random, (champion, random)

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from evonet import mlp
-from evonet.rollout import GameSettings, episode_fitness, rollout
-from games.snake import N_OBS, Snake, episode_seeds
+from evonet.rollout import rollout
+from games.snake import N_OBS, Snake, SnakeSpec, episode_fitness, episode_seeds
 
 TOPO = mlp.Topology((N_OBS, 8, 3), "tanh", "linear")
 
@@ -12,20 +12,20 @@ TOPO = mlp.Topology((N_OBS, 8, 3), "tanh", "linear")
 def test_population_rollout_equals_one_genome_at_a_time(rng, episodes):
     pop = mlp.init(TOPO, rng, n=12, dtype=np.float32)
     seeds = episode_seeds(3, episodes)
-    game = GameSettings(7, 6)
+    game = SnakeSpec(board=(7, 6))
     together = rollout(pop, TOPO, game, seeds)
     for p in range(12):
         alone = rollout(pop[p : p + 1], TOPO, game, seeds)
         assert alone.fitness[0] == together.fitness[p]
-        np.testing.assert_array_equal(alone.episode_apples[0], together.episode_apples[p])
+        np.testing.assert_array_equal(alone.episode_score[0], together.episode_score[p])
         np.testing.assert_array_equal(alone.episode_steps[0], together.episode_steps[p])
 
 
 def test_rollout_is_pure(rng):
     pop = mlp.init(TOPO, rng, n=6, dtype=np.float32)
     seeds = episode_seeds(1, 3)
-    a = rollout(pop, TOPO, GameSettings(), seeds)
-    b = rollout(pop.copy(), TOPO, GameSettings(), seeds.copy())
+    a = rollout(pop, TOPO, SnakeSpec(), seeds)
+    b = rollout(pop.copy(), TOPO, SnakeSpec(), seeds.copy())
     np.testing.assert_array_equal(a.fitness, b.fitness)
     assert a.agent_steps == b.agent_steps == int(a.episode_steps.sum())
 
@@ -34,7 +34,7 @@ def test_rollout_matches_a_hand_written_loop(rng):
     """The batched rollout against the plainest possible loop over one game at a time."""
     pop = mlp.init(TOPO, rng, n=3, dtype=np.float32)
     seeds = episode_seeds(8, 2)
-    res = rollout(pop, TOPO, GameSettings(6, 6), seeds)
+    res = rollout(pop, TOPO, SnakeSpec(board=(6, 6)), seeds)
     for p in range(3):
         for e in range(2):
             env = Snake(1, 6, 6)
@@ -42,7 +42,7 @@ def test_rollout_matches_a_hand_written_loop(rng):
             while env.alive[0]:
                 out = mlp.forward(pop[p], obs, TOPO)
                 obs, *_ = env.step(np.argmax(out, axis=-1))
-            assert res.episode_apples[p, e] == env.apples[0]
+            assert res.episode_score[p, e] == env.apples[0]
             assert res.episode_steps[p, e] == env.steps[0]
 
 
@@ -61,4 +61,4 @@ def test_fitness_puts_apples_first_and_ignores_circling():
 def test_rollout_rejects_a_network_of_the_wrong_shape(rng):
     topo = mlp.Topology((5, 3))
     with pytest.raises(ValueError, match="inputs"):
-        rollout(mlp.init(topo, rng, n=2), topo, GameSettings(), episode_seeds(0, 1))
+        rollout(mlp.init(topo, rng, n=2), topo, SnakeSpec(), episode_seeds(0, 1))

@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 
 from evonet import mlp, watch
-from evonet.rollout import GameSettings
-from games.snake import N_OBS
+from games.snake import N_OBS, SnakeSpec
 from tests.helpers import ScriptedView, evonet
 
 TOPO = mlp.Topology((N_OBS, 6, 3), "tanh", "linear")
@@ -17,7 +16,7 @@ def agent(rng):
 def test_record_writes_a_gif_with_one_frame_per_state(tmp_path, agent):
     from PIL import Image
 
-    game = GameSettings(6, 6)
+    game = SnakeSpec(board=(6, 6))
     n = watch.record_gif(agent, game, episodes=3, seed=1, path=tmp_path / "a.gif", fps=20)
     eps = watch.Episodes(agent, game, 3, 1)
     expected = 0
@@ -34,7 +33,7 @@ def test_record_writes_a_gif_with_one_frame_per_state(tmp_path, agent):
 def test_recorded_frames_are_the_rendered_states_in_one_palette(tmp_path, agent):
     from PIL import Image, ImageSequence
 
-    game = GameSettings(6, 6)
+    game = SnakeSpec(board=(6, 6))
     n = watch.record_gif(agent, game, 1, 2, tmp_path / "a.gif", max_steps=3, scale=0.5)
     assert n == 4  # the start and three moves: max_steps cuts the game short
     # Render the same states again and map them the way Pillow's quantize does.
@@ -62,7 +61,9 @@ def test_record_streams_into_a_temporary_file_renamed_when_complete(tmp_path, ag
         (tmp,) = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
         sizes.append(tmp.stat().st_size)
 
-    n = watch.record_gif(agent, GameSettings(6, 6), 2, 0, path, max_steps=40, on_frame=on_frame)
+    n = watch.record_gif(
+        agent, SnakeSpec(board=(6, 6)), 2, 0, path, max_steps=40, on_frame=on_frame
+    )
     assert len(sizes) == n and sizes == sorted(sizes)
     assert sizes[-1] > sizes[0] > 0  # written as it goes, not all at the end
     assert [p.name for p in tmp_path.iterdir()] == ["a.gif"]
@@ -82,13 +83,13 @@ def test_interrupted_record_keeps_the_old_file_and_leaves_no_temporary(tmp_path,
             raise error()
 
     with pytest.raises(error):
-        watch.record_gif(agent, GameSettings(6, 6), 2, 0, path, on_frame=on_frame)
+        watch.record_gif(agent, SnakeSpec(board=(6, 6)), 2, 0, path, on_frame=on_frame)
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["a.gif"]
 
 
 def test_frame_counts_predict_the_recording(agent):
-    game = GameSettings(6, 6)
+    game = SnakeSpec(board=(6, 6))
     counts = watch.frame_counts(agent, game, 3, 4, max_steps=10_000)
     eps = watch.Episodes(agent, game, 3, 4)
     played = []
@@ -105,11 +106,11 @@ def test_frame_counts_predict_the_recording(agent):
 def test_network_panel_draws_activations_and_the_chosen_action(agent):
     from games.render.window import FrameRenderer
 
-    eps = watch.Episodes(agent, GameSettings(8, 8), 1, 0)
+    eps = watch.Episodes(agent, SnakeSpec(board=(8, 8)), 1, 0)
     renderer = FrameRenderer(eps.env, watch.PANEL_WIDTH)
     pygame = renderer.pygame
     renderer.panel = watch.network_panel(agent, pygame, pygame.font.Font(None, 18))
-    surface = pygame.Surface(renderer.size(watch.cell_size(GameSettings(8, 8))))
+    surface = pygame.Surface(renderer.size(watch.cell_size(SnakeSpec(board=(8, 8)))))
     renderer.render(surface, 0)
     _, _, area = renderer.areas(surface.get_size())
     pos = watch.neuron_positions(TOPO.sizes, area)
@@ -125,7 +126,7 @@ def test_network_panel_draws_activations_and_the_chosen_action(agent):
 
 
 def test_watch_keys_pause_step_speed_restart_quit(agent):
-    eps = watch.Episodes(agent, GameSettings(10, 10), 2, 0)
+    eps = watch.Episodes(agent, SnakeSpec(board=(10, 10)), 2, 0)
     view = ScriptedView(
         [
             ["pause"],
@@ -149,7 +150,7 @@ def test_watch_keys_pause_step_speed_restart_quit(agent):
 
 
 def test_watch_plays_all_episodes_and_reports_scores(agent):
-    eps = watch.Episodes(agent, GameSettings(6, 6), 2, 0)
+    eps = watch.Episodes(agent, SnakeSpec(board=(6, 6)), 2, 0)
     view = ScriptedView([[]] * 3000)
     scores = watch.watch_loop(view, eps, fps=1000, max_frames=3000)
     assert len(scores) == 2
@@ -281,7 +282,7 @@ def test_the_panel_draws_a_bounded_number_of_connections(rng, hidden, drawn):
 
     topo = mlp.Topology((N_OBS, *hidden, 3))
     agent = watch.Agent(mlp.init(topo, rng), topo)
-    eps = watch.Episodes(agent, GameSettings(6, 6), 1, 0)
+    eps = watch.Episodes(agent, SnakeSpec(board=(6, 6)), 1, 0)
     renderer = FrameRenderer(eps.env, watch.PANEL_WIDTH)
     pygame = renderer.pygame
     renderer.panel = watch.network_panel(agent, pygame, pygame.font.Font(None, 18))

@@ -1,0 +1,107 @@
+"""``evonet.run``: an evolution run from Python, with the CLI's files, progress and Ctrl-C.
+
+The command line and this function share the generation loop (:func:`evonet.evolve.evolve`)
+and the reporters (:func:`evonet.reporters.standard`), so a run started from Python writes
+the same ``latest.npz``, ``best.npz``, ``history.csv`` and ``fitness.png``, and resumes
+from the same checkpoint, as ``evonet evolve``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from evonet.checkpoint import load_run
+from evonet.config import CUSTOM, EvolveConfig
+from evonet.evolve import FitnessFunction, Reporter, Run, evolve
+from evonet.reporters import standard
+
+
+def run(
+    config: EvolveConfig | None = None,
+    *,
+    fitness: FitnessFunction | None = None,
+    io: tuple[int, int] | None = None,
+    out: str | os.PathLike | None = None,
+    resume: str | os.PathLike | None = None,
+    progress: bool = True,
+    reporters: Sequence[Reporter] = (),
+) -> Run:
+    """Evolve until ``config.generations`` (or its time limit, or Ctrl-C); returns the run.
+
+    Fitness is always *higher is better*. Either the run plays ``config.game`` from the
+    registry (``"snake"``, ``"gym:CartPole-v1"``), or it scores genomes with your
+    ``fitness(genomes) -> values``: ``genomes`` is ``(P, D)`` float32, one flat network per
+    row (evaluate them all at once with :func:`evonet.forward`), ``values`` is ``(P,)``.
+    ``io = (inputs, outputs)`` gives that network's sizes; ``config.hidden`` and
+    ``config.activation`` the rest.
+
+    Args:
+        config: the settings; default :meth:`EvolveConfig.for_game` of the game (or of
+            ``"custom"`` with a fitness function).
+        fitness: your fitness function, instead of a game.
+        io: ``(inputs, outputs)`` of the network, with ``fitness`` only.
+        out: the run folder (default ``config.out``); the files are those of
+            ``evonet evolve``: latest.npz, best.npz, history.csv, fitness.png.
+        resume: a ``latest.npz`` to continue (pass the same ``fitness`` again); ``config``
+            may then change only generations, time_limit, checkpoint_every and out.
+        progress: show a progress bar on stderr.
+        reporters: more observers of the run (:class:`evonet.Reporter`).
+
+    Ctrl-C (SIGINT) stops after the generation in progress and writes ``latest.npz``;
+    ``run.stop_reason`` is then ``"interrupted"`` (else ``"finished"`` or ``"time
+    limit"``). A second Ctrl-C raises KeyboardInterrupt at once.
+
+    Raises:
+        ValueError: an impossible setting, or a checkpoint that cannot be resumed.
+    """
+    if resume is not None:
+        the_run = load_run(resume, fitness=fitness)
+        if config is not None:
+            changed = the_run.config.differences(config)
+            if changed:
+                raise ValueError(f"resuming would change the results: {'; '.join(changed)}")
+            the_run.config = config
+        if out is None and (config is None or config.out == the_run.config.out):
+            out = Path(resume).parent
+    else:
+        if config is None:
+            config = EvolveConfig.for_game(CUSTOM if fitness is not None else "snake")
+        elif fitness is not None and config.game != CUSTOM:
+            raise ValueError(f'a fitness function runs with game="{CUSTOM}", not {config.game!r}')
+        the_run = Run.start(config, fitness, io)
+    folder = Path(out if out is not None else the_run.config.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    the_run.config = dataclasses.replace(the_run.config, out=str(folder))
+    observers = [*standard(folder, progress=progress), *reporters]
+    with _stop_on_interrupt() as stop:
+        the_run.stop_reason = evolve(the_run, observers, should_stop=stop.is_set)
+    return the_run
+
+
+@contextmanager
+def _stop_on_interrupt() -> Iterator[threading.Event]:
+    """An event set by the first Ctrl-C; the second raises KeyboardInterrupt as usual.
+
+    Only the main thread can take signals; elsewhere the event is never set.
+    """
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    old = signal.signal(signal.SIGINT, handler)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, old)

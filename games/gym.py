@@ -1,0 +1,264 @@
+"""Any Gymnasium environment as a batched game: ``gym:ENV_ID`` in the registry.
+
+Needs the optional extra: ``pip install 'evonet[gym]'`` (Gymnasium, with Box2D for
+LunarLander). Supported: environments with a 1-D ``Box`` observation and a ``Discrete`` or
+1-D ``Box`` action with finite bounds.
+
+**Batch.** ``N`` environments come from one ``gymnasium.make_vec``: the environment's
+native vector entry point where it has one (CartPole), synchronous vectorization otherwise.
+
+**Episodes.** Only each environment's first episode counts. Gymnasium's vector envs reset
+a finished environment on the next step (NEXT_STEP autoreset); from then on its rewards
+and observations are ignored, and the game stays over here.
+
+**Seeds.** Each environment of a synchronous vector env is reset with its own seed, so a
+game's outcome depends only on its seed and its moves. A native vector env has one random
+generator for the whole batch: it is seeded from all the batch's seeds, so the batch as a
+whole is deterministic and resumes bit for bit.
+
+**Fitness and score**: the episode's return (the sum of its rewards), higher is better.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from games.base import ActionSpace, BatchedGame, Box, Discrete, EpisodeStats, GameSpec
+
+PREFIX = "gym:"
+INSTALL_HINT = "pip install 'evonet[gym]'"
+SUPPORTED = "Box observations (1-D) and Discrete or Box (1-D, finite bounds) actions"
+MAX_BATCH = 1_000_000  # environments in one batch; each is a Python object
+
+
+def import_gymnasium() -> Any:
+    """gymnasium, or ValueError naming the extra to install."""
+    try:
+        import gymnasium
+    except ImportError:
+        raise ValueError(f"gym: games need Gymnasium: {INSTALL_HINT}") from None
+    return gymnasium
+
+
+@dataclass(frozen=True)
+class GymSpec(GameSpec):
+    """A Gymnasium environment, by the registry name ``gym:ENV_ID``."""
+
+    name: str
+    env_id: str = field(init=False)
+    n_obs: int = field(init=False)  # type: ignore[misc]
+    action_space: ActionSpace = field(init=False)  # type: ignore[misc]
+    action_start: int = field(init=False, default=0)
+    vectorized: bool = field(init=False, default=False)
+
+    score_name: ClassVar[str] = "return"
+    fitness_doc: ClassVar[str] = "the episode's return, the sum of its rewards (higher is better)"
+
+    def __post_init__(self) -> None:
+        if not self.name.startswith(PREFIX) or len(self.name) == len(PREFIX):
+            raise ValueError(f"expected gym:ENV_ID like gym:CartPole-v1, got {self.name!r}")
+        env_id = self.name[len(PREFIX) :]
+        gym = import_gymnasium()
+        try:
+            spec = gym.spec(env_id)
+        except Exception as e:  # gymnasium raises several error types for a bad id
+            raise ValueError(
+                f"{self.name}: no such Gymnasium environment ({_first_line(e)}); "
+                f"supported: installed environments with {SUPPORTED}"
+            ) from None
+        try:
+            env = gym.make(env_id)
+        except Exception as e:  # a missing dependency (Box2D, MuJoCo) surfaces here
+            raise ValueError(f"{self.name}: cannot be made: {_first_line(e)}") from None
+        try:
+            obs_space, act_space = env.observation_space, env.action_space
+        finally:
+            env.close()
+        spaces = gym.spaces
+        if not (isinstance(obs_space, spaces.Box) and len(obs_space.shape) == 1):
+            raise ValueError(f"{self.name}: observations are {obs_space}; supported: {SUPPORTED}")
+        start = 0
+        if isinstance(act_space, spaces.Discrete):
+            action: ActionSpace = Discrete(int(act_space.n))
+            start = int(act_space.start)
+        elif (
+            isinstance(act_space, spaces.Box)
+            and len(act_space.shape) == 1
+            and np.isfinite(act_space.low).all()
+            and np.isfinite(act_space.high).all()
+        ):
+            action = Box(
+                tuple(float(v) for v in act_space.low), tuple(float(v) for v in act_space.high)
+            )
+        else:
+            raise ValueError(f"{self.name}: actions are {act_space}; supported: {SUPPORTED}")
+        object.__setattr__(self, "env_id", env_id)
+        object.__setattr__(self, "n_obs", int(obs_space.shape[0]))
+        object.__setattr__(self, "action_space", action)
+        object.__setattr__(self, "action_start", start)
+        object.__setattr__(self, "vectorized", spec.vector_entry_point is not None)
+
+    def make(self, n_games: int) -> GymGame:
+        return GymGame(self, n_games)
+
+    def memory_bytes(self, n_games: int) -> int:
+        # An environment is a Python object of a few kB (Box2D worlds: tens of kB); the
+        # arrays here are small beside it.
+        if n_games > MAX_BATCH:
+            return 1 << 62  # refused by any memory check
+        return n_games * (64 * 1024 + 16 * self.n_obs)
+
+    def describe(self) -> str:
+        return self.name
+
+    def info(self) -> dict[str, Any]:
+        return {"env": self.env_id}
+
+    def to_env_action(self, action: np.ndarray) -> Any:
+        """One game's action ``()`` int or ``(k,)`` float32 as the environment takes it."""
+        if isinstance(self.action_space, Discrete):
+            return int(action) + self.action_start
+        return np.asarray(action, dtype=np.float32)
+
+
+class GymGame(BatchedGame):
+    """``n`` Gymnasium environments stepped together (see the module docstring)."""
+
+    score_name = "return"
+
+    def __init__(self, spec: GymSpec, n_games: int) -> None:
+        gym = import_gymnasium()
+        self.spec, self.n = spec, int(n_games)
+        self.n_obs, self.action_space = spec.n_obs, spec.action_space
+        self.venv = gym.make_vec(spec.env_id, num_envs=self.n)
+        # A synchronous vector env steps every sub-env, and a finished one would go on
+        # playing (and resetting) at full cost until the longest game ends. Stepping only
+        # the live ones makes a batch cost the sum of its games' lengths instead.
+        self.sub_envs = getattr(self.venv, "envs", None)
+        self._obs = np.zeros((self.n, self.n_obs), dtype=np.float32)
+        self.alive = np.zeros(self.n, dtype=bool)
+        self.returns = np.zeros(self.n, dtype=np.float64)
+        self.steps = np.zeros(self.n, dtype=np.int64)
+
+    def reset(self, seed: Any = None) -> None:
+        seeds = np.asarray(seed if seed is not None else _fresh(self.n), dtype=np.uint64)
+        if seeds.shape != (self.n,):
+            raise ValueError(f"expected {self.n} per-game seeds, got shape {seeds.shape}")
+        if self.sub_envs is not None:
+            obs, _ = self.venv.reset(seed=[int(s) for s in seeds])
+        else:
+            batch_seed = np.random.SeedSequence([int(s) for s in seeds]).generate_state(1)
+            obs, _ = self.venv.reset(seed=int(batch_seed[0]))
+        self._obs[:] = obs
+        self.alive[:] = True
+        self.returns[:] = 0
+        self.steps[:] = 0
+
+    @property
+    def observations(self) -> np.ndarray:
+        return self._obs
+
+    def advance(self, actions: np.ndarray) -> None:
+        live = self.alive.nonzero()[0]
+        if live.size == 0:
+            return
+        if self.sub_envs is not None:
+            for i in live:
+                obs, reward, term, trunc, _ = self.sub_envs[i].step(
+                    self.spec.to_env_action(actions[i])
+                )
+                self._record(i, obs, reward, term or trunc)
+            return
+        if isinstance(self.action_space, Discrete):
+            actions = actions + self.spec.action_start
+        obs, reward, term, trunc, _ = self.venv.step(actions)
+        self.returns[live] += reward[live]
+        self.steps[live] += 1
+        self._obs[live] = obs[live]
+        self.alive[live] = ~(term[live] | trunc[live])
+
+    def _record(self, i: int, obs: Any, reward: float, done: bool) -> None:
+        self._obs[i] = obs
+        self.returns[i] += float(reward)
+        self.steps[i] += 1
+        if done:
+            self.alive[i] = False
+
+    def episode_stats(self) -> EpisodeStats:
+        return EpisodeStats(
+            fitness=self.returns.copy(),
+            score=self.returns.copy(),
+            steps=self.steps.copy(),
+            won=np.zeros(self.n, dtype=bool),
+        )
+
+    def close(self) -> None:
+        self.venv.close()
+
+
+Policy = Callable[[np.ndarray], np.ndarray]
+"""``policy(observation (n_obs,) float32) -> network outputs (n_outputs,)``."""
+
+
+def episodes(
+    spec: GymSpec,
+    policy: Policy,
+    seeds: np.ndarray,
+    render_mode: str | None = None,
+    max_steps: int | None = None,
+) -> Iterator[tuple[int, int, Any, float, bool]]:
+    """Play one environment, episode after episode, for people to watch or record.
+
+    Yields ``(episode, step, frame, return so far, over)`` after the reset and after each
+    move: ``frame`` is ``env.render()`` for ``rgb_array`` (an ``(H, W, 3)`` uint8 array),
+    None otherwise (``human`` draws its own window on every step). Episode ``i`` is reset
+    with seed ``seeds[i]``, as evolution seeds a synchronous batch. ``max_steps`` caps the
+    moves per episode.
+    """
+    from games.base import actions_from_outputs
+
+    gym = import_gymnasium()
+    env = gym.make(spec.env_id, render_mode=render_mode)
+    try:
+        for i, seed in enumerate(np.asarray(seeds, dtype=np.uint64)):
+            obs, _ = env.reset(seed=int(seed))
+            total, step, over = 0.0, 0, False
+            while True:
+                frame = env.render() if render_mode == "rgb_array" else None
+                over = over or (max_steps is not None and step >= max_steps)
+                yield i, step, frame, total, over
+                if over:
+                    break
+                out = np.asarray(policy(np.asarray(obs, dtype=np.float32)), dtype=np.float32)
+                action = actions_from_outputs(out, spec.action_space)
+                obs, reward, term, trunc, _ = env.step(spec.to_env_action(action))
+                total += float(reward)
+                step += 1
+                over = bool(term or trunc)
+    finally:
+        env.close()
+
+
+def render_fps(spec: GymSpec) -> float:
+    """The frames per second the environment renders at (its metadata), else 30."""
+    gym = import_gymnasium()
+    env = gym.make(spec.env_id)
+    try:
+        fps = env.metadata.get("render_fps") or 30
+    finally:
+        env.close()
+    return float(fps) if math.isfinite(float(fps)) and fps > 0 else 30.0
+
+
+def _fresh(n: int) -> np.ndarray:
+    return np.random.SeedSequence().generate_state(n, dtype=np.uint64)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
