@@ -58,12 +58,13 @@ _SPACES_DOC = """
     registered without a ``TimeLimit``.
 
     **Info:** ``apples`` eaten, ``steps`` played, snake ``length`` and ``won``, all of the
-    current episode; after a reset also ``game_seed``, the per-game seed it was started with.
+    current episode; after a reset also ``game_seed``, the per-game seed (uint64) it was
+    started with.
 """
 
 
-def observation_space(width: int, height: int) -> spaces.Box:
-    """The ``(32,)`` float32 space of one game's observations on any board.
+def observation_space() -> spaces.Box:
+    """The ``(32,)`` float32 space of one game's observations, the same on every board.
 
     Every feature lies in ``[0, 1]``, except the apple's offset ahead (28) and to the
     right (29): signed, at most ``(side - 1) / max(width, height)`` in size, so in
@@ -157,7 +158,7 @@ class _Painter:
 class SnakeEnv(gymnasium.Env):
     __doc__ = (
         """One game of Snake on a ``width x height`` board (the engine's rules).
-    """
+"""
         + _SPACES_DOC
         + """
     **Seeding:** ``reset(seed=s)`` seeds :attr:`np_random` as Gymnasium envs do, and each
@@ -189,7 +190,7 @@ class SnakeEnv(gymnasium.Env):
             )
         self._game = Snake(1, width, height, hunger)  # checks the board and hunger
         self.width, self.height, self.hunger = width, height, self._game.hunger
-        self.observation_space = observation_space(width, height)
+        self.observation_space = observation_space()
         self.action_space = spaces.Discrete(3)
         self.render_mode = render_mode
         self._painter = _Painter(self._game, ENV_ID)
@@ -218,7 +219,9 @@ class SnakeEnv(gymnasium.Env):
         self._started = True
         if self.render_mode == "human":
             self.render()
-        return obs[0], {**self._info(), "game_seed": game_seed}
+        # A numpy uint64, not an int: SyncVectorEnv gathers info ints into int64 arrays,
+        # which half of all seeds would overflow.
+        return obs[0], {**self._info(), "game_seed": np.uint64(game_seed)}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """One move; returns ``(obs (32,) float32, reward, terminated, truncated, info)``.
@@ -268,7 +271,7 @@ class SnakeEnv(gymnasium.Env):
 class SnakeVectorEnv(VectorEnv):
     __doc__ = (
         """``num_envs`` games of Snake stepped together by the batched numpy engine.
-    """
+"""
         + _SPACES_DOC
         + """
     Spaces are batched: :attr:`single_observation_space` and :attr:`single_action_space` are
@@ -324,7 +327,7 @@ class SnakeVectorEnv(VectorEnv):
         self._game = Snake(num_envs, width, height, hunger)  # checks every argument
         self.num_envs = int(num_envs)
         self.width, self.height, self.hunger = width, height, self._game.hunger
-        self.single_observation_space = observation_space(width, height)
+        self.single_observation_space = observation_space()
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.single_action_space = spaces.Discrete(3)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
