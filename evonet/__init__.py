@@ -29,14 +29,15 @@ Pieces:
 * files: :func:`save_network`, :func:`load_network`, :func:`save_run`, :func:`load_run`
   (pickle-free ``.npz``, validated before anything is read).
 
-Importing evonet also registers Snake with Gymnasium as ``evonet/Snake-v0`` when
-Gymnasium is installed. Everything else is imported on first use, so ``import evonet``
-stays quick.
+Importing evonet also registers Snake with Gymnasium as ``evonet/Snake-v0`` (once
+Gymnasium is imported, before or after evonet). Everything is imported on first use, so
+``import evonet`` stays quick: the command line starts without numpy or Gymnasium.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Any
 
 __version__ = "0.1.0"
@@ -85,3 +86,45 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *__all__])
+
+
+def _register_snake_with_gymnasium() -> None:
+    """Register ``evonet/Snake-v0`` when Gymnasium is (or gets) imported.
+
+    Registering needs Gymnasium itself, which would cost every ``evonet`` command a fifth
+    of a second at start-up. So if it is not imported yet, a one-shot import hook
+    registers right after Gymnasium's own import finishes, whoever imports it.
+    """
+    import sys
+
+    def register() -> None:
+        from games.gym_snake import register_envs
+
+        register_envs()
+
+    if "gymnasium" in sys.modules:
+        register()
+        return
+
+    class _AfterGymnasium:
+        def find_spec(self, name: str, path: object = None, target: object = None) -> Any:
+            if name != "gymnasium":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(name)
+            loader = getattr(spec, "loader", None)
+            if loader is None or not hasattr(loader, "exec_module"):
+                return spec
+            run_module = loader.exec_module
+
+            def exec_module(module: Any) -> None:
+                run_module(module)
+                register()
+
+            loader.exec_module = exec_module  # this spec's own loader instance
+            return spec
+
+    sys.meta_path.insert(0, _AfterGymnasium())
+
+
+_register_snake_with_gymnasium()
