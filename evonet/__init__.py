@@ -102,7 +102,7 @@ def _register_snake_with_gymnasium() -> None:
 
         register_envs()
 
-    if "gymnasium" in sys.modules:
+    if sys.modules.get("gymnasium") is not None:
         register()
         return
 

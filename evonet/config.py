@@ -232,7 +232,7 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
         "mutation_rate": 0.2,
         "generations": 100,
     },
-    "gym:CartPole-v1": {"generations": 20, "episodes": 2, "hidden": (8,)},
+    "gym:CartPole-v1": {"generations": 30, "episodes": 16, "hidden": (8,)},
     "gym:Acrobot-v1": {"generations": 30, "episodes": 3, "hidden": (16,)},
     "gym:LunarLander-v3": {
         "population": 128,

@@ -36,13 +36,33 @@ def watch_window(
     theta: np.ndarray, topo: Topology, game: GymSpec, n_episodes: int, seed: int
 ) -> list[float]:
     """Play in the environment's own window (``human`` render mode); returns the return of
-    each finished episode. The environment sets the pace (its ``render_fps``)."""
+    each finished episode. The environment sets the pace (its ``render_fps``); closing the
+    window, Esc or q stops."""
     returns: list[float] = []
     seeds = episode_seeds(seed, n_episodes)
     for _, _, _, total, over in episodes(game, policy(theta, topo), seeds, "human"):
         if over:
             returns.append(total)
+        if _quit_requested():
+            break
     return returns
+
+
+def _quit_requested() -> bool:
+    """Whether the window was closed or Esc or q pressed since the last look.
+
+    The environment draws with pygame and only pumps its events; reading them here is
+    what lets the user leave early.
+    """
+    import sys
+
+    pygame = sys.modules.get("pygame")
+    if pygame is None or not pygame.display.get_init():
+        return False
+    for event in pygame.event.get((pygame.QUIT, pygame.KEYDOWN)):
+        if event.type == pygame.QUIT or event.key in (pygame.K_ESCAPE, pygame.K_q):
+            return True
+    return False
 
 
 def frame_counts(

@@ -144,7 +144,8 @@ def watch_gym(args: argparse.Namespace, path: Path, theta: Any, topo: Any, game:
     with window_errors("try --record FILE.gif"):
         returns = view.watch_window(theta, topo, game, args.episodes, args.seed)
     if returns:
-        info(f"evonet: {len(returns)} episodes, returns {[round(r, 1) for r in returns]}")
+        n = len(returns)
+        info(f"evonet: {n} episode{'s' * (n != 1)}, returns {[round(r, 1) for r in returns]}")
     return 0
 
 

@@ -15,7 +15,7 @@ from gymnasium.utils.env_checker import check_env
 import evonet  # noqa: F401 - registers evonet/Snake-v0
 from evonet.checkpoint import load_network
 from evonet.mlp import forward
-from evonet.rollout import GameSettings, rollout
+from evonet.rollout import rollout
 from games.gym_snake import (
     CELL_PIXELS,
     ENV_ID,
@@ -25,7 +25,7 @@ from games.gym_snake import (
     register_envs,
 )
 from games.render.window import HUD_HEIGHT
-from games.snake import Snake, episode_seeds
+from games.snake import Snake, SnakeSpec, episode_seeds
 from tests.helpers import evonet as run_evonet
 from tests.helpers import last_json
 
@@ -327,8 +327,8 @@ def champion():
     steps of each game as the engine's rollout (what `evonet evaluate` runs) plays them."""
     theta, topo, _ = load_network(CHAMPION)
     seeds = episode_seeds(2026, 10)
-    res = rollout(theta[None], topo, GameSettings(10, 10, None), seeds)
-    return theta, topo, seeds, res.episode_apples[0], res.episode_steps[0]
+    res = rollout(theta[None], topo, SnakeSpec(), seeds)
+    return theta, topo, seeds, res.episode_score[0], res.episode_steps[0]
 
 
 def test_champion_scores_through_gymnasium_what_evaluate_reports(champion):

@@ -1,0 +1,206 @@
+"""The Python API: import evonet, evolve a game or your own fitness function."""
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import evonet
+from evonet.evolve import TIMING_FIELDS
+
+ROOT = Path(__file__).resolve().parents[2]
+X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+Y = np.array([0, 1, 1, 0], dtype=np.float32)
+
+
+def xor_setup(generations, **settings):
+    cfg = evonet.EvolveConfig.for_game(
+        "custom", generations=generations, hidden=(4,), population=40, parents=10, **settings
+    )
+    topo = cfg.topology(io=(2, 1))
+
+    def fitness(genomes):
+        out = evonet.forward(genomes, np.broadcast_to(X, (len(genomes), 4, 2)), topo)
+        return -((out[..., 0] - Y) ** 2).mean(axis=1)
+
+    return cfg, fitness
+
+
+def timeless(history):
+    return [{k: v for k, v in r.items() if k not in TIMING_FIELDS} for r in history]
+
+
+def test_the_public_pieces_are_exported_with_docstrings():
+    for name in evonet.__all__:
+        obj = getattr(evonet, name)
+        assert obj.__doc__, name
+    assert "higher is better" in evonet.run.__doc__
+    assert "(P, D)" in evonet.run.__doc__
+
+
+def test_import_evonet_loads_neither_numpy_nor_gymnasium():
+    code = "import sys, evonet; print('numpy' in sys.modules, 'gymnasium' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+def test_a_fitness_function_evolves_with_the_cli_files(tmp_path):
+    cfg, fitness = xor_setup(40)
+    run = evonet.run(cfg, fitness=fitness, io=(2, 1), out=tmp_path, progress=False)
+    assert run.stop_reason == "finished" and run.generation == 40
+    assert {p.name for p in tmp_path.iterdir()} >= {
+        "latest.npz",
+        "best.npz",
+        "history.csv",
+        "fitness.png",
+    }
+    first, last = run.history[0], run.history[-1]
+    assert last["best_fitness"] > first["best_fitness"]  # it learns
+    assert "best_score" in last
+    theta, topo, _ = evonet.load_network(tmp_path / "best.npz")
+    assert topo.sizes == (2, 4, 1)
+    np.testing.assert_array_equal(theta, run.ga.best_genome)
+
+
+def test_a_fitness_run_resumes_bit_for_bit(tmp_path):
+    cfg, fitness = xor_setup(12)
+    whole = evonet.run(cfg, fitness=fitness, io=(2, 1), out=tmp_path / "a", progress=False)
+    half_cfg, _ = xor_setup(6)
+    evonet.run(half_cfg, fitness=fitness, io=(2, 1), out=tmp_path / "b", progress=False)
+    resumed = evonet.run(
+        cfg,
+        fitness=fitness,
+        resume=tmp_path / "b" / "latest.npz",
+        out=tmp_path / "b",
+        progress=False,
+    )
+    assert timeless(resumed.history) == timeless(whole.history)
+    np.testing.assert_array_equal(resumed.ga.population, whole.ga.population)
+
+
+def test_resuming_a_fitness_run_needs_the_function_and_a_game_run_refuses_one(tmp_path):
+    cfg, fitness = xor_setup(2)
+    evonet.run(cfg, fitness=fitness, io=(2, 1), out=tmp_path / "f", progress=False)
+    with pytest.raises(ValueError, match="pass it again"):
+        evonet.load_run(tmp_path / "f" / "latest.npz")
+    snake = evonet.EvolveConfig.for_game(
+        "snake", generations=1, population=8, elite=1, parents=4, board=(5, 5), hidden=(4,)
+    )
+    evonet.run(snake, out=tmp_path / "s", progress=False)
+    with pytest.raises(ValueError, match="takes no fitness function"):
+        evonet.load_run(tmp_path / "s" / "latest.npz", fitness=fitness)
+
+
+def test_a_wrong_fitness_shape_is_named(tmp_path):
+    cfg, _ = xor_setup(2)
+    with pytest.raises(ValueError, match=r"returned shape \(3,\), not \(40,\)"):
+        evonet.run(cfg, fitness=lambda g: np.zeros(3), io=(2, 1), out=tmp_path, progress=False)
+
+
+def test_a_game_run_from_python_matches_the_cli(tmp_path):
+    from tests.helpers import evonet as cli
+
+    flags = dict(generations=2, population=12, elite=2, parents=4, episodes=2, hidden=(6,))
+    cfg = evonet.EvolveConfig.for_game("snake", board=(6, 6), seed=3, **flags)
+    evonet.run(cfg, out=tmp_path / "py", progress=False)
+    r = cli(
+        "evolve",
+        "snake",
+        "--board",
+        "6x6",
+        "--seed",
+        "3",
+        "--generations",
+        "2",
+        "--population",
+        "12",
+        "--elite",
+        "2",
+        "--parents",
+        "4",
+        "--episodes",
+        "2",
+        "--hidden",
+        "6",
+        "--quiet",
+        "--out",
+        str(tmp_path / "cli"),
+    )
+    assert r.returncode == 0, r.stderr
+    a, _, _ = evonet.load_network(tmp_path / "py" / "best.npz")
+    b, _, _ = evonet.load_network(tmp_path / "cli" / "best.npz")
+    np.testing.assert_array_equal(a, b)
+
+
+def run_example(name, *args, cwd):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "examples" / name), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_the_custom_fitness_example_learns_xor(tmp_path):
+    r = run_example("custom_fitness.py", "--generations", "60", "--out", "xor", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    outputs = [float(v) for v in r.stdout.split("->")[1].split()]
+    assert [round(v) for v in outputs] == [0, 1, 1, 0], r.stdout
+    assert (tmp_path / "xor" / "latest.npz").exists()
+
+
+def test_the_cartpole_example_runs(tmp_path):
+    r = run_example("cartpole.py", "--generations", "2", "--out", "cp", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "mean return" in r.stdout and (tmp_path / "cp" / "best.npz").exists()
+
+
+def test_the_snake_example_runs(tmp_path):
+    r = run_example(
+        "snake.py",
+        "--generations",
+        "2",
+        "--board",
+        "6x6",
+        "--population",
+        "40",
+        "--out",
+        "s",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "apples" in r.stdout and (tmp_path / "s" / "best.npz").exists()
+
+
+def test_ctrl_c_stops_a_python_run_after_a_generation_and_it_resumes(tmp_path):
+    # A slow fitness function, so the signal lands mid-run.
+    script = (
+        "import time, numpy as np, evonet\n"
+        "def f(g):\n    time.sleep(0.05)\n    return -np.abs(g).sum(axis=1)\n"
+        "cfg = evonet.EvolveConfig.for_game('custom', generations=1000, hidden=(3,),"
+        " population=10, parents=4, elite=2, checkpoint_every=1000)\n"
+        "run = evonet.run(cfg, fitness=f, io=(2, 1), out='r', progress=False)\n"
+        "print(run.stop_reason, run.generation)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 60
+    while not (tmp_path / "r" / "best.npz").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    reason, generation = out.split()
+    assert reason == "interrupted" and "Traceback" not in err
+    run = evonet.load_run(tmp_path / "r" / "latest.npz", fitness=lambda g: -np.abs(g).sum(axis=1))
+    assert run.generation == int(generation) > 0
