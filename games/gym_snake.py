@@ -183,11 +183,7 @@ class SnakeEnv(gymnasium.Env):
         hunger: int | None = None,
         render_mode: str | None = None,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be one of {self.metadata['render_modes']} or None, "
-                f"got {render_mode!r}"
-            )
+        _check_render_mode(render_mode, self.metadata["render_modes"])
         self._game = Snake(1, width, height, hunger)  # checks the board and hunger
         self.width, self.height, self.hunger = width, height, self._game.hunger
         self.observation_space = observation_space()
@@ -319,11 +315,7 @@ class SnakeVectorEnv(VectorEnv):
         hunger: int | None = None,
         render_mode: str | None = None,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be one of {self.metadata['render_modes']} or None, "
-                f"got {render_mode!r}"
-            )
+        _check_render_mode(render_mode, self.metadata["render_modes"])
         self._game = Snake(num_envs, width, height, hunger)  # checks every argument
         self.num_envs = int(num_envs)
         self.width, self.height, self.hunger = width, height, self._game.hunger
@@ -471,3 +463,8 @@ def register_envs() -> None:
         vector_entry_point="games.gym_snake:SnakeVectorEnv",
         max_episode_steps=None,
     )
+
+
+def _check_render_mode(render_mode: str | None, modes: list[str]) -> None:
+    if render_mode is not None and render_mode not in modes:
+        raise ValueError(f"render_mode must be one of {modes} or None, got {render_mode!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -125,22 +125,7 @@ def watch_gym(args: argparse.Namespace, path: Path, theta: Any, topo: Any, game:
         raise UsageError(f"{game.name} draws itself in a window: use --render window or --record")
     if args.record is not None:
         expected = view.frame_counts(theta, topo, game, args.episodes, args.seed, args.max_steps)
-        return _record_with_bar(
-            args,
-            expected,
-            lambda target, on_frame: view.record_gif(
-                theta,
-                topo,
-                game,
-                args.episodes,
-                args.seed,
-                target,
-                args.fps,
-                max_steps=args.max_steps,
-                scale=args.scale,
-                on_frame=on_frame,
-            ),
-        )
+        return _record_with_bar(args, expected, view.record_gif, theta, topo, game)
     with window_errors("try --record FILE.gif"):
         returns = view.watch_window(theta, topo, game, args.episodes, args.seed)
     if returns:
@@ -152,25 +137,14 @@ def watch_gym(args: argparse.Namespace, path: Path, theta: Any, topo: Any, game:
 def record(args: argparse.Namespace, agent: watch.Agent, game: GameSpec) -> int:
     """``watch --record``: write the GIF with a progress bar on stderr."""
     expected = watch.frame_counts(agent, game, args.episodes, args.seed, args.max_steps)
-    return _record_with_bar(
-        args,
-        expected,
-        lambda target, on_frame: watch.record_gif(
-            agent,
-            game,
-            args.episodes,
-            args.seed,
-            target,
-            args.fps,
-            max_steps=args.max_steps,
-            scale=args.scale,
-            on_frame=on_frame,
-        ),
-    )
+    return _record_with_bar(args, expected, watch.record_gif, agent, game)
 
 
-def _record_with_bar(args: argparse.Namespace, expected: Any, write: Any) -> int:
-    """Run ``write(target, on_frame)`` with a progress bar of ``expected`` frames per game."""
+def _record_with_bar(
+    args: argparse.Namespace, expected: Any, record_gif: Callable[..., int], *lead: Any
+) -> int:
+    """``record_gif(*lead, episodes, seed, target, fps, ...)`` (the Snake or the Gymnasium
+    recorder) with a progress bar of ``expected`` frames per game."""
     from tqdm import tqdm
 
     target = Path(args.record)
@@ -186,7 +160,16 @@ def _record_with_bar(args: argparse.Namespace, expected: Any, write: Any) -> int
     ):
         progress = FrameProgress(bar, expected)
         try:
-            frames = write(target, progress)
+            frames = record_gif(
+                *lead,
+                args.episodes,
+                args.seed,
+                target,
+                args.fps,
+                max_steps=args.max_steps,
+                scale=args.scale,
+                on_frame=progress,
+            )
         except OSError as e:
             raise UsageError(f"--record {target}: cannot write: {e.strerror or e}") from None
         progress.finish()
