@@ -1,0 +1,75 @@
+"""The game interface and the registry (games/base.py)."""
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from games import base
+from games.snake import N_OBS, Snake, SnakeSpec
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_registry_makes_snake_with_its_settings():
+    spec = base.make("snake", board=(8, 6), hunger=20)
+    assert spec == SnakeSpec(board=(8, 6), hunger=20)
+    assert (spec.n_obs, spec.n_outputs, spec.score_name) == (N_OBS, 3, "apples")
+    game = spec.make(5)
+    assert isinstance(game, Snake) and isinstance(game, base.BatchedGame)
+    assert (game.width, game.height, game.hunger) == (8, 6, 20)
+
+
+@pytest.mark.parametrize(
+    "options,needle",
+    [
+        ({"bored": (5, 5)}, "no setting 'bored'"),
+        ({"board": (3, 9)}, "at least 4x4"),
+        ({"board": (10,)}, "two whole numbers"),
+        ({"hunger": -1}, "hunger must be from 0"),
+        ({"hunger": 1.5}, "whole number"),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_problem(options, needle):
+    with pytest.raises(ValueError, match=needle):
+        base.make("snake", **options)
+
+
+def test_unknown_names_list_what_is_supported():
+    with pytest.raises(base.UnknownGame, match="supported: snake, gym:ENV_ID"):
+        base.make("tetris")
+    with pytest.raises(base.UnknownGame):
+        base.make(3)  # type: ignore[arg-type]
+
+
+def test_snake_episode_stats_give_fitness_score_steps_and_wins(rng):
+    game = SnakeSpec(board=(6, 6)).make(4)
+    game.reset(seed=base.episode_seeds(1, 4))
+    while game.alive.any():
+        game.advance(rng.integers(0, 3, 4))
+    stats = game.episode_stats()
+    np.testing.assert_array_equal(stats.score, game.apples)
+    np.testing.assert_array_equal(stats.steps, game.steps)
+    assert (stats.fitness >= stats.score).all() and (stats.fitness < stats.score + 1).all()
+
+
+def test_games_import_nothing_from_evonet():
+    for path in (ROOT / "games").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            assert not any(n == "evonet" or n.startswith("evonet.") for n in names), path
+
+
+def test_no_snake_constant_or_module_outside_snakes_own_modules():
+    # The learning side knows games only through the registry and the interface.
+    snake_only = {"N_OBS", "MAX_SIDE", "MIN_SIDE", "MAX_HUNGER_FACTOR", "ACTION_NAMES"}
+    for name in ("rollout.py", "evolve.py", "config.py", "checkpoint.py", "reporters.py"):
+        text = (ROOT / "evonet" / name).read_text()
+        assert "games.snake" not in text, name
+        assert not any(c in text for c in snake_only), name
