@@ -24,6 +24,7 @@ Pieces:
 * evolution: :class:`EvolveConfig`, :func:`run`, :class:`Run` (with :meth:`Run.start`; the bare
   loop is ``evonet.evolve.evolve``), :class:`Reporter`, :class:`GA`, :class:`GAConfig`;
 * games: :func:`make_game` (``"snake"``, ``"gym:ENV_ID"``), :func:`supported_games`,
+  :func:`register_game` (your own game),
   :class:`GameSpec`, :class:`BatchedGame`, :func:`evaluate` (genomes ``(P, D)`` on
   episode seeds ``(E,)`` from :func:`episode_seeds` ``-> RolloutResult``);
 * files: :func:`save_network`, :func:`load_network`, :func:`save_run`, :func:`load_run`
@@ -36,9 +37,9 @@ Gymnasium is imported, before or after evonet). Everything is imported on first 
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from typing import Any
+import importlib as _importlib
+import importlib.util as _importlib_util
+from typing import Any as _Any
 
 __version__ = "0.1.0"
 
@@ -71,21 +72,22 @@ _RENAMED = {
     "evaluate": ("evonet.rollout", "rollout"),
     "episode_seeds": ("games.base", "episode_seeds"),
     "supported_games": ("games.base", "supported"),
+    "register_game": ("games.base", "register"),
 }
 __all__ = sorted([*_EXPORTS, *_RENAMED])
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
+        return getattr(_importlib.import_module(_EXPORTS[name]), name)
     if name in _RENAMED:
         module, attr = _RENAMED[name]
-        return getattr(importlib.import_module(module), attr)
+        return getattr(_importlib.import_module(module), attr)
     raise AttributeError(f"module 'evonet' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+    return sorted({"__version__", *__all__})
 
 
 def _register_snake_with_gymnasium() -> None:
@@ -107,17 +109,17 @@ def _register_snake_with_gymnasium() -> None:
         return
 
     class _AfterGymnasium:
-        def find_spec(self, name: str, path: object = None, target: object = None) -> Any:
+        def find_spec(self, name: str, path: object = None, target: object = None) -> _Any:
             if name != "gymnasium":
                 return None
             sys.meta_path.remove(self)
-            spec = importlib.util.find_spec(name)
+            spec = _importlib_util.find_spec(name)
             loader = getattr(spec, "loader", None)
             if loader is None or not hasattr(loader, "exec_module"):
                 return spec
             run_module = loader.exec_module
 
-            def exec_module(module: Any) -> None:
+            def exec_module(module: _Any) -> None:
                 run_module(module)
                 register()
 

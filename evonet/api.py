@@ -19,6 +19,7 @@ from pathlib import Path
 from evonet.checkpoint import load_run
 from evonet.config import CUSTOM, EvolveConfig
 from evonet.evolve import FitnessFunction, Reporter, Run, evolve
+from evonet.folders import FolderError, claim, fresh_folder, release
 from evonet.reporters import standard
 
 
@@ -46,8 +47,10 @@ def run(
             ``"custom"`` with a fitness function).
         fitness: your fitness function, instead of a game.
         io: ``(inputs, outputs)`` of the network, with ``fitness`` only.
-        out: the run folder (default ``config.out``); the files are those of
-            ``evonet evolve``: latest.npz, best.npz, history.csv, fitness.png.
+        out: the run folder (default ``config.out``, else ``checkpoints/GAME``); the
+            files are those of ``evonet evolve``: latest.npz, best.npz, history.csv,
+            fitness.png. A folder that holds a run, or that another run is writing, is
+            never reused: the default moves on to ``NAME-2``..., a given one is refused.
         resume: a ``latest.npz`` to continue (pass the same ``fitness`` again); ``config``
             may then change only generations, time_limit, checkpoint_every and out.
         progress: show a progress bar on stderr.
@@ -58,30 +61,55 @@ def run(
     limit"``). A second Ctrl-C raises KeyboardInterrupt at once.
 
     Raises:
-        ValueError: an impossible setting, or a checkpoint that cannot be resumed.
+        ValueError: an impossible setting, a checkpoint that cannot be resumed, or a run
+            folder that cannot be used (:class:`evonet.folders.FolderError`).
     """
     if resume is not None:
         the_run = load_run(resume, fitness=fitness)
+        if the_run.game is None and fitness is None:
+            raise ValueError(
+                f"{resume}: was evolved on a Python fitness function: pass it again "
+                "(fitness=...) to resume"
+            )
         if config is not None:
             changed = the_run.config.differences(config)
             if changed:
                 raise ValueError(f"resuming would change the results: {'; '.join(changed)}")
             the_run.config = config
         if out is None and (config is None or config.out == the_run.config.out):
-            out = Path(resume).parent
+            out = Path(resume).parent  # a run continues in its own folder
     else:
         if config is None:
             config = EvolveConfig.for_game(CUSTOM if fitness is not None else "snake")
         elif fitness is not None and config.game != CUSTOM:
             raise ValueError(f'a fitness function runs with game="{CUSTOM}", not {config.game!r}')
         the_run = Run.start(config, fitness, io)
-    folder = Path(out if out is not None else the_run.config.out)
-    folder.mkdir(parents=True, exist_ok=True)
-    the_run.config = dataclasses.replace(the_run.config, out=str(folder))
-    observers = [*standard(folder, progress=progress), *reporters]
-    with _stop_on_interrupt() as stop:
-        the_run.stop_reason = evolve(the_run, observers, should_stop=stop.is_set)
+    if resume is not None:
+        folder = Path(out if out is not None else the_run.config.run_folder())
+        latest = folder / "latest.npz"
+        if latest.exists() and not _same_file(latest, Path(resume)):
+            raise FolderError(f"{folder}: already holds another run (latest.npz)")
+        lock = claim(folder)
+        if lock is None:
+            raise FolderError(f"{folder}: another evonet run is writing there right now")
+    else:
+        explicit = out is not None or bool(the_run.config.out)
+        folder, lock = fresh_folder(Path(out or the_run.config.run_folder()), explicit)
+    try:
+        the_run.config = dataclasses.replace(the_run.config, out=str(folder))
+        observers = [*standard(folder, progress=progress), *reporters]
+        with _stop_on_interrupt() as stop:
+            the_run.stop_reason = evolve(the_run, observers, should_stop=stop.is_set)
+    finally:
+        release(lock)
     return the_run
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 @contextmanager

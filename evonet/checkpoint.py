@@ -126,8 +126,9 @@ def load_network(path: str | os.PathLike) -> tuple[np.ndarray, Topology, dict]:
 def load_run(path: str | os.PathLike, fitness: FitnessFunction | None = None) -> Run:
     """Read and validate a checkpoint written by :func:`save_run`.
 
-    A run evolved on a Python fitness function resumes only with that ``fitness`` passed
-    again (a function cannot be saved without pickling it); a game's run takes none.
+    A run evolved on a Python fitness function evaluates and resumes only with that
+    ``fitness`` passed again (a function cannot be saved without pickling it); without it
+    the run can still be read. A game's run takes none.
     """
     from evonet.ga import GA
 
@@ -135,13 +136,8 @@ def load_run(path: str | os.PathLike, fitness: FitnessFunction | None = None) ->
         meta = _read_meta(a, kind="checkpoint")
         a.require_names(("meta", *RUN_ARRAYS), "checkpoint")
         cfg, topo, game = _run_meta(a, meta)
-        if (game is None) != (fitness is not None):
-            raise a.fail(
-                "was evolved on a Python fitness function: pass it again to resume "
-                "(evonet.load_run(path, fitness=...))"
-                if game is None
-                else f"plays {cfg.game}; it takes no fitness function"
-            )
+        if game is not None and fitness is not None:
+            raise a.fail(f"plays {cfg.game}; it takes no fitness function")
         expected = _check_run_arrays(a, cfg, topo)
         arrays = {name: a.read(name, *spec) for name, spec in expected.items()}
     for name in ("population", "best_genome"):

@@ -66,7 +66,14 @@ def setting(default: Any, doc: str) -> Any:
 
 @dataclass(frozen=True)
 class EvolveConfig:
-    """Everything that defines an evolution run."""
+    """Everything that defines an evolution run; frozen (change it with
+    ``dataclasses.replace``).
+
+    The field defaults are Snake's. For another game use :meth:`for_game`, which starts
+    from that game's own defaults (:data:`GAME_DEFAULTS`): ``EvolveConfig.for_game(
+    "gym:CartPole-v1", seed=3)``. ``game="custom"`` is a Python fitness function (see
+    :func:`evonet.run`). :meth:`validate` checks everything before anything is allocated.
+    """
 
     game: str = setting(
         "snake", "The game to learn: snake, or gym:ENV_ID for an installed Gymnasium environment."
@@ -106,7 +113,9 @@ class EvolveConfig:
         10, "Write latest.npz every this many generations (and always at the end)."
     )
     out: str = setting(
-        "checkpoints/snake", "Run folder: latest.npz, best.npz, history.csv, fitness.png."
+        "",
+        "Run folder: latest.npz, best.npz, history.csv, fitness.png; "
+        "empty: checkpoints/GAME (checkpoints/snake, checkpoints/gym-CartPole-v1).",
     )
 
     # Settings that cannot change results, so a resumed run may change them.
@@ -124,6 +133,13 @@ class EvolveConfig:
             sigma_decay=self.sigma_decay,
             sigma_min=self.sigma_min,
         )
+
+    def run_folder(self) -> str:
+        """:attr:`out`, or the game's default folder ``checkpoints/GAME`` (``:`` and other
+        characters a file name should not hold become ``-``)."""
+        if self.out:
+            return self.out
+        return "checkpoints/" + "".join(c if c.isalnum() or c in "-_." else "-" for c in self.game)
 
     @classmethod
     def for_game(cls, game: str = "snake", **settings: Any) -> EvolveConfig:
@@ -239,21 +255,19 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
         "parents": 24,
         "episodes": 5,
         "hidden": (32, 32),
-        "generations": 400,
+        "generations": 150,
     },
 }
 
 
 def game_defaults(game: str) -> dict[str, Any]:
     """The settings that differ from :class:`EvolveConfig`'s defaults for ``game``: its
-    family's row (``gym:``), then its own row, and its run folder."""
+    family's row (``gym:``), then its own row."""
     out: dict[str, Any] = {}
     for prefix in ("gym:",):
         if game.startswith(prefix):
             out.update(GAME_DEFAULTS[prefix])
     out.update(GAME_DEFAULTS.get(game, {}))
-    if game != "snake":
-        out["out"] = "checkpoints/" + "".join(c if c.isalnum() or c in "-_." else "-" for c in game)
     return out
 
 

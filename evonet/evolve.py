@@ -89,6 +89,14 @@ class Run:
         """Generations finished so far."""
         return self.ga.generation
 
+    def __repr__(self) -> str:
+        game = self.game.describe() if self.game is not None else "fitness function"
+        best = self.ga.best_fitness
+        return (
+            f"Run({game}, network {'-'.join(map(str, self.topology.sizes))}, generation "
+            f"{self.generation}/{self.config.generations}, best fitness {best})"
+        )
+
     @property
     def score_name(self) -> str:
         """What the game's score counts (``apples``, ``return``; ``score`` for a fitness
@@ -103,6 +111,11 @@ class Run:
     def evaluate(self, genomes: np.ndarray, generation: int) -> RolloutResult:
         """Score genomes ``(P, D)`` as generation ``generation`` does."""
         cfg = self.config
+        if self.game is None and self.fitness is None:
+            raise ValueError(
+                "this run was evolved on a Python fitness function: load it with "
+                "evonet.load_run(path, fitness=...) to evaluate or resume it"
+            )
         if self.fitness is None:
             assert self.game is not None
             seeds = generation_seeds(cfg.seed, generation, cfg.episodes)
@@ -111,6 +124,14 @@ class Run:
         p = genomes.shape[0]
         if values.shape != (p,):
             raise ValueError(f"the fitness function returned shape {values.shape}, not ({p},)")
+        # NaN marks a genome that could not be scored (the GA ranks it last); an infinity
+        # or nothing scorable at all is a bug in the function, better said now than at save.
+        if np.isinf(values).any() or np.isnan(values).all():
+            bad = np.flatnonzero(~np.isfinite(values))[:5].tolist()
+            raise ValueError(
+                f"the fitness function returned non-finite values (genomes {bad}...); "
+                "use NaN only for a genome that cannot be scored"
+            )
         zeros = np.zeros((p, 1), dtype=np.int64)
         return RolloutResult(
             fitness=values,

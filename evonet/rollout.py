@@ -59,10 +59,19 @@ def rollout(
 ) -> RolloutResult:
     """Play genomes ``(P, D)`` on episode seeds ``(E,)`` until every game is over.
 
-    A pure function of its arguments: the same inputs give the same result, in any process.
+    Every genome plays the same ``E`` episodes (seeds from :func:`games.base.episode_seeds`).
+    Returns a :class:`RolloutResult`: per genome the mean fitness (higher is better), the
+    mean score (apples, return) and mean steps, each ``(P,)``, and per episode the score,
+    steps and wins, each ``(P, E)``. A pure function of its arguments: the same inputs give
+    the same result, in any process.
     """
     check_topology(topo, game)
     genomes = np.asarray(genomes)
+    if genomes.ndim != 2 or genomes.shape[1] != topo.n_params:
+        raise ValueError(
+            f"genomes must be (P, {topo.n_params}) for {list(topo.sizes)}, got shape "
+            f"{genomes.shape} (one genome: theta[None])"
+        )
     seeds = np.asarray(seeds, dtype=np.uint64)
     p, e = genomes.shape[0], seeds.size
     env = game.make(p * e)

@@ -37,15 +37,31 @@ def watch_window(
 ) -> list[float]:
     """Play in the environment's own window (``human`` render mode); returns the return of
     each finished episode. The environment sets the pace (its ``render_fps``); closing the
-    window, Esc or q stops."""
+    window, Esc or q stops.
+
+    Raises :class:`games.render.window.NoScreenError` when there is no display.
+    """
+    from games.render.window import check_screen
+
+    check_screen()  # raises NoScreenError without a display, before anything plays
     returns: list[float] = []
     seeds = episode_seeds(seed, n_episodes)
-    for _, _, _, total, over in episodes(game, policy(theta, topo), seeds, "human"):
+    for i, step, _, total, over in episodes(game, policy(theta, topo), seeds, "human"):
+        if step == 0:
+            _caption(f"evonet watch {game.name}: episode {i + 1}/{n_episodes}   q: quit")
         if over:
             returns.append(total)
         if _quit_requested():
             break
     return returns
+
+
+def _caption(text: str) -> None:
+    import sys
+
+    pygame = sys.modules.get("pygame")
+    if pygame is not None and pygame.display.get_init():
+        pygame.display.set_caption(text)
 
 
 def _quit_requested() -> bool:

@@ -182,6 +182,21 @@ PREFIXES: dict[str, str] = {
 }
 
 
+def register(name: str, maker: str) -> None:
+    """Add a game: ``name`` made by ``maker``, ``"module:Class"`` of a :class:`GameSpec`
+    whose constructor takes ``(name, **settings)``. For games that live outside this
+    package (``games.base.register("tetris", "mypkg.tetris:TetrisSpec")``)."""
+    if not isinstance(name, str) or not name or any(name.startswith(p) for p in PREFIXES):
+        raise ValueError(f"a game name is non-empty text without a prefix, got {name!r}")
+    if not isinstance(maker, str) or maker.count(":") != 1:
+        raise ValueError(f'a maker is "module:Class", got {maker!r}')
+    REGISTRY[name] = maker
+
+
+class MissingPackage(ValueError):
+    """A game needs an optional package that is not installed; the message names it."""
+
+
 class UnknownGame(ValueError):
     """A game name that no registry entry makes."""
 

@@ -28,7 +28,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from games.base import ActionSpace, BatchedGame, Box, Discrete, EpisodeStats, GameSpec
+from games.base import (
+    ActionSpace,
+    BatchedGame,
+    Box,
+    Discrete,
+    EpisodeStats,
+    GameSpec,
+    MissingPackage,
+)
 
 PREFIX = "gym:"
 INSTALL_HINT = "pip install 'evonet[gym]'"
@@ -37,11 +45,11 @@ MAX_BATCH = 1_000_000  # environments in one batch; each is a Python object
 
 
 def import_gymnasium() -> Any:
-    """gymnasium, or ValueError naming the extra to install."""
+    """gymnasium, or :class:`MissingPackage` naming the extra to install."""
     try:
         import gymnasium
     except ImportError:
-        raise ValueError(f"gym: games need Gymnasium: {INSTALL_HINT}") from None
+        raise MissingPackage(f"gym: games need Gymnasium: {INSTALL_HINT}") from None
     return gymnasium
 
 

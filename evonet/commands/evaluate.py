@@ -12,7 +12,7 @@ from evonet.commands.common import UsageError, board_size, emit_json, nonneg_int
 from evonet.config import game_from_meta
 from evonet.mlp import Topology
 from evonet.rollout import check_topology, rollout, rollout_bytes
-from games.base import GameSpec, episode_seeds
+from games.base import GameSpec, MissingPackage, episode_seeds
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "score (apples for Snake, the return for Gymnasium), wins and mean steps.",
     )
     p.add_argument("path", help="a .npz written by evonet")
-    p.add_argument("--episodes", type=positive_int, default=100, help="games to play (100)")
+    p.add_argument(
+        "--episodes", type=positive_int, default=100, help="games (episodes) to play (100)"
+    )
     p.add_argument("--seed", type=nonneg_int, default=12345, help="seed of the games")
     p.add_argument(
         "--board", type=board_size, help="snake: WIDTHxHEIGHT (default: the run's board)"
@@ -49,6 +51,8 @@ def load_agent(
         raise UsageError(f"{path}: network {list(topo.sizes)} was trained, not evolved on a game")
     try:
         game = game_from_meta(settings)
+    except MissingPackage as e:
+        raise UsageError(f"{path}: {e}") from None
     except ValueError as e:
         raise UsageError(f"{path}: invalid game settings in its metadata: {e}") from None
     if board is not None:
@@ -90,10 +94,16 @@ def run(args: argparse.Namespace) -> int:
         emit_json(out)
     else:
         wins = f"wins {out['wins']}, " if game.can_win else ""
+        n = args.episodes
         print(
-            f"{args.path} on {args.episodes} games of {game.describe()} "
+            f"{args.path} on {n} episode{'s' * (n != 1)} of {game.describe()} "
             f"(seed {args.seed}): mean {out[f'mean_{name}']:.2f} {name}, "
-            f"median {out[f'median_{name}']:.1f}, max {out[f'max_{name}']:g}, "
+            f"median {_number(out[f'median_{name}'])}, max {_number(out[f'max_{name}'])}, "
             f"{wins}mean steps {out['mean_steps']:.0f}"
         )
     return 0
+
+
+def _number(v: float) -> str:
+    """A whole number as such (97), anything else to two decimals (-81.70)."""
+    return f"{v:.0f}" if float(v).is_integer() else f"{v:.2f}"

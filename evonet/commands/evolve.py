@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import secrets
 import shlex
 import signal
 from pathlib import Path
@@ -21,6 +20,7 @@ from evonet.commands.common import (
     whole_number,
 )
 from evonet.evolve import Run, evolve
+from evonet.folders import FolderError, claim, fresh_folder, release
 from evonet.ga import SELECTIONS, NonFiniteGenes
 from evonet.mlp import HIDDEN_ACTIVATIONS
 from evonet.reporters import FILES, CheckpointReporter, ProgressReporter, standard
@@ -47,7 +47,6 @@ FLAGS = {
     "out": str,
 }
 CHOICES = {"selection": SELECTIONS, "activation": HIDDEN_ACTIVATIONS}
-LOCK_FILE = ".evonet.lock"  # held by the process writing the folder
 # Ctrl-C, kill, and a closed terminal (no SIGHUP on Windows) all stop after a generation.
 STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM] + (
     [signal.SIGHUP] if hasattr(signal, "SIGHUP") else []
@@ -105,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.resume:
         the_run, out = _resumed(args, file_settings, flags)
-        lock = _claim(out)
+        lock = _folder(claim, out)
         if lock is None:
             raise UsageError(f"--out {out}: another evonet run is writing there right now")
     else:
@@ -113,9 +112,8 @@ def run(args: argparse.Namespace) -> int:
             cfg = config_mod.build(file_settings, flags)
         except (ValueError, TypeError) as e:
             raise UsageError(str(e)) from None
-        out, lock = _fresh_folder(
-            Path(cfg.out), explicit=flags["out"] is not None or "out" in file_settings
-        )
+        explicit = flags["out"] is not None or "out" in file_settings
+        out, lock = _folder(fresh_folder, Path(cfg.run_folder()), explicit)
         the_run = Run.start(dataclasses.replace(cfg, out=str(out)))
     try:
         if args.resume and (out / "latest.npz").exists():
@@ -127,8 +125,7 @@ def run(args: argparse.Namespace) -> int:
                 )
         return _evolve(args, the_run, out)
     finally:
-        if lock >= 0:
-            os.close(lock)  # releases the folder for the next run
+        release(lock)  # the folder is free for the next run
 
 
 def _evolve(args: argparse.Namespace, the_run: Run, out: Path) -> int:
@@ -222,21 +219,12 @@ def _evolve(args: argparse.Namespace, the_run: Run, out: Path) -> int:
     return 0
 
 
-def _make_folder(out: Path) -> None:
-    """Create the run folder, and fail now (not after the first generation) if it cannot
-    be written."""
+def _folder(pick, *args):
+    """``pick(*args)`` of :mod:`evonet.folders`, its refusals as usage errors."""
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"--out {out}: cannot create the folder: {e.strerror or e}") from None
-    # A real write finds every reason a folder cannot be written (permissions, a read-only
-    # mount, a full disk); os.access() knows only some, and nothing for root.
-    probe = out / f".evonet-probe.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        probe.unlink()
-    except OSError as e:
-        raise UsageError(f"--out {out}: cannot write there: {e.strerror or e}") from None
+        return pick(*args)
+    except FolderError as e:
+        raise UsageError(f"--out {e}") from None
 
 
 def _same_file(a: str | os.PathLike, b: Path) -> bool:
@@ -252,61 +240,16 @@ def _close(progress: ProgressReporter | None) -> None:
         progress.bar.close()
 
 
-def _fresh_folder(out: Path, explicit: bool) -> tuple[Path, int | None]:
-    """The folder for a new run, and its lock: never a folder that holds a run already or
-    that another evonet process is writing to. The default folder moves on to
-    ``NAME-2``, ``NAME-3``...; an explicit ``--out`` is refused instead."""
-    candidates = [out] + [out.parent / f"{out.name}-{n}" for n in range(2, 10_000)]
-    for folder in candidates:
-        if folder.exists() and not folder.is_dir():
-            if explicit:
-                raise UsageError(f"--out {folder}: is a file, not a folder")
-            continue
-        if (folder / "latest.npz").exists():
-            if explicit:
-                raise UsageError(
-                    f"--out {folder}: already holds a run; continue it with --resume "
-                    f"{folder / 'latest.npz'} or choose another --out"
-                )
-            continue
-        lock = _claim(folder)
-        if lock is None:
-            if explicit:
-                raise UsageError(f"--out {folder}: another evonet run is writing there right now")
-            continue
-        return folder, lock
-    raise UsageError(f"--out {out}: every folder from {out} to {candidates[-1]} is taken")
-
-
-def _claim(out: Path) -> int | None:
-    """Make ``out`` (checked writable) and take its lock, held until the process ends.
-
-    Returns the lock's file descriptor, or None if another process holds the lock. The
-    lock is ``fcntl.flock`` on ``.evonet.lock``: the kernel releases it however the holder
-    ends, so no stale lock survives a crash.
-    """
-    _make_folder(out)
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - no flock on Windows: no lock there
-        return -1
-    try:
-        fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as e:
-        raise UsageError(f"--out {out}: cannot write there: {e.strerror or e}") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    return fd
-
-
 def _resumed(args, file_settings: dict, flags: dict) -> tuple[Run, Path]:
     try:
         the_run = load_run(args.resume)
     except CheckpointError as e:
         raise UsageError(str(e)) from None
+    if the_run.game is None:
+        raise UsageError(
+            f"--resume {args.resume}: was evolved on a Python fitness function; resume it "
+            "from Python: evonet.run(fitness=..., resume=...)"
+        )
     old = the_run.config
     given = {**file_settings, **{k: v for k, v in flags.items() if v is not None}}
     if "out" not in given:

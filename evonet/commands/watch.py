@@ -35,7 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="watch a saved agent play, with a live view of its network",
         description="Watch an agent play. Without PATH: the best of the newest run under "
         "checkpoints/, else the shipped champion. Keys: space pause, right arrow or n step, "
-        "+ and - speed, r restart, Esc or q quit.",
+        "+ and - speed, r restart, Esc or q quit. A Gymnasium agent plays in the "
+        "environment's own window, at the environment's speed: Esc or q quits.",
     )
     p.add_argument("path", nargs="?", help="best.npz, latest.npz or a network file")
     p.add_argument("--render", choices=["window", "terminal"], default="window")

@@ -209,6 +209,21 @@ def sdl_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
+def check_screen(pygame: Any | None = None) -> None:
+    """Raise :class:`NoScreenError` when SDL could only open an invisible window (there is
+    no display), unless ``SDL_VIDEODRIVER`` asked for one. Leaves the display initialised
+    otherwise."""
+    pygame = pygame or import_pygame()
+    with sdl_stderr_silenced():
+        pygame.display.init()
+        driver = pygame.display.get_driver()
+    if driver in HEADLESS_DRIVERS and "SDL_VIDEODRIVER" not in os.environ:
+        # Without a display SDL quietly falls back to an invisible window; a person would
+        # stare at nothing, so say so instead.
+        pygame.display.quit()
+        raise NoScreenError(f"no screen to open a window on (SDL chose {driver!r})")
+
+
 class WindowView:
     """A resizable window showing one game: HUD on top, board, optional side panel.
 
@@ -229,17 +244,9 @@ class WindowView:
         self.frames = FrameRenderer(env, panel_width, panel)
         pygame = self.pygame = self.frames.pygame
         with sdl_stderr_silenced():
+            if require_screen:
+                check_screen(pygame)
             pygame.display.init()
-            driver = pygame.display.get_driver()
-            if (
-                require_screen
-                and driver in HEADLESS_DRIVERS
-                and "SDL_VIDEODRIVER" not in os.environ
-            ):
-                # Without a display SDL quietly falls back to an invisible window; a person
-                # would stare at nothing, so say so instead.
-                pygame.display.quit()
-                raise NoScreenError(f"no screen to open a window on (SDL chose {driver!r})")
             self.screen = pygame.display.set_mode(self.frames.size(cell), pygame.RESIZABLE)
         pygame.display.set_caption(title)
         self.clock = pygame.time.Clock()

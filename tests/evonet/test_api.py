@@ -1,5 +1,6 @@
 """The Python API: import evonet, evolve a game or your own fitness function."""
 
+import dataclasses
 import signal
 import subprocess
 import sys
@@ -85,8 +86,13 @@ def test_a_fitness_run_resumes_bit_for_bit(tmp_path):
 def test_resuming_a_fitness_run_needs_the_function_and_a_game_run_refuses_one(tmp_path):
     cfg, fitness = xor_setup(2)
     evonet.run(cfg, fitness=fitness, io=(2, 1), out=tmp_path / "f", progress=False)
+    readable = evonet.load_run(tmp_path / "f" / "latest.npz")  # its history, without f
+    assert readable.generation == 2 and readable.game is None
+    with pytest.raises(ValueError, match="load_run\\(path, fitness=...\\)"):
+        readable.evaluate(readable.ga.population, 2)
+    more = dataclasses.replace(cfg, generations=4)
     with pytest.raises(ValueError, match="pass it again"):
-        evonet.load_run(tmp_path / "f" / "latest.npz")
+        evonet.run(more, resume=tmp_path / "f" / "latest.npz", progress=False)
     snake = evonet.EvolveConfig.for_game(
         "snake", generations=1, population=8, elite=1, parents=4, board=(5, 5), hidden=(4,)
     )
@@ -95,10 +101,44 @@ def test_resuming_a_fitness_run_needs_the_function_and_a_game_run_refuses_one(tm
         evonet.load_run(tmp_path / "s" / "latest.npz", fitness=fitness)
 
 
-def test_a_wrong_fitness_shape_is_named(tmp_path):
+def test_a_wrong_fitness_shape_or_infinite_fitness_is_named(tmp_path):
     cfg, _ = xor_setup(2)
     with pytest.raises(ValueError, match=r"returned shape \(3,\), not \(40,\)"):
-        evonet.run(cfg, fitness=lambda g: np.zeros(3), io=(2, 1), out=tmp_path, progress=False)
+        evonet.run(cfg, fitness=lambda g: np.zeros(3), io=(2, 1), out=tmp_path / "a")  # noqa
+
+    def infinite(genomes):
+        values = np.zeros(len(genomes))
+        values[7] = np.inf
+        return values
+
+    with pytest.raises(ValueError, match=r"non-finite values \(genomes \[7\]"):
+        evonet.run(cfg, fitness=infinite, io=(2, 1), out=tmp_path / "b", progress=False)
+
+
+def test_python_runs_never_reuse_a_folder_that_holds_a_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg, fitness = xor_setup(1)
+    first = evonet.run(cfg, fitness=fitness, io=(2, 1), out=tmp_path / "x", progress=False)
+    with pytest.raises(ValueError, match="already holds a run"):
+        evonet.run(cfg, fitness=fitness, io=(2, 1), out=tmp_path / "x", progress=False)
+    # The default folder moves on instead, as the command line does.
+    default = dataclasses.replace(cfg, out="")
+    a = evonet.run(default, fitness=fitness, io=(2, 1), progress=False)
+    b = evonet.run(default, fitness=fitness, io=(2, 1), progress=False)
+    assert a.config.out == "checkpoints/custom" and b.config.out == "checkpoints/custom-2"
+    assert first.config.out == str(tmp_path / "x")
+
+
+def test_a_one_genome_population_must_be_a_matrix():
+    game = evonet.make_game("snake", board=(5, 5))
+    cfg = evonet.EvolveConfig.for_game("snake", hidden=(4,))
+    topo = cfg.topology(game)
+    theta = evonet.init(topo, np.random.default_rng(0), n=1)[0]  # (D,)
+    with pytest.raises(ValueError, match=r"theta\[None\]"):
+        evonet.evaluate(theta, topo, game, evonet.episode_seeds(0, 2))
+    assert evonet.evaluate(theta[None], topo, game, evonet.episode_seeds(0, 2)).fitness.shape == (
+        1,
+    )
 
 
 def test_a_game_run_from_python_matches_the_cli(tmp_path):
