@@ -22,7 +22,7 @@ from evonet.rollout import rollout_bytes
 from games import base as games
 from games.base import GameSpec
 
-# A run whose fitness is a Python function (evonet.evolve_fitness), not a registered game.
+# A run whose fitness is a Python function (evonet.run(fitness=...)), not a registered game.
 CUSTOM = "custom"
 # Settings a game may take (Snake's board and hunger); a game that takes none refuses them
 # when they are not at their defaults.
@@ -189,7 +189,7 @@ class EvolveConfig:
         if self.game == CUSTOM:
             if io is None:
                 raise ValueError(
-                    f"game {CUSTOM!r} needs a fitness function: use evonet.evolve_fitness"
+                    f"game {CUSTOM!r} needs a fitness function: use evonet.run(fitness=..., io=...)"
                 )
             game = None
             for k in GAME_OPTIONS:

@@ -21,8 +21,8 @@ from evonet.archive import atomic_write
 from evonet.gif import GifStream, PaletteMap
 from evonet.mlp import Topology
 from evonet.rollout import rollout
-from games.base import GameSpec
-from games.snake import ACTION_NAMES, SnakeSpec, episode_seeds
+from games.base import GameSpec, episode_seeds
+from games.snake import SnakeSpec
 
 PANEL_WIDTH = 380
 MAX_DRAWN_NEURONS = 256  # per layer: about the panel's height in pixels
@@ -44,24 +44,19 @@ def cell_size(game: SnakeSpec, cell: int = 40) -> int:
     return max(cell, -(-MIN_BOARD_PIXELS // game.height))
 
 
-_RAYS = ("fwd", "fwd-R", "R", "back-R", "back", "back-L", "L", "fwd-L")
-SHORT_INPUTS = (
-    [f"wall {r}" for r in _RAYS]
-    + [f"apple {r}" for r in _RAYS]
-    + [f"body {r}" for r in _RAYS]
-    + ["head up", "head right", "head down", "head left"]
-    + ["apple ahead", "apple right", "length", "hunger"]
-)
-
-
 @dataclass
 class Agent:
-    """A Snake network and what it computed on the latest observation."""
+    """A network, what it computed on the latest observation, and the names a view shows."""
 
     theta: np.ndarray  # (D,)
     topo: Topology
     activations: list[np.ndarray] = field(default_factory=list)  # per layer, (n_l,)
     action: int = 1
+    input_labels: tuple[str, ...] = ()  # the game's short names, for the panel
+    action_names: tuple[str, ...] = ()
+
+    def action_name(self, n: int) -> str:
+        return self.action_names[n] if n < len(self.action_names) else f"action {n}"
 
     def decide(self, obs: np.ndarray) -> int:
         """Forward one observation ``(32,)``; keep every layer's activations for display."""
@@ -133,7 +128,7 @@ def network_panel(agent: Agent, pygame: Any, font: Any) -> Any:
         if not drawable:
             sizes = "-".join(map(str, agent.topo.sizes))
             for k, text in enumerate(
-                (f"network {sizes}", "too wide to draw", ACTION_NAMES[agent.action])
+                (f"network {sizes}", "too wide to draw", agent.action_name(agent.action))
             ):
                 img = font.render(text, True, (230, 230, 230))
                 surface.blit(img, (x + (w - img.get_width()) // 2, y + h // 2 + 22 * (k - 1)))
@@ -151,14 +146,15 @@ def network_panel(agent: Agent, pygame: Any, font: Any) -> Any:
                 if is_out and n == agent.action:
                     pygame.draw.circle(surface, (255, 255, 255), (cx, cy), radius + 4, 2)
         for n, (cx, cy) in enumerate(pos[0]):
-            if n < len(SHORT_INPUTS) and radius >= 4:
-                img = font.render(SHORT_INPUTS[n], True, (150, 150, 160))
+            if n < len(agent.input_labels) and radius >= 4:
+                img = font.render(agent.input_labels[n], True, (150, 150, 160))
                 surface.blit(img, (cx - radius - 4 - img.get_width(), cy - img.get_height() // 2))
         for n, (cx, cy) in enumerate(pos[-1]):
             colour = (255, 255, 255) if n == agent.action else (150, 150, 160)
-            img = font.render(ACTION_NAMES[n], True, colour)
+            img = font.render(agent.action_name(n), True, colour)
             surface.blit(img, (cx + radius + 6, cy - img.get_height() // 2))
-        caption = f"network {'-'.join(map(str, agent.topo.sizes))}: {ACTION_NAMES[agent.action]}"
+        sizes = "-".join(map(str, agent.topo.sizes))
+        caption = f"network {sizes}: {agent.action_name(agent.action)}"
         img = font.render(caption, True, (230, 230, 230))
         surface.blit(img, (x + (w - img.get_width()) // 2, y + h - img.get_height() - 6))
 
@@ -171,6 +167,8 @@ class Episodes:
 
     def __init__(self, agent: Agent, game: SnakeSpec, episodes: int, seed: int) -> None:
         self.agent, self.n = agent, episodes
+        agent.input_labels = agent.input_labels or game.input_labels
+        agent.action_names = agent.action_names or game.action_names
         self.env = game.make(1)
         self.seeds = episode_seeds(seed, episodes)
         self.index = 0

@@ -31,6 +31,14 @@ RAY_NAMES = (
 )
 
 ACTION_NAMES = ("turn left", "straight", "turn right")
+_RAYS = ("fwd", "fwd-R", "R", "back-R", "back", "back-L", "L", "fwd-L")
+SHORT_INPUTS = tuple(  # the features' short names, for the network panel
+    [f"wall {r}" for r in _RAYS]
+    + [f"apple {r}" for r in _RAYS]
+    + [f"body {r}" for r in _RAYS]
+    + ["head up", "head right", "head down", "head left"]
+    + ["apple ahead", "apple right", "length", "hunger"]
+)
 N_OBS = 32
 MAX_SIDE = 32  # each board line is a uint32 bitmask of its cells
 MIN_SIDE = 4
@@ -807,6 +815,8 @@ class SnakeSpec(GameSpec):
     action_space: ClassVar[Discrete] = Discrete(3)
     score_name: ClassVar[str] = "apples"
     can_win: ClassVar[bool] = True
+    input_labels: ClassVar[tuple[str, ...]] = SHORT_INPUTS
+    action_names: ClassVar[tuple[str, ...]] = ACTION_NAMES
     fitness_doc: ClassVar[str] = (
         "apples + s / (s + cells) per episode, s the useful steps survived (higher is better)"
     )
