@@ -255,7 +255,7 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
         "parents": 24,
         "episodes": 5,
         "hidden": (32, 32),
-        "generations": 150,
+        "generations": 100,
     },
 }
 
