@@ -75,9 +75,9 @@ def run(
             changed = the_run.config.differences(config)
             if changed:
                 raise ValueError(f"resuming would change the results: {'; '.join(changed)}")
-            the_run.config = config
-        if out is None and (config is None or config.out == the_run.config.out):
-            out = Path(resume).parent  # a run continues in its own folder
+            the_run.config = dataclasses.replace(config, out=config.out or the_run.config.out)
+        if out is None:  # a run continues in its own folder unless told otherwise
+            out = config.out if config is not None and config.out else Path(resume).parent
     else:
         if config is None:
             config = EvolveConfig.for_game(CUSTOM if fitness is not None else "snake")

@@ -72,13 +72,9 @@ def test_a_fitness_run_resumes_bit_for_bit(tmp_path):
     whole = evonet.run(cfg, fitness=fitness, io=(2, 1), out=tmp_path / "a", progress=False)
     half_cfg, _ = xor_setup(6)
     evonet.run(half_cfg, fitness=fitness, io=(2, 1), out=tmp_path / "b", progress=False)
-    resumed = evonet.run(
-        cfg,
-        fitness=fitness,
-        resume=tmp_path / "b" / "latest.npz",
-        out=tmp_path / "b",
-        progress=False,
-    )
+    # Without out=, a run continues in the folder of the checkpoint it resumes.
+    resumed = evonet.run(cfg, fitness=fitness, resume=tmp_path / "b" / "latest.npz", progress=False)
+    assert resumed.config.out == str(tmp_path / "b")
     assert timeless(resumed.history) == timeless(whole.history)
     np.testing.assert_array_equal(resumed.ga.population, whole.ga.population)
 
