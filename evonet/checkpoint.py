@@ -241,6 +241,8 @@ def _run_meta(a: Archive, meta: dict, memory: bool = True) -> tuple[Any, Topolog
 
 
 def _history_problem(i: int, record: Any, fields: tuple[str, ...]) -> str:
+    if isinstance(record, dict) and record.keys() == set(fields) - {"workers"}:
+        record["workers"] = 1  # written before runs had workers: they ran in one process
     if not isinstance(record, dict) or record.keys() != set(fields):
         return f"expected the fields {', '.join(fields)}"
     if record["generation"] != i or not _is_int(record["generation"]):

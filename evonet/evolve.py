@@ -20,11 +20,12 @@ from evonet import mlp
 from evonet.config import CUSTOM, EvolveConfig
 from evonet.ga import GA
 from evonet.mlp import Topology
-from evonet.rollout import RolloutResult, rollout
+from evonet.rollout import RolloutResult, from_episodes, rollout
 from games.base import GameSpec
 
-# Wall-clock columns; every other column of the history is a pure function of the config.
-TIMING_FIELDS = ("seconds", "agent_steps_per_s")
+# Wall-clock columns and how the generation ran (its worker processes); every other column
+# of the history is a pure function of the config.
+TIMING_FIELDS = ("seconds", "agent_steps_per_s", "workers")
 
 
 def history_fields(score_name: str) -> tuple[str, ...]:
@@ -39,6 +40,9 @@ def history_fields(score_name: str) -> tuple[str, ...]:
         *TIMING_FIELDS,
     )
 
+
+Evaluator = Callable[[np.ndarray, Topology, GameSpec, np.ndarray], RolloutResult]
+"""Where rollouts run (:mod:`evonet.evaluators`): called as :func:`evonet.rollout.rollout`."""
 
 FitnessFunction = Callable[[np.ndarray], np.ndarray]
 """``fitness(genomes (P, D) float32) -> (P,)`` numbers, higher is better."""
@@ -108,8 +112,11 @@ class Run:
         """The history's columns."""
         return history_fields(self.score_name)
 
-    def evaluate(self, genomes: np.ndarray, generation: int) -> RolloutResult:
-        """Score genomes ``(P, D)`` as generation ``generation`` does."""
+    def evaluate(
+        self, genomes: np.ndarray, generation: int, evaluator: Evaluator | None = None
+    ) -> RolloutResult:
+        """Score genomes ``(P, D)`` as generation ``generation`` does; a game's rollouts
+        run on ``evaluator`` (default: in this process)."""
         cfg = self.config
         if self.game is None and self.fitness is None:
             raise ValueError(
@@ -119,7 +126,7 @@ class Run:
         if self.fitness is None:
             assert self.game is not None
             seeds = generation_seeds(cfg.seed, generation, cfg.episodes)
-            return rollout(genomes, self.topology, self.game, seeds)
+            return (evaluator or rollout)(genomes, self.topology, self.game, seeds)
         values = np.asarray(self.fitness(genomes), dtype=np.float64)
         p = genomes.shape[0]
         if values.shape != (p,):
@@ -133,15 +140,7 @@ class Run:
                 "use NaN only for a genome that cannot be scored"
             )
         zeros = np.zeros((p, 1), dtype=np.int64)
-        return RolloutResult(
-            fitness=values,
-            score=values,
-            steps=zeros[:, 0].astype(np.float64),
-            episode_score=values[:, None],
-            episode_steps=zeros,
-            episode_won=zeros.astype(bool),
-            agent_steps=0,
-        )
+        return from_episodes(values[:, None], values[:, None], zeros, zeros.astype(bool))
 
 
 def generation_seeds(seed: int, generation: int, episodes: int) -> np.ndarray:
@@ -167,11 +166,14 @@ def evolve(
     run: Run,
     reporters: Sequence[Reporter] = (),
     should_stop: Callable[[], bool] = lambda: False,
+    evaluator: Evaluator | None = None,
 ) -> str:
     """Run generations until ``run.config.generations`` or the time limit.
 
     ``should_stop`` is checked between generations (a signal handler sets it); a generation
-    in progress always finishes, so the run state is never half-updated.
+    in progress always finishes, so the run state is never half-updated. ``evaluator``
+    says where a game's rollouts run (:mod:`evonet.evaluators`); results do not depend
+    on it.
 
     Returns:
         why the loop ended: ``finished``, ``time limit`` or ``interrupted``.
@@ -190,7 +192,7 @@ def evolve(
             break
         t0 = time.perf_counter()
         gen = run.generation
-        result = run.evaluate(run.ga.ask(), gen)
+        result = run.evaluate(run.ga.ask(), gen, evaluator)
         run.ga.tell(result.fitness)
         seconds = time.perf_counter() - t0
         record = {
@@ -202,6 +204,7 @@ def evolve(
             f"mean_{run.score_name}": float(np.nanmean(result.score)),
             "seconds": round(seconds, 4),
             "agent_steps_per_s": round(result.agent_steps / seconds, 1),
+            "workers": getattr(evaluator, "workers", 1),
         }
         run.history.append(record)
         for r in reporters:

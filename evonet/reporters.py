@@ -46,7 +46,9 @@ class ProgressReporter(Reporter):
             f"mean_{name}": f"{record[f'mean_{name}']:.2f}",
         }
         if run.game is not None:
+            # The throughput of all workers together, and how many there are.
             shown["steps_s"] = f"{record['agent_steps_per_s'] / 1e3:.0f}k"
+            shown["workers"] = record["workers"]
         self.bar.set_postfix(shown, refresh=False)
         self.bar.update(1)
 

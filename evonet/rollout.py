@@ -39,6 +39,7 @@ class RolloutResult:
     fitness: np.ndarray  # (P,) mean episode fitness, higher is better
     score: np.ndarray  # (P,) mean episode score
     steps: np.ndarray  # (P,) mean steps
+    episode_fitness: np.ndarray  # (P, E)
     episode_score: np.ndarray  # (P, E)
     episode_steps: np.ndarray  # (P, E)
     episode_won: np.ndarray  # (P, E) bool
@@ -82,6 +83,22 @@ def rollout(
         env.close()
 
 
+def from_episodes(
+    fit: np.ndarray, score: np.ndarray, steps: np.ndarray, won: np.ndarray
+) -> RolloutResult:
+    """The result of per-episode arrays, each ``(P, E)``: means over episodes per genome."""
+    return RolloutResult(
+        fitness=fit.mean(axis=1),
+        score=score.mean(axis=1),
+        steps=steps.mean(axis=1),
+        episode_fitness=fit,
+        episode_score=score,
+        episode_steps=steps,
+        episode_won=won,
+        agent_steps=int(steps.sum()),  # every live game-step advanced one game's counter
+    )
+
+
 def _play(
     env: BatchedGame, genomes: np.ndarray, topo: Topology, game: GameSpec, p: int, e: int
 ) -> RolloutResult:
@@ -110,14 +127,10 @@ def _play(
         env.advance(actions.reshape(p * e, *actions.shape[2:]))
 
     stats = env.episode_stats()
-    fit, score = stats.fitness.reshape(p, e), stats.score.reshape(p, e)
-    steps = stats.steps.reshape(p, e)
-    return RolloutResult(
-        fitness=fit.mean(axis=1),
-        score=score.mean(axis=1),
-        steps=steps.mean(axis=1),
-        episode_score=score,
-        episode_steps=steps,
-        episode_won=stats.won.reshape(p, e),
-        agent_steps=int(steps.sum()),  # every live game-step advanced one game's counter
+    shape = (p, e)
+    return from_episodes(
+        stats.fitness.reshape(shape),
+        stats.score.reshape(shape),
+        stats.steps.reshape(shape),
+        stats.won.reshape(shape),
     )

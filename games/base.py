@@ -157,6 +157,12 @@ class GameSpec(ABC):
         """Network outputs the game needs."""
         return self.action_space.n_outputs
 
+    @property
+    def shardable(self) -> bool:
+        """Whether a game's result is the same in any batch, so a population may be split
+        over workers without changing a number (true unless a batch shares randomness)."""
+        return True
+
     @abstractmethod
     def make(self, n_games: int) -> BatchedGame:
         """A batch of ``n_games`` games (reset it before use)."""

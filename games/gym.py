@@ -111,6 +111,11 @@ class GymSpec(GameSpec):
         object.__setattr__(self, "action_start", start)
         object.__setattr__(self, "vectorized", spec.vector_entry_point is not None)
 
+    @property
+    def shardable(self) -> bool:
+        # A native vector env draws every start from one generator for the whole batch.
+        return not self.vectorized
+
     def make(self, n_games: int) -> GymGame:
         return GymGame(self, n_games)
 

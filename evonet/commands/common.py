@@ -167,3 +167,35 @@ def window_errors(hint: str) -> Iterator[None]:
         if pygame is not None and isinstance(e, pygame.error):
             raise UsageError(f"cannot open a window ({e}); {hint}") from None
         raise
+
+
+BACKENDS = ("serial", "processes")  # as evonet.evaluators.BACKENDS (not imported: start-up)
+MAX_WORKERS = 1024
+
+
+def add_backend_flags(p: argparse.ArgumentParser) -> None:
+    """``--backend`` and ``--workers``: where rollouts run. Never part of a run's results."""
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="where games are played: serial (this process) or processes (worker "
+        "processes; identical results). Default: processes on the cores available, "
+        "when there is more than one",
+    )
+    p.add_argument(
+        "--workers",
+        type=int_in(1, MAX_WORKERS),
+        help="worker processes for --backend processes (default: the cores available)",
+    )
+
+
+def evaluator_from(args: argparse.Namespace) -> object:
+    """The evaluator ``--backend`` and ``--workers`` ask for (close it when done)."""
+    from evonet.evaluators import make_evaluator
+
+    if args.backend == "serial" and args.workers not in (None, 1):
+        raise UsageError(
+            f"--workers {args.workers}: the serial backend has one; use --backend processes"
+        )
+    backend = "processes" if args.backend is None and args.workers else args.backend
+    return make_evaluator(backend, args.workers)

@@ -8,10 +8,18 @@ import numpy as np
 
 from evonet.budget import OverBudget, check_memory
 from evonet.checkpoint import CheckpointError, load_network
-from evonet.commands.common import UsageError, board_size, emit_json, nonneg_int, positive_int
+from evonet.commands.common import (
+    UsageError,
+    add_backend_flags,
+    board_size,
+    emit_json,
+    evaluator_from,
+    nonneg_int,
+    positive_int,
+)
 from evonet.config import game_from_meta
 from evonet.mlp import Topology
-from evonet.rollout import check_topology, rollout, rollout_bytes
+from evonet.rollout import check_topology, rollout_bytes
 from games.base import GameSpec, MissingPackage, episode_seeds
 
 
@@ -32,6 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--board", type=board_size, help="snake: WIDTHxHEIGHT (default: the run's board)"
     )
     p.add_argument("--json", action="store_true", help="last stdout line is one JSON object")
+    add_backend_flags(p)
     p.set_defaults(run=run)
 
 
@@ -77,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
         )
     except OverBudget as e:
         raise UsageError(str(e)) from None
-    res = rollout(theta[None], topo, game, episode_seeds(args.seed, args.episodes))
+    with evaluator_from(args) as evaluator:
+        res = evaluator(theta[None], topo, game, episode_seeds(args.seed, args.episodes))
     score, name = res.episode_score[0], game.score_name
     best = float(score.max())
     out = {

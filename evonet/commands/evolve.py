@@ -13,7 +13,9 @@ from evonet import config as config_mod
 from evonet.checkpoint import CheckpointError, load_run
 from evonet.commands.common import (
     UsageError,
+    add_backend_flags,
     board_size,
+    evaluator_from,
     hidden_sizes,
     info,
     silence_stdout,
@@ -86,6 +88,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its latest.npz")
     p.add_argument("--json", action="store_true", help="one JSON object per generation on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_backend_flags(p)
     p.set_defaults(run=run)
 
 
@@ -174,9 +177,16 @@ def _evolve(args: argparse.Namespace, the_run: Run, out: Path) -> int:
             b"(press Ctrl-C again to stop at once) ...\n",
         )
 
+    evaluator = evaluator_from(args)
     old = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
     try:
-        reason = evolve(the_run, reporters, should_stop=lambda: stop["signal"] is not None)
+        with evaluator:
+            reason = evolve(
+                the_run,
+                reporters,
+                should_stop=lambda: stop["signal"] is not None,
+                evaluator=evaluator,
+            )
     except BrokenPipeError:  # `evonet evolve snake --json | head`: the reader is gone
         _close(progress)
         silence_stdout()

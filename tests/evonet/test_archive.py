@@ -48,6 +48,7 @@ def test_the_longest_run_fits_the_metadata_bounds():
     with every float at full precision, stay under MAX_META_BYTES and MAX_JSON_ITEMS."""
     record = {k: -1.2345678901234567e-300 for k in history_fields("apples")}
     record["generation"] = MAX_GENERATIONS
+    record["workers"] = 1024  # a whole number of processes
     text = json.dumps({"history": [record] * 1000}).encode()
     depth, items = json_shape(text)
     assert depth == 3

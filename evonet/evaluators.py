@@ -1,0 +1,299 @@
+"""Where rollouts run: in this process, or split over a pool of worker processes.
+
+An evaluator takes a generation's genomes ``(P, D)`` and episode seeds ``(E,)`` and
+returns the :class:`evonet.rollout.RolloutResult` of all ``P`` genomes, in genome order.
+:func:`evonet.rollout.rollout` is a pure function and a game's result does not depend on
+its batch, so splitting the population into contiguous shards changes no number: every
+backend gives bit-identical results for any worker count.
+
+* ``serial``: the rollout in this process.
+* ``processes``: one pool of long-lived worker processes per run, started once. The
+  genome matrix reaches them through a shared-memory file (tmpfs), not by pickling; each
+  worker plays one contiguous shard, single-threaded BLAS; shards are reassembled in
+  order (a population smaller than the pool, like one champion, is split by episodes
+  instead). A worker that dies (``kill -9``) is replaced and its shard run again. Workers
+  ignore Ctrl-C (the run stops between generations) and exit when their parent does.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evonet.mlp import Topology
+from evonet.rollout import RolloutResult, from_episodes, rollout
+from games.base import GameSpec
+
+BACKENDS = ("serial", "processes")
+# Thread-count variables of the BLAS libraries numpy may use; one thread per worker, since
+# the workers already use every core.
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+MAX_RESTARTS = 3  # pool replacements per generation before giving up
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def default_backend() -> tuple[str, int]:
+    """``(backend, workers)`` when none is asked for: processes on every available core
+    when there is more than one, else serial."""
+    cores = available_cores()
+    return ("processes", cores) if cores > 1 else ("serial", 1)
+
+
+def shards(p: int, workers: int) -> list[tuple[int, int]]:
+    """Contiguous ``[start, stop)`` blocks covering ``range(p)``, at most ``workers`` of
+    them, sizes differing by at most one, none empty."""
+    n = max(1, min(workers, p))
+    bounds = [p * k // n for k in range(n + 1)]
+    return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+def merge(parts: list[RolloutResult], axis: int = 0) -> RolloutResult:
+    """The results of consecutive shards as one result: shards of genomes (``axis`` 0) or
+    of episodes (``axis`` 1). The means are taken again over the whole episode arrays, so
+    they are bit for bit those of one unsplit rollout."""
+    if len(parts) == 1:
+        return parts[0]
+    return from_episodes(
+        *(
+            np.concatenate([getattr(r, name) for r in parts], axis=axis)
+            for name in ("episode_fitness", "episode_score", "episode_steps", "episode_won")
+        )
+    )
+
+
+class SerialEvaluator:
+    """Rollouts in this process."""
+
+    name = "serial"
+    workers = 1
+
+    def __call__(
+        self, genomes: np.ndarray, topo: Topology, game: GameSpec, seeds: np.ndarray
+    ) -> RolloutResult:
+        return rollout(genomes, topo, game, seeds)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> SerialEvaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ProcessEvaluator:
+    """Rollouts split over ``workers`` long-lived processes (see the module docstring)."""
+
+    name = "processes"
+
+    def __init__(self, workers: int) -> None:
+        if not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a positive whole number, got {workers!r}")
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._path: Path | None = None  # the shared genome file
+        self._size = 0
+        self.restarts = 0  # pools replaced after a worker died
+
+    def start(self) -> None:
+        """Start the workers now (otherwise the first call does)."""
+        if self._pool is None:
+            self._pool = _start_pool(self.workers)
+
+    def __call__(
+        self, genomes: np.ndarray, topo: Topology, game: GameSpec, seeds: np.ndarray
+    ) -> RolloutResult:
+        genomes = np.ascontiguousarray(genomes)
+        if not game.shardable:
+            # Its batch shares one random generator: split, its games would change.
+            return rollout(genomes, topo, game, seeds)
+        self.start()
+        path = self._share(genomes)
+        p, e = genomes.shape[0], len(seeds)
+        # Fewer genomes than workers (evaluating one champion): split the episodes instead.
+        by_episode = p < self.workers and e > p
+        blocks = shards(e if by_episode else p, self.workers)
+        results: dict[int, RolloutResult] = {}
+        for attempt in range(MAX_RESTARTS + 1):
+            assert self._pool is not None
+            futures: dict[int, Future] = {
+                i: self._pool.submit(
+                    _play_shard,
+                    str(path),
+                    genomes.shape,
+                    genomes.dtype.str,
+                    (0, p) if by_episode else (a, b),
+                    topo,
+                    game,
+                    seeds[a:b] if by_episode else seeds,
+                )
+                for i, (a, b) in enumerate(blocks)
+                if i not in results
+            }
+            broken = False
+            for i, future in futures.items():
+                try:
+                    results[i] = future.result()
+                except BrokenProcessPool:
+                    broken = True  # a worker died; the shards it took are run again
+            if not broken:
+                return merge([results[i] for i in range(len(blocks))], 1 if by_episode else 0)
+            if attempt == MAX_RESTARTS:
+                break
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = _start_pool(self.workers)
+            self.restarts += 1
+        raise RuntimeError(f"worker processes kept dying ({MAX_RESTARTS} pools replaced)")
+
+    def _share(self, genomes: np.ndarray) -> Path:
+        """Copy ``genomes`` into the shared file (made, or grown, as needed)."""
+        if self._path is None or genomes.nbytes > self._size:
+            self._unlink()
+            folder = "/dev/shm" if os.path.isdir("/dev/shm") else None  # tmpfs: memory
+            fd, name = tempfile.mkstemp(prefix="evonet-genomes-", dir=folder)
+            os.close(fd)
+            self._path, self._size = Path(name), max(genomes.nbytes, 1)
+            with open(self._path, "r+b") as f:
+                f.truncate(self._size)
+        view = np.memmap(self._path, dtype=genomes.dtype, mode="r+", shape=genomes.shape)
+        view[...] = genomes
+        view.flush()
+        del view
+        return self._path
+
+    def _unlink(self) -> None:
+        if self._path is not None:
+            self._path.unlink(missing_ok=True)
+            self._path = None
+
+    def close(self) -> None:
+        """Stop the workers and remove the shared file."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._unlink()
+
+    def __enter__(self) -> ProcessEvaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def make_evaluator(backend: str | None = None, workers: int | None = None) -> Any:
+    """An evaluator for ``backend`` (``serial`` or ``processes``) with ``workers``
+    processes; None picks :func:`default_backend`'s."""
+    if backend is None:
+        backend, cores = default_backend()
+        workers = workers or cores
+    if backend == "serial":
+        return SerialEvaluator()
+    if backend == "processes":
+        return ProcessEvaluator(workers or available_cores())
+    raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+
+
+def _start_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` spawned processes, all started before this returns."""
+    import multiprocessing
+    from multiprocessing import resource_tracker
+
+    # multiprocessing's resource tracker outlives an abrupt exit (a second Ctrl-C ends
+    # the process at once) to clean up the pool's semaphores, and then warns about them
+    # on stderr, below evonet's last line. It cleans up all the same; it is started with
+    # its stderr on the null device so that it does so quietly.
+    _quietly(resource_tracker.ensure_running)
+    # Spawned children read these at numpy's import; set only while they start.
+    saved = {k: os.environ.get(k) for k in BLAS_THREADS}
+    os.environ.update({k: "1" for k in BLAS_THREADS})
+    main = sys.modules.get("__main__")
+    hidden = {k: vars(main)[k] for k in ("__file__", "__spec__") if k in vars(main)}
+    vars(main).pop("__file__", None)
+    main.__spec__ = None
+    # A spawned child imports the parent's main script again, which would re-run a user's
+    # script that lacks an ``if __name__ == "__main__"`` guard. The workers need nothing
+    # from it (their tasks are evonet functions), so it is hidden while they start.
+    try:
+        pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
+        )
+        # Start every worker now: the first generation should not pay for it, and the
+        # environment above must be in place when they start.
+        for f in [pool.submit(time.sleep, 0) for _ in range(workers)]:
+            f.result()
+    finally:
+        vars(main).update(hidden)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return pool
+
+
+def _quietly(start: Any) -> None:
+    """Call ``start()`` with file descriptor 2 on the null device: a process it spawns
+    keeps that as its stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        start()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+def _init_worker(parent: int) -> None:
+    # Ctrl-C reaches the whole process group; the parent decides when to stop, and a
+    # worker must not print a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    # A parent that dies without shutting the pool down (kill -9, a second Ctrl-C) leaves
+    # its workers waiting forever; they notice and leave.
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _play_shard(
+    path: str,
+    shape: tuple[int, int],
+    dtype: str,
+    block: tuple[int, int],
+    topo: Topology,
+    game: GameSpec,
+    seeds: np.ndarray,
+) -> RolloutResult:
+    """A worker's task: genomes ``[start, stop)`` of the shared matrix on the seeds."""
+    genomes = np.memmap(path, dtype=np.dtype(dtype), mode="r", shape=tuple(shape))
+    try:
+        return rollout(np.array(genomes[block[0] : block[1]]), topo, game, seeds)
+    finally:
+        del genomes

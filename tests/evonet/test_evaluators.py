@@ -1,0 +1,177 @@
+"""Evaluators: the same numbers whatever the split, and faults that change nothing."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from evonet.checkpoint import load_network
+from evonet.evaluators import ProcessEvaluator, SerialEvaluator, shards
+from evonet.evolve import TIMING_FIELDS
+from evonet.watch import shipped_champion
+from games.base import episode_seeds
+from games.snake import SnakeSpec
+from tests.helpers import TINY_EVOLVE, evonet
+
+FIELDS = ("fitness", "score", "steps", "episode_fitness", "episode_score", "episode_steps")
+
+
+def same(a, b):
+    return a.agent_steps == b.agent_steps and all(
+        np.array_equal(getattr(a, k), getattr(b, k)) for k in (*FIELDS, "episode_won")
+    )
+
+
+def champion_population(n, sigma=0.05):
+    """Genomes near the shipped champion: games that last, as in a late generation."""
+    theta, topo, _ = load_network(shipped_champion())
+    rng = np.random.default_rng(0)
+    return (theta[None] + rng.normal(0, sigma, (n, theta.size))).astype(np.float32), topo
+
+
+@pytest.mark.parametrize("p,workers", [(10, 3), (7, 7), (3, 5), (1, 2), (100, 1)])
+def test_shards_are_contiguous_balanced_blocks(p, workers):
+    blocks = shards(p, workers)
+    assert blocks[0][0] == 0 and blocks[-1][1] == p
+    assert all(b == c for (_, b), (c, _) in zip(blocks, blocks[1:], strict=False))
+    sizes = [b - a for a, b in blocks]
+    assert min(sizes) >= 1 and max(sizes) - min(sizes) <= 1 and len(blocks) <= workers
+
+
+def test_processes_give_serial_numbers_for_any_worker_count():
+    pop, topo = champion_population(23)  # 23 divides evenly by none of 2, 3, 7
+    game, seeds = SnakeSpec(board=(8, 8)), episode_seeds(4, 3)
+    serial = SerialEvaluator()(pop, topo, game, seeds)
+    for workers in (1, 2, 3, 7):
+        with ProcessEvaluator(workers) as ev:
+            assert same(ev(pop, topo, game, seeds), serial), workers
+
+
+def test_one_genome_is_split_by_episodes_with_the_same_numbers():
+    pop, topo = champion_population(1)
+    game, seeds = SnakeSpec(), episode_seeds(2026, 9)
+    with ProcessEvaluator(2) as ev:
+        assert same(ev(pop, topo, game, seeds), SerialEvaluator()(pop, topo, game, seeds))
+
+
+def test_a_killed_worker_has_its_shard_run_again():
+    pop, topo = champion_population(160)
+    game, seeds = SnakeSpec(), episode_seeds(1, 2)
+    expected = SerialEvaluator()(pop, topo, game, seeds)
+    with ProcessEvaluator(2) as ev:
+        ev.start()
+        victim = next(iter(ev._pool._processes))  # a worker's pid
+        got = {}
+        t = threading.Thread(target=lambda: got.update(r=ev(pop, topo, game, seeds)))
+        t.start()
+        time.sleep(0.3)  # mid-generation: a generation here takes seconds
+        os.kill(victim, signal.SIGKILL)
+        t.join(120)
+        assert ev.restarts == 1
+        assert same(got["r"], expected)
+
+
+def rows(path):
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    keep = [i for i, k in enumerate(header) if k not in TIMING_FIELDS]
+    return [[line.split(",")[i] for i in keep] for line in lines]
+
+
+def test_a_run_on_two_workers_resumed_serially_matches_an_uninterrupted_one(tmp_path):
+    flags = [*TINY_EVOLVE, "--population", "17", "--seed", "5"]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    r = evonet(
+        "evolve",
+        "snake",
+        *flags,
+        "--generations",
+        "4",
+        "--out",
+        "r",
+        "--backend",
+        "serial",
+        cwd=tmp_path / "a",
+    )
+    assert r.returncode == 0, r.stderr
+    r = evonet(
+        "evolve",
+        "snake",
+        *flags,
+        "--generations",
+        "2",
+        "--out",
+        "r",
+        "--workers",
+        "2",
+        cwd=tmp_path / "b",
+    )
+    assert r.returncode == 0, r.stderr
+    r = evonet(
+        "evolve",
+        "snake",
+        "--resume",
+        "r/latest.npz",
+        "--generations",
+        "4",
+        "--backend",
+        "serial",
+        "--quiet",
+        cwd=tmp_path / "b",
+    )
+    assert r.returncode == 0, r.stderr
+    assert rows(tmp_path / "a/r/history.csv") == rows(tmp_path / "b/r/history.csv")
+    assert (tmp_path / "a/r/best.npz").read_bytes() == (tmp_path / "b/r/best.npz").read_bytes()
+    header = (tmp_path / "b/r/history.csv").read_text().splitlines()
+    assert header[0].endswith(",workers") and header[1].endswith(",2")
+
+
+def test_ctrl_c_stops_the_workers_without_a_trace(tmp_path):
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "evonet",
+            "evolve",
+            "snake",
+            "--workers",
+            "2",
+            "--generations",
+            "1000",
+            "--checkpoint-every",
+            "1",
+            "--quiet",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    history = tmp_path / "checkpoints/snake/history.csv"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (
+        history.exists() and len(history.read_text().splitlines()) >= 3
+    ):
+        time.sleep(0.1)
+    children = subprocess.run(
+        ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
+    ).stdout.split()
+    assert len(children) >= 2  # the workers (and multiprocessing's resource tracker)
+    proc.send_signal(signal.SIGINT)
+    for pid in children:  # Ctrl-C in a terminal reaches the whole process group
+        try:
+            os.kill(int(pid), signal.SIGINT)
+        except ProcessLookupError:
+            pass
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "resume with: evonet evolve snake --resume" in err, err
+    time.sleep(1.5)
+    alive = [pid for pid in children if os.path.exists(f"/proc/{pid}")]
+    assert alive == [], "worker processes outlived the run"
