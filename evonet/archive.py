@@ -108,7 +108,7 @@ def remove_stale_temps(folder: Path, keep: Path | None = None) -> list[Path]:
         if m is None or p == keep:
             continue
         pid = int(m["pid"])
-        if pid != os.getpid() and _alive(pid):
+        if pid != os.getpid() and process_alive(pid):
             continue
         with contextlib.suppress(OSError):
             p.unlink()
@@ -116,7 +116,8 @@ def remove_stale_temps(folder: Path, keep: Path | None = None) -> list[Path]:
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (or may: another user's, which we cannot ask about)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

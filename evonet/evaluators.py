@@ -13,6 +13,9 @@ backend gives bit-identical results for any worker count.
   order (a population smaller than the pool, like one champion, is split by episodes
   instead). A worker that dies (``kill -9``) is replaced and its shard run again. Workers
   ignore Ctrl-C (the run stops between generations) and exit when their parent does.
+* ``ray``: stateless Ray tasks, one per shard, on a local Ray instance or an existing
+  cluster (``address="auto"`` or ``"HOST:PORT"``). The genome matrix is ``ray.put`` once
+  per generation; a task whose worker fails is retried by Ray.
 """
 
 from __future__ import annotations
@@ -30,15 +33,18 @@ from typing import Any
 
 import numpy as np
 
+from evonet.archive import process_alive
 from evonet.mlp import Topology
 from evonet.rollout import RolloutResult, from_episodes, rollout
 from games.base import GameSpec
 
-BACKENDS = ("serial", "processes")
+BACKENDS = ("serial", "processes", "ray")
+RAY_HINT = "pip install 'evonet[ray]'"
 # Thread-count variables of the BLAS libraries numpy may use; one thread per worker, since
 # the workers already use every core.
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 MAX_RESTARTS = 3  # pool replacements per generation before giving up
+SHARED_PREFIX = "evonet-genomes-"  # + the owner's pid: files of dead owners are removed
 
 
 def available_cores() -> int:
@@ -167,8 +173,9 @@ class ProcessEvaluator:
         """Copy ``genomes`` into the shared file (made, or grown, as needed)."""
         if self._path is None or genomes.nbytes > self._size:
             self._unlink()
-            folder = "/dev/shm" if os.path.isdir("/dev/shm") else None  # tmpfs: memory
-            fd, name = tempfile.mkstemp(prefix="evonet-genomes-", dir=folder)
+            folder = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+            _remove_stale(Path(folder))
+            fd, name = tempfile.mkstemp(prefix=f"{SHARED_PREFIX}{os.getpid()}-", dir=folder)
             os.close(fd)
             self._path, self._size = Path(name), max(genomes.nbytes, 1)
             with open(self._path, "r+b") as f:
@@ -198,9 +205,98 @@ class ProcessEvaluator:
         self.close()
 
 
-def make_evaluator(backend: str | None = None, workers: int | None = None) -> Any:
-    """An evaluator for ``backend`` (``serial`` or ``processes``) with ``workers``
-    processes; None picks :func:`default_backend`'s."""
+class RayEvaluator:
+    """Rollouts as Ray tasks, ``workers`` shards per generation (see the module docstring).
+
+    Raises ValueError (from :meth:`start`) when Ray is not installed or the cluster at
+    ``address`` cannot be reached.
+    """
+
+    name = "ray"
+
+    def __init__(self, workers: int, address: str | None = None) -> None:
+        if not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a positive whole number, got {workers!r}")
+        self.workers, self.address = workers, address
+        self._ray: Any = None
+        self._task: Any = None
+        self._started_here = False
+
+    def start(self) -> None:
+        """Start a local Ray instance or join the cluster (otherwise the first call does)."""
+        if self._ray is not None:
+            return
+        try:
+            import ray
+        except ImportError:
+            raise ValueError(f"the ray backend needs Ray: {RAY_HINT}") from None
+        if not ray.is_initialized():
+            env = {"env_vars": {k: "1" for k in BLAS_THREADS}}
+            options: dict[str, Any] = dict(
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level="error",
+                runtime_env=env,
+            )
+            if self.address:
+                _check_reachable(self.address)
+                options["address"] = self.address
+            else:
+                options["num_cpus"] = self.workers
+            try:
+                _quietly(lambda: ray.init(**options))
+            except Exception as e:  # ConnectionError, RuntimeError, ValueError by version
+                where = f"the Ray cluster at {self.address}" if self.address else "Ray"
+                text = str(e).strip().splitlines()
+                raise ValueError(
+                    f"cannot start or reach {where}: {text[0] if text else type(e).__name__}"
+                ) from None
+            self._started_here = True
+        self._ray = ray
+        # Stateless tasks; Ray runs a task again when its worker dies (max_retries).
+        self._task = ray.remote(max_retries=3, num_cpus=1)(_play_shared)
+
+    def __call__(
+        self, genomes: np.ndarray, topo: Topology, game: GameSpec, seeds: np.ndarray
+    ) -> RolloutResult:
+        genomes = np.ascontiguousarray(genomes)
+        if not game.shardable:
+            return rollout(genomes, topo, game, seeds)
+        self.start()
+        ray = self._ray
+        p, e = genomes.shape[0], len(seeds)
+        by_episode = p < self.workers and e > p
+        blocks = shards(e if by_episode else p, self.workers)
+        shared = ray.put(genomes)  # once per generation, read by every task
+        refs = [
+            self._task.remote(
+                shared,
+                (0, p) if by_episode else (a, b),
+                topo,
+                game,
+                seeds[a:b] if by_episode else seeds,
+            )
+            for a, b in blocks
+        ]
+        return merge(ray.get(refs), 1 if by_episode else 0)
+
+    def close(self) -> None:
+        if self._ray is not None and self._started_here:
+            self._ray.shutdown()
+        self._ray = None
+
+    def __enter__(self) -> RayEvaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def make_evaluator(
+    backend: str | None = None, workers: int | None = None, ray_address: str | None = None
+) -> Any:
+    """An evaluator for ``backend`` (``serial``, ``processes`` or ``ray``) with ``workers``
+    shards; None picks :func:`default_backend`'s."""
     if backend is None:
         backend, cores = default_backend()
         workers = workers or cores
@@ -208,7 +304,36 @@ def make_evaluator(backend: str | None = None, workers: int | None = None) -> An
         return SerialEvaluator()
     if backend == "processes":
         return ProcessEvaluator(workers or available_cores())
+    if backend == "ray":
+        return RayEvaluator(workers or available_cores(), ray_address)
     raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """ValueError unless ``HOST:PORT`` accepts a connection (Ray itself would retry for a
+    minute before giving up); ``auto`` is left to Ray."""
+    import socket
+
+    if address == "auto":
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"--ray-address {address}: expected auto or HOST:PORT")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise ValueError(f"cannot reach the Ray cluster at {address}: {e.strerror or e}") from None
+
+
+def _play_shared(
+    genomes: np.ndarray,
+    block: tuple[int, int],
+    topo: Topology,
+    game: GameSpec,
+    seeds: np.ndarray,
+) -> RolloutResult:
+    """A Ray task: genomes ``[start, stop)`` of the generation's matrix on the seeds."""
+    return rollout(np.array(genomes[block[0] : block[1]]), topo, game, seeds)
 
 
 def _start_pool(workers: int) -> ProcessPoolExecutor:
@@ -250,6 +375,15 @@ def _start_pool(workers: int) -> ProcessPoolExecutor:
             else:
                 os.environ[k] = v
     return pool
+
+
+def _remove_stale(folder: Path) -> None:
+    """Remove shared genome files whose process is gone (it was killed before its
+    evaluator closed); a live process's file is left alone."""
+    for path in folder.glob(f"{SHARED_PREFIX}*"):
+        pid = path.name[len(SHARED_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
+            path.unlink(missing_ok=True)
 
 
 def _quietly(start: Any) -> None:

@@ -169,7 +169,7 @@ def window_errors(hint: str) -> Iterator[None]:
         raise
 
 
-BACKENDS = ("serial", "processes")  # as evonet.evaluators.BACKENDS (not imported: start-up)
+BACKENDS = ("serial", "processes", "ray")  # evonet.evaluators.BACKENDS, without importing it
 MAX_WORKERS = 1024
 
 
@@ -178,14 +178,20 @@ def add_backend_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--backend",
         choices=BACKENDS,
-        help="where games are played: serial (this process) or processes (worker "
-        "processes; identical results). Default: processes on the cores available, "
-        "when there is more than one",
+        help="where games are played: serial (this process), processes (worker "
+        "processes) or ray (Ray tasks; pip install 'evonet[ray]'); the results are "
+        "identical. Default: processes on the cores available, when there is more than one",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="auto|HOST:PORT",
+        help="with --backend ray: join this running Ray cluster (default: start a local one)",
     )
     p.add_argument(
         "--workers",
         type=int_in(1, MAX_WORKERS),
-        help="worker processes for --backend processes (default: the cores available)",
+        help="worker processes (processes) or tasks per generation (ray); default: the "
+        "cores available",
     )
 
 
@@ -198,4 +204,12 @@ def evaluator_from(args: argparse.Namespace) -> object:
             f"--workers {args.workers}: the serial backend has one; use --backend processes"
         )
     backend = "processes" if args.backend is None and args.workers else args.backend
-    return make_evaluator(backend, args.workers)
+    if args.ray_address is not None and backend != "ray":
+        raise UsageError(f"--ray-address {args.ray_address}: needs --backend ray")
+    evaluator = make_evaluator(backend, args.workers, args.ray_address)
+    if backend == "ray":  # connect now: an unreachable cluster is a usage error
+        try:
+            evaluator.start()
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+    return evaluator

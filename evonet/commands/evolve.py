@@ -8,6 +8,7 @@ import os
 import shlex
 import signal
 from pathlib import Path
+from typing import Any
 
 from evonet import config as config_mod
 from evonet.checkpoint import CheckpointError, load_run
@@ -105,6 +106,14 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise UsageError(f"--config {e}") from None
 
+    evaluator = evaluator_from(args)  # a cluster that cannot be reached: before any file
+    try:
+        return _run(args, file_settings, flags, evaluator)
+    finally:
+        evaluator.close()
+
+
+def _run(args: argparse.Namespace, file_settings: dict, flags: dict, evaluator: Any) -> int:
     if args.resume:
         the_run, out = _resumed(args, file_settings, flags)
         lock = _folder(claim, out)
@@ -126,12 +135,12 @@ def run(args: argparse.Namespace) -> int:
                     f"--out {out}: already holds a run (latest.npz) that resuming "
                     f"{args.resume} would replace; choose another --out to resume into"
                 )
-        return _evolve(args, the_run, out)
+        return _evolve(args, the_run, out, evaluator)
     finally:
         release(lock)  # the folder is free for the next run
 
 
-def _evolve(args: argparse.Namespace, the_run: Run, out: Path) -> int:
+def _evolve(args: argparse.Namespace, the_run: Run, out: Path, evaluator: Any) -> int:
     """Run generations into the claimed folder ``out``; reports, signals and faults."""
     info(f"evonet: run folder {out}/ ({', '.join(FILES)})")
     latest = out / "latest.npz"
@@ -177,16 +186,14 @@ def _evolve(args: argparse.Namespace, the_run: Run, out: Path) -> int:
             b"(press Ctrl-C again to stop at once) ...\n",
         )
 
-    evaluator = evaluator_from(args)
     old = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
     try:
-        with evaluator:
-            reason = evolve(
-                the_run,
-                reporters,
-                should_stop=lambda: stop["signal"] is not None,
-                evaluator=evaluator,
-            )
+        reason = evolve(
+            the_run,
+            reporters,
+            should_stop=lambda: stop["signal"] is not None,
+            evaluator=evaluator,
+        )
     except BrokenPipeError:  # `evonet evolve snake --json | head`: the reader is gone
         _close(progress)
         silence_stdout()

@@ -4,8 +4,10 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -172,6 +174,55 @@ def test_ctrl_c_stops_the_workers_without_a_trace(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "resume with: evonet evolve snake --resume" in err, err
-    time.sleep(1.5)
-    alive = [pid for pid in children if os.path.exists(f"/proc/{pid}")]
-    assert alive == [], "worker processes outlived the run"
+    deadline = time.time() + 10  # workers look for their parent twice a second
+    while time.time() < deadline and any(running(pid) for pid in children):
+        time.sleep(0.2)
+    assert [pid for pid in children if running(pid)] == [], "processes outlived the run"
+
+
+def running(pid):
+    """Whether process ``pid`` exists and is not a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_ray_tasks_give_serial_numbers():
+    from evonet.evaluators import RayEvaluator
+
+    pop, topo = champion_population(23)
+    game, seeds = SnakeSpec(board=(8, 8)), episode_seeds(4, 3)
+    with RayEvaluator(3) as ev:  # a local Ray instance, started and stopped here
+        assert same(ev(pop, topo, game, seeds), SerialEvaluator()(pop, topo, game, seeds))
+        one, _ = champion_population(1)
+        assert same(ev(one, topo, game, seeds), SerialEvaluator()(one, topo, game, seeds))
+
+
+@pytest.mark.parametrize(
+    "flags,needle",
+    [
+        (["--backend", "ray", "--ray-address", "127.0.0.1:1"], "cannot reach the Ray cluster"),
+        (["--ray-address", "auto"], "needs --backend ray"),
+        (["--backend", "serial", "--workers", "3"], "the serial backend has one"),
+        (["--workers", "0"], "--workers"),
+    ],
+)
+def test_bad_backend_flags_are_one_line_before_any_file(tmp_path, flags, needle):
+    r = evonet("evolve", "snake", *TINY_EVOLVE, *flags, "--out", "r", cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], r.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_shared_files_of_killed_runs_are_removed_by_the_next_one():
+    folder = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+    stale = folder / "evonet-genomes-999999999-abc"  # no such process
+    stale.write_bytes(b"x")
+    pop, topo = champion_population(3)
+    with ProcessEvaluator(1) as ev:
+        ev(pop, topo, SnakeSpec(board=(5, 5)), episode_seeds(0, 1))
+        assert not stale.exists()
+    assert not list(folder.glob(f"evonet-genomes-{os.getpid()}-*"))  # its own, closed
