@@ -70,6 +70,18 @@ def shards(p: int, workers: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
 
+def plan(
+    p: int, seeds: np.ndarray, workers: int
+) -> tuple[bool, list[tuple[tuple[int, int], np.ndarray]]]:
+    """How to split ``p`` genomes on ``seeds (E,)`` over ``workers``: ``(by_episode,
+    [(genome block [start, stop), its seeds), ...])``. Contiguous blocks of genomes; with
+    fewer genomes than workers (evaluating one champion), blocks of episodes instead."""
+    e = len(seeds)
+    if p < workers and e > p:
+        return True, [((0, p), seeds[a:b]) for a, b in shards(e, workers)]
+    return False, [((a, b), seeds) for a, b in shards(p, workers)]
+
+
 def merge(parts: list[RolloutResult], axis: int = 0) -> RolloutResult:
     """The results of consecutive shards as one result: shards of genomes (``axis`` 0) or
     of episodes (``axis`` 1). The means are taken again over the whole episode arrays, so
@@ -133,10 +145,8 @@ class ProcessEvaluator:
             return rollout(genomes, topo, game, seeds)
         self.start()
         path = self._share(genomes)
-        p, e = genomes.shape[0], len(seeds)
-        # Fewer genomes than workers (evaluating one champion): split the episodes instead.
-        by_episode = p < self.workers and e > p
-        blocks = shards(e if by_episode else p, self.workers)
+        by_episode, work = plan(genomes.shape[0], seeds, self.workers)
+        blocks = range(len(work))
         results: dict[int, RolloutResult] = {}
         for attempt in range(MAX_RESTARTS + 1):
             assert self._pool is not None
@@ -146,12 +156,12 @@ class ProcessEvaluator:
                     str(path),
                     genomes.shape,
                     genomes.dtype.str,
-                    (0, p) if by_episode else (a, b),
+                    work[i][0],
                     topo,
                     game,
-                    seeds[a:b] if by_episode else seeds,
+                    work[i][1],
                 )
-                for i, (a, b) in enumerate(blocks)
+                for i in blocks
                 if i not in results
             }
             broken = False
@@ -161,7 +171,7 @@ class ProcessEvaluator:
                 except BrokenProcessPool:
                     broken = True  # a worker died; the shards it took are run again
             if not broken:
-                return merge([results[i] for i in range(len(blocks))], 1 if by_episode else 0)
+                return merge([results[i] for i in blocks], 1 if by_episode else 0)
             if attempt == MAX_RESTARTS:
                 break
             self._pool.shutdown(wait=True, cancel_futures=True)
@@ -263,22 +273,10 @@ class RayEvaluator:
         if not game.shardable:
             return rollout(genomes, topo, game, seeds)
         self.start()
-        ray = self._ray
-        p, e = genomes.shape[0], len(seeds)
-        by_episode = p < self.workers and e > p
-        blocks = shards(e if by_episode else p, self.workers)
-        shared = ray.put(genomes)  # once per generation, read by every task
-        refs = [
-            self._task.remote(
-                shared,
-                (0, p) if by_episode else (a, b),
-                topo,
-                game,
-                seeds[a:b] if by_episode else seeds,
-            )
-            for a, b in blocks
-        ]
-        return merge(ray.get(refs), 1 if by_episode else 0)
+        by_episode, work = plan(genomes.shape[0], seeds, self.workers)
+        shared = self._ray.put(genomes)  # once per generation, read by every task
+        refs = [self._task.remote(shared, block, topo, game, s) for block, s in work]
+        return merge(self._ray.get(refs), 1 if by_episode else 0)
 
     def close(self) -> None:
         if self._ray is not None and self._started_here:
