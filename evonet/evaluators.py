@@ -117,7 +117,42 @@ class SerialEvaluator:
         self.close()
 
 
-class ProcessEvaluator:
+class _Sharded:
+    """An evaluator that splits each generation into :func:`plan`'s shards, plays them
+    elsewhere (``_play``: one result per shard, in order) and merges the results."""
+
+    workers: int
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def _play(
+        self, genomes: np.ndarray, work: list, topo: Topology, game: GameSpec
+    ) -> list[RolloutResult]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __call__(
+        self, genomes: np.ndarray, topo: Topology, game: GameSpec, seeds: np.ndarray
+    ) -> RolloutResult:
+        genomes = np.ascontiguousarray(genomes)
+        if not game.shardable:
+            # Its batch shares one random generator: split, its games would change.
+            return rollout(genomes, topo, game, seeds)
+        self.start()
+        by_episode, work = plan(genomes.shape[0], seeds, self.workers)
+        return merge(self._play(genomes, work, topo, game), 1 if by_episode else 0)
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ProcessEvaluator(_Sharded):
     """Rollouts split over ``workers`` long-lived processes (see the module docstring)."""
 
     name = "processes"
@@ -136,16 +171,10 @@ class ProcessEvaluator:
         if self._pool is None:
             self._pool = _start_pool(self.workers)
 
-    def __call__(
-        self, genomes: np.ndarray, topo: Topology, game: GameSpec, seeds: np.ndarray
-    ) -> RolloutResult:
-        genomes = np.ascontiguousarray(genomes)
-        if not game.shardable:
-            # Its batch shares one random generator: split, its games would change.
-            return rollout(genomes, topo, game, seeds)
-        self.start()
+    def _play(
+        self, genomes: np.ndarray, work: list, topo: Topology, game: GameSpec
+    ) -> list[RolloutResult]:
         path = self._share(genomes)
-        by_episode, work = plan(genomes.shape[0], seeds, self.workers)
         blocks = range(len(work))
         results: dict[int, RolloutResult] = {}
         for attempt in range(MAX_RESTARTS + 1):
@@ -171,7 +200,7 @@ class ProcessEvaluator:
                 except BrokenProcessPool:
                     broken = True  # a worker died; the shards it took are run again
             if not broken:
-                return merge([results[i] for i in blocks], 1 if by_episode else 0)
+                return [results[i] for i in blocks]
             if attempt == MAX_RESTARTS:
                 break
             self._pool.shutdown(wait=True, cancel_futures=True)
@@ -208,14 +237,8 @@ class ProcessEvaluator:
             self._pool = None
         self._unlink()
 
-    def __enter__(self) -> ProcessEvaluator:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class RayEvaluator:
+class RayEvaluator(_Sharded):
     """Rollouts as Ray tasks, ``workers`` shards per generation (see the module docstring).
 
     Raises ValueError (from :meth:`start`) when Ray is not installed or the cluster at
@@ -266,28 +289,17 @@ class RayEvaluator:
         # Stateless tasks; Ray runs a task again when its worker dies (max_retries).
         self._task = ray.remote(max_retries=3, num_cpus=1)(_play_shared)
 
-    def __call__(
-        self, genomes: np.ndarray, topo: Topology, game: GameSpec, seeds: np.ndarray
-    ) -> RolloutResult:
-        genomes = np.ascontiguousarray(genomes)
-        if not game.shardable:
-            return rollout(genomes, topo, game, seeds)
-        self.start()
-        by_episode, work = plan(genomes.shape[0], seeds, self.workers)
+    def _play(
+        self, genomes: np.ndarray, work: list, topo: Topology, game: GameSpec
+    ) -> list[RolloutResult]:
         shared = self._ray.put(genomes)  # once per generation, read by every task
         refs = [self._task.remote(shared, block, topo, game, s) for block, s in work]
-        return merge(self._ray.get(refs), 1 if by_episode else 0)
+        return self._ray.get(refs)
 
     def close(self) -> None:
         if self._ray is not None and self._started_here:
             self._ray.shutdown()
         self._ray = None
-
-    def __enter__(self) -> RayEvaluator:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def make_evaluator(
