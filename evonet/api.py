@@ -18,6 +18,7 @@ from pathlib import Path
 
 from evonet.checkpoint import load_run
 from evonet.config import CUSTOM, EvolveConfig
+from evonet.evaluators import make_evaluator
 from evonet.evolve import FitnessFunction, Reporter, Run, evolve
 from evonet.folders import FolderError, claim, fresh_folder, release
 from evonet.reporters import standard
@@ -32,6 +33,9 @@ def run(
     resume: str | os.PathLike | None = None,
     progress: bool = True,
     reporters: Sequence[Reporter] = (),
+    backend: str = "serial",
+    workers: int | None = None,
+    ray_address: str | None = None,
 ) -> Run:
     """Evolve until ``config.generations`` (or its time limit, or Ctrl-C); returns the run.
 
@@ -55,6 +59,10 @@ def run(
             may then change only generations, time_limit, checkpoint_every and out.
         progress: show a progress bar on stderr.
         reporters: more observers of the run (:class:`evonet.Reporter`).
+        backend: where a game's rollouts run: ``"serial"`` (default), ``"processes"`` or
+            ``"ray"`` (:mod:`evonet.evaluators`), on ``workers`` shards (default: the
+            cores available) and, for Ray, the cluster at ``ray_address``. Results do
+            not depend on it. A fitness function always runs in this process.
 
     Ctrl-C (SIGINT) stops after the generation in progress and writes ``latest.npz``;
     ``run.stop_reason`` is then ``"interrupted"`` (else ``"finished"`` or ``"time
@@ -98,8 +106,8 @@ def run(
     try:
         the_run.config = dataclasses.replace(the_run.config, out=str(folder))
         observers = [*standard(folder, progress=progress), *reporters]
-        with _stop_on_interrupt() as stop:
-            the_run.stop_reason = evolve(the_run, observers, should_stop=stop.is_set)
+        with _stop_on_interrupt() as stop, make_evaluator(backend, workers, ray_address) as ev:
+            the_run.stop_reason = evolve(the_run, observers, should_stop=stop.is_set, evaluator=ev)
     finally:
         release(lock)
     return the_run
