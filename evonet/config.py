@@ -303,6 +303,8 @@ def game_from_meta(settings: Any) -> GameSpec:
     if not isinstance(settings, dict):
         raise ValueError(f"config must be a table, got {type(settings).__name__}")
     game = settings.get("game", "snake")
+    if not isinstance(game, str):
+        raise ValueError(f"game must be a name like snake, got {type(game).__name__}")
     if game == CUSTOM:
         raise ValueError("it was evolved on a Python fitness function, not a game")
     board = settings.get("board", [10, 10])

@@ -134,6 +134,10 @@ class _Sharded:
     def close(self) -> None:
         raise NotImplementedError
 
+    def workers_used(self, game: GameSpec) -> int:
+        """How many workers play ``game``'s generations (1: it is not split)."""
+        return self.workers if game.shardable else 1
+
     def __call__(
         self, genomes: np.ndarray, topo: Topology, game: GameSpec, seeds: np.ndarray
     ) -> RolloutResult:
@@ -327,12 +331,17 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
     if address == "auto":
         return
     host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
-        raise ValueError(f"--ray-address {address}: expected auto or HOST:PORT")
+    shown = address if len(address) <= 60 else address[:60] + "..."
+    if not host or len(host) > 253 or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(
+            f"--ray-address {shown}: expected auto or HOST:PORT (a host name of at most 253 "
+            "characters, a port from 1 to 65535)"
+        )
     try:
         socket.create_connection((host, int(port)), timeout=timeout).close()
-    except OSError as e:
-        raise ValueError(f"cannot reach the Ray cluster at {address}: {e.strerror or e}") from None
+    except (OSError, UnicodeError) as e:  # UnicodeError: a label longer than 63
+        reason = getattr(e, "strerror", None) or e
+        raise ValueError(f"cannot reach the Ray cluster at {shown}: {reason}") from None
 
 
 def _play_shared(

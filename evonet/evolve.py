@@ -143,6 +143,13 @@ class Run:
         return from_episodes(values[:, None], values[:, None], zeros, zeros.astype(bool))
 
 
+def _workers(evaluator: Evaluator | None, game: GameSpec | None) -> int:
+    """The processes a generation ran on: 1 for a fitness function (always in this
+    process) or a game an evaluator does not split."""
+    used = getattr(evaluator, "workers_used", None)
+    return used(game) if used is not None and game is not None else 1
+
+
 def generation_seeds(seed: int, generation: int, episodes: int) -> np.ndarray:
     """``(E,)`` episode seeds of one generation: new every generation, and a pure function
     of ``(seed, generation)`` so that a resumed run plays the very same episodes."""
@@ -204,7 +211,7 @@ def evolve(
             f"mean_{run.score_name}": float(np.nanmean(result.score)),
             "seconds": round(seconds, 4),
             "agent_steps_per_s": round(result.agent_steps / seconds, 1),
-            "workers": getattr(evaluator, "workers", 1),
+            "workers": _workers(evaluator, run.game),
         }
         run.history.append(record)
         for r in reporters:

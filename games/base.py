@@ -207,6 +207,9 @@ class MissingPackage(ValueError):
     """A game needs an optional package that is not installed; the message names it."""
 
 
+MAX_NAME = 200  # characters in a game name (Gymnasium ids are far shorter)
+
+
 class UnknownGame(ValueError):
     """A game name that no registry entry makes."""
 
@@ -235,6 +238,8 @@ def make(name: str, **options: Any) -> GameSpec:
     """
     if not isinstance(name, str):
         raise UnknownGame(f"a game name is text, got {name!r}; supported: {supported()}")
+    if len(name) > MAX_NAME:  # keeps every message that names the game one short line
+        raise UnknownGame(f"game {name[:40]!r}... is {len(name)} characters, at most {MAX_NAME}")
     maker = _maker(name)
     accepted = inspect.signature(maker).parameters
     for key in options:

@@ -41,7 +41,6 @@ from games.base import (
 PREFIX = "gym:"
 INSTALL_HINT = "pip install 'evonet[gym]'"
 SUPPORTED = "Box observations (1-D) and Discrete or Box (1-D, finite bounds) actions"
-MAX_BATCH = 1_000_000  # environments in one batch; each is a Python object
 
 
 def import_gymnasium() -> Any:
@@ -122,8 +121,6 @@ class GymSpec(GameSpec):
     def memory_bytes(self, n_games: int) -> int:
         # An environment is a Python object of a few kB (Box2D worlds: tens of kB); the
         # arrays here are small beside it.
-        if n_games > MAX_BATCH:
-            return 1 << 62  # refused by any memory check
         return n_games * (64 * 1024 + 16 * self.n_obs)
 
     def describe(self) -> str:

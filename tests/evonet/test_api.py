@@ -51,7 +51,10 @@ def test_import_evonet_loads_neither_numpy_nor_gymnasium():
 
 def test_a_fitness_function_evolves_with_the_cli_files(tmp_path):
     cfg, fitness = xor_setup(40)
-    run = evonet.run(cfg, fitness=fitness, io=(2, 1), out=tmp_path, progress=False)
+    run = evonet.run(
+        cfg, fitness=fitness, io=(2, 1), out=tmp_path, progress=False, backend="processes"
+    )
+    assert {r["workers"] for r in run.history} == {1}  # a fitness function runs here
     assert run.stop_reason == "finished" and run.generation == 40
     assert {p.name for p in tmp_path.iterdir()} >= {
         "latest.npz",

@@ -26,6 +26,8 @@ def test_evolve_a_gym_game_then_evaluate_its_champion(tmp_path):
     assert "return" in r.stderr.splitlines()[-2]  # the summary uses the game's score name
     history = (tmp_path / "cp" / "history.csv").read_text().splitlines()
     assert history[0].split(",")[4:6] == ["best_return", "mean_return"]
+    # CartPole's native vector env is not split, so it ran in one process, and says so.
+    assert [row.split(",")[-1] for row in history[1:]] == ["1", "1", "1"]
     assert len(history) == 4
     theta, topo, meta = load_network(tmp_path / "cp" / "best.npz")
     assert topo.sizes == (4, 4, 2) and meta["info"]["env"] == "CartPole-v1"

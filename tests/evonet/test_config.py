@@ -77,6 +77,11 @@ def test_the_python_api_checks_types_too():
         ({"hunger": float("inf")}, "hunger must be a whole number"),
         ({"hunger": True}, "hunger must be a whole number"),
         ([], "config must be a table"),
+        ({"game": [1, 2]}, "game must be a name"),
+        ({"game": "x" * 100_000}, "at most 200"),
+        ({"game": "gym:NoSuchThing-v0"}, "no such Gymnasium environment"),
+        ({"game": "custom"}, "evolved on a Python fitness function"),
+        ({"game": "gym:CartPole-v1", "board": [8, 8]}, "has no setting 'board'"),
     ],
 )
 def test_game_settings_from_a_network_file_are_checked(settings, needle):

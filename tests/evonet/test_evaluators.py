@@ -205,6 +205,8 @@ def test_ray_tasks_give_serial_numbers():
     [
         (["--backend", "ray", "--ray-address", "127.0.0.1:1"], "cannot reach the Ray cluster"),
         (["--ray-address", "auto"], "needs --backend ray"),
+        (["--backend", "ray", "--ray-address", "127.0.0.1:99999999"], "port from 1 to 65535"),
+        (["--backend", "ray", "--ray-address", "h" * 3000 + ":1"], "at most 253"),
         (["--backend", "serial", "--workers", "3"], "the serial backend has one"),
         (["--workers", "0"], "--workers"),
     ],

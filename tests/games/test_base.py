@@ -41,6 +41,9 @@ def test_unknown_names_list_what_is_supported():
         base.make("tetris")
     with pytest.raises(base.UnknownGame):
         base.make(3)  # type: ignore[arg-type]
+    with pytest.raises(base.UnknownGame, match="5004 characters, at most 200") as e:
+        base.make("gym:" + "A" * 5000)
+    assert len(str(e.value)) < 120
 
 
 def test_snake_episode_stats_give_fitness_score_steps_and_wins(rng):
