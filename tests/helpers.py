@@ -53,3 +53,20 @@ class ScriptedView:
 
     def tick(self, fps):
         self.fps = fps
+
+
+def strip_timing(history):
+    """History records without the wall-clock columns: what one seed must reproduce."""
+    from evonet.evolve import TIMING_FIELDS
+
+    return [{k: v for k, v in r.items() if k not in TIMING_FIELDS} for r in history]
+
+
+def history_rows(path):
+    """``history.csv`` as rows of text, header first, without the wall-clock columns."""
+    from evonet.evolve import TIMING_FIELDS
+
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    keep = [i for i, k in enumerate(header) if k not in TIMING_FIELDS]
+    return [[line.split(",")[i] for i in keep] for line in lines]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import evonet
-from evonet.evolve import TIMING_FIELDS
+from tests.helpers import strip_timing
 
 ROOT = Path(__file__).resolve().parents[2]
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
@@ -29,10 +29,6 @@ def xor_setup(generations, **settings):
         return -((out[..., 0] - Y) ** 2).mean(axis=1)
 
     return cfg, fitness
-
-
-def timeless(history):
-    return [{k: v for k, v in r.items() if k not in TIMING_FIELDS} for r in history]
 
 
 def test_the_public_pieces_are_exported_with_docstrings():
@@ -78,7 +74,7 @@ def test_a_fitness_run_resumes_bit_for_bit(tmp_path):
     # Without out=, a run continues in the folder of the checkpoint it resumes.
     resumed = evonet.run(cfg, fitness=fitness, resume=tmp_path / "b" / "latest.npz", progress=False)
     assert resumed.config.out == str(tmp_path / "b")
-    assert timeless(resumed.history) == timeless(whole.history)
+    assert strip_timing(resumed.history) == strip_timing(whole.history)
     np.testing.assert_array_equal(resumed.ga.population, whole.ga.population)
 
 

@@ -15,15 +15,12 @@ import pytest
 from evonet import checkpoint
 from evonet.checkpoint import CheckpointError, load_run, save_run
 from evonet.config import EvolveConfig
-from evonet.evolve import TIMING_FIELDS, Run, evolve
+from evonet.evolve import Run, evolve
+from tests.helpers import strip_timing
 
 TINY = EvolveConfig(
     generations=10, population=16, elite=2, parents=5, episodes=2, board=(6, 6), hidden=(6,), seed=3
 )
-
-
-def strip_timing(history):
-    return [{k: v for k, v in r.items() if k not in TIMING_FIELDS} for r in history]
 
 
 def test_save_load_round_trip(tmp_path):

@@ -6,18 +6,10 @@ import sys
 import numpy as np
 
 from evonet.checkpoint import load_network
-from evonet.evolve import TIMING_FIELDS
-from tests.helpers import evonet, last_json
+from tests.helpers import evonet, history_rows, last_json
 
 CART = "gym:CartPole-v1"
 TINY = "--population 8 --parents 4 --elite 2 --episodes 1 --hidden 4 --quiet".split()
-
-
-def rows(path):
-    lines = path.read_text().splitlines()
-    header = lines[0].split(",")
-    keep = [i for i, k in enumerate(header) if k not in TIMING_FIELDS]
-    return [header] + [[line.split(",")[i] for i in keep] for line in lines[1:]]
 
 
 def test_evolve_a_gym_game_then_evaluate_its_champion(tmp_path):
@@ -46,7 +38,9 @@ def test_a_gym_run_resumes_bit_for_bit(tmp_path):
     assert r.returncode == 0, r.stderr
     r = evonet("evolve", CART, "--resume", "part/latest.npz", "--generations", "4", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert rows(tmp_path / "whole" / "history.csv") == rows(tmp_path / "part" / "history.csv")
+    assert history_rows(tmp_path / "whole" / "history.csv") == history_rows(
+        tmp_path / "part" / "history.csv"
+    )
     a, _, _ = load_network(tmp_path / "whole" / "best.npz")
     b, _, _ = load_network(tmp_path / "part" / "best.npz")
     np.testing.assert_array_equal(a, b)

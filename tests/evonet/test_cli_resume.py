@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from evonet.checkpoint import load_run
-from evonet.evolve import TIMING_FIELDS
-from tests.helpers import TINY_EVOLVE, evonet
+from tests.helpers import TINY_EVOLVE, evonet, strip_timing
 
 TINY = [*TINY_EVOLVE, "--seed", "4"]
 
@@ -30,10 +29,7 @@ def resume(cwd, checkpoint, *flags):
 def same_run(a, b):
     np.testing.assert_array_equal(a.ga.population, b.ga.population)
     np.testing.assert_array_equal(a.ga.fitness, b.ga.fitness)
-    strip = [
-        [{k: v for k, v in r.items() if k not in TIMING_FIELDS} for r in x.history] for x in (a, b)
-    ]
-    assert strip[0] == strip[1]
+    assert strip_timing(a.history) == strip_timing(b.history)
 
 
 def test_resume_from_the_command_line_is_bit_identical(tmp_path):

@@ -14,11 +14,10 @@ import pytest
 
 from evonet.checkpoint import load_network
 from evonet.evaluators import ProcessEvaluator, SerialEvaluator, shards
-from evonet.evolve import TIMING_FIELDS
 from evonet.watch import shipped_champion
 from games.base import episode_seeds
 from games.snake import SnakeSpec
-from tests.helpers import TINY_EVOLVE, evonet
+from tests.helpers import TINY_EVOLVE, evonet, history_rows
 
 FIELDS = ("fitness", "score", "steps", "episode_fitness", "episode_score", "episode_steps")
 
@@ -78,13 +77,6 @@ def test_a_killed_worker_has_its_shard_run_again():
         assert same(got["r"], expected)
 
 
-def rows(path):
-    lines = path.read_text().splitlines()
-    header = lines[0].split(",")
-    keep = [i for i, k in enumerate(header) if k not in TIMING_FIELDS]
-    return [[line.split(",")[i] for i in keep] for line in lines]
-
-
 def test_a_run_on_two_workers_resumed_serially_matches_an_uninterrupted_one(tmp_path):
     flags = [*TINY_EVOLVE, "--population", "17", "--seed", "5"]
     (tmp_path / "a").mkdir()
@@ -128,7 +120,7 @@ def test_a_run_on_two_workers_resumed_serially_matches_an_uninterrupted_one(tmp_
         cwd=tmp_path / "b",
     )
     assert r.returncode == 0, r.stderr
-    assert rows(tmp_path / "a/r/history.csv") == rows(tmp_path / "b/r/history.csv")
+    assert history_rows(tmp_path / "a/r/history.csv") == history_rows(tmp_path / "b/r/history.csv")
     assert (tmp_path / "a/r/best.npz").read_bytes() == (tmp_path / "b/r/best.npz").read_bytes()
     header = (tmp_path / "b/r/history.csv").read_text().splitlines()
     assert header[0].endswith(",workers") and header[1].endswith(",2")

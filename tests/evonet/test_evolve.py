@@ -3,10 +3,11 @@ import dataclasses
 import numpy as np
 
 from evonet.config import EvolveConfig
-from evonet.evolve import TIMING_FIELDS, Run, evolve, generation_seeds, history_fields
+from evonet.evolve import Run, evolve, generation_seeds, history_fields
 from evonet.reporters import HistoryReporter
 from evonet.rollout import rollout
 from games.snake import Snake, episode_seeds
+from tests.helpers import history_rows
 
 TINY = EvolveConfig(
     generations=4, population=24, elite=2, parents=6, episodes=2, board=(6, 6), hidden=(8,)
@@ -17,8 +18,7 @@ def deterministic_columns(path):
     lines = path.read_text().splitlines()
     header = lines[0].split(",")
     assert header == list(history_fields("apples"))
-    keep = [i for i, name in enumerate(header) if name not in TIMING_FIELDS]
-    return [[row.split(",")[i] for i in keep] for row in lines[1:]]
+    return history_rows(path)[1:]
 
 
 def test_same_seed_gives_identical_history_csv(tmp_path):
