@@ -23,20 +23,13 @@ import sys
 import time
 
 import numpy as np
+from bred import champion_bred
 
-from evonet.checkpoint import load_network
 from evonet.evaluators import ProcessEvaluator, RayEvaluator, SerialEvaluator, available_cores
-from evonet.watch import shipped_champion
 from games.base import episode_seeds
 from games.snake import SnakeSpec
 
 FIELDS = ("fitness", "episode_score", "episode_steps", "episode_won")
-
-
-def population(n: int) -> tuple[np.ndarray, object]:
-    theta, topo, _ = load_network(shipped_champion())
-    rng = np.random.default_rng(0)
-    return (theta[None] + rng.normal(0, 0.05, (n, theta.size))).astype(np.float32), topo
 
 
 def timed(evaluator, genomes, topo, game, seeds, repeats):
@@ -54,9 +47,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--population", type=int, default=1000)
     args = parser.parse_args()
-    genomes, topo = population(args.population)
+    genomes, topo = champion_bred(args.population)
     game, seeds = SnakeSpec(), episode_seeds(7, 4)
-    tiny, tiny_topo = population(16)
+    tiny, tiny_topo = champion_bred(16)
     tiny_game, tiny_seeds = SnakeSpec(board=(6, 6)), episode_seeds(7, 1)
     print(f"python {sys.version.split()[0]}, {available_cores()} cores available")
     print(f"{args.population} genomes x 4 episodes on 10x10; median of {args.repeats}")

@@ -1,43 +1,70 @@
-"""Snake engine throughput: game-steps per second, observations included.
+"""Snake engine speed: compile time, game-steps/s by board size, and a population rollout.
 
-    python benchmarks/snake.py [--games 1000] [--steps 200] [--repeats 9]
+    python benchmarks/snake.py [--games 1000] [--steps 300] [--repeats 5]
 
-Compares one batched engine of N games with the same N games stepped one at a time
-(N engines of one game each, the same code path). Finished games are restarted with fresh
-seeds (``reset_games``, inside the timed loop) so the batch stays full, as it is when a
-population plays many episodes; the figure counts live game-steps only.
+1. Compiling: a fresh process with an empty numba cache compiles the engine; later
+   processes load it from the cache. Prints import + first step for both.
+2. Game-steps/s of one engine of 1,000 games with random actions, observations included,
+   on 10x10, 20x20, 32x32 and 64x64 boards. Finished games are restarted with fresh seeds
+   inside the timed loop, so the batch stays full; only live game-steps count.
+3. Rollout: agent-steps/s of one generation of 1,000 genomes bred from the shipped
+   champion x 4 episodes on 10x10 (observations, forward pass and game steps together).
+
+Each figure is the median of several runs on one core (BLAS single-threaded).
 """
 
 from __future__ import annotations
 
 import os
 
-# The targets are per core: keep BLAS (and its children, the CLI runs) single-threaded.
+# The targets are per core: keep BLAS single-threaded.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
+from bred import champion_bred
 
-from games.snake import Snake, episode_seeds
+from evonet.rollout import rollout
+from games.snake import Snake, SnakeSpec, episode_seeds, warm_up
+
+BOARDS = (10, 20, 32, 64)
+ROOT = Path(__file__).resolve().parents[1]
+START_UP = (
+    "import time; t = time.perf_counter(); import games.snake as s; "
+    "seconds, compiled = s.warm_up(); "
+    "print(time.perf_counter() - t, seconds, compiled)"
+)
 
 
-def batched(n: int, steps: int, seed: int) -> float:
-    """Game-steps per second for one engine of ``n`` games."""
-    env = Snake(n)
+def start_up(cache: str) -> tuple[float, float, bool]:
+    """(import + first step seconds, the first step's share, compiled?) in a new process."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-c", START_UP], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    return float(out[0]), float(out[1]), out[2] == "True"
+
+
+def game_steps(side: int, n: int, steps: int, seed: int) -> float:
+    """Game-steps per second for one engine of ``n`` games on a ``side x side`` board."""
+    env = Snake(n, side, side)
     rng = np.random.default_rng(seed)
     actions = rng.integers(0, 3, size=(steps, n))
     env.reset(seed=episode_seeds(seed, n))
     fresh = episode_seeds(seed + 1, n * steps)
-    used = 0
-    live = 0
+    used = live = 0
     start = time.perf_counter()
     for t in range(steps):
         live += n
-        env.step(actions[t])
+        env.advance(actions[t])
         done = np.flatnonzero(~env.alive)
         if done.size:
             env.reset_games(done, fresh[used : used + done.size])
@@ -45,41 +72,46 @@ def batched(n: int, steps: int, seed: int) -> float:
     return live / (time.perf_counter() - start)
 
 
-def one_at_a_time(n: int, steps: int, seed: int) -> float:
-    """Game-steps per second for the same ``n`` games, one engine call per game-step."""
-    envs = [Snake(1) for _ in range(n)]
-    seeds = episode_seeds(seed, n)
-    rng = np.random.default_rng(seed)
-    actions = rng.integers(0, 3, size=(steps, n))
-    for k, env in enumerate(envs):
-        env.reset(seed=seeds[k : k + 1])
-    live = 0
+def rollout_rate(genomes: np.ndarray, topo, seed: int) -> float:
+    """Agent-steps per second of one generation's rollout on 10x10."""
     start = time.perf_counter()
-    fresh = episode_seeds(seed + 1, n * steps)
-    used = 0
-    for t in range(steps):
-        for k, env in enumerate(envs):
-            live += 1
-            env.step(actions[t, k : k + 1])
-            if not env.alive[0]:
-                env.reset_games([0], fresh[used : used + 1])
-                used += 1
-    return live / (time.perf_counter() - start)
+    result = rollout(genomes, topo, SnakeSpec(), episode_seeds(seed, 4))
+    return result.agent_steps / (time.perf_counter() - start)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--games", type=int, default=1000)
-    ap.add_argument("--steps", type=int, default=200)
-    ap.add_argument("--repeats", type=int, default=9, help="runs of each; the median is printed")
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--repeats", type=int, default=5, help="runs of each; the median is printed")
     a = ap.parse_args()
-    fast = [batched(a.games, a.steps, s) for s in range(a.repeats)]
-    slow = [one_at_a_time(a.games, max(a.steps // 10, 5), s) for s in range(a.repeats)]
-    f, s = statistics.median(fast), statistics.median(slow)
-    print(f"board 10x10, {a.games} games, random actions, median of {a.repeats} runs")
-    print(f"batched:        {f:>12,.0f} game-steps/s   (target >= 2,000,000)")
-    print(f"one at a time:  {s:>12,.0f} game-steps/s")
-    print(f"ratio:          {f / s:>12.0f}x")
+    print(f"python {sys.version.split()[0]}, one core, median of {a.repeats} runs")
+
+    with tempfile.TemporaryDirectory() as cache:
+        first = start_up(cache)
+        later = [start_up(cache) for _ in range(a.repeats)]
+    assert first[2] and not any(c for _, _, c in later), "the cache was not used"
+    cached = statistics.median(t for t, _, _ in later)
+    print("compiling the engine (a new process, python -c 'import games.snake; warm_up()'):")
+    print(f"  empty cache:  import + first step {first[0]:.2f} s (compiling {first[1]:.2f} s)")
+    print(f"  cached:       import + first step {cached:.2f} s (target < 1.5)")
+
+    warm_up()
+    rates = {}
+    print(f"\n{a.games} games, random actions, finished games restarted in the loop:")
+    for side in BOARDS:
+        rates[side] = statistics.median(
+            game_steps(side, a.games, a.steps, s) for s in range(a.repeats)
+        )
+        ratio = rates[side] / rates[BOARDS[0]]
+        target = {10: "target >= 3,000,000", 32: "target >= 0.50", 64: "target >= 0.33"}
+        note = f"  ({target[side]})" if side in target else ""
+        print(f"  {side}x{side}: {rates[side]:>12,.0f} game-steps/s   {ratio:.2f} x 10x10{note}")
+
+    genomes, topo = champion_bred(1000)
+    rate = statistics.median(rollout_rate(genomes, topo, 7 + s) for s in range(a.repeats))
+    print("\nrollout: 1,000 champion-bred genomes x 4 episodes on 10x10")
+    print(f"  {rate:,.0f} agent-steps/s")
 
 
 if __name__ == "__main__":

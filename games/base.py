@@ -180,6 +180,11 @@ class GameSpec(ABC):
         """Settings written beside a saved champion (JSON-able)."""
         return {}
 
+    def warm_up(self) -> str | None:
+        """Get ready to play at full speed (compile, load from a cache); a one-line note of
+        what it took for people to read, or None when there was nothing to do."""
+        return None
+
 
 # name -> "module:maker". A maker is called as maker(name, **options) and returns a
 # GameSpec, or raises ValueError naming the problem (a bad option, a missing package).

@@ -55,6 +55,19 @@ class ScriptedView:
         self.fps = fps
 
 
+# Status lines a run prints on stderr before any error: its folder, the engine's start-up.
+STATUS_LINES = (
+    "evonet: run folder",
+    "evonet: compiled the Snake engine",
+    "evonet: loaded the compiled Snake engine",
+)
+
+
+def error_lines(stderr):
+    """The lines of ``stderr`` that are not start-up status."""
+    return [x for x in stderr.splitlines() if not x.startswith(STATUS_LINES)]
+
+
 def strip_timing(history):
     """History records without the wall-clock columns: what one seed must reproduce."""
     from evonet.evolve import TIMING_FIELDS

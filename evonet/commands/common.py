@@ -7,12 +7,16 @@ import json
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from evonet.config import parse_board, parse_hidden
+
+if TYPE_CHECKING:
+    from games.base import GameSpec
 
 T = TypeVar("T")
 
@@ -138,6 +142,16 @@ def silence_stdout() -> None:
 def info(text: str) -> None:
     """Human-facing status on stderr, so stdout stays clean for --json."""
     print(text, file=sys.stderr, flush=True)
+
+
+def get_ready(game: GameSpec, always: bool = True) -> None:
+    """Let the game compile or load its engine now, and say what that took: the first run
+    after an install spends seconds compiling. With ``always=False`` only a compile is
+    mentioned (for views, where a fast start needs no comment)."""
+    seconds = time.perf_counter()
+    note = game.warm_up()
+    if note and (always or time.perf_counter() - seconds > 1.0):
+        info(f"evonet: {note}")
 
 
 @contextmanager

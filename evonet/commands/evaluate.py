@@ -14,6 +14,7 @@ from evonet.commands.common import (
     board_size,
     emit_json,
     evaluator_from,
+    get_ready,
     nonneg_int,
     positive_int,
 )
@@ -87,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     except OverBudget as e:
         raise UsageError(str(e)) from None
     with evaluator_from(args) as evaluator:
+        get_ready(game)
         res = evaluator(theta[None], topo, game, episode_seeds(args.seed, args.episodes))
     score, name = res.episode_score[0], game.score_name
     best = float(score.max())

@@ -17,6 +17,7 @@ from evonet.commands.common import (
     add_backend_flags,
     board_size,
     evaluator_from,
+    get_ready,
     hidden_sizes,
     info,
     silence_stdout,
@@ -143,6 +144,8 @@ def _run(args: argparse.Namespace, file_settings: dict, flags: dict, evaluator: 
 def _evolve(args: argparse.Namespace, the_run: Run, out: Path, evaluator: Any) -> int:
     """Run generations into the claimed folder ``out``; reports, signals and faults."""
     info(f"evonet: run folder {out}/ ({', '.join(FILES)})")
+    if the_run.game is not None:
+        get_ready(the_run.game)
     latest = out / "latest.npz"
     reporters = standard(out, progress=not args.quiet, json_lines=args.json)
     progress = next((r for r in reporters if isinstance(r, ProgressReporter)), None)

@@ -10,13 +10,14 @@ from evonet.commands.common import (
     UsageError,
     board_size,
     float_in,
+    get_ready,
     nonneg_int,
     terminal_errors,
     window_errors,
 )
 from evonet.watch import MAX_FPS, MIN_FPS
 from games.render.keys import DIRECTION_HEADING, relative_action
-from games.snake import Snake, episode_seeds
+from games.snake import Snake, SnakeSpec, episode_seeds
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         env = Snake(1, width, height)
     except ValueError as e:
         raise UsageError(f"--board: {e}") from None
+    get_ready(SnakeSpec(board=(width, height)), always=False)
     if args.render == "terminal":
         from games.render.terminal import TerminalView, run_curses
 

@@ -15,6 +15,7 @@ from evonet.commands.common import (
     board_size,
     check_writable,
     float_in,
+    get_ready,
     info,
     int_in,
     nonneg_int,
@@ -81,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if game.name.startswith("gym:"):
         return watch_gym(args, path, theta, topo, game)
     agent = watch.Agent(theta, topo)
+    get_ready(game, always=False)
     # Say which file was picked only once the view can start: when it cannot, the error
     # is the one line on stderr.
     announce = (lambda: info(f"evonet: watching {path}")) if not args.path else (lambda: None)

@@ -24,28 +24,61 @@ EMPTY_CHAR = "."
 
 
 def frame_lines(
-    env: Snake, k: int, extra: Sequence[str] = (), message: Sequence[str] = ()
+    env: Snake,
+    k: int,
+    extra: Sequence[str] = (),
+    message: Sequence[str] = (),
+    fit: tuple[int, int] | None = None,
 ) -> list[str]:
-    """Game ``k`` as text: a HUD line, the bordered board (two columns per cell so cells
-    look square), then any message lines.
+    """Game ``k`` as text: a HUD line, the bordered board, then any message lines.
 
-    The head shows the heading (``^ > v <``), the body ``o``, the apple ``@``.
+    The head shows the heading (``^ > v <``), the body ``o``, the apple ``@``. Cells are two
+    columns wide so they look square. Given ``fit = (columns, rows)`` of a terminal, a board
+    too big for it is drawn one column per cell, and if that is still too big, one
+    character per block of cells (the block's head, else apple, else body), so any board
+    fits a usual terminal; the HUD says the scale.
     """
-    grid = [[EMPTY_CHAR] * env.width for _ in range(env.height)]
-    apple = env.apple_xy(k)
-    if apple is not None:
-        grid[apple[1]][apple[0]] = APPLE_CHAR
-    cells = env.snake_cells(k)
-    for x, y in cells[1:]:
-        grid[y][x] = BODY_CHAR
-    hx, hy = cells[0]
-    grid[hy][hx] = HEAD_CHARS[int(env.heading[k])]
     hud = f"apples {int(env.apples[k])}  length {int(env.length[k])}  steps {int(env.steps[k])}"
     if extra:
         hud += "  " + "  ".join(extra)
-    border = "+" + "-" * (2 * env.width + 1) + "+"
-    rows = ["| " + " ".join(row) + " |" for row in grid]
-    return [hud, border, *rows, border, *message]
+    w, h = env.width, env.height
+    cols, rows = fit if fit is not None else (10**9, 10**9)
+    cols, rows = cols - 1, rows - 3 - len(message)  # the last column; HUD and borders
+    bx = by = 1
+    spaced = 2 * w + 3 <= cols and h <= rows
+    if not spaced and not (w + 2 <= cols and h <= rows):
+        bx, by = -(-w // max(cols - 2, 1)), -(-h // max(rows, 1))  # ceiling division
+        hud += f"  (1 char = {bx}x{by} cells)"
+    grid = board_chars(env, k, bx, by)
+    inner = [(" ".join(row) if spaced else "".join(row)) for row in grid]
+    pad = " " if spaced else ""
+    border = "+" + "-" * (len(inner[0]) + 2 * len(pad)) + "+"
+    board = [f"|{pad}{row}{pad}|" for row in inner]
+    if fit is not None:
+        hud = hud[: max(cols, 0)]
+    return [hud, border, *board, border, *message]
+
+
+def board_chars(env: Snake, k: int, bx: int = 1, by: int = 1) -> list[list[str]]:
+    """Game ``k``'s board as rows of characters, one per block of ``bx x by`` cells: the
+    head if the block holds it, else the apple, else body, else empty."""
+    rank = {EMPTY_CHAR: 0, BODY_CHAR: 1, APPLE_CHAR: 2}
+    grid = [[EMPTY_CHAR] * -(-env.width // bx) for _ in range(-(-env.height // by))]
+
+    def put(x: int, y: int, char: str) -> None:
+        row = grid[y // by]
+        if rank.get(row[x // bx], 3) < rank.get(char, 3):
+            row[x // bx] = char
+
+    cells = env.snake_cells(k)
+    for x, y in cells[1:]:
+        put(int(x), int(y), BODY_CHAR)
+    apple = env.apple_xy(k)
+    if apple is not None:
+        put(apple[0], apple[1], APPLE_CHAR)
+    hx, hy = cells[0]
+    put(int(hx), int(hy), HEAD_CHARS[int(env.heading[k])])
+    return grid
 
 
 class NoTerminalError(RuntimeError):
@@ -150,7 +183,8 @@ class TerminalView:
 
     def draw(self, k: int, extra: Sequence[str] = (), message: Sequence[str] = ()) -> bool:
         """Draw game ``k`` with its HUD and an optional message below the board."""
-        return self.draw_lines(frame_lines(self.env, k, extra, message))
+        rows, cols = self.screen.getmaxyx()
+        return self.draw_lines(frame_lines(self.env, k, extra, message, fit=(cols, rows)))
 
     def close(self) -> None:
         """Nothing to do: ``curses.wrapper`` restores the terminal."""

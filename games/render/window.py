@@ -24,6 +24,7 @@ APPLE = (229, 57, 53)
 TEXT = (230, 230, 230)
 DIM = (150, 150, 160)
 HUD_HEIGHT = 36
+MIN_CELL = 4  # pixels: the smallest cell a window opens with
 
 
 def import_pygame() -> Any:
@@ -247,10 +248,26 @@ class WindowView:
             if require_screen:
                 check_screen(pygame)
             pygame.display.init()
+            cell = self.fitting_cell(cell)
             self.screen = pygame.display.set_mode(self.frames.size(cell), pygame.RESIZABLE)
         pygame.display.set_caption(title)
         self.clock = pygame.time.Clock()
         self.closed = False
+
+    def fitting_cell(self, cell: int) -> int:
+        """``cell``, or smaller so the whole window fits on the screen (a 64x64 board at 40
+        pixels a cell would be 2,560 pixels tall); the window stays resizable."""
+        try:
+            screen_w, screen_h = self.pygame.display.get_desktop_sizes()[0]
+        except (AttributeError, IndexError, self.pygame.error):
+            return cell
+        if screen_w <= 0 or screen_h <= 0:
+            return cell
+        env = self.frames.env
+        # Leave room for the window's title bar and the desktop's panels.
+        fit_w = (int(screen_w * 0.9) - self.frames.panel_width) // env.width
+        fit_h = (int(screen_h * 0.85) - HUD_HEIGHT) // env.height
+        return max(MIN_CELL, min(cell, fit_w, fit_h))
 
     def areas(self) -> tuple[Area, Area, Area]:
         """``(hud, board, panel)`` rectangles for the current window size."""

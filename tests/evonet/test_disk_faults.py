@@ -18,7 +18,7 @@ import pytest
 
 from evonet.archive import atomic_write, remove_stale_temps
 from evonet.checkpoint import load_run
-from tests.helpers import TINY_EVOLVE, evonet
+from tests.helpers import TINY_EVOLVE, error_lines, evonet
 
 # 40 genomes of 32-6-3: latest.npz is about 36 KB, so a 64 KB disk holds one checkpoint
 # but not a second beside it (an atomic write needs room for both while it runs).
@@ -58,7 +58,7 @@ def test_a_full_disk_is_one_line_and_keeps_the_last_checkpoint(tmp_path):
         """,
     )
     err = (keep / "stderr").read_text()
-    lines = [x for x in err.splitlines() if not x.startswith("evonet: run folder")]
+    lines = error_lines(err)
     assert (keep / "code").read_text().strip() == "1", err
     assert len(lines) == 1 and "Traceback" not in err, err
     assert "No space left on device" in lines[0] and "cannot write run/" in lines[0]
@@ -107,7 +107,7 @@ def test_a_folder_removed_mid_run_is_one_line(tmp_path):
     (tmp_path / "run").rename(tmp_path / "elsewhere")
     shutil.rmtree(tmp_path / "elsewhere")
     _, err = proc.communicate(timeout=60)
-    lines = [x for x in err.splitlines() if not x.startswith("evonet: run folder")]
+    lines = error_lines(err)
     assert proc.returncode == 1, err
     assert len(lines) == 1 and "Traceback" not in err, err
     assert "No such file or directory" in lines[0] and "run/" in lines[0]

@@ -11,9 +11,9 @@ import pytest
 from evonet.checkpoint import load_run
 from tests.helpers import TINY_EVOLVE
 
-# Generations of a second or more (early snakes circle until they starve): time enough to
-# land two signals inside one.
-SLOW = ["--population", "4000", "--elite", "2", "--parents", "5", "--quiet"]
+# Generations of a second or more (early snakes circle until they starve, after 400 steps):
+# time enough to land two signals inside one.
+SLOW = ["--population", "4000", "--elite", "2", "--parents", "5", "--hunger", "400", "--quiet"]
 
 
 def start(cwd, *args):

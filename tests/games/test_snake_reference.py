@@ -1,5 +1,10 @@
 """The batched engine against the pure-Python reference, move for move."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -54,24 +59,14 @@ def assert_same(env, k, ref, reward, term, trunc, obs):
         np.testing.assert_allclose(obs[k], ref.observation(), atol=1e-6)
 
 
-@pytest.mark.parametrize(
-    "width,height,mode,n_games,max_steps",
-    [
-        (10, 10, "random", 1000, 150),
-        (7, 5, "random", 1000, 150),
-        (4, 4, "random", 400, 60),
-        (32, 5, "random", 200, 150),  # the widest board: 32-bit line masks
-        (5, 32, "random", 200, 150),
-        (4, 4, "cycle", 300, 400),
-        (6, 4, "cycle", 200, 1000),
-    ],
-)
-def test_engine_matches_reference_move_for_move(width, height, mode, n_games, max_steps):
+def play_against_reference(width, height, mode, n_games, max_steps):
+    """Step ``n_games`` engine games and their references side by side and compare every
+    move; returns the engine for checks on how the games ended."""
     env = Snake(n_games, width, height)
     obs, _ = env.reset(seed=width * 100 + height)
     refs = [ReferenceSnake(int(s), width, height) for s in env.seeds]
     rng = np.random.default_rng(0)
-    cycle = hamiltonian_next(width, height)
+    cycle = hamiltonian_next(width, height) if mode == "cycle" else None
     for k, ref in enumerate(refs):
         assert_same(env, k, ref, 0.0, env.terminated, env.truncated, obs)
     for _ in range(max_steps):
@@ -83,8 +78,51 @@ def test_engine_matches_reference_move_for_move(width, height, mode, n_games, ma
             assert_same(env, k, ref, reward, term, trunc, obs)
         if not env.alive.any():
             break
+    return env
+
+
+@pytest.mark.parametrize(
+    "width,height,mode,n_games,max_steps",
+    [
+        (10, 10, "random", 1000, 150),
+        (7, 5, "random", 1000, 150),
+        (4, 4, "random", 400, 60),
+        (32, 5, "random", 200, 150),
+        (5, 32, "random", 200, 150),
+        (64, 64, "random", 20, 1500),  # the largest board: random walks reach its walls
+        (64, 4, "random", 50, 200),  # wide and thin
+        (4, 64, "random", 50, 200),  # tall and thin
+        (33, 47, "random", 40, 200),  # odd sides past the old 32-cell limit
+        (4, 4, "cycle", 300, 400),
+        (6, 4, "cycle", 200, 1000),
+        (5, 6, "cycle", 40, 2000),
+    ],
+)
+def test_engine_matches_reference_move_for_move(width, height, mode, n_games, max_steps):
+    env = play_against_reference(width, height, mode, n_games, max_steps)
     if mode == "cycle":
         # The comparison must cover won games, not just deaths.
         assert env.won.sum() >= 10
     else:
-        assert env.terminated.sum() >= n_games // 2
+        assert env.terminated.sum() >= n_games // 4
+
+
+def test_the_rules_run_as_plain_python_too(tmp_path):
+    """With numba's JIT off, the same rule functions run as Python and still match the
+    reference: the readable path is the compiled one."""
+    code = (
+        "import numba.core.registry, games.snake as s\n"
+        "from tests.games.test_snake_reference import play_against_reference\n"
+        "assert not isinstance(s.step_game, numba.core.registry.CPUDispatcher)\n"
+        "env = play_against_reference(6, 4, 'cycle', 4, 400)\n"
+        "assert env.won.sum() >= 1\n"
+        "play_against_reference(7, 5, 'random', 20, 60)\n"
+        "print('plain python ok')\n"
+    )
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1", PYTHONWARNINGS="error")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "plain python ok" in done.stdout

@@ -213,7 +213,7 @@ def test_reset_games_rejects_bad_indices(games, needle):
         ({"width": 3}, "width"),
         ({"height": 2}, "height"),
         ({"width": 0}, "width"),
-        ({"width": 33}, "width"),
+        ({"width": 65}, "width"),
         ({"hunger": 0}, "hunger"),
         ({"hunger": -5}, "hunger"),
         ({"n_games": 0}, "n_games"),
