@@ -6,9 +6,12 @@ import resource
 import subprocess
 import sys
 
-# Flags for an evolution small enough to run in a second (board 6x6, 16 genomes).
+# Flags for an evolution small enough to run in a second (board 6x6, 16 genomes). Serial:
+# worker processes would cost more to start than such a run; the tests of the backends and
+# of signals name theirs (a later --backend flag wins).
 TINY_EVOLVE = (
-    "--population 16 --elite 2 --parents 5 --episodes 2 --board 6x6 --hidden 6 --quiet"
+    "--population 16 --elite 2 --parents 5 --episodes 2 --board 6x6 --hidden 6 --quiet "
+    "--backend serial"
 ).split()
 
 

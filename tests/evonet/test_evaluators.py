@@ -102,6 +102,8 @@ def test_a_run_on_two_workers_resumed_serially_matches_an_uninterrupted_one(tmp_
         "2",
         "--out",
         "r",
+        "--backend",
+        "processes",
         "--workers",
         "2",
         cwd=tmp_path / "b",
