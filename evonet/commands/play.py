@@ -46,17 +46,22 @@ def run(args: argparse.Namespace) -> int:
         env = Snake(1, width, height)
     except ValueError as e:
         raise UsageError(f"--board: {e}") from None
-    get_ready(SnakeSpec(board=(width, height)), always=False)
+    # The engine compiles on the first run after an install: after the view's checks, so an
+    # error comes at once, and before curses takes the screen, so the note can be read.
+    spec = SnakeSpec(board=(width, height))
     if args.render == "terminal":
-        from games.render.terminal import TerminalView, run_curses
+        from games.render.terminal import TerminalView, check_terminal, run_curses
 
         with terminal_errors("run it in a terminal, or use --render window"):
+            check_terminal()
+            get_ready(spec, always=False)
             run_curses(lambda scr: play_loop(TerminalView(scr, env), env, args.fps, args.seed))
     else:
         from games.render.window import WindowView
 
         with window_errors("try --render terminal"):
             view = WindowView(env, title="evonet play snake", require_screen=True)
+        get_ready(spec, always=False)
         with view:
             play_loop(view, env, args.fps, args.seed)
     return 0

@@ -82,22 +82,26 @@ def run(args: argparse.Namespace) -> int:
     if game.name.startswith("gym:"):
         return watch_gym(args, path, theta, topo, game)
     agent = watch.Agent(theta, topo)
-    get_ready(game, always=False)
     # Say which file was picked only once the view can start: when it cannot, the error
     # is the one line on stderr.
     announce = (lambda: info(f"evonet: watching {path}")) if not args.path else (lambda: None)
+    # The engine compiles on the first run after an install: after the view's checks, so an
+    # error comes at once, and before curses takes the screen, so the note can be read.
     if args.record is not None:
         announce()
+        get_ready(game, always=False)
         return record(args, agent, game)
     if args.render == "terminal":
         with terminal_errors("run it in a terminal, or use --render window / --record FILE.gif"):
             check_terminal()
             announce()
+            get_ready(game, always=False)
             scores = watch.run_terminal(agent, game, args.episodes, args.seed, args.fps)
     else:
         with window_errors("try --render terminal or --record FILE.gif"):
             view, eps = watch.open_window(agent, game, args.episodes, args.seed)
         announce()
+        get_ready(game, always=False)
         with view:
             scores = watch.watch_loop(view, eps, args.fps)
     if scores:

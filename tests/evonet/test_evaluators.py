@@ -194,6 +194,59 @@ def test_ray_tasks_give_serial_numbers():
         assert same(ev(one, topo, game, seeds), SerialEvaluator()(one, topo, game, seeds))
 
 
+def test_a_ray_task_whose_worker_is_killed_is_retried_with_the_same_numbers():
+    from evonet.evaluators import RayEvaluator
+
+    pop, topo = champion_population(160)
+    game, seeds = SnakeSpec(), episode_seeds(1, 2)
+    expected = SerialEvaluator()(pop, topo, game, seeds)
+    with RayEvaluator(2) as ev:
+        ev.start()
+        got = {}
+        t = threading.Thread(target=lambda: got.update(r=ev(pop, topo, game, seeds)))
+        t.start()
+        deadline, busy = time.time() + 60, []
+        while time.time() < deadline and not busy:  # a Ray worker running a shard
+            busy = subprocess.run(
+                ["pgrep", "-f", "^ray::_play_shared"], capture_output=True, text=True
+            ).stdout.split()
+            time.sleep(0.05)
+        assert busy, "no Ray worker ran a shard"
+        time.sleep(0.3)  # mid-shard: a shard here takes seconds
+        os.kill(int(busy[0]), signal.SIGKILL)
+        t.join(120)
+        assert same(got["r"], expected)
+
+
+def test_ctrl_c_with_ray_saves_the_run_and_leaves_no_ray_process(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evonet", "evolve", "snake", "--backend", "ray", "--workers"]
+        + ["2", "--generations", "1000", "--checkpoint-every", "1", "--quiet"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    history = tmp_path / "checkpoints/snake/history.csv"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (
+        history.exists() and len(history.read_text().splitlines()) >= 3
+    ):
+        time.sleep(0.1)
+    group = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
+    assert len(group.stdout.split()) >= 3  # evonet, and the Ray processes it started
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "resume with: evonet evolve snake --resume" in err, err
+    deadline = time.time() + 20
+    while time.time() < deadline and subprocess.run(["pgrep", "-s", str(proc.pid)]).returncode == 0:
+        time.sleep(0.2)
+    left = subprocess.run(["pgrep", "-a", "-s", str(proc.pid)], capture_output=True, text=True)
+    assert left.stdout == "", f"processes outlived the run: {left.stdout[:500]}"
+
+
 @pytest.mark.parametrize(
     "flags,needle",
     [
