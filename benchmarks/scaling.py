@@ -1,12 +1,13 @@
 """Parallel evaluation: agent-steps/s of one generation on each backend, in one run.
 
-    python benchmarks/scaling.py            # about three minutes on 2 cores
+    python benchmarks/scaling.py            # about two minutes on 2 cores
 
 The population: 1,000 genomes bred from the shipped champion (its weights plus N(0, 0.05)
 noise), so games last as long as late in a real run; 4 episodes each on 10x10. Each
 backend plays the same generation (same episode seeds) and must return the very numbers
 of the serial rollout. Prints the median of several generations per backend and its ratio
-to serial measured in this same run, the per-generation overhead on a tiny population
+to serial, timed in turns with serial generations in this same run (so a busy moment of
+the machine hits every backend alike), the per-generation overhead on a tiny population
 (16 genomes x 1 episode on 6x6), and each backend's start-up time.
 """
 
@@ -32,19 +33,25 @@ from games.snake import SnakeSpec
 FIELDS = ("fitness", "episode_score", "episode_steps", "episode_won")
 
 
-def timed(evaluator, genomes, topo, game, seeds, repeats):
-    """Median seconds of ``repeats`` generations, and the last result."""
-    times, result = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        result = evaluator(genomes, topo, game, seeds)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), result
+def once(evaluator, genomes, topo, game, seeds):
+    """Seconds of one generation, and its result."""
+    t = time.perf_counter()
+    result = evaluator(genomes, topo, game, seeds)
+    return time.perf_counter() - t, result
+
+
+def started(make):
+    """An evaluator with its workers started, and the seconds that took."""
+    t = time.perf_counter()
+    ev = make()
+    if hasattr(ev, "start"):
+        ev.start()
+    return ev, time.perf_counter() - t
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--population", type=int, default=1000)
     args = parser.parse_args()
     genomes, topo = champion_bred(args.population)
@@ -52,35 +59,51 @@ def main() -> None:
     tiny, tiny_topo = champion_bred(16)
     tiny_game, tiny_seeds = SnakeSpec(board=(6, 6)), episode_seeds(7, 1)
     print(f"python {sys.version.split()[0]}, {available_cores()} cores available")
-    print(f"{args.population} genomes x 4 episodes on 10x10; median of {args.repeats}")
-
-    backends = [
-        ("serial", SerialEvaluator),
-        ("processes, 1 worker", lambda: ProcessEvaluator(1)),
-        ("processes, 2 workers", lambda: ProcessEvaluator(2)),
-        ("ray, 2 workers", lambda: RayEvaluator(2)),
+    print(
+        f"{args.population} genomes x 4 episodes on 10x10; median of {args.repeats} "
+        "generations, taken in turns with serial's so the machine's drift hits all alike"
+    )
+    reference = SerialEvaluator()(genomes, topo, game, seeds)
+    # Two groups: Ray's own processes stay busy in the background while it runs, so it is
+    # timed against a serial baseline taken while it runs too.
+    groups = [
+        [
+            ("serial", SerialEvaluator),
+            ("processes, 1 worker", lambda: ProcessEvaluator(1)),
+            ("processes, 2 workers", lambda: ProcessEvaluator(2)),
+        ],
+        [("serial", SerialEvaluator), ("ray, 2 workers", lambda: RayEvaluator(2))],
     ]
-    base = reference = None
-    for name, make in backends:
-        t = time.perf_counter()
-        ev = make()
-        if hasattr(ev, "start"):
-            ev.start()
-        start = time.perf_counter() - t
+    for group in groups:
+        evs = [started(make) for _, make in group]
+        times: list[list[float]] = [[] for _ in group]
+        same = [True] * len(group)
         try:
-            seconds, result = timed(ev, genomes, topo, game, seeds, args.repeats)
-            overhead, _ = timed(ev, tiny, tiny_topo, tiny_game, tiny_seeds, 5)
+            for _ in range(args.repeats):
+                for i, (ev, _) in enumerate(evs):
+                    seconds, result = once(ev, genomes, topo, game, seeds)
+                    times[i].append(seconds)
+                    same[i] &= all(
+                        np.array_equal(getattr(result, k), getattr(reference, k)) for k in FIELDS
+                    )
+            tiny_times = [
+                statistics.median(
+                    once(ev, tiny, tiny_topo, tiny_game, tiny_seeds)[0] for _ in range(5)
+                )
+                for ev, _ in evs
+            ]
         finally:
-            ev.close()
-        if reference is None:
-            reference, base = result, seconds
-        same = all(np.array_equal(getattr(result, k), getattr(reference, k)) for k in FIELDS)
-        rate = result.agent_steps / seconds
-        print(
-            f"  {name:22s} {rate:>12,.0f} agent-steps/s  {base / seconds:5.2f}x serial  "
-            f"tiny generation {overhead * 1e3:7.1f} ms  start-up {start:5.2f} s  "
-            f"{'identical' if same else 'DIFFERENT RESULTS'}"
-        )
+            for ev, _ in evs:
+                ev.close()
+        base = statistics.median(times[0])
+        for i, (name, _) in enumerate(group):
+            seconds = statistics.median(times[i])
+            rate = reference.agent_steps / seconds
+            print(
+                f"  {name:22s} {rate:>12,.0f} agent-steps/s  {base / seconds:5.2f}x serial  "
+                f"tiny generation {tiny_times[i] * 1e3:7.1f} ms  start-up {evs[i][1]:5.2f} s  "
+                f"{'identical' if same[i] else 'DIFFERENT RESULTS'}"
+            )
 
 
 if __name__ == "__main__":
