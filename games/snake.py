@@ -62,11 +62,12 @@ MAX_HUNGER_FACTOR = 4
 
 # ---------------------------------------------------------------------------- the rules
 #
-# One game at a time, read against the rule book above. Game k's state is column k of
-# ``state`` (the rows below), ``status`` (alive, terminated, truncated, won), ``key`` (its
-# hashed seed), ``grid`` (its occupancy, one byte per cell: 1 = snake), ``body`` (a ring
-# buffer of its cells, tail ... head) and ``obs`` (its observation). Compiled with numba;
-# with NUMBA_DISABLE_JIT=1 the same functions run as plain Python.
+# One game at a time, to be read against the rule book: the docstring of the Snake class
+# below. Game k's state is column k of ``state`` (the rows below), ``status`` (alive,
+# terminated, truncated, won), ``key`` (its hashed seed), ``grid`` (its occupancy, one byte
+# per cell: 1 = snake), ``body`` (a ring buffer of its cells, tail ... head) and ``obs``
+# (its observation). Compiled with numba; with NUMBA_DISABLE_JIT=1 the same functions run
+# as plain Python.
 
 # Rows of the (9, N) int64 state.
 HEADING, HEAD_PTR, LENGTH, HEAD_CELL, APPLE_CELL, APPLES, STEPS, SINCE_APPLE, PLACED = range(9)
@@ -100,9 +101,9 @@ def draw(key: np.uint64, counter: int) -> np.uint64:
 
 
 @njit(cache=True)
-def place_apple(k, cells, state, key, grid):
-    """Put game k's apple on a uniformly random free cell: draw number ``PLACED + 1`` picks
-    the k-th free cell in row-major order."""
+def place_apple(k: int, cells: int, state: np.ndarray, key: np.ndarray, grid: np.ndarray) -> None:
+    """Put game k's apple on a uniformly random free cell: the game's draw number
+    ``PLACED + 1``, modulo the free cells, picks one in row-major order."""
     state[PLACED, k] += 1
     n_free = np.uint64(cells - state[LENGTH, k])
     nth = draw(key[k], state[PLACED, k]) % n_free
@@ -116,7 +117,16 @@ def place_apple(k, cells, state, key, grid):
 
 
 @njit(cache=True)
-def observe(k, width, height, hunger, state, grid, body, obs):
+def observe(
+    k: int,
+    width: int,
+    height: int,
+    hunger: int,
+    state: np.ndarray,
+    grid: np.ndarray,
+    body: np.ndarray,
+    obs: np.ndarray,
+) -> None:
     """Write game k's 32 observation features (the table of the rule book)."""
     head, heading, apple = state[HEAD_CELL, k], state[HEADING, k], state[APPLE_CELL, k]
     hx, hy = head % width, head // width
@@ -179,7 +189,19 @@ def observe(k, width, height, hunger, state, grid, body, obs):
 
 
 @njit(cache=True)
-def start_game(k, seed, width, height, hunger, state, status, key, grid, body, obs):
+def start_game(
+    k: int,
+    seed: np.uint64,
+    width: int,
+    height: int,
+    hunger: int,
+    state: np.ndarray,
+    status: np.ndarray,
+    key: np.ndarray,
+    grid: np.ndarray,
+    body: np.ndarray,
+    obs: np.ndarray,
+) -> None:
     """Game k's start for ``seed``: length 3 through the centre, heading from draw 0, the
     first apple from draw 1."""
     key[k] = mix64(np.uint64(seed))
@@ -203,7 +225,19 @@ def start_game(k, seed, width, height, hunger, state, status, key, grid, body, o
 
 
 @njit(cache=True)
-def step_game(k, action, width, height, hunger, state, status, key, grid, body, obs):
+def step_game(
+    k: int,
+    action: int,
+    width: int,
+    height: int,
+    hunger: int,
+    state: np.ndarray,
+    status: np.ndarray,
+    key: np.ndarray,
+    grid: np.ndarray,
+    body: np.ndarray,
+    obs: np.ndarray,
+) -> float:
     """One move of live game k; returns its reward (+1 apple, -1 death, else 0)."""
     cells = width * height
     heading = (state[HEADING, k] + action + 3) % 4  # action 0 turns left, 2 right
@@ -252,13 +286,37 @@ def step_game(k, action, width, height, hunger, state, status, key, grid, body, 
 
 
 @njit(cache=True)
-def start_games(games, seeds, width, height, hunger, state, status, key, grid, body, obs):
+def start_games(
+    games: np.ndarray,
+    seeds: np.ndarray,
+    width: int,
+    height: int,
+    hunger: int,
+    state: np.ndarray,
+    status: np.ndarray,
+    key: np.ndarray,
+    grid: np.ndarray,
+    body: np.ndarray,
+    obs: np.ndarray,
+) -> None:
     for i in range(games.size):
         start_game(games[i], seeds[i], width, height, hunger, state, status, key, grid, body, obs)
 
 
 @njit(cache=True)
-def advance_games(actions, reward, width, height, hunger, state, status, key, grid, body, obs):
+def advance_games(
+    actions: np.ndarray,
+    reward: np.ndarray,
+    width: int,
+    height: int,
+    hunger: int,
+    state: np.ndarray,
+    status: np.ndarray,
+    key: np.ndarray,
+    grid: np.ndarray,
+    body: np.ndarray,
+    obs: np.ndarray,
+) -> None:
     for k in range(actions.size):
         if status[ALIVE, k]:
             reward[k] = step_game(
