@@ -74,6 +74,10 @@ HEADING, HEAD_PTR, LENGTH, HEAD_CELL, APPLE_CELL, APPLES, STEPS, SINCE_APPLE, PL
 N_STATE = 9
 # Rows of the (4, N) bool status.
 ALIVE, TERMINATED, TRUNCATED, WON = range(4)
+# What every rule takes: the board (width, height, hunger), and the games' arrays
+# (state, status, key, grid, body, obs).
+Board = tuple[int, int, int]
+Games = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 # SplitMix64 constants. Every operand of the hash is uint64: mixing in a signed integer
 # would turn the arithmetic into float64 (in numpy and numba alike).
@@ -117,17 +121,10 @@ def place_apple(k: int, cells: int, state: np.ndarray, key: np.ndarray, grid: np
 
 
 @njit(cache=True)
-def observe(
-    k: int,
-    width: int,
-    height: int,
-    hunger: int,
-    state: np.ndarray,
-    grid: np.ndarray,
-    body: np.ndarray,
-    obs: np.ndarray,
-) -> None:
+def observe(k: int, board: Board, games: Games) -> None:
     """Write game k's 32 observation features (the table of the rule book)."""
+    width, height, hunger = board
+    state, _, _, grid, body, obs = games
     head, heading, apple = state[HEAD_CELL, k], state[HEADING, k], state[APPLE_CELL, k]
     hx, hy = head % width, head // width
     ax, ay = apple % width - hx, apple // width - hy  # the apple relative to the head
@@ -189,21 +186,11 @@ def observe(
 
 
 @njit(cache=True)
-def start_game(
-    k: int,
-    seed: np.uint64,
-    width: int,
-    height: int,
-    hunger: int,
-    state: np.ndarray,
-    status: np.ndarray,
-    key: np.ndarray,
-    grid: np.ndarray,
-    body: np.ndarray,
-    obs: np.ndarray,
-) -> None:
+def start_game(k: int, seed: np.uint64, board: Board, games: Games) -> None:
     """Game k's start for ``seed``: length 3 through the centre, heading from draw 0, the
     first apple from draw 1."""
+    width, height, _ = board
+    state, status, key, grid, body, _ = games
     key[k] = mix64(np.uint64(seed))
     heading = draw(key[k], 0) % np.uint64(4)
     dx, dy = DX4[heading], DY4[heading]
@@ -221,24 +208,14 @@ def start_game(
     status[ALIVE, k] = True
     status[TERMINATED, k] = status[TRUNCATED, k] = status[WON, k] = False
     place_apple(k, width * height, state, key, grid)
-    observe(k, width, height, hunger, state, grid, body, obs)
+    observe(k, board, games)
 
 
 @njit(cache=True)
-def step_game(
-    k: int,
-    action: int,
-    width: int,
-    height: int,
-    hunger: int,
-    state: np.ndarray,
-    status: np.ndarray,
-    key: np.ndarray,
-    grid: np.ndarray,
-    body: np.ndarray,
-    obs: np.ndarray,
-) -> float:
+def step_game(k: int, action: int, board: Board, games: Games) -> float:
     """One move of live game k; returns its reward (+1 apple, -1 death, else 0)."""
+    width, height, hunger = board
+    state, status, key, grid, body, _ = games
     cells = width * height
     heading = (state[HEADING, k] + action + 3) % 4  # action 0 turns left, 2 right
     state[HEADING, k] = heading  # a dead snake keeps the heading it died with
@@ -278,7 +255,7 @@ def step_game(
             place_apple(k, cells, state, key, grid)
     elif state[SINCE_APPLE, k] >= hunger:
         status[ALIVE, k], status[TRUNCATED, k] = False, True  # starved
-    observe(k, width, height, hunger, state, grid, body, obs)
+    observe(k, board, games)
     return reward
 
 
@@ -286,42 +263,19 @@ def step_game(
 
 
 @njit(cache=True)
-def start_games(
-    games: np.ndarray,
-    seeds: np.ndarray,
-    width: int,
-    height: int,
-    hunger: int,
-    state: np.ndarray,
-    status: np.ndarray,
-    key: np.ndarray,
-    grid: np.ndarray,
-    body: np.ndarray,
-    obs: np.ndarray,
-) -> None:
-    for i in range(games.size):
-        start_game(games[i], seeds[i], width, height, hunger, state, status, key, grid, body, obs)
+def start_games(ks: np.ndarray, seeds: np.ndarray, board: Board, games: Games) -> None:
+    """Start games ``ks`` ``(M,)`` anew with their ``seeds`` ``(M,)``."""
+    for i in range(ks.size):
+        start_game(ks[i], seeds[i], board, games)
 
 
 @njit(cache=True)
-def advance_games(
-    actions: np.ndarray,
-    reward: np.ndarray,
-    width: int,
-    height: int,
-    hunger: int,
-    state: np.ndarray,
-    status: np.ndarray,
-    key: np.ndarray,
-    grid: np.ndarray,
-    body: np.ndarray,
-    obs: np.ndarray,
-) -> None:
+def advance_games(actions: np.ndarray, reward: np.ndarray, board: Board, games: Games) -> None:
+    """One move of every live game: ``actions`` ``(N,)`` in, ``reward`` ``(N,)`` out."""
+    status = games[1]
     for k in range(actions.size):
         if status[ALIVE, k]:
-            reward[k] = step_game(
-                k, actions[k], width, height, hunger, state, status, key, grid, body, obs
-            )
+            reward[k] = step_game(k, actions[k], board, games)
 
 
 class Snake(BatchedGame):
@@ -430,7 +384,7 @@ class Snake(BatchedGame):
         self._key = np.zeros(n, dtype=np.uint64)
         self.seeds = np.zeros(n, dtype=np.uint64)
         self._grid = np.zeros((n, c), dtype=np.uint8)
-        self._body = np.zeros((n, c), dtype=np.int16 if c <= 32767 else np.int32)
+        self._body = np.zeros((n, c), dtype=np.int16)  # cells < 64 * 64 fit
         self._obs = np.zeros((n, N_OBS), dtype=np.float32)
         self._reward = np.zeros(n, dtype=np.float32)
         # Readable per-game state: contiguous rows of the arrays above, (N,) each.
@@ -450,19 +404,10 @@ class Snake(BatchedGame):
         cells = width * height
         return n_games * (3 * cells + 4 * N_OBS + 8 * N_STATE + 64) + (1 << 16)
 
-    def _rules(self) -> tuple:
+    def _rules(self) -> tuple[Board, Games]:
         """The board and the games' arrays, as every compiled rule takes them."""
-        return (
-            self.width,
-            self.height,
-            self.hunger,
-            self._state,
-            self._status,
-            self._key,
-            self._grid,
-            self._body,
-            self._obs,
-        )
+        board = (self.width, self.height, self.hunger)
+        return board, (self._state, self._status, self._key, self._grid, self._body, self._obs)
 
     # ------------------------------------------------------------------------- reset
 
@@ -566,9 +511,8 @@ class Snake(BatchedGame):
         s[APPLE_CELL] = -1 if apple is None else apple[1] * self.width + apple[0]
         s[APPLES] = s[STEPS] = s[SINCE_APPLE] = 0
         self._status[:, k] = (True, False, False, False)  # alive only
-        w, h, hunger, state, _, _, grid, body, obs = self._rules()
         with _quiet():
-            observe(k, w, h, hunger, state, grid, body, obs)
+            observe(k, *self._rules())
 
     # -------------------------------------------------------------------------- step
 

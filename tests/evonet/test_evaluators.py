@@ -60,21 +60,27 @@ def test_one_genome_is_split_by_episodes_with_the_same_numbers():
         assert same(ev(pop, topo, game, seeds), SerialEvaluator()(pop, topo, game, seeds))
 
 
-def test_a_killed_worker_has_its_shard_run_again():
-    pop, topo = champion_population(160)
+def kill_a_worker_mid_generation(ev, find_worker):
+    """Play a generation of champion-like genomes on ``ev``, kill -9 the worker that
+    ``find_worker()`` names while it plays, and check the numbers are still serial's."""
+    pop, topo = champion_population(300)
     game, seeds = SnakeSpec(), episode_seeds(1, 2)
     expected = SerialEvaluator()(pop, topo, game, seeds)
+    got = {}
+    t = threading.Thread(target=lambda: got.update(r=ev(pop, topo, game, seeds)))
+    t.start()
+    victim = find_worker()
+    time.sleep(0.3)  # mid-shard: a shard of this generation takes a second or more
+    os.kill(victim, signal.SIGKILL)
+    t.join(120)
+    assert same(got["r"], expected)
+
+
+def test_a_killed_worker_has_its_shard_run_again():
     with ProcessEvaluator(2) as ev:
         ev.start()
-        victim = next(iter(ev._pool._processes))  # a worker's pid
-        got = {}
-        t = threading.Thread(target=lambda: got.update(r=ev(pop, topo, game, seeds)))
-        t.start()
-        time.sleep(0.3)  # mid-generation: a generation here takes seconds
-        os.kill(victim, signal.SIGKILL)
-        t.join(120)
+        kill_a_worker_mid_generation(ev, lambda: next(iter(ev._pool._processes)))
         assert ev.restarts == 1
-        assert same(got["r"], expected)
 
 
 def test_a_run_on_two_workers_resumed_serially_matches_an_uninterrupted_one(tmp_path):
@@ -197,25 +203,20 @@ def test_ray_tasks_give_serial_numbers():
 def test_a_ray_task_whose_worker_is_killed_is_retried_with_the_same_numbers():
     from evonet.evaluators import RayEvaluator
 
-    pop, topo = champion_population(160)
-    game, seeds = SnakeSpec(), episode_seeds(1, 2)
-    expected = SerialEvaluator()(pop, topo, game, seeds)
-    with RayEvaluator(2) as ev:
-        ev.start()
-        got = {}
-        t = threading.Thread(target=lambda: got.update(r=ev(pop, topo, game, seeds)))
-        t.start()
-        deadline, busy = time.time() + 60, []
-        while time.time() < deadline and not busy:  # a Ray worker running a shard
+    def busy_ray_worker():
+        deadline = time.time() + 60
+        while time.time() < deadline:
             busy = subprocess.run(
                 ["pgrep", "-f", "^ray::_play_shared"], capture_output=True, text=True
             ).stdout.split()
+            if busy:
+                return int(busy[0])
             time.sleep(0.05)
-        assert busy, "no Ray worker ran a shard"
-        time.sleep(0.3)  # mid-shard: a shard here takes seconds
-        os.kill(int(busy[0]), signal.SIGKILL)
-        t.join(120)
-        assert same(got["r"], expected)
+        raise AssertionError("no Ray worker ran a shard")
+
+    with RayEvaluator(2) as ev:
+        ev.start()
+        kill_a_worker_mid_generation(ev, busy_ray_worker)
 
 
 def test_ctrl_c_with_ray_saves_the_run_and_leaves_no_ray_process(tmp_path):
