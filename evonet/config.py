@@ -99,7 +99,7 @@ class EvolveConfig:
     episodes: int = setting(
         4, "E, episodes per genome per generation; every genome plays the same E seeds."
     )
-    board: tuple[int, int] = setting((10, 10), "Snake: board width and height.")
+    board: tuple[int, int] = setting((10, 10), "Snake: board width and height, 4 to 64 each.")
     hunger: int = setting(
         0, "Snake: steps without an apple before a game ends; 0 means width * height."
     )
