@@ -36,7 +36,7 @@ def frame_lines(
     columns wide so they look square. Given ``fit = (columns, rows)`` of a terminal, a board
     too big for it is drawn one column per cell, and if that is still too big, one
     character per block of cells (the block's head, else apple, else body), so any board
-    fits a usual terminal; the HUD says the scale.
+    fits a usual terminal; the bottom border says the scale.
     """
     hud = f"apples {int(env.apples[k])}  length {int(env.length[k])}  steps {int(env.steps[k])}"
     if extra:
@@ -48,15 +48,21 @@ def frame_lines(
     spaced = 2 * w + 3 <= cols and h <= rows
     if not spaced and not (w + 2 <= cols and h <= rows):
         bx, by = -(-w // max(cols - 2, 1)), -(-h // max(rows, 1))  # ceiling division
-        hud += f"  (1 char = {bx}x{by} cells)"
     grid = board_chars(env, k, bx, by)
     inner = [(" ".join(row) if spaced else "".join(row)) for row in grid]
     pad = " " if spaced else ""
     border = "+" + "-" * (len(inner[0]) + 2 * len(pad)) + "+"
+    bottom = border
+    if bx * by > 1:  # say the scale in the bottom border, or else in the HUD
+        scale = f" 1 char = {bx}x{by} cells "
+        if len(scale) + 2 <= len(border) - 2:
+            bottom = border[:2] + scale + border[2 + len(scale) :]
+        else:
+            hud += f"  ({scale.strip()})"
     board = [f"|{pad}{row}{pad}|" for row in inner]
     if fit is not None:
         hud = hud[: max(cols, 0)]
-    return [hud, border, *board, border, *message]
+    return [hud, border, *board, bottom, *message]
 
 
 def board_chars(env: Snake, k: int, bx: int = 1, by: int = 1) -> list[list[str]]:

@@ -12,7 +12,7 @@ import pytest
 
 from games.render import keys
 from games.render.terminal import frame_lines
-from games.snake import RIGHT, UP, Snake
+from games.snake import LEFT, RIGHT, UP, Snake
 from tests.helpers import ScriptedView
 
 CHAMPION = Path(__file__).parents[2] / "evonet" / "assets" / "snake-champion.npz"
@@ -90,6 +90,36 @@ def test_terminal_frame_head_shows_heading():
     env = game()
     env.set_game(0, [(3, 1), (3, 2), (3, 3)], UP, apple=(0, 0))
     assert frame_lines(env, 0)[2 + 1] == "| . . . ^ . . |"
+
+
+@pytest.mark.parametrize("size,scaled", [((80, 24), True), ((40, 12), True), ((140, 70), False)])
+def test_a_64x64_board_fits_the_terminal_with_its_head_apple_and_body(size, scaled):
+    env = Snake(1, 64, 64)
+    env.reset(seed=0)
+    env.set_game(0, [(10, 40), (11, 40), (12, 40)], LEFT, apple=(60, 3))
+    lines = frame_lines(env, 0, extra=["gen 3"], message=["bye"], fit=size)
+    cols, rows = size
+    assert len(lines) <= rows and max(map(len, lines)) < cols
+    board = "".join(lines[2:-2])
+    assert board.count("<") == 1 and board.count("@") == 1 and "o" in board
+    assert ("1 char = " in lines[-2]) == scaled  # the bottom border says the scale
+
+
+def test_a_small_board_keeps_two_columns_a_cell_when_it_fits():
+    env = game()
+    assert frame_lines(env, 0, fit=(80, 24)) == frame_lines(env, 0)
+
+
+def test_the_window_opens_no_bigger_than_the_screen_for_a_64x64_board():
+    from games.render import window
+
+    env = Snake(1, 64, 64)
+    env.reset(seed=0)
+    with window.WindowView(env) as view:
+        screen_w, screen_h = view.pygame.display.get_desktop_sizes()[0]
+        w, h = view.screen.get_size()
+        assert w <= screen_w and h <= screen_h
+        view.draw(0)
 
 
 @pytest.mark.parametrize(
