@@ -17,6 +17,7 @@ from typing import ClassVar
 import numpy as np
 from numba import config as numba_config
 from numba import njit
+from numba.core.registry import CPUDispatcher
 
 from games.base import BatchedGame, Discrete, EpisodeStats, GameSpec, episode_seeds
 
@@ -638,14 +639,31 @@ def warm_up() -> tuple[float, bool]:
     install is read-only, so only the first run after an install compiles.
     """
     start = time.perf_counter()
+    try:
+        _first_step()
+    except Exception:  # a damaged cache file fails inside numba's own loader
+        # numba reads its cache index with pickle and trusts it; a truncated or damaged
+        # index (a full disk, a crash mid-write) raises from there. Empty the indexes and
+        # compile afresh, which rewrites them; a real compile error raises again here.
+        rules = [f for f in globals().values() if isinstance(f, CPUDispatcher)]
+        if not rules:
+            raise  # plain Python (NUMBA_DISABLE_JIT): nothing is cached
+        for f in rules:  # every rule: compiling one loads its callees' entries too
+            f._cache.flush()
+        _first_step()
+    seconds = time.perf_counter() - start
+    compiled = any(sum(f.stats.cache_misses.values()) for f in _ENTRY_POINTS)
+    return seconds, compiled
+
+
+def _first_step() -> None:
     env = Snake(1, MIN_SIDE, MIN_SIDE)
     env.reset(seed=0)
     env.advance(np.ones(1, dtype=np.int64))
-    seconds = time.perf_counter() - start
-    compiled = any(
-        sum(f.stats.cache_misses.values()) for f in (start_games, advance_games, observe)
-    )
-    return seconds, compiled
+
+
+# The compiled functions Python calls directly; the rest are compiled into them.
+_ENTRY_POINTS = (start_games, advance_games, observe)
 
 
 def episode_fitness(

@@ -5,6 +5,7 @@ import os
 import resource
 import subprocess
 import sys
+import time
 
 # Flags for an evolution small enough to run in a second (board 6x6, 16 genomes). Serial:
 # worker processes would cost more to start than such a run; the tests of the backends and
@@ -86,3 +87,13 @@ def history_rows(path):
     header = lines[0].split(",")
     keep = [i for i, k in enumerate(header) if k not in TIMING_FIELDS]
     return [[line.split(",")[i] for i in keep] for line in lines]
+
+
+def wait_for_rows(history, rows, timeout=120):
+    """Wait until ``history.csv`` has ``rows`` generations."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if history.exists() and len(history.read_text().splitlines()) > rows:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{history} never reached {rows} rows")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from evonet.checkpoint import load_run
-from tests.helpers import TINY_EVOLVE, evonet, strip_timing
+from tests.helpers import TINY_EVOLVE, evonet, strip_timing, wait_for_rows
 
 TINY = [*TINY_EVOLVE, "--seed", "4"]
 
@@ -90,11 +90,7 @@ def test_signal_saves_a_checkpoint_and_prints_the_resume_command(tmp_path, sig, 
         text=True,
     )
     history = tmp_path / "run/history.csv"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if history.exists() and len(history.read_text().splitlines()) > 3:
-            break
-        time.sleep(0.05)
+    wait_for_rows(history, 3, timeout=60)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err

@@ -17,7 +17,7 @@ from evonet.evaluators import ProcessEvaluator, SerialEvaluator, shards
 from evonet.watch import shipped_champion
 from games.base import episode_seeds
 from games.snake import SnakeSpec
-from tests.helpers import TINY_EVOLVE, evonet, history_rows
+from tests.helpers import TINY_EVOLVE, evonet, history_rows, wait_for_rows
 
 FIELDS = ("fitness", "score", "steps", "episode_fitness", "episode_score", "episode_steps")
 
@@ -84,50 +84,16 @@ def test_a_killed_worker_has_its_shard_run_again():
 
 
 def test_a_run_on_two_workers_resumed_serially_matches_an_uninterrupted_one(tmp_path):
-    flags = [*TINY_EVOLVE, "--population", "17", "--seed", "5"]
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    r = evonet(
-        "evolve",
-        "snake",
-        *flags,
-        "--generations",
-        "4",
-        "--out",
-        "r",
-        "--backend",
-        "serial",
-        cwd=tmp_path / "a",
-    )
-    assert r.returncode == 0, r.stderr
-    r = evonet(
-        "evolve",
-        "snake",
-        *flags,
-        "--generations",
-        "2",
-        "--out",
-        "r",
-        "--backend",
-        "processes",
-        "--workers",
-        "2",
-        cwd=tmp_path / "b",
-    )
-    assert r.returncode == 0, r.stderr
-    r = evonet(
-        "evolve",
-        "snake",
-        "--resume",
-        "r/latest.npz",
-        "--generations",
-        "4",
-        "--backend",
-        "serial",
-        "--quiet",
-        cwd=tmp_path / "b",
-    )
-    assert r.returncode == 0, r.stderr
+    flags = [*TINY_EVOLVE, "--population", "17", "--seed", "5", "--out", "r"]
+
+    def run(folder, *args):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        r = evonet("evolve", "snake", *args, cwd=tmp_path / folder)
+        assert r.returncode == 0, r.stderr
+
+    run("a", *flags, "--generations", "4", "--backend", "serial")
+    run("b", *flags, "--generations", "2", "--backend", "processes", "--workers", "2")
+    run("b", "--resume", "r/latest.npz", "--generations", "4", "--backend", "serial", "--quiet")
     assert history_rows(tmp_path / "a/r/history.csv") == history_rows(tmp_path / "b/r/history.csv")
     assert (tmp_path / "a/r/best.npz").read_bytes() == (tmp_path / "b/r/best.npz").read_bytes()
     header = (tmp_path / "b/r/history.csv").read_text().splitlines()
@@ -156,11 +122,7 @@ def test_ctrl_c_stops_the_workers_without_a_trace(tmp_path):
         text=True,
     )
     history = tmp_path / "checkpoints/snake/history.csv"
-    deadline = time.time() + 120
-    while time.time() < deadline and not (
-        history.exists() and len(history.read_text().splitlines()) >= 3
-    ):
-        time.sleep(0.1)
+    wait_for_rows(history, 2)
     children = subprocess.run(
         ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
     ).stdout.split()
@@ -230,11 +192,7 @@ def test_ctrl_c_with_ray_saves_the_run_and_leaves_no_ray_process(tmp_path):
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     history = tmp_path / "checkpoints/snake/history.csv"
-    deadline = time.time() + 120
-    while time.time() < deadline and not (
-        history.exists() and len(history.read_text().splitlines()) >= 3
-    ):
-        time.sleep(0.1)
+    wait_for_rows(history, 2)
     group = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
     assert len(group.stdout.split()) >= 3  # evonet, and the Ray processes it started
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group

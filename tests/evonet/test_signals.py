@@ -9,7 +9,7 @@ import time
 import pytest
 
 from evonet.checkpoint import load_run
-from tests.helpers import TINY_EVOLVE
+from tests.helpers import TINY_EVOLVE, wait_for_rows
 
 # Generations of a second or more (early snakes circle until they starve, after 400 steps):
 # time enough to land two signals inside one.
@@ -24,16 +24,6 @@ def start(cwd, *args):
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def wait_for_rows(history, rows, timeout=120):
-    """Wait until ``history.csv`` has ``rows`` generations."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if history.exists() and len(history.read_text().splitlines()) > rows:
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"{history} never reached {rows} rows")
 
 
 @pytest.mark.parametrize("delay", [0.1, 0.2, 0.35, 0.6])

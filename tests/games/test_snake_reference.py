@@ -126,3 +126,27 @@ def test_the_rules_run_as_plain_python_too(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "plain python ok" in done.stdout
+
+
+def test_a_damaged_compile_cache_is_rebuilt_not_a_traceback(tmp_path):
+    """numba's cache index is a pickle it trusts; a damaged one (a full disk, a crash
+    mid-write) must cost a compile, not the run."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    code = "import games.snake as s; print(s.warm_up()[1])"
+    root = Path(__file__).resolve().parents[2]
+
+    def warm():
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout.split()[-1]
+
+    assert warm() == "True"  # an empty cache: compiled
+    assert warm() == "False"  # loaded
+    damaged = list(tmp_path.rglob("*.nbi")) + list(tmp_path.rglob("*.nbc"))
+    assert damaged
+    for path in damaged:
+        path.write_bytes(b"garbage\n")
+    assert warm() == "True"  # compiled afresh
+    assert warm() == "False"  # and the cache works again
