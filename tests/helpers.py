@@ -97,3 +97,15 @@ def wait_for_rows(history, rows, timeout=120):
             return
         time.sleep(0.01)
     raise AssertionError(f"{history} never reached {rows} rows")
+
+
+def start_evolve(cwd, *args, **popen):
+    """Start ``python -m evonet evolve snake ARGS`` in ``cwd`` with piped text output."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "evonet", "evolve", "snake", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from evonet.checkpoint import load_run
-from tests.helpers import TINY_EVOLVE, evonet, strip_timing, wait_for_rows
+from tests.helpers import TINY_EVOLVE, evonet, start_evolve, strip_timing, wait_for_rows
 
 TINY = [*TINY_EVOLVE, "--seed", "4"]
 
@@ -69,25 +69,8 @@ def test_resume_needs_more_generations(tmp_path):
     "sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
 )
 def test_signal_saves_a_checkpoint_and_prints_the_resume_command(tmp_path, sig, code):
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "evonet",
-            "evolve",
-            "snake",
-            *TINY,
-            "--generations",
-            "100000",
-            "--checkpoint-every",
-            "1000",
-            "--out",
-            "run",
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc = start_evolve(
+        tmp_path, *TINY, "--generations", "100000", "--checkpoint-every", "1000", "--out", "run"
     )
     history = tmp_path / "run/history.csv"
     wait_for_rows(history, 3, timeout=60)

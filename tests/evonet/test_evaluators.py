@@ -3,7 +3,6 @@
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -17,7 +16,7 @@ from evonet.evaluators import ProcessEvaluator, SerialEvaluator, shards
 from evonet.watch import shipped_champion
 from games.base import episode_seeds
 from games.snake import SnakeSpec
-from tests.helpers import TINY_EVOLVE, evonet, history_rows, wait_for_rows
+from tests.helpers import TINY_EVOLVE, evonet, history_rows, start_evolve, wait_for_rows
 
 FIELDS = ("fitness", "score", "steps", "episode_fitness", "episode_score", "episode_steps")
 
@@ -101,25 +100,8 @@ def test_a_run_on_two_workers_resumed_serially_matches_an_uninterrupted_one(tmp_
 
 
 def test_ctrl_c_stops_the_workers_without_a_trace(tmp_path):
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "evonet",
-            "evolve",
-            "snake",
-            "--workers",
-            "2",
-            "--generations",
-            "1000",
-            "--checkpoint-every",
-            "1",
-            "--quiet",
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc = start_evolve(
+        tmp_path, "--workers", "2", "--generations", "1000", "--checkpoint-every", "1", "--quiet"
     )
     history = tmp_path / "checkpoints/snake/history.csv"
     wait_for_rows(history, 2)
@@ -182,13 +164,10 @@ def test_a_ray_task_whose_worker_is_killed_is_retried_with_the_same_numbers():
 
 
 def test_ctrl_c_with_ray_saves_the_run_and_leaves_no_ray_process(tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "evonet", "evolve", "snake", "--backend", "ray", "--workers"]
-        + ["2", "--generations", "1000", "--checkpoint-every", "1", "--quiet"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc = start_evolve(
+        tmp_path,
+        *["--backend", "ray", "--workers", "2", "--generations", "1000"],
+        *["--checkpoint-every", "1", "--quiet"],
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     history = tmp_path / "checkpoints/snake/history.csv"

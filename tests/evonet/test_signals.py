@@ -3,34 +3,23 @@ during the last generation. None of them may print a traceback."""
 
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
 from evonet.checkpoint import load_run
-from tests.helpers import TINY_EVOLVE, wait_for_rows
+from tests.helpers import TINY_EVOLVE, start_evolve, wait_for_rows
 
 # Generations of a second or more (early snakes circle until they starve, after 400 steps):
 # time enough to land two signals inside one.
 SLOW = ["--population", "4000", "--elite", "2", "--parents", "5", "--hunger", "400", "--quiet"]
 
 
-def start(cwd, *args):
-    return subprocess.Popen(
-        [sys.executable, "-m", "evonet", "evolve", "snake", *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 @pytest.mark.parametrize("delay", [0.1, 0.2, 0.35, 0.6])
 def test_ctrl_c_during_start_up_is_no_traceback(tmp_path, delay):
     """From evonet's first line on. (Before it, in the first ~20 ms, Python itself is still
     importing its site module, and reports a Ctrl-C there as a fatal start-up error.)"""
-    proc = start(tmp_path, *TINY_EVOLVE, "--generations", "100000", "--out", "run")
+    proc = start_evolve(tmp_path, *TINY_EVOLVE, "--generations", "100000", "--out", "run")
     time.sleep(delay)  # somewhere in evonet's imports, parsing, or the first generations
     proc.send_signal(signal.SIGINT)
     try:
@@ -44,7 +33,7 @@ def test_ctrl_c_during_start_up_is_no_traceback(tmp_path, delay):
 
 
 def test_double_ctrl_c_before_the_first_checkpoint_says_nothing_was_saved(tmp_path):
-    proc = start(tmp_path, *SLOW, "--generations", "1000", "--checkpoint-every", "500")
+    proc = start_evolve(tmp_path, *SLOW, "--generations", "1000", "--checkpoint-every", "500")
     wait_for_rows(tmp_path / "checkpoints/snake/history.csv", 1)
     time.sleep(0.3)  # generation 1 is under way (it takes a second or more) ...
     proc.send_signal(signal.SIGINT)
@@ -57,7 +46,7 @@ def test_double_ctrl_c_before_the_first_checkpoint_says_nothing_was_saved(tmp_pa
 
 
 def test_double_ctrl_c_after_a_checkpoint_names_it(tmp_path):
-    proc = start(tmp_path, *SLOW, "--generations", "1000", "--checkpoint-every", "1")
+    proc = start_evolve(tmp_path, *SLOW, "--generations", "1000", "--checkpoint-every", "1")
     wait_for_rows(tmp_path / "checkpoints/snake/history.csv", 2)
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
@@ -72,7 +61,7 @@ def test_double_ctrl_c_after_a_checkpoint_names_it(tmp_path):
 
 
 def test_sigterm_in_the_last_generation_exits_143_with_the_run_saved(tmp_path):
-    proc = start(tmp_path, *SLOW, "--generations", "2", "--out", "run")
+    proc = start_evolve(tmp_path, *SLOW, "--generations", "2", "--out", "run")
     wait_for_rows(tmp_path / "run/history.csv", 1)  # generation 0 is done; 1 is the last
     time.sleep(0.3)  # and under way
     proc.send_signal(signal.SIGTERM)
@@ -83,7 +72,7 @@ def test_sigterm_in_the_last_generation_exits_143_with_the_run_saved(tmp_path):
 
 def test_a_closed_stdout_stops_the_run_in_one_line(tmp_path):
     """`evonet evolve snake --json | head -1`: the reader goes away after one line."""
-    proc = start(tmp_path, *TINY_EVOLVE, "--generations", "100000", "--json", "--out", "run")
+    proc = start_evolve(tmp_path, *TINY_EVOLVE, "--generations", "100000", "--json", "--out", "run")
     assert proc.stdout.readline().startswith('{"generation": 0')
     proc.stdout.close()
     err = proc.stderr.read()
