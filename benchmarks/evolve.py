@@ -1,11 +1,16 @@
 """Learning and throughput targets of `evonet evolve snake`.
 
-    python benchmarks/evolve.py                 # both parts, about 6 minutes
-    python benchmarks/evolve.py --skip-learning # throughput only, under a minute
+    python benchmarks/evolve.py --keep runs/  # learning on seeds 0-4, then throughput
+    python benchmarks/evolve.py --board 20x20 --seeds 0 --skip-previous
+    python benchmarks/evolve.py --skip-learning  # throughput only, under a minute
 
-Learning: runs the real command `evonet evolve snake --seed 0 --time-limit 300` (all other
-settings at their defaults), then `evonet evaluate` on 100 fresh 10x10 games, and a random
-policy on the same 100 games.
+Learning: runs the real command `evonet evolve snake --seed S` (every other setting at its
+default, all cores) for each seed, times it, then plays its champion (best.npz) on 100
+fresh games with `evonet evaluate`. Beside it, in the same run: the previous defaults
+(evonet 0.1.0: observation layout 1, 200 generations, no champion pick) on the same seeds,
+and a random policy on the same 100 games. Prints each seed, then the median and the
+worst. Targets on 10x10: median >= 90 apples and >= 60 of 100 full boards, worst >= 80,
+each run <= 10 minutes; on 20x20: >= 120 apples in <= 30 minutes.
 
 Throughput: a population of 1,000 genomes on 10x10, bred from the learning run's final
 population so that games last as long as in a real run. Reports agent-steps/s of `rollout`
@@ -39,6 +44,8 @@ from evonet.rollout import rollout
 from games.snake import Snake, episode_seeds
 
 EVAL_SEED = 2026
+# evonet 0.1.0's defaults, as flags over today's.
+PREVIOUS = ("--observation", "1", "--generations", "200", "--champion-episodes", "0")
 
 
 def evonet(*args: str) -> str:
@@ -48,27 +55,30 @@ def evonet(*args: str) -> str:
     return r.stdout
 
 
-def random_policy(n: int, seed: int) -> float:
-    env = Snake(n)
+def random_policy(n: int, seed: int, board: tuple[int, int]) -> tuple[float, int]:
+    """Mean apples and full boards of uniformly random moves on the evaluation games."""
+    env = Snake(n, *board)
     env.reset(seed=episode_seeds(seed, n))
     rng = np.random.default_rng(0)
     while env.alive.any():
         env.step(rng.integers(0, 3, n))
-    return float(env.apples.mean())
+    return float(env.apples.mean()), int(env.won.sum())
 
 
-def learning(folder: Path, seconds: float) -> Path:
+def one_run(folder: Path, seed: int, board: str, extra: tuple[str, ...]) -> dict:
+    """Run `evonet evolve snake --seed S` (plus ``extra``), then evaluate its champion."""
     start = time.perf_counter()
     evonet(
         "evolve",
         "snake",
         "--seed",
-        "0",
-        "--time-limit",
-        str(seconds),
+        str(seed),
+        "--board",
+        board,
         "--quiet",
         "--out",
         str(folder),
+        *extra,
     )
     wall = time.perf_counter() - start
     out = json.loads(
@@ -85,17 +95,50 @@ def learning(folder: Path, seconds: float) -> Path:
         .splitlines()[-1]
     )
     gens = len((folder / "history.csv").read_text().splitlines()) - 1
+    return {
+        "seed": seed,
+        "wall": wall,
+        "generations": gens,
+        "mean": out["mean_apples"],
+        "full": out["wins"],
+        "max": out["max_apples"],
+    }
+
+
+def learning(root: Path, seeds: list[int], board: str, previous: bool) -> Path:
+    width, height = (int(v) for v in board.split("x"))
     print(
-        f"learning: evonet evolve snake --seed 0 --time-limit {seconds:.0f}  "
-        f"({gens} generations, {wall:.0f} s wall)"
+        f"learning: evonet evolve snake --board {board} --seed S, champion on 100 fresh "
+        f"games (evaluate --seed {EVAL_SEED}), {os.cpu_count()} cores"
     )
-    print(
-        f"  champion on 100 fresh 10x10 games: mean {out['mean_apples']:.2f} apples, "
-        f"median {out['median_apples']:.1f}, max {out['max_apples']}, wins {out['wins']}  "
-        f"(target >= 30; published simple GA ~22)"
-    )
-    print(f"  random policy on the same games:   mean {random_policy(100, EVAL_SEED):.2f} apples")
-    return folder / "latest.npz"
+    kinds = [("now", ())] + ([("0.1.0", PREVIOUS)] if previous else [])
+    results: dict[str, list[dict]] = {k: [] for k, _ in kinds}
+    for seed in seeds:
+        for kind, extra in kinds:
+            r = one_run(root / f"{kind}-seed{seed}", seed, board, extra)
+            results[kind].append(r)
+            print(
+                f"  {kind:>5} seed {seed}: mean {r['mean']:6.2f} apples, full boards "
+                f"{r['full']:3d}/100, max {r['max']:3d}, {r['generations']} generations "
+                f"in {r['wall'] / 60:.1f} min",
+                flush=True,
+            )
+    for kind, _ in kinds:
+        rs = results[kind]
+        means, fulls, walls = ([r[k] for r in rs] for k in ("mean", "full", "wall"))
+        label = "defaults now" if kind == "now" else "evonet 0.1.0's defaults"
+        print(
+            f"  {label}: median {statistics.median(means):.2f} apples (worst "
+            f"{min(means):.2f}), median {statistics.median(fulls):.0f} full boards "
+            f"(worst {min(fulls)}), wall {min(walls) / 60:.1f}-{max(walls) / 60:.1f} min"
+        )
+    apples, full = random_policy(100, EVAL_SEED, (width, height))
+    print(f"  random policy on the same games: mean {apples:.2f} apples, {full} full boards")
+    if board == "10x10":
+        print("  targets: median >= 90 apples and >= 60 full boards, worst >= 80, <= 10 min")
+    elif board == "20x20":
+        print("  targets: >= 120 apples, <= 30 min")
+    return root / f"now-seed{seeds[0]}" / "latest.npz"
 
 
 def throughput(checkpoint: Path | None, generations: int) -> None:
@@ -134,15 +177,20 @@ def throughput(checkpoint: Path | None, generations: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=300.0, help="learning time budget")
+    ap.add_argument("--seeds", default="0,1,2,3,4", help="seeds of the learning runs")
+    ap.add_argument("--board", default="10x10")
+    ap.add_argument("--skip-previous", action="store_true", help="no runs of 0.1.0's defaults")
+    ap.add_argument("--keep", type=Path, help="keep the run folders here")
     ap.add_argument("--skip-learning", action="store_true")
     ap.add_argument("--checkpoint", type=Path, help="population to breed the 1,000 from")
     ap.add_argument("--generations", type=int, default=5, help="throughput generations")
     a = ap.parse_args()
     checkpoint = a.checkpoint
     with tempfile.TemporaryDirectory() as tmp:
+        root = a.keep or Path(tmp)
         if not a.skip_learning:
-            checkpoint = learning(Path(tmp) / "run", a.seconds)
+            seeds = [int(s) for s in a.seeds.split(",")]
+            checkpoint = learning(root, seeds, a.board, not a.skip_previous)
         throughput(checkpoint, a.generations)
 
 

@@ -54,9 +54,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--population", type=int, default=1000)
     args = parser.parse_args()
-    genomes, topo = champion_bred(args.population)
-    game, seeds = SnakeSpec(), episode_seeds(7, 4)
-    tiny, tiny_topo = champion_bred(16)
+    genomes, topo, game = champion_bred(args.population)
+    seeds = episode_seeds(7, 4)
+    tiny, tiny_topo, _ = champion_bred(16)
     tiny_game, tiny_seeds = SnakeSpec(board=(6, 6)), episode_seeds(7, 1)
     print(f"python {sys.version.split()[0]}, {available_cores()} cores available")
     print(

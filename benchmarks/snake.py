@@ -6,9 +6,13 @@
    processes load it from the cache. Prints import + first step for both.
 2. Game-steps/s of one engine of 1,000 games with random actions, observations included,
    on 10x10, 20x20, 32x32 and 64x64 boards. Finished games are restarted with fresh seeds
-   inside the timed loop, so the batch stays full; only live game-steps count.
-3. Rollout: agent-steps/s of one generation of 1,000 genomes bred from the shipped
-   champion x 4 episodes on 10x10 (observations, forward pass and game steps together).
+   inside the timed loop, so the batch stays full; only live game-steps count. Measured
+   with observation layout 2 (the default: with the room features' flood fill) and
+   layout 1 (without), the same games.
+3. Rollout: agent-steps/s of one generation of 1,000 genomes bred from a champion x 4
+   episodes on 10x10 (observations, forward pass and game steps together): the shipped
+   champion (layout 2), and the champion of evonet 0.1.0 (layout 1, no flood fill), timed
+   in turns. Their ratio is what the room features cost a real rollout.
 
 Each figure is the median of several runs on one core (BLAS single-threaded).
 """
@@ -30,10 +34,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bred import champion_bred
+from bred import PREVIOUS, champion_bred
 
 from evonet.rollout import rollout
-from games.snake import Snake, SnakeSpec, episode_seeds, warm_up
+from games.base import GameSpec
+from games.snake import LAYOUT, Snake, episode_seeds, warm_up
 
 BOARDS = (10, 20, 32, 64)
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,9 +58,9 @@ def start_up(cache: str) -> tuple[float, float, bool]:
     return float(out[0]), float(out[1]), out[2] == "True"
 
 
-def game_steps(side: int, n: int, steps: int, seed: int) -> float:
+def game_steps(side: int, n: int, steps: int, seed: int, observation: int = LAYOUT) -> float:
     """Game-steps per second for one engine of ``n`` games on a ``side x side`` board."""
-    env = Snake(n, side, side)
+    env = Snake(n, side, side, observation=observation)
     rng = np.random.default_rng(seed)
     actions = rng.integers(0, 3, size=(steps, n))
     env.reset(seed=episode_seeds(seed, n))
@@ -72,10 +77,10 @@ def game_steps(side: int, n: int, steps: int, seed: int) -> float:
     return live / (time.perf_counter() - start)
 
 
-def rollout_rate(genomes: np.ndarray, topo, seed: int) -> float:
+def rollout_rate(genomes: np.ndarray, topo, game: GameSpec, seed: int) -> float:
     """Agent-steps per second of one generation's rollout on 10x10."""
     start = time.perf_counter()
-    result = rollout(genomes, topo, SnakeSpec(), episode_seeds(seed, 4))
+    result = rollout(genomes, topo, game, episode_seeds(seed, 4))
     return result.agent_steps / (time.perf_counter() - start)
 
 
@@ -99,19 +104,36 @@ def main() -> None:
     warm_up()
     rates = {}
     print(f"\n{a.games} games, random actions, finished games restarted in the loop:")
+    print("          layout 2 (default)            layout 1 (no flood fill)")
     for side in BOARDS:
-        rates[side] = statistics.median(
-            game_steps(side, a.games, a.steps, s) for s in range(a.repeats)
+        rates[side], before = (
+            statistics.median(
+                game_steps(side, a.games, a.steps, s, observation) for s in range(a.repeats)
+            )
+            for observation in (LAYOUT, 1)
         )
         ratio = rates[side] / rates[BOARDS[0]]
         target = {10: "target >= 3,000,000", 32: "target >= 0.50", 64: "target >= 0.33"}
         note = f"  ({target[side]})" if side in target else ""
-        print(f"  {side}x{side}: {rates[side]:>12,.0f} game-steps/s   {ratio:.2f} x 10x10{note}")
+        print(
+            f"  {side}x{side}: {rates[side]:>11,.0f} game-steps/s {ratio:.2f} x 10x10   "
+            f"{before:>11,.0f}  (x {rates[side] / before:.2f}){note}"
+        )
 
-    genomes, topo = champion_bred(1000)
-    rate = statistics.median(rollout_rate(genomes, topo, 7 + s) for s in range(a.repeats))
+    now = champion_bred(1000)
+    previous = champion_bred(1000, path=PREVIOUS)
+    after, before = [], []
+    for s in range(a.repeats):  # in turns, so a busy moment of the machine hits both
+        after.append(rollout_rate(*now, 7 + s))
+        before.append(rollout_rate(*previous, 7 + s))
+    after_rate, before_rate = statistics.median(after), statistics.median(before)
     print("\nrollout: 1,000 champion-bred genomes x 4 episodes on 10x10")
-    print(f"  {rate:,.0f} agent-steps/s")
+    print(f"  shipped champion, layout 2:           {after_rate:>11,.0f} agent-steps/s")
+    print(f"  evonet 0.1.0's champion, layout 1:    {before_rate:>11,.0f} agent-steps/s")
+    print(
+        f"  the room features keep {after_rate / before_rate:.2f} of the rollout speed "
+        "(target >= 0.78: the compiled engine made rollouts 1.28x faster)"
+    )
 
 
 if __name__ == "__main__":

@@ -26,11 +26,12 @@ from games.base import GameSpec
 CUSTOM = "custom"
 # Settings a game may take (Snake's board and hunger); a game that takes none refuses them
 # when they are not at their defaults.
-GAME_OPTIONS = ("board", "hunger")
+GAME_OPTIONS = ("board", "hunger", "observation")
 # A checkpoint keeps one history record per generation in its metadata (about 300 bytes
 # each); this bound keeps that within what loading accepts (evonet.archive.MAX_META_BYTES).
 MAX_GENERATIONS = 200_000
 MAX_SEED = 2**64 - 1
+MAX_CHAMPION_EPISODES = 100_000
 MAX_TOML_BYTES = 1 << 20  # a settings file is a few lines
 
 
@@ -79,7 +80,7 @@ class EvolveConfig:
         "snake", "The game to learn: snake, or gym:ENV_ID for an installed Gymnasium environment."
     )
     generations: int = setting(
-        200, "Generations to run (a resumed run counts from generation 0 of the original)."
+        350, "Generations to run (a resumed run counts from generation 0 of the original)."
     )
     population: int = setting(300, "P, genomes per generation.")
     elite: int = setting(6, "Best genomes copied unchanged into the next generation.")
@@ -103,8 +104,19 @@ class EvolveConfig:
     hunger: int = setting(
         0, "Snake: steps without an apple before a game ends; 0 means width * height."
     )
+    observation: int = setting(
+        2,
+        "Snake: observation layout; 2 adds the room after each move (flood fill) to the "
+        "32 ray, heading, apple, length and hunger features of layout 1.",
+    )
     seed: int = setting(
         0, "Seed of the initial population, the GA's randomness and the episode seeds."
+    )
+    champion_episodes: int = setting(
+        100,
+        "Episodes that pick the champion (best.npz) when a run ends: the last generation's "
+        "elites and the best genome so far play them, and the best mean fitness wins; 0 "
+        "keeps the best genome so far.",
     )
     time_limit: float = setting(
         0.0, "Stop after this many seconds (checked between generations); 0 for no limit."
@@ -119,7 +131,9 @@ class EvolveConfig:
     )
 
     # Settings that cannot change results, so a resumed run may change them.
-    RESUMABLE = frozenset({"generations", "time_limit", "checkpoint_every", "out"})
+    RESUMABLE = frozenset(
+        {"generations", "time_limit", "checkpoint_every", "out", "champion_episodes"}
+    )
 
     def ga(self) -> GAConfig:
         return GAConfig(
@@ -173,7 +187,9 @@ class EvolveConfig:
         topo = self.topology(game, io)
         need = self.ga().memory_bytes(topo.n_params)
         if game is not None:
-            need += rollout_bytes(self.population, self.episodes, topo, game)
+            generation = rollout_bytes(self.population, self.episodes, topo, game)
+            pick = rollout_bytes(self.elite + 1, self.champion_episodes, topo, game)
+            need += max(generation, pick)
         return need
 
     def validate(self, memory: bool = True, io: tuple[int, int] | None = None) -> None:
@@ -197,6 +213,11 @@ class EvolveConfig:
                     raise ValueError(f"a fitness function has no setting {k!r}")
         else:
             game, io = self.game_spec(), None
+        if not 0 <= self.champion_episodes <= MAX_CHAMPION_EPISODES:
+            raise ValueError(
+                f"champion episodes must be from 0 to {MAX_CHAMPION_EPISODES:,}, "
+                f"got {self.champion_episodes}"
+            )
         for name in ("generations", "episodes", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -315,7 +336,24 @@ def game_from_meta(settings: Any) -> GameSpec:
         hunger = 0
     if not _is_int(hunger):
         raise ValueError(f"hunger must be a whole number, got {hunger!r}")
-    return EvolveConfig.for_game(game, board=tuple(board), hunger=hunger).game_spec()
+    observation = saved_settings(settings).get("observation", _DEFAULTS["observation"])
+    if not _is_int(observation):
+        raise ValueError(f"observation must be a whole number, got {observation!r}")
+    return EvolveConfig.for_game(
+        game, board=tuple(board), hunger=hunger, observation=observation
+    ).game_spec()
+
+
+def saved_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """A saved config with the settings it predates filled in, as the code that wrote it
+    played: Snake networks saved before observation layouts were numbered read layout 1
+    (no room features), other games have no layout; and runs from before champions were
+    picked keep their best genome so far."""
+    before = {
+        "observation": 1 if settings.get("game", "snake") == "snake" else _DEFAULTS["observation"],
+        "champion_episodes": 0,  # the best genome so far was the champion
+    }
+    return {**before, **settings}
 
 
 def _is_int(value: Any) -> bool:
@@ -415,6 +453,7 @@ def from_dict(d: Any, memory: bool = True, io: tuple[int, int] | None = None) ->
     """
     if not isinstance(d, dict):
         raise ValueError(f"config must be a table of settings, got {type(d).__name__}")
+    d = saved_settings(d)
     missing, unknown = sorted(FIELD_NAMES - d.keys()), sorted(d.keys() - FIELD_NAMES)
     if missing or unknown:
         raise ValueError(

@@ -18,7 +18,7 @@ import numpy as np
 
 from evonet import mlp
 from evonet.config import CUSTOM, EvolveConfig
-from evonet.ga import GA
+from evonet.ga import GA, rank
 from evonet.mlp import Topology
 from evonet.rollout import RolloutResult, from_episodes, rollout
 from games.base import GameSpec
@@ -49,6 +49,14 @@ FitnessFunction = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass
+class Champion:
+    """The genome a run hands over as its result (``best.npz``), and how it was picked."""
+
+    genome: np.ndarray  # (D,) float32
+    record: dict  # episodes, fitness, mean score, wins, and which candidate it was
+
+
+@dataclass
 class Run:
     """The state of an evolution run: what reporters read and checkpoints store.
 
@@ -64,6 +72,9 @@ class Run:
     fitness: FitnessFunction | None = None
     stop_reason: str = ""
     """Why the last :func:`evolve` ended: finished, time limit or interrupted."""
+    champion: Champion | None = None
+    """Picked when :func:`evolve` ends (:meth:`pick_champion`); None before, or for a
+    fitness function."""
 
     @classmethod
     def start(
@@ -142,6 +153,38 @@ class Run:
         zeros = np.zeros((p, 1), dtype=np.int64)
         return from_episodes(values[:, None], values[:, None], zeros, zeros.astype(bool))
 
+    def pick_champion(self, evaluator: Evaluator | None = None) -> Champion | None:
+        """Pick the run's champion from the last generation's elites and the best genome so
+        far: each plays the same ``champion_episodes`` fresh episodes (never a generation's),
+        and the best mean fitness wins (the first on a tie).
+
+        The best genome so far is the best on one generation's few episodes, and late in a
+        run many genomes score the most possible there, so it is often the luckiest rather
+        than the best; a hundred more episodes tell them apart. Sets and returns
+        :attr:`champion`; None (and nothing played) for a fitness function, with
+        ``champion_episodes = 0``, or before the first generation.
+        """
+        cfg = self.config
+        if self.game is None or cfg.champion_episodes == 0 or self.generation == 0:
+            return None
+        # After tell() the population starts with the elites of the generation just scored.
+        candidates = np.concatenate([self.ga.population[: cfg.elite], self.ga.best_genome[None]])
+        seeds = champion_seeds(cfg.seed, cfg.champion_episodes)
+        result = (evaluator or rollout)(candidates, self.topology, self.game, seeds)
+        i = int(rank(result.fitness)[0])
+        record = {
+            "episodes": cfg.champion_episodes,
+            "fitness": float(result.fitness[i]),
+            f"mean_{self.score_name}": float(result.score[i]),
+            "wins": int(result.episode_won[i].sum()),
+            "picked": "the best genome so far"
+            if i == len(candidates) - 1
+            else f"elite {i + 1} of the last generation",
+            "candidates": len(candidates),
+        }
+        self.champion = Champion(candidates[i].copy(), record)
+        return self.champion
+
 
 def _workers(evaluator: Evaluator | None, game: GameSpec | None) -> int:
     """The processes a generation ran on: 1 for a fitness function (always in this
@@ -156,6 +199,17 @@ def generation_seeds(seed: int, generation: int, episodes: int) -> np.ndarray:
     return np.random.SeedSequence([seed, generation]).generate_state(episodes, dtype=np.uint64)
 
 
+# Beyond any generation number (at most 200,000): the champion's episodes are never played
+# by a generation.
+CHAMPION_STREAM = 2**32
+
+
+def champion_seeds(seed: int, episodes: int) -> np.ndarray:
+    """``(E,)`` seeds of the episodes that pick a run's champion (:meth:`Run.pick_champion`):
+    a pure function of the run's seed, so a resumed run picks the same champion."""
+    return np.random.SeedSequence([seed, CHAMPION_STREAM]).generate_state(episodes, dtype=np.uint64)
+
+
 class Reporter:
     """Base class of run observers; every hook is a no-op."""
 
@@ -165,8 +219,12 @@ class Reporter:
     def on_generation(self, run: Run, record: dict, result: RolloutResult) -> None:
         """After each generation has been evaluated and told to the GA."""
 
+    def on_picking(self, run: Run) -> None:
+        """Before the champion is picked (:meth:`Run.pick_champion`): it plays a while."""
+
     def on_end(self, run: Run, reason: str) -> None:
-        """After the loop: ``reason`` is ``finished``, ``time limit`` or ``interrupted``."""
+        """After the loop and the champion's pick (:attr:`Run.champion`, none when
+        interrupted): ``reason`` is ``finished``, ``time limit`` or ``interrupted``."""
 
 
 def evolve(
@@ -216,6 +274,13 @@ def evolve(
         run.history.append(record)
         for r in reporters:
             r.on_generation(run, record, result)
+    # An interrupted run is resumed or abandoned: people wait for it, so no pick. A resumed
+    # run that finishes picks the same champion as one that ran straight through.
+    run.champion = None
+    if reason != "interrupted" and run.game is not None and cfg.champion_episodes:
+        for r in reporters:
+            r.on_picking(run)
+        run.pick_champion(evaluator)
     for r in reporters:
         r.on_end(run, reason)
     return reason

@@ -12,11 +12,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from evonet.archive import atomic_write
 from evonet.checkpoint import save_network
-from evonet.evolve import Reporter, Run
+from evonet.evolve import Champion, Reporter, Run
 from evonet.rollout import RolloutResult
 
 
@@ -51,6 +52,17 @@ class ProgressReporter(Reporter):
             shown["workers"] = record["workers"]
         self.bar.set_postfix(shown, refresh=False)
         self.bar.update(1)
+
+    def on_picking(self, run: Run) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        n, e = run.config.elite + 1, run.config.champion_episodes
+        print(
+            f"evonet: picking the champion: {n} candidates x {e} fresh episode{'s' * (e != 1)}",
+            file=self.file,
+            flush=True,
+        )
 
     def on_end(self, run: Run, reason: str) -> None:
         if self.bar is not None:
@@ -104,7 +116,8 @@ class PlotReporter(Reporter):
 
 
 class BestGenomeReporter(Reporter):
-    """``best.npz``: the best genome so far with its topology, saved when it improves."""
+    """``best.npz``: the best genome so far with its topology, saved when it improves, and
+    when the run ends its champion (:meth:`evonet.evolve.Run.pick_champion`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -112,14 +125,26 @@ class BestGenomeReporter(Reporter):
 
     def on_generation(self, run: Run, record: dict, result: RolloutResult) -> None:
         if run.ga.best_fitness != self.saved:
-            info = {
-                "generation": record["generation"],
-                "fitness": run.ga.best_fitness,
-                **(run.game.info() if run.game is not None else {}),
-                "config": run.config.to_dict(),
-            }
-            save_network(self.path, run.ga.best_genome, run.topology, info)
+            self.save(run, run.ga.best_genome, {"fitness": run.ga.best_fitness})
             self.saved = run.ga.best_fitness
+
+    def on_end(self, run: Run, reason: str) -> None:
+        if run.champion is not None:  # picked on fresh episodes: it replaces the best so far
+            champion = run.champion
+            self.save(run, champion.genome, {"fitness": champion.record["fitness"]}, champion)
+            self.saved = None
+
+    def save(
+        self, run: Run, genome: np.ndarray, extra: dict, champion: Champion | None = None
+    ) -> None:
+        info = {
+            "generation": run.generation - 1,  # the last generation the genome was scored in
+            **extra,
+            **({"champion": champion.record} if champion is not None else {}),
+            **(run.game.info() if run.game is not None else {}),
+            "config": run.config.to_dict(),
+        }
+        save_network(self.path, genome, run.topology, info)
 
 
 def _title(run: Run) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 
 from evonet import mlp
 from evonet.archive import atomic_write
+from evonet.checkpoint import CheckpointError, load_network
 from evonet.gif import GifStream, PaletteMap
 from evonet.mlp import Topology
 from evonet.rollout import rollout
@@ -398,16 +399,55 @@ def newest_run_best(root: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def shipped_champion() -> Path:
-    """The champion that ships with the package."""
-    return Path(__file__).parent / "assets" / "snake-champion.npz"
+# The champions that ship with the package, by the board they were evolved on. Another
+# board gets the one evolved on the board nearest in cells: the observations are
+# scale-free, so a champion plays any board.
+SHIPPED = {(10, 10): "snake-champion.npz"}
 
 
-def default_target(root: Path = Path("checkpoints")) -> Path:
-    """What ``evonet watch`` opens without a path: the best of the newest run under
-    ``checkpoints/``, else the repository's shipped champion, else the packaged copy."""
-    newest = newest_run_best(root)
-    if newest is not None:
-        return newest
-    local = root / "snake-champion.npz"
-    return local if local.exists() else shipped_champion()
+def shipped_name(board: tuple[int, int] | None = None) -> str:
+    """The file name of the shipped champion for ``board``: the one evolved on it, else on
+    the board nearest in cells (ties: the smaller); the 10x10 one without a board."""
+    if board is None:
+        return SHIPPED[(10, 10)]
+    cells = board[0] * board[1]
+    return SHIPPED[min(SHIPPED, key=lambda b: (abs(b[0] * b[1] - cells), b))]
+
+
+def shipped_champion(board: tuple[int, int] | None = None) -> Path:
+    """The packaged champion for ``board`` (see :func:`shipped_name`)."""
+    return Path(__file__).parent / "assets" / shipped_name(board)
+
+
+def run_board(path: Path) -> tuple[int, int] | None:
+    """The board a saved Snake network was evolved on, or None if it cannot tell."""
+    try:
+        _, _, meta = load_network(path)
+    except (CheckpointError, OSError):
+        return None
+    info = meta.get("info") if isinstance(meta.get("info"), dict) else {}
+    config = info.get("config") if isinstance(info.get("config"), dict) else {}
+    board = config.get("board")
+    if config.get("game", "snake") != "snake" or not isinstance(board, list) or len(board) != 2:
+        return None
+    return board[0], board[1]
+
+
+def default_target(root: Path = Path("checkpoints"), board: tuple[int, int] | None = None) -> Path:
+    """What ``evonet watch`` opens without a path.
+
+    Without ``board``: the best of the newest run under ``root``, else the repository's
+    shipped 10x10 champion, else the packaged copy. With ``board``: the best of the newest
+    run evolved on that board, else the shipped champion for it (:func:`shipped_name`).
+    """
+    if board is None:
+        newest = newest_run_best(root)
+        if newest is not None:
+            return newest
+    else:
+        found = sorted(root.glob("*/best.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for path in found:
+            if run_board(path) == tuple(board):
+                return path
+    local = root / shipped_name(board)
+    return local if local.exists() else shipped_champion(board)

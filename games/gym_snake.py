@@ -40,12 +40,14 @@ _SPACES_DOC = """
     **Action space:** ``Discrete(3)``, relative to the snake's heading: 0 turn left,
     1 straight, 2 turn right.
 
-    **Observation space:** ``Box(low, high, (32,), float32)``, the engine's 32 features in
-    the snake's own frame (see :class:`games.snake.Snake` for the table): wall, apple and
-    body along 8 rays (0-23), the heading one-hot (24-27), the apple's offset ahead (28)
-    and to the right (29) as a fraction of the longer side, length / cells (30) and steps
-    since the last apple / hunger (31). Every feature lies in ``[0, 1]`` except the two
-    apple offsets, which lie in ``[-1, 1]``.
+    **Observation space:** ``Box(low, high, (35,), float32)``, the engine's 35 features
+    (observation layout 2) in the snake's own frame (see :class:`games.snake.Snake` for
+    the table): wall, apple and body along 8 rays (0-23), the heading one-hot (24-27), the
+    apple's offset ahead (28) and to the right (29) as a fraction of the longer side,
+    length / cells (30), steps since the last apple / hunger (31), and the room after
+    turning left, going straight and turning right (32-34), ``min(reachable cells,
+    length) / length``. Every feature lies in ``[0, 1]`` except the two apple offsets,
+    which lie in ``[-1, 1]``.
 
     **Rewards:** +1 for eating an apple, -1 for dying, 0 otherwise.
 
@@ -64,7 +66,7 @@ _SPACES_DOC = """
 
 
 def observation_space() -> spaces.Box:
-    """The ``(32,)`` float32 space of one game's observations, the same on every board.
+    """The ``(35,)`` float32 space of one game's observations, the same on every board.
 
     Every feature lies in ``[0, 1]``, except the apple's offset ahead (28) and to the
     right (29): signed, at most ``(side - 1) / max(width, height)`` in size, so in
@@ -167,7 +169,7 @@ class SnakeEnv(gymnasium.Env):
     ``reset(options={"game_seed": S})``: the game with per-game seed ``S`` (for example an
     element of :func:`games.snake.episode_seeds`); ``np_random`` is then not used.
 
-    **Arguments:** ``width``, ``height`` (4 to 32, default 10), ``hunger`` (moves without an
+    **Arguments:** ``width``, ``height`` (4 to 64, default 10), ``hunger`` (moves without an
     apple before truncation; default ``width * height``), ``render_mode`` (``"human"``:
     a pygame window drawn on every reset and step at ``render_fps``; ``"rgb_array"``:
     :meth:`render` returns the frame as an ``(H, W, 3)`` uint8 array).
@@ -195,7 +197,7 @@ class SnakeEnv(gymnasium.Env):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Start a new game; returns its ``(32,)`` float32 observation and info.
+        """Start a new game; returns its ``(35,)`` float32 observation and info.
 
         Args:
             seed: seeds :attr:`np_random`, from which the game's seed is drawn.
@@ -220,7 +222,7 @@ class SnakeEnv(gymnasium.Env):
         return obs[0], {**self._info(), "game_seed": np.uint64(game_seed)}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        """One move; returns ``(obs (32,) float32, reward, terminated, truncated, info)``.
+        """One move; returns ``(obs (35,) float32, reward, terminated, truncated, info)``.
 
         Stepping a finished game (before :meth:`reset`) changes nothing: reward 0 and the
         same end flags.
@@ -271,7 +273,7 @@ class SnakeVectorEnv(VectorEnv):
         + _SPACES_DOC
         + """
     Spaces are batched: :attr:`single_observation_space` and :attr:`single_action_space` are
-    :class:`SnakeEnv`'s; :attr:`observation_space` is ``(num_envs, 32)`` float32 and
+    :class:`SnakeEnv`'s; :attr:`observation_space` is ``(num_envs, 35)`` float32 and
     :attr:`action_space` is ``MultiDiscrete([3] * num_envs)``. Rewards are ``(num_envs,)``
     float32, terminations and truncations ``(num_envs,)`` bool: what happened *in this
     step* (the engine's own flags say whether a game is over; these say that it just ended).
@@ -335,7 +337,7 @@ class SnakeVectorEnv(VectorEnv):
         seed: int | Sequence[int] | np.ndarray | None = None,
         options: dict[str, Any] | None = None,
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Start every game anew; returns ``(obs (num_envs, 32) float32, info)``.
+        """Start every game anew; returns ``(obs (num_envs, 35) float32, info)``.
 
         Args:
             seed: an int seeds :attr:`np_random` (per-game seeds are drawn from it);
@@ -378,7 +380,7 @@ class SnakeVectorEnv(VectorEnv):
             actions: ``(num_envs,)`` integers in {0, 1, 2}.
 
         Returns:
-            ``(obs (num_envs, 32) float32, reward (num_envs,) float32,
+            ``(obs (num_envs, 35) float32, reward (num_envs,) float32,
             terminated (num_envs,) bool, truncated (num_envs,) bool, info)``.
         """
         if self._prev_done is None:

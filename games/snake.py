@@ -51,8 +51,22 @@ SHORT_INPUTS = tuple(  # the features' short names, for the network panel
     + [f"body {r}" for r in _RAYS]
     + ["head up", "head right", "head down", "head left"]
     + ["apple ahead", "apple right", "length", "hunger"]
+    + ["room L", "room fwd", "room R"]
 )
-N_OBS = 32
+# Observation layouts: a saved network records the one it was evolved with, so it keeps
+# playing after a newer layout becomes the default. 1: the 32 ray, heading, apple, length
+# and hunger features; 2 (the default): those and the room after each move, 35.
+LAYOUTS = {1: 32, 2: 35}
+LAYOUT = 2
+N_OBS = LAYOUTS[LAYOUT]
+OBSERVATION_NAMES = (  # the rule book's names of the features, in order
+    [f"wall {r}" for r in RAY_NAMES]
+    + [f"apple {r}" for r in RAY_NAMES]
+    + [f"body {r}" for r in RAY_NAMES]
+    + [f"heading {n}" for n in HEADING_NAMES]
+    + ["apple ahead", "apple right", "length", "hunger"]
+    + ["room left", "room straight", "room right"]
+)
 MIN_SIDE = 4
 MAX_SIDE = 64  # a board of 64x64 cells; every array grows only with the cells
 # Hunger is at most this many times the board's cells: enough to reach any cell from
@@ -75,10 +89,22 @@ HEADING, HEAD_PTR, LENGTH, HEAD_CELL, APPLE_CELL, APPLES, STEPS, SINCE_APPLE, PL
 N_STATE = 9
 # Rows of the (4, N) bool status.
 ALIVE, TERMINATED, TRUNCATED, WON = range(4)
-# What every rule takes: the board (width, height, hunger), and the games' arrays
-# (state, status, key, grid, body, obs).
-Board = tuple[int, int, int]
-Games = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+# What every rule takes: the board (width, height, hunger, room: 1 if the layout has the
+# room features), and the games' arrays
+# (state, status, key, grid, body, obs) followed by what the flood fill uses: its queue,
+# which the games share because they are stepped one after another, and each cell's
+# neighbours (up, right, down, left; -1 off the board).
+Board = tuple[int, int, int, int]
+Games = tuple[
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+]
 
 # SplitMix64 constants. Every operand of the hash is uint64: mixing in a signed integer
 # would turn the arithmetic into float64 (in numpy and numba alike).
@@ -123,9 +149,10 @@ def place_apple(k: int, cells: int, state: np.ndarray, key: np.ndarray, grid: np
 
 @njit(cache=True)
 def observe(k: int, board: Board, games: Games) -> None:
-    """Write game k's 32 observation features (the table of the rule book)."""
-    width, height, hunger = board
-    state, _, _, grid, body, obs = games
+    """Write game k's observation features (the table of the rule book): 32, and the 3
+    room features when the board says so."""
+    width, height, hunger, has_room = board
+    state, grid, body, obs = games[0], games[3], games[4], games[5]
     head, heading, apple = state[HEAD_CELL, k], state[HEADING, k], state[APPLE_CELL, k]
     hx, hy = head % width, head // width
     ax, ay = apple % width - hx, apple // width - hy  # the apple relative to the head
@@ -184,14 +211,80 @@ def observe(k: int, board: Board, games: Games) -> None:
         obs[k, 28] = obs[k, 29] = 0.0
     obs[k, 30] = length / (width * height)
     obs[k, 31] = state[SINCE_APPLE, k] / hunger
+    if has_room:
+        room(k, board, games)
+
+
+@njit(cache=True)
+def room(k: int, board: Board, games: Games) -> None:
+    """Features 32-34: for each move (turn left, straight, turn right), the cells reachable
+    from the cell it enters, ``R``, as ``min(R, length) / length``; 0 for a move that dies.
+
+    A flood fill through free cells and the tail's cell (the tail moves on). It stops once
+    it has counted ``length`` cells: room for the whole body is all the feature tells, and
+    that bound keeps the fill short while the snake is short; a long snake leaves few free
+    cells to fill. Moves into one region share a fill.
+    """
+    width, height = board[0], board[1]
+    state, grid, body, obs = games[0], games[3], games[4], games[5]
+    queue, neighbours = games[6], games[7]
+    cells = width * height
+    head, heading, length = state[HEAD_CELL, k], state[HEADING, k], state[LENGTH, k]
+    tail = body[k, (state[HEAD_PTR, k] - length + 1) % cells]
+    hx, hy = head % width, head // width
+    # The fills mark the cells they reach in the grid itself, 2 + the move's number, so one
+    # byte tells free (0), body (1) and reached (by which fill); the tail's cell is free for
+    # the while. All of it is put back at the end, from the queue of reached cells.
+    grid[k, tail] = 0
+    top = 0  # queue[:top] holds every cell reached so far, fill after fill
+    for a in range(3):
+        obs[k, 32 + a] = 0.0
+        hd = (heading + a + 3) % 4
+        x, y = hx + DX4[hd], hy + DY4[hd]
+        if not (0 <= x < width and 0 <= y < height):
+            continue  # the move leaves the board
+        start = y * width + x
+        mark = grid[k, start]
+        if mark == 1:
+            continue  # the move runs into the body
+        if mark >= 2:  # reached by an earlier move's fill: the same region
+            obs[k, 32 + a] = obs[k, 32 + mark - 2]
+            continue
+        grid[k, start] = 2 + a
+        first = top
+        queue[top] = start
+        top += 1
+        i, shared = first, -1
+        while i < top and top - first < length and shared < 0:
+            c = queue[i]
+            i += 1
+            for d in range(4):
+                nc = neighbours[c, d]
+                if nc < 0:
+                    continue
+                mark = grid[k, nc]
+                if mark == 0:
+                    grid[k, nc] = 2 + a
+                    queue[top] = nc
+                    top += 1
+                elif mark >= 2 and mark != 2 + a:  # an earlier fill stopped short of its end
+                    shared = mark - 2
+                    break
+        if shared >= 0:
+            obs[k, 32 + a] = obs[k, 32 + shared]
+        else:
+            obs[k, 32 + a] = min(top - first, length) / length
+    for i in range(top):
+        grid[k, queue[i]] = 0
+    grid[k, tail] = 1
 
 
 @njit(cache=True)
 def start_game(k: int, seed: np.uint64, board: Board, games: Games) -> None:
     """Game k's start for ``seed``: length 3 through the centre, heading from draw 0, the
     first apple from draw 1."""
-    width, height, _ = board
-    state, status, key, grid, body, _ = games
+    width, height = board[0], board[1]
+    state, status, key, grid, body = games[0], games[1], games[2], games[3], games[4]
     key[k] = mix64(np.uint64(seed))
     heading = draw(key[k], 0) % np.uint64(4)
     dx, dy = DX4[heading], DY4[heading]
@@ -215,8 +308,8 @@ def start_game(k: int, seed: np.uint64, board: Board, games: Games) -> None:
 @njit(cache=True)
 def step_game(k: int, action: int, board: Board, games: Games) -> float:
     """One move of live game k; returns its reward (+1 apple, -1 death, else 0)."""
-    width, height, hunger = board
-    state, status, key, grid, body, _ = games
+    width, height, hunger = board[0], board[1], board[2]
+    state, status, key, grid, body = games[0], games[1], games[2], games[3], games[4]
     cells = width * height
     heading = (state[HEADING, k] + action + 3) % 4  # action 0 turns left, 2 right
     state[HEADING, k] = heading  # a dead snake keeps the heading it died with
@@ -311,9 +404,11 @@ class Snake(BatchedGame):
 
     **Rewards:** +1 for an apple, -1 for dying, 0 otherwise (and 0 once a game is over).
 
-    **Observation** (``float32``, ``N_OBS = 32`` features), all in the snake's own frame.
-    Ray ``i`` points ``45° * i`` clockwise from the heading: 0 ahead, 1 ahead-right,
-    2 right, 3 behind-right, 4 behind, 5 behind-left, 6 left, 7 ahead-left.
+    **Observation** (``float32``), all in the snake's own frame: ``N_OBS = 35`` features
+    in layout 2 (the default), the first 32 of them in layout 1 (``observation=1``, for
+    networks evolved before the room features existed). Ray ``i`` points ``45° * i``
+    clockwise from the heading: 0 ahead, 1 ahead-right, 2 right, 3 behind-right, 4 behind,
+    5 behind-left, 6 left, 7 ahead-left.
 
     ======= ============================================================================
     index   feature and scaling
@@ -328,6 +423,11 @@ class Snake(BatchedGame):
     29      apple to the right: (apple - head) projected on the right-hand side, / max side
     30      length / (width * height)
     31      steps since the last apple / hunger
+    32-34   room after turning left, going straight, turning right: ``min(R, length) /
+            length``, where ``R`` counts the cells reachable from the cell the move enters
+            (itself included) through free cells and the tail's cell, moving up, down,
+            left or right; 0.0 for a move that leaves the board or enters the body (the
+            tail's cell excepted). 1.0 means there is room for the whole body.
     ======= ============================================================================
 
     **Episode end.** A game is over when ``terminated`` (died or won) or ``truncated``
@@ -353,12 +453,16 @@ class Snake(BatchedGame):
     score people read is the apples.
     """
 
-    n_obs = N_OBS
     action_space = Discrete(3)
     score_name = "apples"
 
     def __init__(
-        self, n_games: int = 1, width: int = 10, height: int = 10, hunger: int | None = None
+        self,
+        n_games: int = 1,
+        width: int = 10,
+        height: int = 10,
+        hunger: int | None = None,
+        observation: int = LAYOUT,
     ) -> None:
         for name, side in (("width", width), ("height", height)):
             if not isinstance(side, (int, np.integer)) or not MIN_SIDE <= side <= MAX_SIDE:
@@ -377,8 +481,12 @@ class Snake(BatchedGame):
                 f"hunger limit can be at most {MAX_HUNGER_FACTOR} x the board's cells "
                 f"({MAX_HUNGER_FACTOR * width * height} on {width}x{height}), got {hunger}"
             )
+        if observation not in LAYOUTS:
+            raise ValueError(f"observation layout must be 1 or 2, got {observation!r}")
         n, w, h = int(n_games), int(width), int(height)
         self.n, self.width, self.height, self.hunger = n, w, h, int(hunger)
+        self.observation = int(observation)
+        self.n_obs = LAYOUTS[self.observation]
         self.cells = c = w * h
         self._state = np.zeros((N_STATE, n), dtype=np.int64)
         self._status = np.zeros((4, n), dtype=bool)
@@ -386,7 +494,10 @@ class Snake(BatchedGame):
         self.seeds = np.zeros(n, dtype=np.uint64)
         self._grid = np.zeros((n, c), dtype=np.uint8)
         self._body = np.zeros((n, c), dtype=np.int16)  # cells < 64 * 64 fit
-        self._obs = np.zeros((n, N_OBS), dtype=np.float32)
+        self._obs = np.zeros((n, self.n_obs), dtype=np.float32)
+        # The flood fill's queue of cells, shared by the games.
+        self._queue = np.zeros(c, dtype=np.int64)
+        self._neighbours = neighbour_table(w, h)
         self._reward = np.zeros(n, dtype=np.float32)
         # Readable per-game state: contiguous rows of the arrays above, (N,) each.
         s, st = self._state, self._status
@@ -403,12 +514,14 @@ class Snake(BatchedGame):
         its occupancy grid (1 byte a cell), body ring buffer (2 bytes a cell), observation
         and state. Nothing grows faster than the board's cells."""
         cells = width * height
-        return n_games * (3 * cells + 4 * N_OBS + 8 * N_STATE + 64) + (1 << 16)
+        fill = 40 * cells  # the flood fill's queue and neighbours, one for all the games
+        return n_games * (3 * cells + 4 * N_OBS + 8 * N_STATE + 64) + fill + (1 << 16)
 
     def _rules(self) -> tuple[Board, Games]:
         """The board and the games' arrays, as every compiled rule takes them."""
-        board = (self.width, self.height, self.hunger)
-        return board, (self._state, self._status, self._key, self._grid, self._body, self._obs)
+        board = (self.width, self.height, self.hunger, int(self.n_obs > LAYOUTS[1]))
+        arrays = (self._state, self._status, self._key, self._grid, self._body, self._obs)
+        return board, (*arrays, self._queue, self._neighbours)
 
     # ------------------------------------------------------------------------- reset
 
@@ -422,7 +535,7 @@ class Snake(BatchedGame):
                 per-game seeds (uint64-compatible). ``None`` draws fresh OS entropy.
 
         Returns:
-            ``(obs (N, 32) float32, info)``; ``info["seeds"]`` holds the per-game seeds.
+            ``(obs (N, n_obs) float32, info)``; ``info["seeds"]`` holds the per-game seeds.
         """
         seeds = self._seed_array(seed, self.n)
         self._seeded = True
@@ -438,7 +551,7 @@ class Snake(BatchedGame):
         A restarted game behaves exactly as after :meth:`reset` with that seed.
 
         Returns:
-            the new observations of those games, ``(len(games), 32)``.
+            the new observations of those games, ``(len(games), n_obs)``.
         """
         if not self._seeded:
             raise RuntimeError("call reset() before reset_games()")
@@ -526,7 +639,7 @@ class Snake(BatchedGame):
             actions: ``(N,)`` integers in {0, 1, 2}: turn left, straight, turn right.
 
         Returns:
-            ``(obs (N, 32) float32, reward (N,) float32, terminated (N,) bool,
+            ``(obs (N, n_obs) float32, reward (N,) float32, terminated (N,) bool,
             truncated (N,) bool, info)``.
         """
         if not self._seeded:
@@ -560,7 +673,7 @@ class Snake(BatchedGame):
 
     @property
     def observations(self) -> np.ndarray:
-        """The current ``(N, 32)`` observations as a read-only view (no copy)."""
+        """The current ``(N, n_obs)`` observations as a read-only view (no copy)."""
         view = self._obs.view()
         view.flags.writeable = False
         return view
@@ -615,14 +728,18 @@ class Snake(BatchedGame):
         return None if a < 0 else (a % self.width, a // self.width)
 
     def observation_names(self) -> list[str]:
-        """Names of the 32 observation features, in order."""
-        return (
-            [f"wall {r}" for r in RAY_NAMES]
-            + [f"apple {r}" for r in RAY_NAMES]
-            + [f"body {r}" for r in RAY_NAMES]
-            + [f"heading {n}" for n in HEADING_NAMES]
-            + ["apple ahead", "apple right", "length", "hunger"]
-        )
+        """Names of the ``n_obs`` observation features, in order."""
+        return OBSERVATION_NAMES[: self.n_obs]
+
+
+def neighbour_table(width: int, height: int) -> np.ndarray:
+    """``(cells, 4)`` int64: each cell's neighbour up, right, down and left, -1 off the
+    board. The flood fill looks neighbours up here rather than dividing cell numbers."""
+    x, y = np.meshgrid(np.arange(width), np.arange(height))
+    x, y = x.ravel(), y.ravel()
+    nx, ny = x[:, None] + DX4, y[:, None] + DY4
+    inside = (nx >= 0) & (nx < width) & (ny >= 0) & (ny < height)
+    return np.where(inside, ny * width + nx, -1).astype(np.int64)
 
 
 def _quiet() -> contextlib.AbstractContextManager:
@@ -710,12 +827,11 @@ class SnakeSpec(GameSpec):
     name: str = "snake"
     board: tuple[int, int] = (10, 10)
     hunger: int = 0
+    observation: int = LAYOUT
 
-    n_obs: ClassVar[int] = N_OBS
     action_space: ClassVar[Discrete] = Discrete(3)
     score_name: ClassVar[str] = "apples"
     can_win: ClassVar[bool] = True
-    input_labels: ClassVar[tuple[str, ...]] = SHORT_INPUTS
     action_names: ClassVar[tuple[str, ...]] = ACTION_NAMES
     fitness_doc: ClassVar[str] = (
         "apples + s / (s + cells) per episode, s the useful steps survived (higher is better)"
@@ -729,6 +845,19 @@ class SnakeSpec(GameSpec):
         if not _whole(self.hunger):
             raise ValueError(f"hunger must be a whole number, got {self.hunger!r}")
         check_hunger(int(self.hunger), *check_board(*self.board))
+        if not _whole(self.observation) or self.observation not in LAYOUTS:
+            raise ValueError(
+                f"observation layout must be one of {', '.join(map(str, LAYOUTS))}, "
+                f"got {self.observation!r}"
+            )
+
+    @property
+    def n_obs(self) -> int:  # type: ignore[override]
+        return LAYOUTS[self.observation]
+
+    @property
+    def input_labels(self) -> tuple[str, ...]:  # type: ignore[override]
+        return SHORT_INPUTS[: self.n_obs]
 
     @property
     def width(self) -> int:
@@ -739,16 +868,17 @@ class SnakeSpec(GameSpec):
         return self.board[1]
 
     def make(self, n_games: int) -> Snake:
-        return Snake(n_games, self.width, self.height, self.hunger or None)
+        return Snake(n_games, self.width, self.height, self.hunger or None, self.observation)
 
     def memory_bytes(self, n_games: int) -> int:
         return Snake.memory_bytes(n_games, self.width, self.height)
 
     def describe(self) -> str:
-        return f"snake {self.width}x{self.height}"
+        layout = "" if self.observation == LAYOUT else f" (observation layout {self.observation})"
+        return f"snake {self.width}x{self.height}{layout}"
 
     def info(self) -> dict:
-        return {"board": list(self.board), "hunger": self.hunger}
+        return {"board": list(self.board), "hunger": self.hunger, "observation": self.observation}
 
     def warm_up(self) -> str:
         seconds, compiled = warm_up()

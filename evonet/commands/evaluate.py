@@ -67,7 +67,9 @@ def load_agent(
         raise UsageError(f"{path}: invalid game settings in its metadata: {e}") from None
     if board is not None:
         try:
-            game = game_from_meta({"game": game.name, "board": list(board)})
+            # Another board, the same observation layout (the run's hunger fits its board).
+            layout = {k: v for k, v in game.info().items() if k == "observation"}
+            game = game_from_meta({"game": game.name, "board": list(board), **layout})
         except ValueError as e:
             raise UsageError(f"--board: {e}") from None
     try:

@@ -45,7 +45,9 @@ FLAGS = {
     "episodes": whole_number,
     "board": board_size,
     "hunger": whole_number,
+    "observation": whole_number,
     "seed": whole_number,
+    "champion_episodes": whole_number,
     "time_limit": float,
     "checkpoint_every": whole_number,
     "out": str,
@@ -232,6 +234,14 @@ def _evolve(args: argparse.Namespace, the_run: Run, out: Path, evaluator: Any) -
             f"best fitness ever {best:.2f}"
         )
     info(summary)
+    champion = the_run.champion
+    if champion is not None:
+        c, name = champion.record, the_run.score_name
+        wins = f", {c['wins']} full boards" if the_run.game and the_run.game.can_win else ""
+        info(
+            f"evonet: champion: {c['picked']}, {c[f'mean_{name}']:.2f} {name} on "
+            f"{c['episodes']} fresh episodes{wins}"
+        )
     info(
         f"champion: {out / 'best.npz'}   try: evonet evaluate {out / 'best.npz'}   "
         f"evonet watch {out / 'best.npz'}"

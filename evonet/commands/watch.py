@@ -35,9 +35,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "watch",
         help="watch a saved agent play, with a live view of its network",
         description="Watch an agent play. Without PATH: the best of the newest run under "
-        "checkpoints/, else the shipped champion. Keys: space pause, right arrow or n step, "
-        "+ and - speed, r restart, Esc or q quit. A Gymnasium agent plays in the "
-        "environment's own window, at the environment's speed: Esc or q quits.",
+        "checkpoints/, else the shipped champion; with --board, the newest run evolved on "
+        "that board, else the shipped champion nearest that board. Keys: space "
+        "pause, right arrow or n step, + and - speed, r restart, Esc or q quit. A "
+        "Gymnasium agent plays in the environment's own window, at the environment's "
+        "speed: Esc or q quits.",
     )
     p.add_argument("path", nargs="?", help="best.npz, latest.npz or a network file")
     p.add_argument("--render", choices=["window", "terminal"], default="window")
@@ -77,7 +79,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.record is not None:
         check_record_flags(args)  # before any work: nothing is loaded or created on error
-    path = Path(args.path) if args.path else watch.default_target()
+    path = Path(args.path) if args.path else watch.default_target(board=args.board)
     theta, topo, game = load_agent(str(path), args.board)
     if game.name.startswith("gym:"):
         return watch_gym(args, path, theta, topo, game)

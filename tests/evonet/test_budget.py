@@ -67,6 +67,7 @@ def test_estimates_bound_what_a_generation_really_allocates(settings):
     and not far above it (or sane settings would be refused)."""
     cfg = EvolveConfig(**settings)
     run = Run.start(cfg)
+    run.game.warm_up()  # compiling the engine is not the rollout's memory
     genomes, topo = run.ga.ask(), run.topology
     seeds = generation_seeds(0, 0, cfg.episodes)
     measured = peak_bytes(lambda: rollout(genomes, topo, run.game, seeds))
@@ -97,7 +98,9 @@ def limited(*args, cwd):
     [
         (["evolve", "snake", "--population", "1000000000"], "population 1000000000 x 4 episodes"),
         (["evolve", "snake", "--episodes", "1000000000"], "x 1000000000 episodes"),
-        (["evolve", "snake", "--hidden", "100000"], "32-100000-3 network"),
+        (["evolve", "snake", "--hidden", "100000"], "35-100000-3 network"),
+        # The champion's pick plays (elite + 1) x champion episodes games at once.
+        ("evolve snake --champion-episodes 100000 --elite 299 --board 64x64".split(), "would need"),
         (["evolve", "snake", "--hidden", "1000,1000", "--population", "2000"], "would need"),
         (["train", "sine", "--hidden", "100000,100000"], "training a 1-100000-100000-1 network"),
         (["evaluate", "CHAMPION", "--episodes", "1000000000"], "--episodes 1000000000"),

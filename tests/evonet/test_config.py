@@ -9,7 +9,7 @@ from evonet import mlp
 from evonet.cli import main
 from evonet.config import EvolveConfig, from_dict, game_from_meta, load_toml
 from evonet.rollout import rollout
-from games.snake import MAX_HUNGER_FACTOR, Snake, SnakeSpec
+from games.snake import MAX_HUNGER_FACTOR, N_OBS, Snake, SnakeSpec
 
 
 @pytest.mark.parametrize(
@@ -23,6 +23,8 @@ from games.snake import MAX_HUNGER_FACTOR, Snake, SnakeSpec
         (["--time-limit", "inf"], "time_limit must be a finite number"),
         (["--seed", "-1"], "seed must be from 0"),
         (["--generations", "10000000"], "generations can be at most 200,000"),
+        (["--champion-episodes", "100001"], "champion episodes must be from 0 to 100,000"),
+        (["--observation", "3"], "observation layout must be one of 1, 2, got 3"),
         (["--selection", "tournament", "--tournament-size", "1000000000"], "cannot exceed"),
         (["--config", "inf.toml"], "mutation_sigma must be a finite number"),
     ],
@@ -38,7 +40,7 @@ def test_runaway_settings_are_one_line(tmp_path, monkeypatch, capsys, flags, nee
 
 def test_the_largest_hunger_still_ends_every_game():
     """A network that always turns right circles forever; hunger ends its games."""
-    topo = mlp.Topology((32, 3))
+    topo = mlp.Topology((N_OBS, 3))
     theta = np.zeros(topo.n_params, dtype=np.float32)
     theta[-1] = 1.0  # bias of "turn right"
     game = SnakeSpec(board=(6, 6), hunger=MAX_HUNGER_FACTOR * 36)
@@ -82,6 +84,9 @@ def test_the_python_api_checks_types_too():
         ({"game": "gym:NoSuchThing-v0"}, "no such Gymnasium environment"),
         ({"game": "custom"}, "evolved on a Python fitness function"),
         ({"game": "gym:CartPole-v1", "board": [8, 8]}, "has no setting 'board'"),
+        ({"observation": 3}, "observation layout must be one of 1, 2, got 3"),
+        ({"observation": 1.0}, "observation must be a whole number"),
+        ({"game": "gym:CartPole-v1", "observation": 1}, "has no setting 'observation'"),
     ],
 )
 def test_game_settings_from_a_network_file_are_checked(settings, needle):
@@ -90,8 +95,22 @@ def test_game_settings_from_a_network_file_are_checked(settings, needle):
 
 
 def test_game_settings_default_to_the_run_board():
-    assert game_from_meta(None) == SnakeSpec(board=(10, 10), hunger=0)
-    assert game_from_meta({"board": [6, 8], "hunger": 0}) == SnakeSpec(board=(6, 8), hunger=0)
+    assert game_from_meta({"board": [6, 8], "hunger": 0, "observation": 2}) == SnakeSpec(
+        board=(6, 8), hunger=0
+    )
+
+
+def test_files_from_before_observation_layouts_read_layout_1():
+    """A Snake network saved before the room features (its config has no observation
+    setting) keeps the 32 features it was evolved on; newer files say which layout."""
+    assert game_from_meta(None) == SnakeSpec(board=(10, 10), hunger=0, observation=1)
+    assert game_from_meta({"board": [6, 8]}).n_obs == 32
+    old = {k: v for k, v in EvolveConfig().to_dict().items() if k != "observation"}
+    assert from_dict(old).observation == 1
+    assert from_dict(EvolveConfig().to_dict()).observation == 2
+    gym = EvolveConfig.for_game("gym:CartPole-v1").to_dict()
+    del gym["observation"]  # other games have no layout: an old gym file still loads
+    assert from_dict(gym, memory=False).game_spec().name == "gym:CartPole-v1"
 
 
 def test_toml_keeps_its_friendly_conversions(tmp_path):

@@ -80,3 +80,49 @@ def test_stop_request_ends_after_a_whole_generation():
     calls = []
     reason = evolve(run, should_stop=lambda: len(calls.append(1) or calls) > 2)
     assert reason == "interrupted" and run.generation == 2
+
+
+def test_the_champion_is_the_best_candidate_on_fresh_episodes(tmp_path):
+    from evonet.checkpoint import load_network
+    from evonet.evolve import champion_seeds
+    from evonet.reporters import BestGenomeReporter
+
+    cfg = dataclasses.replace(TINY, generations=6, elite=3, champion_episodes=30)
+    run = Run.start(cfg)
+    evolve(run, [BestGenomeReporter(tmp_path / "best.npz")])
+    champion = run.champion
+    assert champion is not None and champion.record["episodes"] == 30
+    # The candidates, replayed by hand: the last generation's elites, then the best so far.
+    candidates = np.concatenate([run.ga.population[:3], run.ga.best_genome[None]])
+    seeds = champion_seeds(cfg.seed, 30)
+    assert not set(seeds) & {s for g in range(6) for s in generation_seeds(cfg.seed, g, 2)}
+    result = rollout(candidates, run.topology, run.game, seeds)
+    best = int(np.argmax(result.fitness))
+    np.testing.assert_array_equal(champion.genome, candidates[best])
+    assert champion.record["fitness"] == result.fitness.max()
+    assert champion.record["mean_apples"] == result.score[best]
+    # best.npz is the champion, and says how it was picked.
+    theta, _, meta = load_network(tmp_path / "best.npz")
+    np.testing.assert_array_equal(theta, champion.genome)
+    assert meta["info"]["champion"] == champion.record
+    assert meta["info"]["fitness"] == champion.record["fitness"]
+
+
+def test_no_champion_is_picked_when_interrupted_or_asked_not_to():
+    run = Run.start(TINY)
+    evolve(run, should_stop=lambda: run.generation >= 2)
+    assert run.champion is None
+    run = Run.start(dataclasses.replace(TINY, champion_episodes=0))
+    evolve(run)
+    assert run.champion is None
+
+
+def test_a_resumed_run_picks_the_same_champion():
+    straight = Run.start(TINY)
+    evolve(straight)
+    resumed = Run.start(TINY)
+    evolve(resumed, should_stop=lambda: resumed.generation >= 2)
+    evolve(resumed)
+    assert straight.champion is not None and resumed.champion is not None
+    np.testing.assert_array_equal(straight.champion.genome, resumed.champion.genome)
+    assert straight.champion.record == resumed.champion.record

@@ -2,10 +2,12 @@ import numpy as np
 import pytest
 
 from evonet import mlp, watch
+from evonet.checkpoint import save_network
 from games.snake import N_OBS, SnakeSpec
 from tests.helpers import ScriptedView, evonet
 
 TOPO = mlp.Topology((N_OBS, 6, 3), "tanh", "linear")
+THETA = mlp.init(TOPO, np.random.default_rng(0))
 
 
 @pytest.fixture
@@ -170,14 +172,42 @@ def test_default_target_prefers_the_newest_run(tmp_path):
     assert watch.default_target(tmp_path) == tmp_path / "new" / "best.npz"
 
 
-def test_shipped_champion_is_packaged_and_matches_the_repository_copy():
+def test_watch_picks_the_champion_for_the_board_asked_for(tmp_path):
+    import os
+
+    from evonet.checkpoint import load_network
+    from evonet.config import game_from_meta
+
+    for board in [(10, 10), (20, 20), (6, 6), (16, 16), (32, 32), (64, 64)]:
+        path = watch.default_target(tmp_path, board)
+        nearest = min(watch.SHIPPED, key=lambda b: abs(b[0] * b[1] - board[0] * board[1]))
+        assert path == watch.shipped_champion(nearest)
+        _, _, meta = load_network(path)  # and the file was evolved on that board
+        assert game_from_meta(meta["info"]["config"]).board == nearest
+    # A run of the user's on the asked board wins over the shipped one; others do not.
+    for i, (name, board) in enumerate([("b20", (20, 20)), ("b8", (8, 8)), ("bad", None)]):
+        (tmp_path / name).mkdir()
+        target = tmp_path / name / "best.npz"
+        if board is None:
+            target.write_bytes(b"not a network")
+        else:
+            save_network(target, THETA, TOPO, {"config": {"game": "snake", "board": list(board)}})
+        os.utime(target, (1000 + i, 1000 + i))
+    assert watch.default_target(tmp_path, (20, 20)) == tmp_path / "b20" / "best.npz"
+    assert watch.default_target(tmp_path, (8, 8)) == tmp_path / "b8" / "best.npz"
+    assert watch.default_target(tmp_path, (12, 12)) == watch.shipped_champion((10, 10))
+    assert watch.default_target(tmp_path) == tmp_path / "bad" / "best.npz"  # the newest
+
+
+def test_shipped_champions_are_packaged_and_match_the_repository_copies():
     from pathlib import Path
 
-    repo = Path(__file__).parents[2] / "checkpoints" / "snake-champion.npz"
-    packaged = watch.shipped_champion()
-    assert packaged.exists()
-    if repo.exists():  # in a source checkout the two must be the same file
-        assert repo.read_bytes() == packaged.read_bytes()
+    for board, name in watch.SHIPPED.items():
+        repo = Path(__file__).parents[2] / "checkpoints" / name
+        packaged = watch.shipped_champion(board)
+        assert packaged.exists() and packaged.name == name
+        if repo.exists():  # in a source checkout the two must be the same file
+            assert repo.read_bytes() == packaged.read_bytes()
 
 
 def test_watch_command_records_with_a_progress_bar_and_rejects_bad_files(tmp_path):

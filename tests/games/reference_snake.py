@@ -17,8 +17,9 @@ def mix64(z):
 
 
 class ReferenceSnake:
-    def __init__(self, seed, width=10, height=10, hunger=None):
+    def __init__(self, seed, width=10, height=10, hunger=None, observation=2):
         self.w, self.h = width, height
+        self.layout = observation
         self.hunger = width * height if hunger is None else hunger
         self.key = mix64(seed)
         self.draws = 0
@@ -102,4 +103,29 @@ class ReferenceSnake:
             side = max(self.w, self.h)
             obs += [(ax * fx + ay * fy) / side, (ax * rx + ay * ry) / side]
         obs += [len(self.snake) / (self.w * self.h), self.since_apple / self.hunger]
+        if self.layout >= 2:
+            obs += [self.room(action) for action in range(3)]
         return obs
+
+    def room(self, action):
+        """min(R, length) / length: R the cells reachable from the cell the move enters."""
+        dx, dy = DIRS4[(self.heading + action - 1) % 4]
+        hx, hy = self.snake[0]
+        start = (hx + dx, hy + dy)
+        blocked = set(self.snake[:-1])  # the tail's cell is free: the tail moves on
+
+        def open_cell(c):
+            return 0 <= c[0] < self.w and 0 <= c[1] < self.h and c not in blocked
+
+        if not open_cell(start):
+            return 0.0
+        reached, todo = {start}, [start]
+        while todo:
+            x, y = todo.pop()
+            for dx, dy in DIRS4:
+                c = (x + dx, y + dy)
+                if open_cell(c) and c not in reached:
+                    reached.add(c)
+                    todo.append(c)
+        length = len(self.snake)
+        return min(len(reached), length) / length

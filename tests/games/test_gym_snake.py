@@ -25,7 +25,7 @@ from games.gym_snake import (
     register_envs,
 )
 from games.render.window import HUD_HEIGHT
-from games.snake import Snake, SnakeSpec, episode_seeds
+from games.snake import N_OBS, Snake, SnakeSpec, episode_seeds
 from tests.helpers import evonet as run_evonet
 from tests.helpers import last_json
 
@@ -38,7 +38,7 @@ CHAMPION = Path(__file__).parents[2] / "evonet" / "assets" / "snake-champion.npz
 
 
 def start_obs(seed, width=6, height=6):
-    """The engine's starting observation ``(32,)`` for one per-game seed."""
+    """The engine's starting observation ``(35,)`` for one per-game seed."""
     return Snake(1, width, height).reset(np.array([seed], dtype=np.uint64))[0][0]
 
 
@@ -152,7 +152,7 @@ def test_make_vec_gives_the_native_vector_env():
     assert type(envs) is SnakeVectorEnv and isinstance(envs, gym.vector.VectorEnv)
     assert envs.metadata["autoreset_mode"] is gym.vector.AutoresetMode.NEXT_STEP
     assert envs.num_envs == 5
-    assert envs.observation_space.shape == (5, 32)
+    assert envs.observation_space.shape == (5, N_OBS)
     assert envs.observation_space.dtype == np.float32
     assert envs.single_observation_space == SnakeEnv(6, 6).observation_space == observation_space()
     assert envs.action_space == gym.spaces.MultiDiscrete([3] * 5)

@@ -36,11 +36,22 @@ def safe_actions(ref):
 
 
 def policy(ref, cycle, rng, mode):
-    """Random actions, or a cycle-follower that fills the board (to reach wins)."""
+    """Random actions; a cycle-follower that fills the board (to reach wins); or a greedy
+    apple-chaser that grows long and walls itself in (for the room features)."""
     if ref.done or mode == "random":
         return int(rng.integers(0, 3))
     safe = safe_actions(ref)
     hx, hy = ref.snake[0]
+    if mode == "greedy":
+        if not safe:
+            return 1
+        ax, ay = ref.apple
+
+        def distance(a):
+            dx, dy = DIRS4[(ref.heading + a - 1) % 4]
+            return abs(hx + dx - ax) + abs(hy + dy - ay) + rng.random()
+
+        return min(safe, key=distance)
     for a in safe:
         dx, dy = DIRS4[(ref.heading + a - 1) % 4]
         if (hx + dx, hy + dy) == cycle[(hx, hy)]:
@@ -59,12 +70,12 @@ def assert_same(env, k, ref, reward, term, trunc, obs):
         np.testing.assert_allclose(obs[k], ref.observation(), atol=1e-6)
 
 
-def play_against_reference(width, height, mode, n_games, max_steps):
+def play_against_reference(width, height, mode, n_games, max_steps, observation=2):
     """Step ``n_games`` engine games and their references side by side and compare every
     move; returns the engine for checks on how the games ended."""
-    env = Snake(n_games, width, height)
+    env = Snake(n_games, width, height, observation=observation)
     obs, _ = env.reset(seed=width * 100 + height)
-    refs = [ReferenceSnake(int(s), width, height) for s in env.seeds]
+    refs = [ReferenceSnake(int(s), width, height, observation=observation) for s in env.seeds]
     rng = np.random.default_rng(0)
     cycle = hamiltonian_next(width, height) if mode == "cycle" else None
     for k, ref in enumerate(refs):
@@ -96,6 +107,8 @@ def play_against_reference(width, height, mode, n_games, max_steps):
         (4, 4, "cycle", 300, 400),
         (6, 4, "cycle", 200, 1000),
         (5, 6, "cycle", 40, 2000),
+        (10, 10, "greedy", 100, 600),  # long snakes that wall themselves in
+        (9, 6, "greedy", 100, 400),
     ],
 )
 def test_engine_matches_reference_move_for_move(width, height, mode, n_games, max_steps):
@@ -105,6 +118,16 @@ def test_engine_matches_reference_move_for_move(width, height, mode, n_games, ma
         assert env.won.sum() >= 10
     else:
         assert env.terminated.sum() >= n_games // 4
+    if mode == "greedy":  # the room features must have been tested on long snakes
+        assert env.length.max() >= width * height // 3
+
+
+@pytest.mark.parametrize("mode", ["random", "cycle"])
+def test_layout_1_is_the_first_32_features(mode):
+    """Networks evolved before the room features read layout 1: the same game, 32
+    features."""
+    env = play_against_reference(6, 4, mode, 50, 300, observation=1)
+    assert env.observations.shape == (50, 32)
 
 
 def test_the_rules_run_as_plain_python_too(tmp_path):
