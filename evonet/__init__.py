@@ -41,7 +41,7 @@ import importlib as _importlib
 import importlib.util as _importlib_util
 from typing import Any as _Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # Public name -> the module that defines it (imported on first access).
 _EXPORTS = {

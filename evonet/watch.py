@@ -27,7 +27,7 @@ from games.snake import SnakeSpec
 
 PANEL_WIDTH = 380
 MAX_DRAWN_NEURONS = 256  # per layer: about the panel's height in pixels
-MAX_DRAWN_EDGES = 1000  # per layer; the default 32-16-16-3 network draws 154, 77 and 15
+MAX_DRAWN_EDGES = 1000  # per layer; the default 35-16-16-3 network has at most 560
 MIN_FPS, MAX_FPS = 1.0, 240.0  # moves per second while watching (or playing)
 # GIF frame times are whole hundredths of a second, and browsers show anything shorter
 # than 2/100 s at 10 frames per second: a faster recording would play slower.
@@ -37,7 +37,7 @@ MAX_EPISODES = 10_000  # games to watch; their seeds are drawn up front
 MAX_RECORD_STEPS = 1_000_000  # moves per recorded game: 5.5 hours of GIF at 50 fps
 RGBX_SHIFTS = (0, 8, 16)  # bit offsets of red, green, blue in a little-endian RGBX pixel
 TRANSPARENT = 63  # GIF palette index for "unchanged since the last frame"; 63 colours drawn
-MIN_BOARD_PIXELS = 440  # tall enough for 32 labelled input neurons
+MIN_BOARD_PIXELS = 440  # tall enough for 35 labelled input neurons (11 px each)
 
 
 def cell_size(game: SnakeSpec, cell: int = 40) -> int:

@@ -65,7 +65,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "evolve",
         help="evolve networks to play a game",
         description="Evolve a population of MLPs with a genetic algorithm. Defaults learn "
-        "Snake on 10x10 in a few minutes on one core; the defaults shown are Snake's, and "
+        "Snake on 10x10 to about 90 of 97 apples in 5 to 7 minutes on two cores; the "
+        "defaults shown are Snake's, and "
         "each gym:ENV_ID game has its own (see the README). Ctrl-C stops after the current "
         "generation, saves a checkpoint and prints the command that resumes.",
     )

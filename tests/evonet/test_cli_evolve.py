@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -56,6 +57,25 @@ def test_evaluate_reports_json(tmp_path):
         "evaluate", "run/best.npz", "--episodes", "30", "--seed", "4", "--json", cwd=tmp_path
     )
     assert again.stdout == r.stdout  # same seed, same games
+
+
+def test_the_champion_of_evonet_0_1_0_still_plays_on_its_layout(tmp_path):
+    """A file from before observation layouts plays on the 32 features it was evolved
+    with, on its own board or another, and says so."""
+    old = Path(__file__).parents[2] / "checkpoints" / "snake-champion-0.1.0.npz"
+    r = evonet("evaluate", str(old), "--episodes", "3", "--seed", "2026", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "snake 10x10 (observation layout 1)" in r.stdout and "apples" in r.stdout
+    r = evonet("evaluate", str(old), "--episodes", "2", "--board", "8x6", cwd=tmp_path)
+    assert r.returncode == 0 and "snake 8x6 (observation layout 1)" in r.stdout, r.stderr
+
+
+def test_a_finished_run_says_which_champion_it_picked(tmp_path):
+    r = evonet("evolve", "snake", *TINY, "--champion-episodes", "7", "--out", "run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    line = next(x for x in r.stderr.splitlines() if x.startswith("evonet: champion:"))
+    assert "apples on 7 fresh episodes" in line and "full boards" in line
+    assert "elite" in line or "best genome so far" in line
 
 
 def test_config_file_sets_values_and_flags_override(tmp_path):

@@ -134,3 +134,27 @@ def test_an_out_folder_that_cannot_be_made_is_one_line(tmp_path):
     (tmp_path / "file").write_text("x")
     r = evonet("evolve", "snake", *TINY, "--generations", "1", "--out", "file/run", cwd=tmp_path)
     assert r.returncode == 2 and "--out" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_checkpoint_from_before_observation_layouts_resumes_on_layout_1(tmp_path):
+    """evonet 0.1.0 wrote no observation layout and picked no champion: its checkpoints
+    resume as they ran, and give what a straight layout-1 run gives."""
+    from tests.crafted import variant
+
+    old = ["--observation", "1", "--champion-episodes", "0"]
+    for name, gens in (("straight", 4), ("split", 2)):
+        r = evonet("evolve", "snake", *TINY, *old, "--generations", str(gens), "--out", name,
+                   cwd=tmp_path)  # fmt: skip
+        assert r.returncode == 0, r.stderr
+
+    def as_written_by_0_1_0(meta):
+        for key in ("observation", "champion_episodes"):
+            del meta["config"][key]
+        return meta
+
+    variant(tmp_path / "split/latest.npz", tmp_path / "old.npz", meta=as_written_by_0_1_0)
+    r = resume(tmp_path, "old.npz", "--generations", "4", "--out", "resumed", "--quiet")
+    assert r.returncode == 0, r.stderr
+    resumed = load_run(tmp_path / "resumed/latest.npz")
+    assert resumed.config.observation == 1 and resumed.topology.n_in == 32
+    same_run(load_run(tmp_path / "straight/latest.npz"), resumed)

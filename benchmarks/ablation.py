@@ -1,0 +1,126 @@
+"""What each change of evonet 0.2.0's Snake defaults bought: the same command with and
+without it, on seeds 0-4, each champion on the same 100 fresh 10x10 games.
+
+    python benchmarks/ablation.py                 # about 1.5 hours on 2 cores
+    python benchmarks/ablation.py --seeds 0,1 --skip-layout-1
+
+Per seed it runs `evonet evolve snake --seed S --generations 200` (whose end picks a
+champion), then resumes that run to 350 generations, the default; a resumed run continues
+bit for bit, so these are the 200- and 350-generation runs of the plain command. From
+each it evaluates the picked champion (best.npz) and the best genome so far (the
+champion before champions were picked, from latest.npz). Then, unless skipped, the same
+350-generation command on observation layout 1 (no room features).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from evonet.checkpoint import load_network, load_run
+from evonet.rollout import rollout
+from games.base import episode_seeds
+
+EVAL_SEED = 2026
+
+
+def evonet(*args: str) -> None:
+    r = subprocess.run([sys.executable, "-m", "evonet", *args], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"evonet {' '.join(args)} failed: {r.stderr.strip()[-500:]}")
+
+
+def scores(folder: Path) -> dict[str, tuple[float, int]]:
+    """(mean apples, full boards) on the 100 evaluation games of the run's picked champion
+    and of its best genome so far."""
+    run = load_run(folder / "latest.npz")
+    champion, _, _ = load_network(folder / "best.npz")
+    out = {}
+    for name, genome in (("picked", champion), ("best so far", run.ga.best_genome)):
+        r = rollout(genome[None], run.topology, run.game, episode_seeds(EVAL_SEED, 100))
+        out[name] = (float(r.score[0]), int(r.episode_won[0].sum()))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", default="0,1,2,3,4")
+    ap.add_argument("--skip-layout-1", action="store_true")
+    a = ap.parse_args()
+    seeds = [int(s) for s in a.seeds.split(",")]
+    rows: dict[str, list[tuple[float, int]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in seeds:
+            run = Path(tmp) / f"seed{seed}"
+            evonet(
+                "evolve",
+                "snake",
+                "--seed",
+                str(seed),
+                "--generations",
+                "200",
+                "--quiet",
+                "--out",
+                str(run),
+            )
+            at_200 = scores(run)
+            evonet(
+                "evolve",
+                "snake",
+                "--resume",
+                str(run / "latest.npz"),
+                "--generations",
+                "350",
+                "--quiet",
+                "--out",
+                str(Path(tmp) / f"seed{seed}-350"),
+            )
+            at_350 = scores(Path(tmp) / f"seed{seed}-350")
+            found = {
+                "layout 2, 200 generations, best so far": at_200["best so far"],
+                "layout 2, 200 generations, picked": at_200["picked"],
+                "layout 2, 350 generations, best so far": at_350["best so far"],
+                "layout 2, 350 generations, picked (the defaults)": at_350["picked"],
+            }
+            if not a.skip_layout_1:
+                old = Path(tmp) / f"seed{seed}-layout1"
+                evonet(
+                    "evolve",
+                    "snake",
+                    "--seed",
+                    str(seed),
+                    "--observation",
+                    "1",
+                    "--quiet",
+                    "--out",
+                    str(old),
+                )
+                found["layout 1, 350 generations, picked"] = scores(old)["picked"]
+            for name, value in found.items():
+                rows.setdefault(name, []).append(value)
+                print(
+                    f"seed {seed}: {name}: {value[0]:.2f} apples, {value[1]} full boards",
+                    flush=True,
+                )
+    print(f"\nmedians over seeds {a.seeds} (worst), champion on 100 fresh 10x10 games:")
+    for name, values in rows.items():
+        means, fulls = np.array([v[0] for v in values]), [v[1] for v in values]
+        print(
+            f"  {name}: {statistics.median(means):.2f} apples (worst {means.min():.2f}), "
+            f"{statistics.median(fulls):.0f} full boards (worst {min(fulls)})"
+        )
+
+
+if __name__ == "__main__":
+    main()
