@@ -90,10 +90,9 @@ N_STATE = 9
 # Rows of the (4, N) bool status.
 ALIVE, TERMINATED, TRUNCATED, WON = range(4)
 # What every rule takes: the board (width, height, hunger, room: 1 if the layout has the
-# room features), and the games' arrays
-# (state, status, key, grid, body, obs) followed by what the flood fill uses: its queue,
-# which the games share because they are stepped one after another, and each cell's
-# neighbours (up, right, down, left; -1 off the board).
+# room features) and the games' arrays (state, status, key, grid, body, obs), followed by
+# what the flood fill uses: its queue, which the games share because they are stepped one
+# after another, and each cell's neighbours (up, right, down, left; -1 off the board).
 Board = tuple[int, int, int, int]
 Games = tuple[
     np.ndarray,
