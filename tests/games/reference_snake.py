@@ -119,13 +119,13 @@ class ReferenceSnake:
 
         if not open_cell(start):
             return 0.0
+        length = len(self.snake)
         reached, todo = {start}, [start]
-        while todo:
+        while todo and len(reached) < length:  # past length cells, min(R, length) is length
             x, y = todo.pop()
             for dx, dy in DIRS4:
                 c = (x + dx, y + dy)
                 if open_cell(c) and c not in reached:
                     reached.add(c)
                     todo.append(c)
-        length = len(self.snake)
         return min(len(reached), length) / length
