@@ -1,14 +1,15 @@
 """Learning and throughput targets of `evonet evolve snake`.
 
     python benchmarks/evolve.py --keep runs/  # learning on seeds 0-4, then throughput
-    python benchmarks/evolve.py --board 20x20 --seeds 0 --skip-previous
+    python benchmarks/evolve.py --board 20x20 --seeds 0  # 10x10 curriculum, then 20x20
     python benchmarks/evolve.py --skip-learning  # throughput only, under a minute
 
 Learning: runs the real command `evonet evolve snake --seed S` (every other setting at its
 default, all cores) for each seed, times it, then plays its champion (best.npz) on 100
 fresh games with `evonet evaluate`. Beside it, in the same run: the previous defaults
-(evonet 0.1.0: observation layout 1, 200 generations, no champion pick) on the same seeds,
-and a random policy on the same 100 games. Prints each seed, then the median and the
+(evonet 0.1.0: observation layout 1, 200 generations, no champion pick, no curriculum;
+stopped at the board's wall-time target if it runs longer) on the same seeds, and a random
+policy on the same 100 games. Prints each seed, then the median and the
 worst. Targets on 10x10: median >= 90 apples and >= 60 of 100 full boards, worst >= 80,
 each run <= 10 minutes; on 20x20: >= 120 apples in <= 30 minutes.
 
@@ -45,7 +46,11 @@ from games.snake import Snake, episode_seeds
 
 EVAL_SEED = 2026
 # evonet 0.1.0's defaults, as flags over today's.
-PREVIOUS = ("--observation", "1", "--generations", "200", "--champion-episodes", "0")
+PREVIOUS = (
+    "--observation", "1", "--generations", "200", "--champion-episodes", "0", "--curriculum", "0"
+)  # fmt: skip
+# The wall-time target of each board; a run of the previous defaults is stopped there.
+WALL_TARGET = {"10x10": 600, "20x20": 1800}
 
 
 def evonet(*args: str) -> str:
@@ -111,7 +116,8 @@ def learning(root: Path, seeds: list[int], board: str, previous: bool) -> Path:
         f"learning: evonet evolve snake --board {board} --seed S, champion on 100 fresh "
         f"games (evaluate --seed {EVAL_SEED}), {os.cpu_count()} cores"
     )
-    kinds = [("now", ())] + ([("0.1.0", PREVIOUS)] if previous else [])
+    cap = ("--time-limit", str(WALL_TARGET[board])) if board in WALL_TARGET else ()
+    kinds = [("now", ())] + ([("0.1.0", PREVIOUS + cap)] if previous else [])
     results: dict[str, list[dict]] = {k: [] for k, _ in kinds}
     for seed in seeds:
         for kind, extra in kinds:
@@ -127,6 +133,8 @@ def learning(root: Path, seeds: list[int], board: str, previous: bool) -> Path:
         rs = results[kind]
         means, fulls, walls = ([r[k] for r in rs] for k in ("mean", "full", "wall"))
         label = "defaults now" if kind == "now" else "evonet 0.1.0's defaults"
+        if kind != "now" and cap:
+            label += f" (stopped at {WALL_TARGET[board] // 60} min)"
         print(
             f"  {label}: median {statistics.median(means):.2f} apples (worst "
             f"{min(means):.2f}), median {statistics.median(fulls):.0f} full boards "
@@ -191,6 +199,9 @@ def main() -> None:
         if not a.skip_learning:
             seeds = [int(s) for s in a.seeds.split(",")]
             checkpoint = learning(root, seeds, a.board, not a.skip_previous)
+            if a.board != "10x10":
+                print("throughput: measured on 10x10 only (--skip-learning for it alone)")
+                return
         throughput(checkpoint, a.generations)
 
 

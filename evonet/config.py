@@ -30,6 +30,9 @@ GAME_OPTIONS = ("board", "hunger", "observation")
 # A checkpoint keeps one history record per generation in its metadata (about 300 bytes
 # each); this bound keeps that within what loading accepts (evonet.archive.MAX_META_BYTES).
 MAX_GENERATIONS = 200_000
+# Any curriculum up to the most generations a run can have; one past a run's generations
+# simply never ends.
+MAX_CURRICULUM = 200_000
 MAX_SEED = 2**64 - 1
 MAX_CHAMPION_EPISODES = 100_000
 MAX_TOML_BYTES = 1 << 20  # a settings file is a few lines
@@ -108,6 +111,13 @@ class EvolveConfig:
         2,
         "Snake: observation layout; 2 adds the room after each move (flood fill) to the "
         "32 ray, heading, apple, length and hunger features of layout 1.",
+    )
+    curriculum: int = setting(
+        325,
+        "Generations played first on the game's easier version, when it has one: Snake on a "
+        "board with more cells than 10x10 starts on 10x10, where games are short, and its "
+        "scale-free observations carry what it learned to the run's board; 0 plays the "
+        "run's board from the start.",
     )
     seed: int = setting(
         0, "Seed of the initial population, the GA's randomness and the episode seeds."
@@ -217,6 +227,11 @@ class EvolveConfig:
             raise ValueError(
                 f"champion episodes must be from 0 to {MAX_CHAMPION_EPISODES:,}, "
                 f"got {self.champion_episodes}"
+            )
+        if not 0 <= self.curriculum <= MAX_CURRICULUM:
+            raise ValueError(
+                f"curriculum must be from 0 to {MAX_CURRICULUM:,} generations, "
+                f"got {self.curriculum}"
             )
         for name in ("generations", "episodes", "checkpoint_every"):
             if getattr(self, name) < 1:
@@ -348,10 +363,12 @@ def saved_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """A saved config with the settings it predates filled in, as the code that wrote it
     played: Snake networks saved before observation layouts were numbered read layout 1
     (no room features), other games have no layout; and runs from before champions were
-    picked keep their best genome so far."""
+    picked keep their best genome so far, and before curricula played their board from the
+    start."""
     before = {
         "observation": 1 if settings.get("game", "snake") == "snake" else _DEFAULTS["observation"],
         "champion_episodes": 0,  # the best genome so far was the champion
+        "curriculum": 0,  # every generation played the run's board
     }
     return {**before, **settings}
 

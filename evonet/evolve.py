@@ -113,6 +113,21 @@ class Run:
         )
 
     @property
+    def curriculum_end(self) -> int:
+        """The first generation that plays the run's own game: ``config.curriculum`` when
+        the game has an easier version (:meth:`GameSpec.easier`), else 0."""
+        if self.game is None or self.game.easier() is None:
+            return 0
+        return self.config.curriculum
+
+    def game_at(self, generation: int) -> GameSpec | None:
+        """The game generation ``generation`` plays: the easier version during the
+        curriculum, then the run's own (:attr:`game`)."""
+        if self.game is not None and generation < self.curriculum_end:
+            return self.game.easier()
+        return self.game
+
+    @property
     def score_name(self) -> str:
         """What the game's score counts (``apples``, ``return``; ``score`` for a fitness
         function, where it is the fitness)."""
@@ -137,7 +152,8 @@ class Run:
         if self.fitness is None:
             assert self.game is not None
             seeds = generation_seeds(cfg.seed, generation, cfg.episodes)
-            return (evaluator or rollout)(genomes, self.topology, self.game, seeds)
+            game = self.game_at(generation)
+            return (evaluator or rollout)(genomes, self.topology, game, seeds)
         values = np.asarray(self.fitness(genomes), dtype=np.float64)
         p = genomes.shape[0]
         if values.shape != (p,):
@@ -258,6 +274,10 @@ def evolve(
         t0 = time.perf_counter()
         gen = run.generation
         result = run.evaluate(run.ga.ask(), gen, evaluator)
+        if gen == run.curriculum_end and gen > 0:
+            # Fitness on the easier game does not compare with the run's own: the best
+            # genome so far is the best on the run's game, from its first generation on.
+            run.ga.forget_best()
         run.ga.tell(result.fitness)
         seconds = time.perf_counter() - t0
         record = {

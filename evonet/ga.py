@@ -182,6 +182,11 @@ class GA:
         self.best_genome = population[0].copy()
         self.best_fitness = -np.inf
 
+    def forget_best(self) -> None:
+        """Let the next :meth:`tell` set the best genome ever afresh (its fitness is no
+        longer comparable: the game changed)."""
+        self.best_fitness = -np.inf
+
     def ask(self) -> np.ndarray:
         """The ``(P, D)`` genomes of the current generation (do not modify)."""
         return self.population

@@ -53,10 +53,18 @@ def loss_curves(
 
 
 def fitness_curves(
-    path: str | os.PathLike, history: Sequence[dict], score: str = "apples", title: str = ""
+    path: str | os.PathLike,
+    history: Sequence[dict],
+    score: str = "apples",
+    title: str = "",
+    switch: tuple[int, str] | None = None,
 ) -> Path:
     """The best and mean ``score`` per generation (apples, return) and the best, mean and
-    median fitness, from history records (see ``evonet.evolve.history_fields``)."""
+    median fitness, from history records (see ``evonet.evolve.history_fields``).
+
+    ``switch = (generation, game)`` marks where a curriculum ended: from that generation
+    on, the run played ``game`` (a dashed line; scores jump there).
+    """
     gen = [r["generation"] for r in history]
     fig = Figure(figsize=(10, 4))
     ax1, ax2 = fig.subplots(1, 2)
@@ -72,6 +80,8 @@ def fitness_curves(
     ax2.set_ylabel("fitness")
     ax2.set_title("fitness")
     for ax in (ax1, ax2):
+        if switch is not None and gen and gen[0] <= switch[0] <= gen[-1]:
+            ax.axvline(switch[0] - 0.5, color="grey", ls="--", lw=1, label=f"{switch[1]} from here")
         ax.grid(True, alpha=0.3)
         ax.legend()
     if title:

@@ -33,7 +33,7 @@ class ProgressReporter(Reporter):
         self.bar = tqdm(
             total=run.config.generations,
             initial=run.generation,
-            desc=f"evolve {run.config.game}",
+            desc=f"evolve {_playing(run)}",
             unit="gen",
             file=self.file,
             dynamic_ncols=True,
@@ -52,6 +52,14 @@ class ProgressReporter(Reporter):
             shown["workers"] = record["workers"]
         self.bar.set_postfix(shown, refresh=False)
         self.bar.update(1)
+        if run.generation == run.curriculum_end and run.generation < run.config.generations:
+            assert run.game is not None
+            self.bar.write(
+                f"evonet: the curriculum is done; from generation {run.generation} on, "
+                f"every generation plays {run.game.describe()}",
+                file=self.file,
+            )
+            self.bar.set_description(f"evolve {_playing(run)}", refresh=False)
 
     def on_picking(self, run: Run) -> None:
         if self.bar is not None:
@@ -67,6 +75,12 @@ class ProgressReporter(Reporter):
     def on_end(self, run: Run, reason: str) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _playing(run: Run) -> str:
+    """What the run's next generation plays, in a few words (``snake 10x10``)."""
+    game = run.game_at(run.generation)
+    return game.describe() if game is not None else run.config.game
 
 
 def history_csv(history: list[dict], fields: Sequence[str]) -> str:
@@ -112,7 +126,12 @@ class PlotReporter(Reporter):
         if run.history:
             from evonet import plots
 
-            plots.fitness_curves(self.path, run.history, run.score_name, title=_title(run))
+            switch = None
+            if run.curriculum_end and run.game is not None:
+                switch = (run.curriculum_end, run.game.describe())
+            plots.fitness_curves(
+                self.path, run.history, run.score_name, title=_title(run), switch=switch
+            )
 
 
 class BestGenomeReporter(Reporter):

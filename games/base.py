@@ -180,6 +180,12 @@ class GameSpec(ABC):
         """Settings written beside a saved champion (JSON-able)."""
         return {}
 
+    def easier(self) -> GameSpec | None:
+        """A smaller version of this game for a run's first generations (the curriculum of
+        :attr:`evonet.config.EvolveConfig.curriculum`), or None when there is none. It
+        must take the same network (observations and actions) and cost no more memory."""
+        return None
+
     def warm_up(self) -> str | None:
         """Get ready to play at full speed (compile, load from a cache); a one-line note of
         what it took for people to read, or None when there was nothing to do."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
@@ -68,6 +68,9 @@ OBSERVATION_NAMES = (  # the rule book's names of the features, in order
     + ["room left", "room straight", "room right"]
 )
 MIN_SIDE = 4
+# A run on a board with more cells first learns on this one (SnakeSpec.easier): its games
+# are short, and the observations are scale-free, so what it learns carries over.
+CURRICULUM_BOARD = (10, 10)
 MAX_SIDE = 64  # a board of 64x64 cells; every array grows only with the cells
 # Hunger is at most this many times the board's cells: enough to reach any cell from
 # anywhere several times over, and a bound on every game's length (at most
@@ -878,6 +881,16 @@ class SnakeSpec(GameSpec):
 
     def info(self) -> dict:
         return {"board": list(self.board), "hunger": self.hunger, "observation": self.observation}
+
+    def easier(self) -> SnakeSpec | None:
+        """Snake on :data:`CURRICULUM_BOARD` (10x10) when this board has more cells, else
+        None; a hunger limit that was set keeps its share of the board's cells."""
+        w, h = CURRICULUM_BOARD
+        cells = self.width * self.height
+        if cells <= w * h:
+            return None
+        hunger = max(1, self.hunger * w * h // cells) if self.hunger else 0
+        return replace(self, board=CURRICULUM_BOARD, hunger=hunger)
 
     def warm_up(self) -> str:
         seconds, compiled = warm_up()

@@ -46,6 +46,7 @@ FLAGS = {
     "board": board_size,
     "hunger": whole_number,
     "observation": whole_number,
+    "curriculum": whole_number,
     "seed": whole_number,
     "champion_episodes": whole_number,
     "time_limit": float,
@@ -149,6 +150,7 @@ def _evolve(args: argparse.Namespace, the_run: Run, out: Path, evaluator: Any) -
     info(f"evonet: run folder {out}/ ({', '.join(FILES)})")
     if the_run.game is not None:
         get_ready(the_run.game)
+        _say_curriculum(the_run)
     latest = out / "latest.npz"
     reporters = standard(out, progress=not args.quiet, json_lines=args.json)
     progress = next((r for r in reporters if isinstance(r, ProgressReporter)), None)
@@ -248,6 +250,25 @@ def _evolve(args: argparse.Namespace, the_run: Run, out: Path, evaluator: Any) -
         f"evonet watch {out / 'best.npz'}"
     )
     return 0
+
+
+def _say_curriculum(run: Run) -> None:
+    """One line saying which generations play the easier game, if any are left to play."""
+    end, cfg = run.curriculum_end, run.config
+    if run.generation >= end:
+        return
+    assert run.game is not None
+    easy, game = run.game_at(run.generation).describe(), run.game.describe()  # type: ignore[union-attr]
+    if end < cfg.generations:
+        info(
+            f"evonet: curriculum: generations {run.generation}-{end - 1} play {easy}, the "
+            f"rest {game} (--curriculum {end}; 0 plays {game} from the start)"
+        )
+    else:
+        info(
+            f"evonet: curriculum: every generation plays {easy} (--curriculum {end} >= "
+            f"--generations {cfg.generations}); {game} only picks the champion"
+        )
 
 
 def _folder(pick, *args):

@@ -129,3 +129,16 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, needle):
     assert len(lines) == 1 and needle in lines[0], r.stderr
     assert "Traceback" not in r.stderr
     assert not (tmp_path / "checkpoints").exists()  # nothing was started
+
+
+def test_a_big_board_says_which_generations_play_the_curriculum(tmp_path):
+    flags = [a for a in TINY if a != "--quiet"] + ["--board", "11x11", "--curriculum", "1"]
+    r = evonet("evolve", "snake", *flags, "--out", "run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "curriculum: generations 0-0 play snake 10x10, the rest snake 11x11" in r.stderr
+    assert "from generation 1 on, every generation plays snake 11x11" in r.stderr
+    # A curriculum as long as the run: said plainly, and the champion still plays 11x11.
+    r = evonet("evolve", "snake", *flags, "--curriculum", "5", "--out", "all", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "every generation plays snake 10x10 (--curriculum 5 >= --generations 3)" in r.stderr
+    assert "from generation" not in r.stderr

@@ -25,6 +25,8 @@ from games.snake import MAX_HUNGER_FACTOR, N_OBS, Snake, SnakeSpec
         (["--generations", "10000000"], "generations can be at most 200,000"),
         (["--champion-episodes", "100001"], "champion episodes must be from 0 to 100,000"),
         (["--observation", "3"], "observation layout must be one of 1, 2, got 3"),
+        (["--curriculum", "-1"], "curriculum must be from 0 to 200,000 generations"),
+        (["--curriculum", "1e20"], "argument --curriculum: expected a whole number"),
         (["--selection", "tournament", "--tournament-size", "1000000000"], "cannot exceed"),
         (["--config", "inf.toml"], "mutation_sigma must be a finite number"),
     ],
@@ -176,3 +178,9 @@ def test_a_run_at_the_most_generations_is_not_sent_looking_for_more(tmp_path, mo
     assert main(["evolve", "snake", "--resume", "checkpoints/snake/latest.npz"]) == 2
     err = capsys.readouterr().err
     assert "the most one run can have; its champion is checkpoints/snake/best.npz" in err
+
+
+def test_runs_from_before_curricula_played_their_board_from_the_start():
+    old = {k: v for k, v in EvolveConfig().to_dict().items() if k != "curriculum"}
+    assert from_dict({**old, "board": [20, 20]}).curriculum == 0
+    assert from_dict(EvolveConfig().to_dict()).curriculum == EvolveConfig().curriculum > 0

@@ -3,10 +3,10 @@ import dataclasses
 import numpy as np
 
 from evonet.config import EvolveConfig
-from evonet.evolve import Run, evolve, generation_seeds, history_fields
+from evonet.evolve import Run, champion_seeds, evolve, generation_seeds, history_fields
 from evonet.reporters import HistoryReporter
 from evonet.rollout import rollout
-from games.snake import Snake, episode_seeds
+from games.snake import Snake, SnakeSpec, episode_seeds
 from tests.helpers import history_rows
 
 TINY = EvolveConfig(
@@ -84,7 +84,6 @@ def test_stop_request_ends_after_a_whole_generation():
 
 def test_the_champion_is_the_best_candidate_on_fresh_episodes(tmp_path):
     from evonet.checkpoint import load_network
-    from evonet.evolve import champion_seeds
     from evonet.reporters import BestGenomeReporter
 
     cfg = dataclasses.replace(TINY, generations=6, elite=3, champion_episodes=30)
@@ -125,4 +124,54 @@ def test_a_resumed_run_picks_the_same_champion():
     evolve(resumed)
     assert straight.champion is not None and resumed.champion is not None
     np.testing.assert_array_equal(straight.champion.genome, resumed.champion.genome)
+    assert straight.champion.record == resumed.champion.record
+
+
+# 12x12 has more cells than 10x10, so its first generations play 10x10.
+CURRICULUM = dataclasses.replace(TINY, board=(12, 12), curriculum=2, generations=4)
+
+
+def test_a_curriculum_plays_the_easier_board_first_then_the_runs_own():
+    run = Run.start(CURRICULUM)
+    assert run.curriculum_end == 2
+    genomes = run.ga.ask()
+    for gen, board in [(0, (10, 10)), (1, (10, 10)), (2, (12, 12)), (3, (12, 12))]:
+        assert run.game_at(gen) == SnakeSpec(board=board)
+        seeds = generation_seeds(CURRICULUM.seed, gen, CURRICULUM.episodes)
+        expected = rollout(genomes, run.topology, SnakeSpec(board=board), seeds)
+        np.testing.assert_array_equal(run.evaluate(genomes, gen).fitness, expected.fitness)
+    # None on a board no larger than 10x10, nor when asked for none.
+    small = Run.start(TINY)
+    assert small.curriculum_end == 0 and small.game_at(0) == SnakeSpec(board=(6, 6))
+    assert Run.start(dataclasses.replace(CURRICULUM, curriculum=0)).curriculum_end == 0
+
+
+def test_the_best_genome_so_far_is_the_best_on_the_runs_own_board():
+    run = Run.start(CURRICULUM)
+    evolve(run, should_stop=lambda: run.generation >= 2)
+    run.ga.best_fitness = 1e9  # beyond any fitness: only forgetting it lets 12x12 set it
+    evolve(run)
+    assert run.ga.best_fitness == max(r["best_fitness"] for r in run.history[2:])
+    # The champion is picked on the run's own board.
+    seeds = champion_seeds(CURRICULUM.seed, CURRICULUM.champion_episodes)
+    again = rollout(run.champion.genome[None], run.topology, SnakeSpec(board=(12, 12)), seeds)
+    assert again.fitness[0] == run.champion.record["fitness"]
+
+
+def test_a_run_resumed_across_the_curriculum_end_is_identical(tmp_path):
+    from evonet.checkpoint import load_run, save_run
+
+    straight = Run.start(CURRICULUM)
+    evolve(straight)
+    first = Run.start(CURRICULUM)
+    evolve(first, should_stop=lambda: first.generation >= 1)
+    save_run(tmp_path / "latest.npz", first)
+    resumed = load_run(tmp_path / "latest.npz")
+    evolve(resumed)
+    np.testing.assert_array_equal(straight.ga.population, resumed.ga.population)
+    np.testing.assert_array_equal(straight.ga.best_genome, resumed.ga.best_genome)
+    columns = ("best_fitness", "mean_fitness", "best_apples")
+    assert [[r[c] for c in columns] for r in straight.history] == [
+        [r[c] for c in columns] for r in resumed.history
+    ]
     assert straight.champion.record == resumed.champion.record

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from games.snake import LEFT, RIGHT, UP, Snake, episode_seeds
+from games.snake import LEFT, RIGHT, UP, Snake, SnakeSpec, episode_seeds
 
 TURN_LEFT, STRAIGHT, TURN_RIGHT = 0, 1, 2
 
@@ -253,3 +253,15 @@ def test_observation_scaling_in_a_known_position():
     assert obs[8] == 1.0 and obs[9:16].sum() == 0  # apple on the "ahead" ray only
     assert o["body behind"] == 1.0 and obs[16:20].sum() == 0
     assert o["heading up"] == 1.0 and o["length"] == pytest.approx(0.03)
+
+
+def test_a_board_with_more_cells_than_10x10_learns_first_on_10x10():
+    assert SnakeSpec(board=(20, 20)).easier() == SnakeSpec(board=(10, 10))
+    # A hunger limit keeps its share of the cells; the layout stays.
+    assert SnakeSpec(board=(20, 20), hunger=800, observation=1).easier() == SnakeSpec(
+        board=(10, 10), hunger=200, observation=1
+    )
+    assert SnakeSpec(board=(64, 64), hunger=1).easier().hunger == 1
+    assert SnakeSpec(board=(64, 4)).easier().board == (10, 10)
+    assert SnakeSpec(board=(10, 10)).easier() is None
+    assert SnakeSpec(board=(8, 12)).easier() is None  # 96 cells
