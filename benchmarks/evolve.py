@@ -2,6 +2,8 @@
 
     python benchmarks/evolve.py --keep runs/  # learning on seeds 0-4, then throughput
     python benchmarks/evolve.py --board 20x20 --seeds 0  # 10x10 curriculum, then 20x20
+    python benchmarks/evolve.py --board 20x20 --seeds 0 --skip-now --skip-previous \\
+        --compare "--curriculum 0"   # what the curriculum buys
     python benchmarks/evolve.py --skip-learning  # throughput only, under a minute
 
 Learning: runs the real command `evonet evolve snake --seed S` (every other setting at its
@@ -110,21 +112,22 @@ def one_run(folder: Path, seed: int, board: str, extra: tuple[str, ...]) -> dict
     }
 
 
-def learning(root: Path, seeds: list[int], board: str, previous: bool) -> Path:
+def learning(root: Path, seeds: list[int], board: str, kinds: list[tuple[str, tuple]]) -> Path:
+    """Each ``(label, extra flags)`` of ``kinds`` on each seed; prints every run, then the
+    median and worst of each kind. Returns the first run's latest.npz."""
     width, height = (int(v) for v in board.split("x"))
     print(
         f"learning: evonet evolve snake --board {board} --seed S, champion on 100 fresh "
         f"games (evaluate --seed {EVAL_SEED}), {os.cpu_count()} cores"
     )
-    cap = ("--time-limit", str(WALL_TARGET[board])) if board in WALL_TARGET else ()
-    kinds = [("now", ())] + ([("0.1.0", PREVIOUS + cap)] if previous else [])
     results: dict[str, list[dict]] = {k: [] for k, _ in kinds}
+    folders = {k: "-".join(k.replace("-", " ").split()) for k, _ in kinds}
     for seed in seeds:
         for kind, extra in kinds:
-            r = one_run(root / f"{kind}-seed{seed}", seed, board, extra)
+            r = one_run(root / f"{folders[kind]}-seed{seed}", seed, board, extra)
             results[kind].append(r)
             print(
-                f"  {kind:>5} seed {seed}: mean {r['mean']:6.2f} apples, full boards "
+                f"  {kind}, seed {seed}: mean {r['mean']:6.2f} apples, full boards "
                 f"{r['full']:3d}/100, max {r['max']:3d}, {r['generations']} generations "
                 f"in {r['wall'] / 60:.1f} min",
                 flush=True,
@@ -132,11 +135,8 @@ def learning(root: Path, seeds: list[int], board: str, previous: bool) -> Path:
     for kind, _ in kinds:
         rs = results[kind]
         means, fulls, walls = ([r[k] for r in rs] for k in ("mean", "full", "wall"))
-        label = "defaults now" if kind == "now" else "evonet 0.1.0's defaults"
-        if kind != "now" and cap:
-            label += f" (stopped at {WALL_TARGET[board] // 60} min)"
         print(
-            f"  {label}: median {statistics.median(means):.2f} apples (worst "
+            f"  {kind}: median {statistics.median(means):.2f} apples (worst "
             f"{min(means):.2f}), median {statistics.median(fulls):.0f} full boards "
             f"(worst {min(fulls)}), wall {min(walls) / 60:.1f}-{max(walls) / 60:.1f} min"
         )
@@ -146,7 +146,7 @@ def learning(root: Path, seeds: list[int], board: str, previous: bool) -> Path:
         print("  targets: median >= 90 apples and >= 60 full boards, worst >= 80, <= 10 min")
     elif board == "20x20":
         print("  targets: >= 120 apples, <= 30 min")
-    return root / f"now-seed{seeds[0]}" / "latest.npz"
+    return root / f"{folders[kinds[0][0]]}-seed{seeds[0]}" / "latest.npz"
 
 
 def throughput(checkpoint: Path | None, generations: int) -> None:
@@ -188,6 +188,15 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2,3,4", help="seeds of the learning runs")
     ap.add_argument("--board", default="10x10")
     ap.add_argument("--skip-previous", action="store_true", help="no runs of 0.1.0's defaults")
+    ap.add_argument("--skip-now", action="store_true", help="no runs of today's defaults")
+    ap.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="FLAGS",
+        help='also today\'s defaults with these flags, e.g. "--curriculum 0" (stopped at the '
+        "board's wall-time target); repeatable",
+    )
     ap.add_argument("--keep", type=Path, help="keep the run folders here")
     ap.add_argument("--skip-learning", action="store_true")
     ap.add_argument("--checkpoint", type=Path, help="population to breed the 1,000 from")
@@ -198,7 +207,17 @@ def main() -> None:
         root = a.keep or Path(tmp)
         if not a.skip_learning:
             seeds = [int(s) for s in a.seeds.split(",")]
-            checkpoint = learning(root, seeds, a.board, not a.skip_previous)
+            cap = ("--time-limit", str(WALL_TARGET[a.board])) if a.board in WALL_TARGET else ()
+            stop = f" (stopped at {WALL_TARGET[a.board] // 60} min)" if cap else ""
+            kinds = [] if a.skip_now else [("defaults now", ())]
+            if not a.skip_previous:
+                kinds.append((f"evonet 0.1.0's defaults{stop}", PREVIOUS + cap))
+            kinds += [
+                (f"defaults with {flags}{stop}", (*flags.split(), *cap)) for flags in a.compare
+            ]
+            if not kinds:
+                sys.exit("nothing to run: every kind is skipped")
+            checkpoint = learning(root, seeds, a.board, kinds)
             if a.board != "10x10":
                 print("throughput: measured on 10x10 only (--skip-learning for it alone)")
                 return
