@@ -402,7 +402,7 @@ def newest_run_best(root: Path) -> Path | None:
 # The champions that ship with the package, by the board they were evolved on. Another
 # board gets the one evolved on the board nearest in cells: the observations are
 # scale-free, so a champion plays any board.
-SHIPPED = {(10, 10): "snake-champion.npz"}
+SHIPPED = {(10, 10): "snake-champion.npz", (20, 20): "snake-champion-20x20.npz"}
 
 
 def shipped_name(board: tuple[int, int] | None = None) -> str:

@@ -66,7 +66,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "evolve",
         help="evolve networks to play a game",
         description="Evolve a population of MLPs with a genetic algorithm. Defaults learn "
-        "Snake on 10x10 to about 90 of 97 apples in 5 to 7 minutes on two cores; the "
+        "Snake on 10x10 to about 90 of 97 apples in 5 to 7 minutes on two cores, and on "
+        "20x20 (its first 325 generations on 10x10) to about 380 of 397 in 18; the "
         "defaults shown are Snake's, and "
         "each gym:ENV_ID game has its own (see the README). Ctrl-C stops after the current "
         "generation, saves a checkpoint and prints the command that resumes.",
