@@ -19,6 +19,7 @@ from evonet.budget import check_memory
 from evonet.ga import GAConfig
 from evonet.mlp import Topology
 from evonet.rollout import rollout_bytes
+from evonet.words import count
 from games import base as games
 from games.base import GameSpec
 
@@ -251,7 +252,7 @@ class EvolveConfig:
         where = f" on {game.describe()}" if game is not None else ""
         check_memory(
             self.memory_bytes(game, io),
-            f"population {self.population} x {self.episodes} episodes with a "
+            f"population {self.population} x {count(self.episodes, 'episode')} with a "
             f"{'-'.join(map(str, topo.sizes))} network{where}",
             "lower --population, --episodes or --hidden",
         )

@@ -19,6 +19,7 @@ from evonet.archive import atomic_write
 from evonet.checkpoint import save_network
 from evonet.evolve import Champion, Reporter, Run
 from evonet.rollout import RolloutResult
+from evonet.words import count
 
 
 class ProgressReporter(Reporter):
@@ -67,7 +68,7 @@ class ProgressReporter(Reporter):
             self.bar = None
         n, e = run.config.elite + 1, run.config.champion_episodes
         print(
-            f"evonet: picking the champion: {n} candidates x {e} fresh episode{'s' * (e != 1)}",
+            f"evonet: picking the champion: {count(n, 'candidate')} x {count(e, 'fresh episode')}",
             file=self.file,
             flush=True,
         )

@@ -22,6 +22,7 @@ from evonet.checkpoint import CheckpointError, load_network
 from evonet.gif import GifStream, PaletteMap
 from evonet.mlp import Topology
 from evonet.rollout import rollout
+from evonet.words import count
 from games.base import GameSpec, episode_seeds
 from games.snake import SnakeSpec
 
@@ -225,10 +226,11 @@ def watch_loop(view: Any, eps: Episodes, fps: float, max_frames: int = -1) -> li
             last = eps.index + 1 >= eps.n
             mean = np.mean(eps.scores) if eps.scores else 0.0
             msg = [
-                f"{int(eps.env.apples[0])} apples" + (" - board full!" if eps.env.won[0] else "")
+                count(int(eps.env.apples[0]), "apple")
+                + (" - board full!" if eps.env.won[0] else "")
             ]
             msg.append(
-                f"{len(eps.scores)} games, mean {mean:.1f} apples   r: replay   q: quit"
+                f"{count(len(eps.scores), 'game')}, mean {mean:.1f} apples   r: replay   q: quit"
                 if last
                 else "next game coming up"
             )

@@ -139,6 +139,7 @@ class GameSpec(ABC):
         n_obs, action_space, score_name: as the batches it makes.
         fitness_doc: one sentence saying what fitness is (higher is better).
         can_win: whether :attr:`EpisodeStats.won` can ever be true.
+        win_name: what people call a won episode (``full board`` for Snake).
         input_labels, action_names: short names of the observation features and of the
             actions, for views (empty: unnamed).
     """
@@ -149,6 +150,7 @@ class GameSpec(ABC):
     score_name: str
     fitness_doc: str
     can_win: bool = False
+    win_name: str = "win"
     input_labels: tuple[str, ...] = ()
     action_names: tuple[str, ...] = ()
 

@@ -834,6 +834,7 @@ class SnakeSpec(GameSpec):
     action_space: ClassVar[Discrete] = Discrete(3)
     score_name: ClassVar[str] = "apples"
     can_win: ClassVar[bool] = True
+    win_name: ClassVar[str] = "full board"
     action_names: ClassVar[tuple[str, ...]] = ACTION_NAMES
     fitness_doc: ClassVar[str] = (
         "apples + s / (s + cells) per episode, s the useful steps survived (higher is better)"

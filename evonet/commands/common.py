@@ -21,6 +21,38 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+# What a flag's value looks like in help, by the name of its type (see int_in and the rest).
+METAVARS = {"whole number": "N", "number": "X", "float": "X", "parse_hidden": "N,N,...",
+            "snake_board": "WxH"}  # fmt: skip
+
+
+def metavar(kwargs: dict) -> dict:
+    """``add_argument`` keywords with a metavar from the type's name when none is set."""
+    name = getattr(kwargs.get("type"), "__name__", "")
+    if kwargs.get("metavar") is None and kwargs.get("choices") is None and name in METAVARS:
+        return {**kwargs, "metavar": METAVARS[name]}
+    return kwargs
+
+
+class Formatter(argparse.HelpFormatter):
+    """Help text as argparse wraps it, except a text of several lines (the examples at the
+    end of a command's help), which is kept as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "\n".join(indent + line for line in text.splitlines())
+        return super()._fill_text(text, width, indent)
+
+
+def examples(*lines: tuple[str, str], notes: str = "") -> str:
+    """The end of a command's help: ``(command, what it does)`` pairs, each command on
+    its own line (they are long), then ``notes`` as a wrapped paragraph."""
+    import textwrap
+
+    text = "examples:\n" + "\n".join(f"  {c}\n      {what}" for c, what in lines)
+    return text + ("\n\n" + textwrap.fill(notes, 79) if notes else "")
+
+
 class UsageError(Exception):
     """Bad input from the user: printed as one line, exit code 2."""
 
@@ -194,7 +226,7 @@ def add_backend_flags(p: argparse.ArgumentParser) -> None:
         choices=BACKENDS,
         help="where games are played: serial (this process), processes (worker "
         "processes) or ray (Ray tasks; pip install 'evonet[ray]'); the results are "
-        "identical. Default: processes on the cores available, when there is more than one",
+        "identical (default: processes when there is more than one core, else serial)",
     )
     p.add_argument(
         "--ray-address",
@@ -204,8 +236,8 @@ def add_backend_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--workers",
         type=int_in(1, MAX_WORKERS),
-        help="worker processes (processes) or tasks per generation (ray); default: the "
-        "cores available",
+        help="worker processes (processes) or tasks per generation (ray) (default: the "
+        "cores available)",
     )
 
 

@@ -14,6 +14,7 @@ from evonet.commands.common import (
     board_size,
     emit_json,
     evaluator_from,
+    examples,
     get_ready,
     nonneg_int,
     positive_int,
@@ -21,6 +22,7 @@ from evonet.commands.common import (
 from evonet.config import game_from_meta
 from evonet.mlp import Topology
 from evonet.rollout import check_topology, rollout_bytes
+from evonet.words import count
 from games.base import GameSpec, MissingPackage, episode_seeds
 
 
@@ -28,15 +30,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate",
         help="play a saved network on fresh games and report its score",
-        description="Play a saved network (best.npz, latest.npz or a trained network) on "
-        "fresh games of the game it was evolved on, and report the mean, median and max "
-        "score (apples for Snake, the return for Gymnasium), wins and mean steps.",
+        description="Play a saved network on fresh games of the game it was evolved on and "
+        "report its score.",
+        epilog=examples(
+            ("evonet evaluate checkpoints/snake/best.npz", "100 games: mean, median, max"),
+            ("evonet evaluate best.npz --episodes 1000 --seed 7", "other games, more of them"),
+            ("evonet evaluate best.npz --board 20x20 --json", "another board, as JSON"),
+            notes="PATH is a best.npz, a latest.npz (its best genome) or a shipped champion. "
+            "The report gives the mean, median and max score (apples for Snake, the return "
+            "for Gymnasium), the full boards for Snake, and the mean steps a game.",
+        ),
     )
     p.add_argument("path", help="a .npz written by evonet")
     p.add_argument(
-        "--episodes", type=positive_int, default=100, help="games (episodes) to play (100)"
+        "--episodes", type=positive_int, default=100, help="games to play (default: 100)"
     )
-    p.add_argument("--seed", type=nonneg_int, default=12345, help="seed of the games")
+    p.add_argument(
+        "--seed",
+        type=nonneg_int,
+        default=12345,
+        help="seed of the games: the same seed, the same games (default: 12345)",
+    )
     p.add_argument(
         "--board", type=board_size, help="snake: WIDTHxHEIGHT (default: the run's board)"
     )
@@ -107,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(out)
     else:
-        wins = f"wins {out['wins']}, " if game.can_win else ""
+        wins = f"{count(out['wins'], game.win_name)}, " if game.can_win else ""
         n = args.episodes
         print(
             f"{args.path} on {n} episode{'s' * (n != 1)} of {game.describe()} "

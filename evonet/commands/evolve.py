@@ -17,6 +17,7 @@ from evonet.commands.common import (
     add_backend_flags,
     board_size,
     evaluator_from,
+    examples,
     get_ready,
     hidden_sizes,
     info,
@@ -28,6 +29,7 @@ from evonet.folders import FolderError, claim, fresh_folder, release
 from evonet.ga import SELECTIONS, NonFiniteGenes
 from evonet.mlp import HIDDEN_ACTIVATIONS
 from evonet.reporters import FILES, CheckpointReporter, ProgressReporter, standard
+from evonet.words import count
 
 # Flag name -> config field. Flags default to None so that "not given" is visible.
 FLAGS = {
@@ -40,6 +42,7 @@ FLAGS = {
     "mutation_rate": float,
     "mutation_sigma": float,
     "sigma_decay": float,
+    "sigma_min": float,
     "hidden": hidden_sizes,
     "activation": str,
     "episodes": whole_number,
@@ -54,6 +57,7 @@ FLAGS = {
     "out": str,
 }
 CHOICES = {"selection": SELECTIONS, "activation": HIDDEN_ACTIVATIONS}
+METAVARS = {"out": "DIR", "time_limit": "SECONDS"}  # the rest follow their type
 # Ctrl-C, kill, and a closed terminal (no SIGHUP on Windows) all stop after a generation.
 STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM] + (
     [signal.SIGHUP] if hasattr(signal, "SIGHUP") else []
@@ -65,12 +69,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evolve",
         help="evolve networks to play a game",
-        description="Evolve a population of MLPs with a genetic algorithm. Defaults learn "
-        "Snake on 10x10 to about 90 of 97 apples in 5 to 7 minutes on two cores, and on "
-        "20x20 (its first 325 generations on 10x10) to about 380 of 397 in 18; the "
-        "defaults shown are Snake's, and "
-        "each gym:ENV_ID game has its own (see the README). Ctrl-C stops after the current "
-        "generation, saves a checkpoint and prints the command that resumes.",
+        description="Evolve a population of networks with a genetic algorithm to play a game.",
+        epilog=examples(
+            ("evonet evolve snake", "10x10: about 90 of 97 apples, 5-7 min on 2 cores"),
+            ("evonet evolve snake --board 20x20", "325 generations on 10x10, then 20x20"),
+            ("evonet evolve gym:CartPole-v1", "any Gymnasium environment, its own defaults"),
+            ("evonet evolve snake --resume checkpoints/snake/latest.npz", "go on from there"),
+            notes="The defaults shown are Snake's; each gym:ENV_ID game has its own (see the "
+            "README). Ctrl-C stops after the current generation, saves a checkpoint and "
+            "prints the command that resumes.",
+        ),
     )
     p.add_argument(
         "game",
@@ -83,16 +91,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             default = f"{default[0]}x{default[1]}"
         elif name == "hidden":
             default = ",".join(map(str, default))
+        elif name == "out":
+            default = "checkpoints/GAME"
         doc = _field_doc(name)
+        if doc[1:2].islower():  # "Generations to run" as flags read; "P, genomes" stays
+            doc = doc[0].lower() + doc[1:]
         p.add_argument(
             "--" + name.replace("_", "-"),
             type=typ,
             choices=CHOICES.get(name),
             default=None,
-            help=f"{doc} (default {default})",
+            **({"metavar": METAVARS[name]} if name in METAVARS else {}),
+            help=f"{doc} (default: {default})",
         )
-    p.add_argument("--config", metavar="FILE.toml", help="settings file; flags override it")
-    p.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its latest.npz")
+    p.add_argument(
+        "--config", metavar="FILE.toml", help="settings file; flags override it (default: none)"
+    )
+    p.add_argument(
+        "--resume",
+        metavar="CHECKPOINT",
+        help="continue a run from its latest.npz (default: none, a new run)",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per generation on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_backend_flags(p)
@@ -241,7 +260,8 @@ def _evolve(args: argparse.Namespace, the_run: Run, out: Path, evaluator: Any) -
     champion = the_run.champion
     if champion is not None:
         c, name = champion.record, the_run.score_name
-        wins = f", {c['wins']} full boards" if the_run.game and the_run.game.can_win else ""
+        game = the_run.game
+        wins = f", {count(c['wins'], game.win_name)}" if game and game.can_win else ""
         info(
             f"evonet: champion: {c['picked']}, {c[f'mean_{name}']:.2f} {name} on "
             f"{c['episodes']} fresh episodes{wins}"

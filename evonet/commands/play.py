@@ -9,6 +9,7 @@ from typing import Any
 from evonet.commands.common import (
     UsageError,
     board_size,
+    examples,
     float_in,
     get_ready,
     nonneg_int,
@@ -24,19 +25,37 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "play",
         help="play Snake yourself with the arrow keys",
-        description="Play Snake with the arrow keys (WASD in the terminal too). "
-        "Esc or q quits; r restarts after a game over.",
+        description="Play Snake yourself, in a window or in the terminal.",
+        epilog=examples(
+            ("evonet play snake", "a window; arrow keys steer"),
+            ("evonet play snake --render terminal", "curses; arrow keys or WASD"),
+            ("evonet play snake --board 16x12 --fps 10", "a bigger board, faster"),
+            notes="The snake waits for your first move, a key that does not turn it back "
+            "into itself. Esc or q quits; r restarts after a game over.",
+        ),
     )
-    p.add_argument("game", choices=["snake"])
-    p.add_argument("--render", choices=["window", "terminal"], default="window")
-    p.add_argument("--board", type=board_size, default=(10, 10), help="WIDTHxHEIGHT (10x10)")
+    p.add_argument("game", choices=["snake"], help="the game to play: snake")
+    p.add_argument(
+        "--render",
+        choices=["window", "terminal"],
+        default="window",
+        help="a pygame window, or curses in this terminal (default: window)",
+    )
+    p.add_argument(
+        "--board", type=board_size, default=(10, 10), help="WIDTHxHEIGHT (default: 10x10)"
+    )
     p.add_argument(
         "--fps",
         type=float_in(MIN_FPS, MAX_FPS),
         default=8.0,
-        help=f"moves per second, {MIN_FPS:g} to {MAX_FPS:g} (8)",
+        help=f"moves per second, {MIN_FPS:g} to {MAX_FPS:g} (default: 8)",
     )
-    p.add_argument("--seed", type=nonneg_int, default=None, help="seed of the first game")
+    p.add_argument(
+        "--seed",
+        type=nonneg_int,
+        default=None,
+        help="seed of the first game (default: a new one each time)",
+    )
     p.set_defaults(run=run)
 
 
@@ -71,8 +90,8 @@ def play_loop(view: Any, env: Snake, fps: float, seed: int | None, max_frames: i
     """Run games until the player quits; returns the number of games started.
 
     ``view`` is a window or terminal view (``draw``, ``poll``, ``tick``). The snake waits
-    for the first direction key, then moves at ``fps``; key presses queue up so quick
-    turns are not lost.
+    for the first direction key that moves it (not back into its body), then moves at
+    ``fps``; key presses queue up so quick turns are not lost.
     """
     games, frame = 0, 0
     seeds = None if seed is None else iter(episode_seeds(seed, 1_000_000))
@@ -100,6 +119,11 @@ def play_loop(view: Any, env: Snake, fps: float, seed: int | None, max_frames: i
             view.tick(fps)
             continue
         if not started:
+            # A first key back into the body would be ignored and the snake would run on
+            # into the wall before the player knew it had started: wait for one that moves.
+            heading = int(env.heading[0])
+            while pending and (DIRECTION_HEADING[pending[0]] - heading) % 4 == 2:
+                pending.popleft()
             started = bool(pending)
             if not started:
                 view.draw(0, message=["press an arrow key to start", "q: quit"])

@@ -16,6 +16,7 @@ from evonet.commands.common import (
     UsageError,
     check_writable,
     emit_json,
+    examples,
     hidden_sizes,
     info,
     nonneg_int,
@@ -23,29 +24,92 @@ from evonet.commands.common import (
     positive_int,
 )
 from evonet.train import OPTIMIZERS, TASKS, TrainResult, fit, fit_bytes
+from evonet.words import count
+
+
+def _per_task(get) -> str:
+    """A default that depends on the task, as ``sine X, xor Y``."""
+    return ", ".join(f"{name} {get(task)}" for name, task in sorted(TASKS.items()))
+
+
+def _hidden(task) -> str:
+    return ",".join(map(str, task.hidden))
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
         help="train the MLP by gradient descent on sine or xor",
-        description="Train the MLP by gradient descent. Defaults depend on the task: sine "
-        "uses 1-10-25-1 tanh/linear with Adam; xor uses 2-4-1 tanh/sigmoid with momentum.",
+        description="Train the same MLP by gradient descent, on sine or xor.",
+        epilog=examples(
+            ("evonet train sine --plot sine.png", "fit sin(x), with the loss curves and fit"),
+            ("evonet train xor --runs 20", "XOR from 20 seeds, with how many solve it"),
+            ("evonet train sine --hidden 32,32 --save sine.npz", "another network, saved"),
+            notes="Defaults depend on the task: sine uses 1-10-25-1 tanh/linear with Adam; "
+            "xor uses 2-4-1 tanh/sigmoid with momentum.",
+        ),
     )
-    p.add_argument("task", choices=sorted(TASKS), help="what to learn")
-    p.add_argument("--hidden", type=hidden_sizes, help="hidden layer sizes, e.g. 10,25")
-    p.add_argument("--activation", choices=mlp.HIDDEN_ACTIVATIONS, help="hidden activation")
-    p.add_argument("--optimizer", choices=OPTIMIZERS)
-    p.add_argument("--lr", type=positive_float, help="learning rate")
-    p.add_argument("--epochs", type=positive_int)
-    p.add_argument("--batch-size", type=positive_int)
-    p.add_argument("--weight-decay", type=float, help="L2 penalty on weights (default 0)")
-    p.add_argument("--target-loss", type=positive_float, help="stop once train loss <= this")
-    p.add_argument("--schedule", choices=("constant", "cosine"), help="learning-rate schedule")
-    p.add_argument("--seed", type=nonneg_int, default=0, help="first seed (default 0)")
-    p.add_argument("--runs", type=positive_int, default=1, help="repeat over N seeds")
-    p.add_argument("--plot", metavar="FILE.png", help="write loss curves (and the fit, for sine)")
-    p.add_argument("--save", metavar="FILE.npz", help="write the trained network (run 1)")
+    p.add_argument("task", choices=sorted(TASKS), help="what to learn: sine or xor")
+    p.add_argument(
+        "--hidden",
+        type=hidden_sizes,
+        help=f"hidden layer sizes, e.g. 10,25 (default: {_per_task(_hidden)})",
+    )
+    p.add_argument(
+        "--activation",
+        choices=mlp.HIDDEN_ACTIVATIONS,
+        help=f"hidden activation (default: {_per_task(lambda t: t.activation)})",
+    )
+    p.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        help=f"update rule (default: {_per_task(lambda t: t.config.optimizer)})",
+    )
+    p.add_argument(
+        "--lr",
+        type=positive_float,
+        help=f"learning rate (default: {_per_task(lambda t: t.config.lr)})",
+    )
+    p.add_argument(
+        "--epochs",
+        type=positive_int,
+        help=f"passes over the training set (default: {_per_task(lambda t: t.config.epochs)})",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=positive_int,
+        help=f"samples per step (default: {_per_task(lambda t: t.config.batch_size)})",
+    )
+    p.add_argument(
+        "--weight-decay", type=float, help="L2 penalty on weights, not biases (default: 0)"
+    )
+    p.add_argument(
+        "--target-loss",
+        type=positive_float,
+        help="stop once the training loss is at or below this "
+        f"(default: {_per_task(lambda t: t.config.target_loss or 'none')})",
+    )
+    p.add_argument(
+        "--schedule",
+        choices=("constant", "cosine"),
+        help="learning-rate schedule "
+        f"(default: {_per_task(lambda t: 'cosine' if t.config.cosine else 'constant')})",
+    )
+    p.add_argument("--seed", type=nonneg_int, default=0, help="first seed (default: 0)")
+    p.add_argument(
+        "--runs",
+        type=positive_int,
+        default=1,
+        help="train from N seeds in a row, from --seed on (default: 1)",
+    )
+    p.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="write the loss curves, and the fit for sine (default: none)",
+    )
+    p.add_argument(
+        "--save", metavar="FILE.npz", help="write the first run's network (default: none)"
+    )
     p.add_argument("--json", action="store_true", help="last stdout line is one JSON object")
     p.set_defaults(run=run)
 
@@ -129,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
         emit_json(summary)
     elif args.runs > 1:
         print(
-            f"{task.name}: solved {summary['solved_runs']} of {args.runs} runs "
+            f"{task.name}: solved {summary['solved_runs']} of {count(args.runs, 'run')} "
             f"({topo.sizes} {topo.hidden})"
         )
     if diverged:

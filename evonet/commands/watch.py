@@ -14,6 +14,7 @@ from evonet.commands.common import (
     UsageError,
     board_size,
     check_writable,
+    examples,
     float_in,
     get_ready,
     info,
@@ -23,6 +24,7 @@ from evonet.commands.common import (
     window_errors,
 )
 from evonet.commands.evaluate import load_agent
+from evonet.words import count
 from games.base import GameSpec
 from games.render.terminal import check_terminal
 
@@ -34,44 +36,61 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "watch",
         help="watch a saved agent play, with a live view of its network",
-        description="Watch an agent play. Without PATH: the best of the newest run under "
-        "checkpoints/, else the shipped champion; with --board, the newest run evolved on "
-        "that board, else the shipped champion nearest that board. Keys: space "
-        "pause, right arrow or n step, + and - speed, r restart, Esc or q quit. A "
-        "Gymnasium agent plays in the environment's own window, at the environment's "
-        "speed: Esc or q quits.",
+        description="Watch a saved agent play, with a live view of its network.",
+        epilog=examples(
+            ("evonet watch", "the best of your newest run, else the shipped champion"),
+            ("evonet watch --board 20x20", "the newest run on 20x20, else its champion"),
+            ("evonet watch best.npz --record game.gif", "a GIF instead; no screen needed"),
+            notes="Without PATH: the best of the newest run under checkpoints/, else the "
+            "shipped champion; with --board, the newest run evolved on that board, else the "
+            "shipped champion nearest that board. Keys: space pause, right arrow or n step, "
+            "+ and - speed, r restart, Esc or q quit. A Gymnasium agent plays in the "
+            "environment's own window, at the environment's speed: Esc or q quits.",
+        ),
     )
-    p.add_argument("path", nargs="?", help="best.npz, latest.npz or a network file")
-    p.add_argument("--render", choices=["window", "terminal"], default="window")
+    p.add_argument(
+        "path",
+        nargs="?",
+        help="best.npz, latest.npz or a network file (default: see below)",
+    )
+    p.add_argument(
+        "--render",
+        choices=["window", "terminal"],
+        default="window",
+        help="a pygame window with the network, or curses in this terminal (default: window)",
+    )
     p.add_argument(
         "--episodes",
         type=int_in(1, watch.MAX_EPISODES),
         default=5,
-        help=f"games to play, at most {watch.MAX_EPISODES} (5)",
+        help=f"games to play, at most {watch.MAX_EPISODES} (default: 5)",
     )
     p.add_argument(
         "--fps",
         type=float_in(watch.MIN_FPS, watch.MAX_FPS),
         default=10.0,
         help=f"moves per second, {watch.MIN_FPS:g} to {watch.MAX_FPS:g}; "
-        f"with --record at most {watch.MAX_GIF_FPS:g} (10)",
+        f"with --record at most {watch.MAX_GIF_FPS:g} (default: 10)",
     )
-    p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the games (0)")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the games (default: 0)")
     p.add_argument("--board", type=board_size, help="WIDTHxHEIGHT (default: the agent's board)")
     p.add_argument(
-        "--record", metavar="FILE.gif", help="write an animated GIF instead; no screen needed"
+        "--record",
+        metavar="FILE.gif",
+        help="write an animated GIF instead; no screen needed (default: none, a window)",
     )
     p.add_argument(
         "--max-steps",
         type=int_in(1, watch.MAX_RECORD_STEPS),
         default=5000,
-        help=f"with --record: moves per game, at most {watch.MAX_RECORD_STEPS} (5000)",
+        help=f"with --record: moves per game, at most {watch.MAX_RECORD_STEPS} (default: 5000)",
     )
     p.add_argument(
         "--scale",
         type=float_in(watch.MIN_SCALE, watch.MAX_SCALE),
         default=1.0,
-        help=f"with --record: frame size factor, {watch.MIN_SCALE:g} to {watch.MAX_SCALE:g} (1)",
+        help=f"with --record: frame size factor, {watch.MIN_SCALE:g} to {watch.MAX_SCALE:g} "
+        "(default: 1)",
     )
     p.set_defaults(run=run)
 
@@ -107,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         with view:
             scores = watch.watch_loop(view, eps, args.fps)
     if scores:
-        info(f"evonet: {len(scores)} games, apples {scores}")
+        info(f"evonet: {count(len(scores), 'game')}, apples {scores}")
     return 0
 
 
@@ -182,7 +201,7 @@ def _record_with_bar(
         except OSError as e:
             raise UsageError(f"--record {target}: cannot write: {e.strerror or e}") from None
         progress.finish()
-    info(f"evonet: wrote {target} ({frames} frames, {args.episodes} games)")
+    info(f"evonet: wrote {target} ({count(frames, 'frame')}, {count(args.episodes, 'game')})")
     return 0
 
 

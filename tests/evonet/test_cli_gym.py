@@ -99,5 +99,5 @@ def test_without_gymnasium_a_gym_name_names_the_extra(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 2
     assert r.stderr.strip() == (
-        "evonet: error: gym: games need Gymnasium: pip install 'evonet[gym]'"
+        "evonet evolve: error: gym: games need Gymnasium: pip install 'evonet[gym]'"
     ), r.stderr

@@ -336,7 +336,8 @@ def test_a_deflated_gigabyte_member_is_never_read(good, tmp_path):
     for argv in COMMANDS.values():
         r = limited(*argv(str(path)), cwd=tmp_path)
         assert r.returncode == 2, r.stderr
-        assert r.stderr.strip() == f"evonet: error: {path}: unexpected member junk " + (
+        command = argv("x")[0]
+        assert r.stderr.strip() == f"evonet {command}: error: {path}: unexpected member junk " + (
             "(a checkpoint holds best_genome, fitness, meta, population)"
         )
 

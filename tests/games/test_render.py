@@ -152,6 +152,22 @@ def test_play_loop_waits_plays_shows_game_over_and_restarts():
     assert games == 2
 
 
+def test_play_starts_only_with_a_key_that_moves_the_snake():
+    from evonet.commands.play import play_loop
+    from games.base import episode_seeds
+
+    env = Snake(1, 6, 6)
+    env.reset(seed=episode_seeds(3, 1_000_000)[:1])  # the game play_loop starts
+    heading = int(env.heading[0])
+    by_heading = {h: name for name, h in keys.DIRECTION_HEADING.items()}
+    back, turn = by_heading[(heading + 2) % 4], by_heading[(heading + 1) % 4]
+    view = ScriptedView([[back], [], [turn], ["quit"]])
+    play_loop(view, env, fps=100, seed=3)
+    messages = [m[0] if m else None for _, m in view.frames]
+    assert messages[:2] == ["press an arrow key to start"] * 2  # the reverse key is dropped
+    assert messages[2] is None and int(env.heading[0]) == (heading + 1) % 4
+
+
 def test_play_rejects_bad_flags():
     for args in (
         ["--board", "0x5"],
