@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,36 +24,64 @@ from evonet.words import count
 
 
 class ProgressReporter(Reporter):
-    """A tqdm bar on stderr: the best and mean score (apples, return), generations/s and
-    agent-steps/s."""
+    """A tqdm bar on stderr: the best and mean score (apples, return), generations per
+    minute and agent-steps/s.
+
+    Generations grow longer as players improve (from a fraction of a second to half a
+    minute on 20x20), so a rate-based ETA would be false: without a time limit the bar
+    counts generations and shows the time elapsed, with no ETA; with a time limit it runs
+    over that time, which does say when the run will end.
+    """
 
     def __init__(self, file=None) -> None:
         self.file = file or sys.stderr
         self.bar: tqdm | None = None
+        self.started = 0.0
+        self.first = 0  # the generation this process started from
 
     def on_start(self, run: Run) -> None:
-        self.bar = tqdm(
-            total=run.config.generations,
-            initial=run.generation,
-            desc=f"evolve {_playing(run)}",
-            unit="gen",
-            file=self.file,
-            dynamic_ncols=True,
-        )
+        self.started, self.first = time.perf_counter(), run.generation
+        limit = run.config.time_limit
+        # set_description() adds ": " itself; the first description is given with it.
+        common = {"desc": f"evolve {_playing(run)}: ", "file": self.file, "dynamic_ncols": True}
+        if limit:
+            self.bar = tqdm(
+                total=limit,
+                bar_format="{desc}{percentage:3.0f}%|{bar}| {elapsed} of the "
+                + f"{_clock(limit)} time limit"
+                + "{postfix}",
+                **common,
+            )
+        else:
+            self.bar = tqdm(
+                total=run.config.generations,
+                initial=run.generation,
+                bar_format="{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} generations "
+                "[{elapsed}{postfix}]",
+                **common,
+            )
 
     def on_generation(self, run: Run, record: dict, result: RolloutResult) -> None:
         assert self.bar is not None
         name = run.score_name
-        shown = {
+        elapsed = time.perf_counter() - self.started
+        shown = {}
+        if run.config.time_limit:
+            shown["generation"] = f"{run.generation}/{run.config.generations}"
+        shown |= {
             f"best_{name}": f"{record[f'best_{name}']:.1f}",
             f"mean_{name}": f"{record[f'mean_{name}']:.2f}",
+            "gen/min": _rate(60 * (run.generation - self.first) / max(elapsed, 1e-9)),
         }
         if run.game is not None:
             # The throughput of all workers together, and how many there are.
             shown["steps_s"] = f"{record['agent_steps_per_s'] / 1e3:.0f}k"
             shown["workers"] = record["workers"]
         self.bar.set_postfix(shown, refresh=False)
-        self.bar.update(1)
+        if run.config.time_limit:
+            self.bar.update(min(elapsed, self.bar.total) - self.bar.n)
+        else:
+            self.bar.update(1)
         if run.generation == run.curriculum_end and run.generation < run.config.generations:
             assert run.game is not None
             self.bar.write(
@@ -76,6 +105,16 @@ class ProgressReporter(Reporter):
     def on_end(self, run: Run, reason: str) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _rate(x: float) -> str:
+    """``0.4367`` -> ``0.44``, ``12.34`` -> ``12.3``, ``2834.1`` -> ``2,834``."""
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}" if x < 100 else f"{x:,.0f}"
+
+
+def _clock(seconds: float) -> str:
+    """``90`` -> ``01:30``, ``3700`` -> ``1:01:40``, as tqdm writes elapsed time."""
+    return tqdm.format_interval(seconds)
 
 
 def _playing(run: Run) -> str:

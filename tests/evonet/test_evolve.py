@@ -175,3 +175,19 @@ def test_a_run_resumed_across_the_curriculum_end_is_identical(tmp_path):
         [r[c] for c in columns] for r in resumed.history
     ]
     assert straight.champion.record == resumed.champion.record
+
+
+def test_progress_shows_no_false_eta_and_runs_over_a_time_limit():
+    import io
+
+    from evonet.reporters import ProgressReporter
+
+    out = io.StringIO()
+    evolve(Run.start(TINY), [ProgressReporter(out)])
+    last = out.getvalue().split("\r")[-1]
+    assert "4/4 generations [" in last and "gen/min=" in last and "<" not in last
+    out = io.StringIO()
+    run = Run.start(dataclasses.replace(TINY, generations=100_000, time_limit=0.3))
+    evolve(run, [ProgressReporter(out)])
+    last = out.getvalue().split("\r")[-1]
+    assert "of the 00:00 time limit" in last and f"generation={run.generation}/100000" in last
