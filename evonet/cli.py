@@ -34,7 +34,7 @@ EXAMPLES = """examples:
       its mean score on 100 fresh games
 
 Run 'evonet COMMAND --help' for a command's options."""
-COMMANDS = ("train", "evolve", "evaluate", "watch", "play")
+COMMANDS = ("train", "evolve", "evaluate", "watch", "play", "plot")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     from evonet.commands import evaluate as evaluate_cmd
     from evonet.commands import evolve as evolve_cmd
     from evonet.commands import play as play_cmd
+    from evonet.commands import plot as plot_cmd
     from evonet.commands import train as train_cmd
     from evonet.commands import watch as watch_cmd
     from evonet.commands.common import Formatter, UsageError, metavar
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_cmd.add_parser(sub)
     watch_cmd.add_parser(sub)
     play_cmd.add_parser(sub)
+    plot_cmd.add_parser(sub)
     assert tuple(sub.choices) == COMMANDS
     return parser
 

@@ -87,3 +87,37 @@ def fitness_curves(
     if title:
         fig.suptitle(title)
     return _save(fig, path)
+
+
+def compare_runs(
+    path: str | os.PathLike, runs: Sequence[tuple[str, Sequence[dict]]], score: str = "apples"
+) -> Path:
+    """Several runs' histories overlaid: the best and mean ``score`` (top) and the best and
+    mean fitness (bottom), against generation (left) and against generation time (right,
+    the sum of each generation's seconds, so start-up and pauses do not count).
+
+    ``runs`` is ``(label, records)`` per run, records as in history.csv. One colour per
+    run; best solid, mean dashed.
+    """
+    fig = Figure(figsize=(12, 8))
+    axes = fig.subplots(2, 2)
+    for i, (label, history) in enumerate(runs):
+        colour = f"C{i % 10}"
+        gen = [r["generation"] for r in history]
+        minutes = np.cumsum([r["seconds"] for r in history]) / 60
+        for row, (best, mean) in enumerate(
+            [(f"best_{score}", f"mean_{score}"), ("best_fitness", "mean_fitness")]
+        ):
+            for col, x in enumerate((gen, minutes)):
+                ax = axes[row][col]
+                ax.plot(x, [r[best] for r in history], color=colour, label=f"{label} best")
+                ax.plot(x, [r[mean] for r in history], color=colour, ls="--", label=f"{label} mean")
+    for row, name in enumerate((f"{score} per episode", "fitness")):
+        for col, xlabel in enumerate(("generation", "generation time (minutes)")):
+            ax = axes[row][col]
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel(name)
+            ax.grid(True, alpha=0.3)
+    axes[0][0].legend(fontsize="small")
+    fig.suptitle(f"{len(runs)} runs: best (solid) and population mean (dashed)")
+    return _save(fig, path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from tqdm import tqdm
 
 from evonet.archive import atomic_write
 from evonet.checkpoint import save_network
-from evonet.evolve import Champion, Reporter, Run
+from evonet.evolve import Champion, Reporter, Run, history_fields
 from evonet.rollout import RolloutResult
 from evonet.words import count
 
@@ -130,6 +131,43 @@ def history_csv(history: list[dict], fields: Sequence[str]) -> str:
     w.writeheader()
     w.writerows({k: r[k] for k in fields} for r in history)
     return buf.getvalue()
+
+
+# history.csv is a row of a few numbers per generation (at most 200,000 generations): far
+# below this, which keeps a huge or foreign file from filling memory.
+MAX_HISTORY_BYTES = 64 << 20
+
+
+def read_history_csv(path: str | os.PathLike) -> tuple[str, list[dict]]:
+    """``(score_name, records)`` from a run's ``history.csv``: its columns as written by
+    :func:`history_csv` (any game's score name), every value a number.
+
+    Raises ValueError naming the problem (not a history, a missing column, a bad value).
+    """
+    path = Path(path)
+    with open(path, "rb") as f:
+        data = f.read(MAX_HISTORY_BYTES + 1)
+    if len(data) > MAX_HISTORY_BYTES:
+        raise ValueError(f"{path}: more than {MAX_HISTORY_BYTES >> 20} MB, not a run history")
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise ValueError(f"{path}: not a CSV run history ({e})") from None
+    header = rows[0] if rows else []
+    score = next(
+        (c[len("best_") :] for c in header if c.startswith("best_") and c != "best_fitness"), ""
+    )
+    if not score or tuple(header) != history_fields(score):
+        raise ValueError(f"{path}: not a run history (its columns are not evonet's)")
+    records = []
+    for i, row in enumerate(rows[1:], start=2):
+        try:
+            records.append({k: float(v) for k, v in zip(header, row, strict=True)})
+        except ValueError:
+            raise ValueError(f"{path}, line {i}: expected {len(header)} numbers") from None
+    if not records:
+        raise ValueError(f"{path}: no generations yet")
+    return score, records
 
 
 class HistoryReporter(Reporter):
