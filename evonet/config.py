@@ -11,7 +11,7 @@ import dataclasses
 import math
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from evonet.budget import check_memory
 from evonet.ga import GAConfig
 from evonet.mlp import Topology
 from evonet.rollout import rollout_bytes
+from evonet.settings import same_as, setting
 from evonet.words import count
 from games import base as games
 from games.base import GameSpec
@@ -64,11 +65,6 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def setting(default: Any, doc: str) -> Any:
-    """A config field whose help text is kept beside it (and reused by the CLI)."""
-    return field(default=default, metadata={"help": doc})
-
-
 @dataclass(frozen=True)
 class EvolveConfig:
     """Everything that defines an evolution run; frozen (change it with
@@ -86,17 +82,15 @@ class EvolveConfig:
     generations: int = setting(
         350, "Generations to run (a resumed run counts from generation 0 of the original)."
     )
-    population: int = setting(300, "P, genomes per generation.")
-    elite: int = setting(6, "Best genomes copied unchanged into the next generation.")
-    parents: int = setting(
-        30, "Parents are drawn from the best parents genomes (truncation selection)."
-    )
-    selection: str = setting("truncation", "truncation or tournament.")
-    tournament_size: int = setting(3, 'Contestants per tournament when selection is "tournament".')
-    mutation_rate: float = setting(0.1, "Probability that a gene gets Gaussian noise.")
-    mutation_sigma: float = setting(0.2, "Standard deviation of the mutation noise.")
-    sigma_decay: float = setting(1.0, "Sigma is multiplied by this every generation.")
-    sigma_min: float = setting(0.0, "Lower bound of the decayed sigma.")
+    population: int = same_as(GAConfig, "population")
+    elite: int = same_as(GAConfig, "elite")
+    parents: int = same_as(GAConfig, "parents")
+    selection: str = same_as(GAConfig, "selection")
+    tournament_size: int = same_as(GAConfig, "tournament_size")
+    mutation_rate: float = same_as(GAConfig, "mutation_rate")
+    mutation_sigma: float = same_as(GAConfig, "mutation_sigma")
+    sigma_decay: float = same_as(GAConfig, "sigma_decay")
+    sigma_min: float = same_as(GAConfig, "sigma_min")
     hidden: tuple[int, ...] = setting(
         (16, 16), "Hidden layer sizes; the game sets the input and output sizes."
     )

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from evonet.settings import setting
+
 SELECTIONS = ("truncation", "tournament")
 # Far above any useful mutation size (genes start within +-1), and small enough that float32
 # genes stay finite however long a run: each generation moves a gene by a few sigma at most.
@@ -25,24 +27,21 @@ class NonFiniteGenes(ArithmeticError):
 class GAConfig:
     """Settings of the genetic algorithm."""
 
-    population: int = 300
-    """P, genomes per generation."""
-    elite: int = 6
-    """The best genomes copied unchanged into the next generation."""
-    parents: int = 30
-    """Truncation selection draws both parents of each child from the best ``parents``."""
-    selection: str = "truncation"
-    """``truncation`` (top ``parents``) or ``tournament`` (best of ``tournament_size``)."""
-    tournament_size: int = 3
-    """Contestants per tournament, drawn from the whole population."""
-    mutation_rate: float = 0.1
-    """Probability that a gene gets Gaussian noise."""
-    mutation_sigma: float = 0.2
-    """Standard deviation of that noise at generation 0."""
-    sigma_decay: float = 1.0
-    """Sigma is multiplied by this every generation (1.0: constant)."""
-    sigma_min: float = 0.0
-    """Sigma never decays below this."""
+    population: int = setting(300, "P, genomes per generation.")
+    elite: int = setting(6, "Best genomes copied unchanged into the next generation.")
+    parents: int = setting(
+        30, "Truncation selection draws both parents of each child from the best PARENTS."
+    )
+    selection: str = setting(
+        "truncation", "truncation (from the best PARENTS) or tournament (best of TOURNAMENT_SIZE)."
+    )
+    tournament_size: int = setting(
+        3, "Contestants per tournament, drawn from the whole population."
+    )
+    mutation_rate: float = setting(0.1, "Probability that a gene gets Gaussian noise.")
+    mutation_sigma: float = setting(0.2, "Standard deviation of that noise at generation 0.")
+    sigma_decay: float = setting(1.0, "Sigma is multiplied by this every generation (1: constant).")
+    sigma_min: float = setting(0.0, "Sigma never decays below this.")
 
     def validate(self) -> None:
         """Raise ValueError naming the first impossible setting."""

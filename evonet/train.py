@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from evonet import mlp
 from evonet.mlp import Topology
+from evonet.settings import setting
 
 LOSSES = ("mse", "cross_entropy")
 OPTIMIZERS = ("sgd", "momentum", "adam")
@@ -139,22 +140,20 @@ class Optimizer:
 class TrainConfig:
     """Settings of one gradient-descent run."""
 
-    loss: str = "mse"
-    """``mse`` or ``cross_entropy``."""
-    optimizer: str = "adam"
-    """``sgd``, ``momentum`` or ``adam``."""
-    lr: float = 0.01
-    """Initial learning rate."""
-    epochs: int = 1000
-    """Passes over the training set."""
-    batch_size: int = 32
-    """Samples per gradient step; the last batch of an epoch may be smaller."""
-    weight_decay: float = 0.0
-    """L2 penalty on weights (not biases)."""
-    target_loss: float | None = None
-    """Stop once the epoch's training loss is at or below this."""
-    cosine: bool = True
-    """Anneal the learning rate to zero over ``epochs`` along a half cosine."""
+    loss: str = setting("mse", "mse or cross_entropy.")
+    optimizer: str = setting("adam", "Update rule: sgd, momentum or adam.")
+    lr: float = setting(0.01, "Initial learning rate.")
+    epochs: int = setting(1000, "Passes over the training set.")
+    batch_size: int = setting(
+        32, "Samples per gradient step; the last batch of an epoch may be smaller."
+    )
+    weight_decay: float = setting(0.0, "L2 penalty on weights, not biases.")
+    target_loss: float | None = setting(
+        None, "Stop once the epoch's training loss is at or below this."
+    )
+    cosine: bool = setting(
+        True, "Anneal the learning rate to zero over the epochs along a half cosine."
+    )
 
     def validate(self) -> None:
         if self.loss not in LOSSES:

@@ -34,6 +34,16 @@ def metavar(kwargs: dict) -> dict:
     return kwargs
 
 
+def flag_doc(settings: type, name: str) -> str:
+    """A settings field's help (:mod:`evonet.settings`) as a flag's: no full stop, and a
+    first word in lower case, as flags read ("Generations to run" -> "generations to
+    run"; "P, genomes" and "L2 penalty" stay)."""
+    from evonet.settings import help_of
+
+    doc = help_of(settings, name).rstrip(".")
+    return doc[0].lower() + doc[1:] if doc[1:2].islower() else doc
+
+
 class Formatter(argparse.HelpFormatter):
     """Help text as argparse wraps it, except a text of several lines (the examples at the
     end of a command's help), which is kept as written."""

@@ -18,6 +18,7 @@ from evonet.commands.common import (
     board_size,
     evaluator_from,
     examples,
+    flag_doc,
     get_ready,
     hidden_sizes,
     info,
@@ -31,30 +32,19 @@ from evonet.mlp import HIDDEN_ACTIVATIONS
 from evonet.reporters import FILES, CheckpointReporter, ProgressReporter, standard
 from evonet.words import count
 
-# Flag name -> config field. Flags default to None so that "not given" is visible.
+
+def _flag_type(f: dataclasses.Field) -> Any:
+    """What parses a setting's flag: by its name (board, hidden) or its default's type."""
+    special = {"board": board_size, "hidden": hidden_sizes}
+    if f.name in special:
+        return special[f.name]
+    return {int: whole_number, float: float, str: str}[type(f.default)]
+
+
+# Flag name -> parser: every setting of a run but the game (the positional argument), in
+# the order of EvolveConfig. Flags default to None so that "not given" is visible.
 FLAGS = {
-    "generations": whole_number,
-    "population": whole_number,
-    "elite": whole_number,
-    "parents": whole_number,
-    "selection": str,
-    "tournament_size": whole_number,
-    "mutation_rate": float,
-    "mutation_sigma": float,
-    "sigma_decay": float,
-    "sigma_min": float,
-    "hidden": hidden_sizes,
-    "activation": str,
-    "episodes": whole_number,
-    "board": board_size,
-    "hunger": whole_number,
-    "observation": whole_number,
-    "curriculum": whole_number,
-    "seed": whole_number,
-    "champion_episodes": whole_number,
-    "time_limit": float,
-    "checkpoint_every": whole_number,
-    "out": str,
+    f.name: _flag_type(f) for f in dataclasses.fields(config_mod.EvolveConfig) if f.name != "game"
 }
 CHOICES = {"selection": SELECTIONS, "activation": HIDDEN_ACTIVATIONS}
 METAVARS = {"out": "DIR", "time_limit": "SECONDS"}  # the rest follow their type
@@ -93,9 +83,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             default = ",".join(map(str, default))
         elif name == "out":
             default = "checkpoints/GAME"
-        doc = _field_doc(name)
-        if doc[1:2].islower():  # "Generations to run" as flags read; "P, genomes" stays
-            doc = doc[0].lower() + doc[1:]
+        doc = flag_doc(config_mod.EvolveConfig, name)
         p.add_argument(
             "--" + name.replace("_", "-"),
             type=typ,
@@ -116,11 +104,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_backend_flags(p)
     p.set_defaults(run=run)
-
-
-def _field_doc(name: str) -> str:
-    """The help text kept beside the config field."""
-    return config_mod.EvolveConfig.__dataclass_fields__[name].metadata["help"].rstrip(".")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,19 +17,24 @@ from evonet.commands.common import (
     check_writable,
     emit_json,
     examples,
+    flag_doc,
     hidden_sizes,
     info,
     nonneg_int,
     positive_float,
     positive_int,
 )
-from evonet.train import OPTIMIZERS, TASKS, TrainResult, fit, fit_bytes
+from evonet.train import OPTIMIZERS, TASKS, TrainConfig, TrainResult, fit, fit_bytes
 from evonet.words import count
 
 
 def _per_task(get) -> str:
     """A default that depends on the task, as ``sine X, xor Y``."""
     return ", ".join(f"{name} {get(task)}" for name, task in sorted(TASKS.items()))
+
+
+def _doc(name: str) -> str:
+    return flag_doc(TrainConfig, name)
 
 
 def _hidden(task) -> str:
@@ -63,30 +68,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--optimizer",
         choices=OPTIMIZERS,
-        help=f"update rule (default: {_per_task(lambda t: t.config.optimizer)})",
+        help=f"{_doc('optimizer')} (default: {_per_task(lambda t: t.config.optimizer)})",
     )
     p.add_argument(
         "--lr",
         type=positive_float,
-        help=f"learning rate (default: {_per_task(lambda t: t.config.lr)})",
+        help=f"{_doc('lr')} (default: {_per_task(lambda t: t.config.lr)})",
     )
     p.add_argument(
         "--epochs",
         type=positive_int,
-        help=f"passes over the training set (default: {_per_task(lambda t: t.config.epochs)})",
+        help=f"{_doc('epochs')} (default: {_per_task(lambda t: t.config.epochs)})",
     )
     p.add_argument(
         "--batch-size",
         type=positive_int,
-        help=f"samples per step (default: {_per_task(lambda t: t.config.batch_size)})",
+        help=f"{_doc('batch_size')} (default: {_per_task(lambda t: t.config.batch_size)})",
     )
-    p.add_argument(
-        "--weight-decay", type=float, help="L2 penalty on weights, not biases (default: 0)"
-    )
+    p.add_argument("--weight-decay", type=float, help=f"{_doc('weight_decay')} (default: 0)")
     p.add_argument(
         "--target-loss",
         type=positive_float,
-        help="stop once the training loss is at or below this "
+        help=f"{_doc('target_loss')} "
         f"(default: {_per_task(lambda t: t.config.target_loss or 'none')})",
     )
     p.add_argument(

@@ -68,3 +68,23 @@ def test_help_runs_as_a_process_and_names_the_commands(tmp_path):
     assert r.returncode == 0
     assert "commands:" in r.stdout and "evonet evolve snake" in r.stdout
     assert "``" not in r.stdout  # no developer docstring
+
+
+def test_every_run_setting_is_a_flag_with_the_help_of_its_one_definition():
+    import dataclasses
+
+    from evonet.config import EvolveConfig
+    from evonet.ga import GAConfig
+    from evonet.settings import help_of
+
+    p = subparsers()["evolve"]
+    flags = {a.dest: a for a in p._actions if a.option_strings}
+    for f in dataclasses.fields(EvolveConfig):
+        if f.name == "game":
+            continue
+        assert f.name in flags, f"--{f.name.replace('_', '-')} is missing"
+        assert help_of(EvolveConfig, f.name).rstrip(".")[1:] in flags[f.name].help
+    # The GA's settings are defined once, in GAConfig, and EvolveConfig takes them as they are.
+    for f in dataclasses.fields(GAConfig):
+        assert help_of(EvolveConfig, f.name) == help_of(GAConfig, f.name)
+        assert getattr(EvolveConfig(), f.name) == getattr(GAConfig(), f.name)

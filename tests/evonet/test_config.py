@@ -19,6 +19,7 @@ from games.snake import MAX_HUNGER_FACTOR, N_OBS, Snake, SnakeSpec
         (["--hunger", "401"], "(400 on 10x10)"),
         (["--mutation-sigma", "inf"], "mutation_sigma must be a finite number"),
         (["--mutation-sigma", "nan"], "mutation_sigma must be a finite number"),
+        (["--sigma-min", "nan"], "sigma_min must be a finite number"),
         (["--mutation-sigma", "1e300"], "larger noise would overflow float32 genes"),
         (["--time-limit", "inf"], "time_limit must be a finite number"),
         (["--seed", "-1"], "seed must be from 0"),
