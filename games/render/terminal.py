@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 HEAD_CHARS = "^>v<"  # by heading: up, right, down, left
 BODY_CHAR = "o"
-APPLE_CHAR = "@"
+APPLE_CHAR = "*"  # not "@": in terminal games that is the player
 EMPTY_CHAR = "."
 
 
@@ -30,20 +30,26 @@ def frame_lines(
     message: Sequence[str] = (),
     fit: tuple[int, int] | None = None,
 ) -> list[str]:
-    """Game ``k`` as text: a HUD line, the bordered board, then any message lines.
+    """Game ``k`` as text: the HUD, the bordered board, then any message lines.
 
-    The head shows the heading (``^ > v <``), the body ``o``, the apple ``@``. Cells are two
-    columns wide so they look square. Given ``fit = (columns, rows)`` of a terminal, a board
-    too big for it is drawn one column per cell, and if that is still too big, one
-    character per block of cells (the block's head, else apple, else body), so any board
-    fits a usual terminal; the bottom border says the scale.
+    The head shows the heading (``^ > v <``), the body ``o``, the apple ``*``. Cells are two
+    columns wide so they look square. Given ``fit = (columns, rows)`` of a terminal, the
+    ``extra`` HUD items go on a second line if one is too narrow for them, and a board too
+    big for it is drawn one column per cell, and if that is still too big, one character
+    per block of cells (the block's head, else apple, else body), so any board fits a
+    usual terminal; the bottom border says the scale.
     """
-    hud = f"apples {int(env.apples[k])}  length {int(env.length[k])}  steps {int(env.steps[k])}"
-    if extra:
-        hud += "  " + "  ".join(extra)
-    w, h = env.width, env.height
     cols, rows = fit if fit is not None else (10**9, 10**9)
-    cols, rows = cols - 1, rows - 3 - len(message)  # the last column; HUD and borders
+    cols = cols - 1  # the last column: writing there can scroll some terminals
+    hud = [f"apples {int(env.apples[k])}  length {int(env.length[k])}  steps {int(env.steps[k])}"]
+    if extra:
+        more = "  ".join(extra)
+        if len(hud[0]) + 2 + len(more) <= cols:
+            hud[0] += "  " + more
+        else:
+            hud.append(more)
+    w, h = env.width, env.height
+    rows = rows - len(hud) - 2 - len(message)  # the HUD, the borders, the message
     bx = by = 1
     spaced = 2 * w + 3 <= cols and h <= rows
     if not spaced and not (w + 2 <= cols and h <= rows):
@@ -58,11 +64,31 @@ def frame_lines(
         if len(scale) + 2 <= len(border) - 2:
             bottom = border[:2] + scale + border[2 + len(scale) :]
         else:
-            hud += f"  ({scale.strip()})"
+            hud[-1] += f"  ({scale.strip()})"
     board = [f"|{pad}{row}{pad}|" for row in inner]
     if fit is not None:
-        hud = hud[: max(cols, 0)]
-    return [hud, border, *board, bottom, *message]
+        hud = [line[: max(cols, 0)] for line in hud]
+    return [*hud, border, *board, bottom, *message]
+
+
+# Colours of the board's characters, where the terminal has colours.
+SNAKE, APPLE = "snake", "apple"
+CHAR_KIND = {**dict.fromkeys(HEAD_CHARS + BODY_CHAR, SNAKE), APPLE_CHAR: APPLE}
+
+
+def colour_runs(line: str) -> list[tuple[str, str | None]]:
+    """A frame line cut into ``(text, kind)`` runs: kind :data:`SNAKE`, :data:`APPLE`, or
+    None for the rest. Only board rows (``|...|``) have coloured runs."""
+    if not line.startswith("|"):
+        return [(line, None)]
+    runs: list[tuple[str, str | None]] = []
+    for ch in line:
+        kind = CHAR_KIND.get(ch)
+        if runs and runs[-1][1] == kind:
+            runs[-1] = (runs[-1][0] + ch, kind)
+        else:
+            runs.append((ch, kind))
+    return runs
 
 
 def board_chars(env: Snake, k: int, bx: int = 1, by: int = 1) -> list[list[str]]:
@@ -165,6 +191,29 @@ class TerminalView:
             27: "quit",  # Esc
         }
         self._last = time.monotonic()
+        self.colours = self._start_colours()
+
+    def _start_colours(self) -> dict[str, int]:
+        """Curses attributes of the snake (green) and the apple (red), or {} when the
+        terminal has no colours (then the characters alone tell them apart)."""
+        curses = self.curses
+        try:
+            if not curses.has_colors():
+                return {}
+            curses.start_color()
+            try:
+                curses.use_default_colors()  # keep the terminal's own background
+                background = -1
+            except curses.error:
+                background = curses.COLOR_BLACK
+            curses.init_pair(1, curses.COLOR_GREEN, background)
+            curses.init_pair(2, curses.COLOR_RED, background)
+        except curses.error:
+            return {}
+        return {
+            SNAKE: curses.color_pair(1) | curses.A_BOLD,
+            APPLE: curses.color_pair(2) | curses.A_BOLD,
+        }
 
     def draw_lines(self, lines: Sequence[str]) -> bool:
         """Draw text lines; if they do not fit, say so instead. Returns whether they fit."""
@@ -180,10 +229,13 @@ class TerminalView:
             ]
             lines = [m[: max(cols - 1, 0)] for m in msg[: max(rows, 0)]]
         for i, line in enumerate(lines):
-            try:
-                self.screen.addstr(i, 0, line)
-            except self.curses.error:
-                pass  # writing the very last cell of a screen raises; nothing is lost
+            x = 0
+            for text, kind in colour_runs(line) if self.colours else [(line, None)]:
+                try:
+                    self.screen.addstr(i, x, text, self.colours.get(kind, 0) if kind else 0)
+                except self.curses.error:
+                    pass  # writing the very last cell of a screen raises; nothing is lost
+                x += len(text)
         self.screen.refresh()
         return fits
 

@@ -82,8 +82,36 @@ def test_terminal_frame_as_text():
     assert lines[0] == "apples 0  length 3  steps 0"
     assert lines[1] == "+" + "-" * 13 + "+"
     assert lines[2 + 2] == "| . o o > . . |"  # row 2: body, body, head facing right
-    assert lines[2 + 4] == "| . . . . . @ |"  # row 4: the apple
+    assert lines[2 + 4] == "| . . . . . * |"  # row 4: the apple
     assert lines[-1] == "bye" and len(lines) == 1 + 2 + 5 + 1
+
+
+def test_a_watch_hud_fits_40_columns_on_two_lines():
+    env = game()
+    extra = ["episode 1/5", "10 fps", "paused"]
+    lines = frame_lines(env, 0, extra=extra, fit=(40, 24))
+    assert lines[0] == "apples 0  length 3  steps 0"
+    assert lines[1] == "episode 1/5  10 fps  paused" and lines[2].startswith("+--")
+    assert max(map(len, lines)) < 40
+    wide = frame_lines(env, 0, extra=extra, fit=(80, 24))
+    assert wide[0] == "apples 0  length 3  steps 0  episode 1/5  10 fps  paused"
+
+
+def test_the_snake_and_the_apple_are_coloured_runs_of_board_rows():
+    from games.render.terminal import APPLE, SNAKE, colour_runs
+
+    assert colour_runs("| . o o > . * |") == [
+        ("| . ", None),
+        ("o", SNAKE),
+        (" ", None),
+        ("o", SNAKE),
+        (" ", None),
+        (">", SNAKE),
+        (" . ", None),
+        ("*", APPLE),
+        (" |", None),
+    ]
+    assert colour_runs("apples 3  length o") == [("apples 3  length o", None)]
 
 
 def test_terminal_frame_head_shows_heading():
@@ -101,7 +129,7 @@ def test_a_64x64_board_fits_the_terminal_with_its_head_apple_and_body(size, scal
     cols, rows = size
     assert len(lines) <= rows and max(map(len, lines)) < cols
     board = "".join(lines[2:-2])
-    assert board.count("<") == 1 and board.count("@") == 1 and "o" in board
+    assert board.count("<") == 1 and board.count("*") == 1 and "o" in board
     assert ("1 char = " in lines[-2]) == scaled  # the bottom border says the scale
 
 
