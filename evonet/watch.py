@@ -26,9 +26,9 @@ from evonet.words import count
 from games.base import GameSpec, episode_seeds
 from games.snake import SnakeSpec
 
-PANEL_WIDTH = 380
+PANEL_WIDTH = 460
 MAX_DRAWN_NEURONS = 256  # per layer: about the panel's height in pixels
-MAX_DRAWN_EDGES = 1000  # per layer; the default 35-16-16-3 network has at most 560
+EDGES_PER_NEURON = 3  # the strongest incoming connections drawn for each neuron
 MIN_FPS, MAX_FPS = 1.0, 240.0  # moves per second while watching (or playing)
 # GIF frame times are whole hundredths of a second, and browsers show anything shorter
 # than 2/100 s at 10 frames per second: a faster recording would play slower.
@@ -38,12 +38,36 @@ MAX_EPISODES = 10_000  # games to watch; their seeds are drawn up front
 MAX_RECORD_STEPS = 1_000_000  # moves per recorded game: 5.5 hours of GIF at 50 fps
 RGBX_SHIFTS = (0, 8, 16)  # bit offsets of red, green, blue in a little-endian RGBX pixel
 TRANSPARENT = 63  # GIF palette index for "unchanged since the last frame"; 63 colours drawn
-MIN_BOARD_PIXELS = 440  # tall enough for 35 labelled input neurons (11 px each)
+MIN_BOARD_PIXELS = 630  # tall enough for 35 labelled input neurons (18 px each)
+LABEL_FONTS = "dejavusans,liberationsans,arial,helvetica"  # clear at small sizes
+LABEL_SIZE = 15  # pixels; pygame's own font, the fallback, needs 20 to be as legible
+# Short lines: the terminal view shows them in 40 columns too.
+KEYS_HELP = [
+    "keys",
+    "space: pause, or go on",
+    "n or right arrow: one move (paused)",
+    "+ and -: faster, slower",
+    "r: restart the game",
+    "h or ?: show or hide this help",
+    "Esc or q: quit",
+]
 
 
-def cell_size(game: SnakeSpec, cell: int = 40) -> int:
-    """Cell pixels: ``cell``, enlarged on small boards so the network panel stays legible."""
-    return max(cell, -(-MIN_BOARD_PIXELS // game.height))
+def cell_size(game: SnakeSpec, cell: int = 40, scale: float = 1.0) -> int:
+    """Cell pixels: ``cell``, enlarged on small boards so the network panel stays legible,
+    times ``scale``."""
+    return max(1, round(scale * max(cell, -(-MIN_BOARD_PIXELS // game.height))))
+
+
+def label_font(pygame: Any) -> Any:
+    """The network panel's font: a clear system sans-serif, else pygame's own (whose small
+    sizes render with uneven letter spacing: "hunge r"), a size larger."""
+    pygame.font.init()
+    for name in LABEL_FONTS.split(","):
+        path = pygame.font.match_font(name)
+        if path:
+            return pygame.font.Font(path, LABEL_SIZE)
+    return pygame.font.Font(None, LABEL_SIZE + 5)
 
 
 @dataclass
@@ -100,20 +124,22 @@ def network_panel(agent: Agent, pygame: Any, font: Any) -> Any:
     # A layer wider than the panel has pixels cannot be drawn neuron by neuron; such a
     # network gets its caption only (and no per-frame work that grows with its size).
     drawable = max(agent.topo.sizes) <= MAX_DRAWN_NEURONS
-    # The weights never change while watching: pick the connections to draw (the strongest
-    # 30% of each layer, at most MAX_DRAWN_EDGES, faded) and their colours once.
+    # The weights never change while watching: pick the connections to draw once. All of
+    # them blur into a mesh; each neuron's few strongest inputs show what it listens to.
+    # Colour by sign (orange positive, blue negative), thickness and brightness by |w|.
     edges = []
     for layer, (wts, _) in enumerate(layers if drawable else []):
-        mags = np.abs(wts)
+        mags = np.abs(wts)  # (n_in, n_out)
         scale = float(mags.max()) or 1.0
-        threshold = np.quantile(mags, 0.7)
-        if mags.size > MAX_DRAWN_EDGES:
-            threshold = max(
-                threshold, np.partition(mags.ravel(), -MAX_DRAWN_EDGES)[-MAX_DRAWN_EDGES]
-            )
-        for i, j in zip(*np.nonzero(mags >= threshold), strict=True):
-            colour = activation_colour(wts[i, j], scale)
-            edges.append((layer, i, j, tuple(int(0.35 * v + 0.65 * 30) for v in colour)))
+        keep = min(EDGES_PER_NEURON, mags.shape[0])
+        strongest = np.argsort(-mags, axis=0, kind="stable")[:keep]  # (keep, n_out)
+        for j in range(mags.shape[1]):
+            for i in strongest[:, j]:
+                t = float(mags[i, j]) / scale
+                colour = activation_colour(wts[i, j], scale)
+                faded = tuple(int(0.35 * c + 0.65 * bg + t * 0.45 * (c - bg))
+                              for c, bg in zip(colour, (30, 32, 40), strict=True))  # fmt: skip
+                edges.append((layer, int(i), j, faded, 1 + round(2 * t)))
 
     def draw(surface: Any, area: tuple[int, int, int, int]) -> None:
         pygame.draw.rect(surface, (28, 30, 38), area)
@@ -138,8 +164,9 @@ def network_panel(agent: Agent, pygame: Any, font: Any) -> Any:
         pos = neuron_positions(agent.topo.sizes, area)
         gap = pos[0][1, 1] - pos[0][0, 1] if len(pos[0]) > 1 else 20.0
         radius = max(2, min(8, int(gap * 0.4)))
-        for layer, i, j, colour in edges:
-            pygame.draw.line(surface, colour, pos[layer][i], pos[layer + 1][j], 1)
+        # Weakest first, so the strongest lie on top.
+        for layer, i, j, colour, width in sorted(edges, key=lambda e: e[4]):
+            pygame.draw.line(surface, colour, pos[layer][i], pos[layer + 1][j], width)
         for layer, (p, act) in enumerate(zip(pos, agent.activations, strict=True)):
             is_out = layer == len(pos) - 1
             scale = max(float(np.abs(act).max()), 1e-6) if is_out else 1.0
@@ -160,7 +187,7 @@ def network_panel(agent: Agent, pygame: Any, font: Any) -> Any:
         img = font.render(caption, True, (230, 230, 230))
         surface.blit(img, (x + (w - img.get_width()) // 2, y + h - img.get_height() - 6))
 
-    draw.edges = edges  # type: ignore[attr-defined]  # (layer, i, j, colour) drawn, for tests
+    draw.edges = edges  # type: ignore[attr-defined]  # (layer, i, j, colour, width), for tests
     return draw
 
 
@@ -199,9 +226,10 @@ def watch_loop(view: Any, eps: Episodes, fps: float, max_frames: int = -1) -> li
     """Interactive replay in a window or terminal view; returns apples per finished game.
 
     Keys: space pauses, right arrow or n steps one move while paused, + and - change the
-    speed, r restarts the current game, Esc or q quits.
+    speed, r restarts the current game, h or ? shows the keys (the game waits meanwhile),
+    Esc or q quits. The HUD says "h: keys" throughout.
     """
-    paused, frame, hold = False, 0, 0
+    paused, frame, hold, helping = False, 0, 0, False
     while frame != max_frames:
         frame += 1
         keys = view.poll()
@@ -217,9 +245,13 @@ def watch_loop(view: Any, eps: Episodes, fps: float, max_frames: int = -1) -> li
             elif k == "restart":
                 eps.start(eps.index)
                 hold = 0
+            elif k == "help":
+                helping = not helping
         step_once = paused and any(k in ("right", "step") for k in keys)
-        status = [*eps.hud(), f"{fps:.0f} fps"] + (["paused"] if paused else [])
-        if eps.over:
+        status = [*eps.hud(), f"{fps:.0f} fps"] + (["paused"] if paused else []) + ["h: keys"]
+        if helping:
+            view.draw(0, status, KEYS_HELP)
+        elif eps.over:
             if hold == 0:
                 eps.scores.append(int(eps.env.apples[0]))
             hold += 1
@@ -326,7 +358,7 @@ class FrameSource:
         self.eps = eps
         self.renderer = FrameRenderer(eps.env, PANEL_WIDTH, None)
         pygame = self.pygame = self.renderer.pygame
-        self.renderer.panel = network_panel(agent, pygame, pygame.font.Font(None, 18))
+        self.renderer.panel = network_panel(agent, pygame, label_font(pygame))
         self.surface = pygame.Surface(self.renderer.size(cell_size(game, cell)))
         w, h = self.surface.get_size()
         self.scale = scale
@@ -362,8 +394,12 @@ class FrameSource:
         return np.array(quantized.getpalette(), np.uint8).reshape(-1, 3)[:TRANSPARENT]
 
 
-def open_window(agent: Agent, game: SnakeSpec, episodes: int, seed: int) -> tuple[Any, Episodes]:
-    """A pygame window with the network panel, and the games to show in it.
+def open_window(
+    agent: Agent, game: SnakeSpec, episodes: int, seed: int, scale: float = 1.0
+) -> tuple[Any, Episodes]:
+    """A pygame window with the network panel, and the games to show in it. ``scale``
+    sizes the board's cells (the panel keeps its width, for its labels); the window never
+    opens larger than the screen, and can be resized.
 
     Raises :class:`games.render.window.NoScreenError` when there is no display.
     """
@@ -372,12 +408,12 @@ def open_window(agent: Agent, game: SnakeSpec, episodes: int, seed: int) -> tupl
     eps = Episodes(agent, game, episodes, seed)
     view = WindowView(
         eps.env,
-        cell=cell_size(game),
+        cell=cell_size(game, scale=scale),
         title="evonet watch",
         panel_width=PANEL_WIDTH,
         require_screen=True,
     )
-    view.frames.panel = network_panel(agent, view.pygame, view.pygame.font.Font(None, 18))
+    view.frames.panel = network_panel(agent, view.pygame, label_font(view.pygame))
     return view, eps
 
 

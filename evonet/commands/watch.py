@@ -89,8 +89,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--scale",
         type=float_in(watch.MIN_SCALE, watch.MAX_SCALE),
         default=1.0,
-        help=f"with --record: frame size factor, {watch.MIN_SCALE:g} to {watch.MAX_SCALE:g} "
-        "(default: 1)",
+        help=f"size factor, {watch.MIN_SCALE:g} to {watch.MAX_SCALE:g}: of the window's board "
+        "(it never opens larger than the screen), or of a recording's frames (default: 1)",
     )
     p.set_defaults(run=run)
 
@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
             scores = watch.run_terminal(agent, game, args.episodes, args.seed, args.fps)
     else:
         with window_errors("try --render terminal or --record FILE.gif"):
-            view, eps = watch.open_window(agent, game, args.episodes, args.seed)
+            view, eps = watch.open_window(agent, game, args.episodes, args.seed, args.scale)
         announce()
         get_ready(game, always=False)
         with view:

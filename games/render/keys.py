@@ -1,7 +1,8 @@
 """Key names shared by the views, so game loops never see a toolkit's key codes.
 
 Names: ``up``, ``down``, ``left``, ``right`` (arrows or WASD), ``quit`` (Esc or q),
-``pause`` (space), ``step`` (n), ``restart`` (r), ``faster`` (+ or =), ``slower`` (-).
+``pause`` (space), ``step`` (n), ``restart`` (r), ``faster`` (+ or =), ``slower`` (-),
+``help`` (h or ?).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ KEY_NAMES: dict[str, str] = {
     "space": "pause", " ": "pause",
     "n": "step",
     "r": "restart",
+    "h": "help", "?": "help",
     "+": "faster", "=": "faster", "[+]": "faster",
     "-": "slower", "[-]": "slower",
 }  # fmt: skip

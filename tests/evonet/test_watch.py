@@ -151,6 +151,23 @@ def test_watch_keys_pause_step_speed_restart_quit(agent):
     assert view.fps == pytest.approx(10 * 1.5 / 1.5 / 1.5)
 
 
+def test_h_shows_the_keys_and_the_game_waits_until_it_is_hidden(agent):
+    eps = watch.Episodes(agent, SnakeSpec(board=(6, 6)), 1, 0)
+    view = ScriptedView([[], ["help"], [], [], ["help"], [], ["quit"]])
+    watch.watch_loop(view, eps, fps=10)
+    assert all("h: keys" in extra for extra, _ in view.frames)  # the hint, always
+    messages = [m for _, m in view.frames]
+    assert messages[0] == [] and messages[1:4] == [watch.KEYS_HELP] * 3
+    assert messages[4:] == [[], []] and eps.env.steps[0] == 3  # no move while shown
+    assert keys_named("h") == keys_named("?") == "help"
+
+
+def keys_named(char):
+    from games.render.keys import KEY_NAMES
+
+    return KEY_NAMES[char]
+
+
 def test_watch_plays_all_episodes_and_reports_scores(agent):
     eps = watch.Episodes(agent, SnakeSpec(board=(6, 6)), 2, 0)
     view = ScriptedView([[]] * 3000)
@@ -304,10 +321,10 @@ def test_frame_progress_corrects_a_wrong_prediction():
     assert bar.total == bar.n == 5 + 2 + 1
 
 
-@pytest.mark.parametrize("hidden,drawn", [((6,), None), ((100, 100), 1000), ((300,), 0)])
-def test_the_panel_draws_a_bounded_number_of_connections(rng, hidden, drawn):
-    """Small networks draw their strongest 30%; wide ones at most 1000 connections a layer,
-    and a layer wider than the panel is not drawn neuron by neuron at all."""
+@pytest.mark.parametrize("hidden", [(6,), (100, 100), (300,)])
+def test_the_panel_draws_each_neurons_strongest_inputs(rng, hidden):
+    """Each neuron's three strongest incoming connections, thicker the stronger; a layer
+    wider than the panel is not drawn neuron by neuron at all."""
     from games.render.window import FrameRenderer
 
     topo = mlp.Topology((N_OBS, *hidden, 3))
@@ -315,13 +332,16 @@ def test_the_panel_draws_a_bounded_number_of_connections(rng, hidden, drawn):
     eps = watch.Episodes(agent, SnakeSpec(board=(6, 6)), 1, 0)
     renderer = FrameRenderer(eps.env, watch.PANEL_WIDTH)
     pygame = renderer.pygame
-    renderer.panel = watch.network_panel(agent, pygame, pygame.font.Font(None, 18))
+    renderer.panel = watch.network_panel(agent, pygame, watch.label_font(pygame))
     renderer.render(pygame.Surface(renderer.size(40)), 0)  # draws without error
-    per_layer = np.bincount([e[0] for e in renderer.panel.edges], minlength=topo.n_layers)
-    if drawn is None:  # the strongest 30% (ties included), as always
-        mags = [np.abs(w) for w, _ in mlp.unflatten(agent.theta, topo)]
-        assert list(per_layer) == [(m >= np.quantile(m, 0.7)).sum() for m in mags]
-    elif drawn:
-        assert max(per_layer) == drawn
-    else:
-        assert per_layer.sum() == 0
+    edges = renderer.panel.edges
+    if max(hidden) > watch.MAX_DRAWN_NEURONS:
+        assert edges == []
+        return
+    for layer, (w, _) in enumerate(mlp.unflatten(agent.theta, topo)):
+        mags = np.abs(w)  # (n_in, n_out)
+        for j in range(w.shape[1]):
+            drawn = {e[1]: e[4] for e in edges if e[0] == layer and e[2] == j}
+            assert set(drawn) == set(np.argsort(-mags[:, j], kind="stable")[:3].tolist())
+            strongest = int(np.argmax(mags[:, j]))
+            assert drawn[strongest] == max(drawn.values()) and 1 <= min(drawn.values())
