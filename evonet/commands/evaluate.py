@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import Any
 
 import numpy as np
 
@@ -20,8 +22,9 @@ from evonet.commands.common import (
     positive_int,
 )
 from evonet.config import game_from_meta
+from evonet.evaluators import merge
 from evonet.mlp import Topology
-from evonet.rollout import check_topology, rollout_bytes
+from evonet.rollout import RolloutResult, check_topology, rollout_bytes
 from evonet.words import count
 from games.base import GameSpec, MissingPackage, episode_seeds
 
@@ -105,7 +108,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     with evaluator_from(args) as evaluator:
         get_ready(game)
-        res = evaluator(theta[None], topo, game, episode_seeds(args.seed, args.episodes))
+        res = play_with_progress(
+            evaluator, theta, topo, game, episode_seeds(args.seed, args.episodes)
+        )
     score, name = res.episode_score[0], game.score_name
     best = float(score.max())
     out = {
@@ -130,6 +135,30 @@ def run(args: argparse.Namespace) -> int:
             f"{wins}mean steps {out['mean_steps']:.0f}"
         )
     return 0
+
+
+# Episodes are played in up to this many blocks, so a long evaluation shows progress; a
+# game's result depends only on its seed, so the blocks change no number.
+PROGRESS_BLOCKS = 20
+MIN_BLOCK = 5  # episodes: smaller blocks would cost more in calls than they tell
+
+
+def play_with_progress(
+    evaluator: Any, theta: np.ndarray, topo: Topology, game: GameSpec, seeds: np.ndarray
+) -> RolloutResult:
+    """``evaluator(theta[None], topo, game, seeds)`` in blocks of episodes, with a progress
+    bar on stderr once it has taken a second (a 20x20 champion's 100 games take about
+    half a minute)."""
+    from tqdm import tqdm
+
+    n = len(seeds)
+    blocks = np.array_split(seeds, max(1, min(PROGRESS_BLOCKS, n // MIN_BLOCK)))
+    parts = []
+    with tqdm(total=n, desc="evaluate", unit="episode", delay=1.0, file=sys.stderr) as bar:
+        for block in blocks:
+            parts.append(evaluator(theta[None], topo, game, block))
+            bar.update(len(block))
+    return merge(parts, axis=1)
 
 
 def _number(v: float) -> str:

@@ -59,6 +59,15 @@ def test_one_genome_is_split_by_episodes_with_the_same_numbers():
         assert same(ev(pop, topo, game, seeds), SerialEvaluator()(pop, topo, game, seeds))
 
 
+def test_evaluate_plays_in_blocks_with_the_numbers_of_one_call():
+    from evonet.commands.evaluate import play_with_progress
+
+    pop, topo = champion_population(1)
+    game, seeds = SnakeSpec(board=(6, 6)), episode_seeds(7, 37)  # uneven blocks of 5 and 4
+    whole = SerialEvaluator()(pop, topo, game, seeds)
+    assert same(play_with_progress(SerialEvaluator(), pop[0], topo, game, seeds), whole)
+
+
 def kill_a_worker_mid_generation(ev, find_worker):
     """Play a generation of champion-like genomes on ``ev``, kill -9 the worker that
     ``find_worker()`` names while it plays, and check the numbers are still serial's."""
