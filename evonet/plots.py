@@ -110,8 +110,8 @@ def compare_runs(
         ):
             for col, x in enumerate((gen, minutes)):
                 ax = axes[row][col]
-                ax.plot(x, [r[best] for r in history], color=colour, label=f"{label} best")
-                ax.plot(x, [r[mean] for r in history], color=colour, ls="--", label=f"{label} mean")
+                ax.plot(x, [r[best] for r in history], color=colour, label=label)
+                ax.plot(x, [r[mean] for r in history], color=colour, ls="--")
     for row, name in enumerate((f"{score} per episode", "fitness")):
         for col, xlabel in enumerate(("generation", "generation time (minutes)")):
             ax = axes[row][col]
