@@ -67,7 +67,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="evolve networks to play a game",
         description="Evolve a population of MLPs with a genetic algorithm. Defaults learn "
         "Snake on 10x10 to about 90 of 97 apples in 5 to 7 minutes on two cores, and on "
-        "20x20 (its first 325 generations on 10x10) to about 380 of 397 in 18; the "
+        "20x20 (its first 325 generations on 10x10) to 359-379 of 397 in 13 to 18; the "
         "defaults shown are Snake's, and "
         "each gym:ENV_ID game has its own (see the README). Ctrl-C stops after the current "
         "generation, saves a checkpoint and prints the command that resumes.",
