@@ -97,7 +97,7 @@ def limited(*args, cwd):
     "args,needle",
     [
         (["evolve", "snake", "--population", "1000000000"], "population 1000000000 x 4 episodes"),
-        (["evolve", "snake", "--episodes", "1000000000"], "x 1000000000 episodes"),
+        (["evolve", "snake", "--episodes", "1000000000"], "x 1,000,000,000 episodes"),
         (["evolve", "snake", "--hidden", "100000"], "35-100000-3 network"),
         # The champion's pick plays (elite + 1) x champion episodes games at once.
         ("evolve snake --champion-episodes 100000 --elite 299 --board 64x64".split(), "would need"),

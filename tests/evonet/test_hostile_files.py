@@ -355,7 +355,7 @@ def test_a_run_too_big_for_this_machine_is_refused_on_resume_but_its_champion_pl
     path = variant(good[0], tmp_path / "e.npz", meta=_config(episodes=10**9))
     r = limited("evolve", "snake", "--resume", str(path), "--generations", "5", cwd=tmp_path)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
-    assert "population 16 x 1000000000 episodes" in r.stderr and "would need" in r.stderr
+    assert "population 16 x 1,000,000,000 episodes" in r.stderr and "would need" in r.stderr
     assert "left under this process's memory limit" in r.stderr
     # evaluate and watch read only the best genome: the run's size does not matter to them.
     for argv in (COMMANDS["evaluate"], COMMANDS["watch"]):
