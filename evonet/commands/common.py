@@ -34,6 +34,16 @@ def metavar(kwargs: dict) -> dict:
     return kwargs
 
 
+def add_render_flag(p: argparse.ArgumentParser, window: str) -> None:
+    """``--render window|terminal`` of the views; ``window`` says what the window shows."""
+    p.add_argument(
+        "--render",
+        choices=["window", "terminal"],
+        default="window",
+        help=f"{window}, or curses in this terminal (default: window)",
+    )
+
+
 def flag_doc(settings: type, name: str) -> str:
     """A settings field's help (:mod:`evonet.settings`) as a flag's: no full stop, and a
     first word in lower case, as flags read ("Generations to run" -> "generations to

@@ -8,6 +8,7 @@ from typing import Any
 
 from evonet.commands.common import (
     UsageError,
+    add_render_flag,
     board_size,
     examples,
     float_in,
@@ -35,12 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("game", choices=["snake"], help="the game to play: snake")
-    p.add_argument(
-        "--render",
-        choices=["window", "terminal"],
-        default="window",
-        help="a pygame window, or curses in this terminal (default: window)",
-    )
+    add_render_flag(p, "a pygame window")
     p.add_argument(
         "--board", type=board_size, default=(10, 10), help="WIDTHxHEIGHT (default: 10x10)"
     )

@@ -12,6 +12,7 @@ from typing import Any
 from evonet import watch
 from evonet.commands.common import (
     UsageError,
+    add_render_flag,
     board_size,
     check_writable,
     examples,
@@ -53,12 +54,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         nargs="?",
         help="best.npz, latest.npz or a network file (default: see below)",
     )
-    p.add_argument(
-        "--render",
-        choices=["window", "terminal"],
-        default="window",
-        help="a pygame window with the network, or curses in this terminal (default: window)",
-    )
+    add_render_flag(p, "a pygame window with the network")
     p.add_argument(
         "--episodes",
         type=int_in(1, watch.MAX_EPISODES),
