@@ -129,6 +129,7 @@ whole_number = int_in()
 positive_int = int_in(1)
 nonneg_int = int_in(0)
 positive_float = float_in(0, above=True)
+nonneg_float = float_in(0)
 
 
 def _argument_type(parse: Callable[[str], T]) -> Callable[[str], T]:

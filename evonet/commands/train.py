@@ -20,6 +20,7 @@ from evonet.commands.common import (
     flag_doc,
     hidden_sizes,
     info,
+    nonneg_float,
     nonneg_int,
     positive_float,
     positive_int,
@@ -30,11 +31,23 @@ from evonet.words import count
 
 def _per_task(get) -> str:
     """A default that depends on the task, as ``sine X, xor Y``."""
-    return ", ".join(f"{name} {get(task)}" for name, task in sorted(TASKS.items()))
+    return ", ".join(f"{name} {_shown(get(task))}" for name, task in sorted(TASKS.items()))
 
 
-def _doc(name: str) -> str:
-    return flag_doc(TrainConfig, name)
+def _shown(value: object) -> str:
+    return "none" if value is None else str(value)
+
+
+# TrainConfig's settings that are flags, with how each is parsed; their help and the
+# tasks' defaults come from TrainConfig and TASKS. (--schedule sets ``cosine``.)
+TRAIN_FLAGS = {
+    "optimizer": {"choices": OPTIMIZERS},
+    "lr": {"type": positive_float},
+    "epochs": {"type": positive_int},
+    "batch_size": {"type": positive_int},
+    "weight_decay": {"type": nonneg_float},
+    "target_loss": {"type": positive_float},
+}
 
 
 def _hidden(task) -> str:
@@ -65,33 +78,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         choices=mlp.HIDDEN_ACTIVATIONS,
         help=f"hidden activation (default: {_per_task(lambda t: t.activation)})",
     )
-    p.add_argument(
-        "--optimizer",
-        choices=OPTIMIZERS,
-        help=f"{_doc('optimizer')} (default: {_per_task(lambda t: t.config.optimizer)})",
-    )
-    p.add_argument(
-        "--lr",
-        type=positive_float,
-        help=f"{_doc('lr')} (default: {_per_task(lambda t: t.config.lr)})",
-    )
-    p.add_argument(
-        "--epochs",
-        type=positive_int,
-        help=f"{_doc('epochs')} (default: {_per_task(lambda t: t.config.epochs)})",
-    )
-    p.add_argument(
-        "--batch-size",
-        type=positive_int,
-        help=f"{_doc('batch_size')} (default: {_per_task(lambda t: t.config.batch_size)})",
-    )
-    p.add_argument("--weight-decay", type=float, help=f"{_doc('weight_decay')} (default: 0)")
-    p.add_argument(
-        "--target-loss",
-        type=positive_float,
-        help=f"{_doc('target_loss')} "
-        f"(default: {_per_task(lambda t: t.config.target_loss or 'none')})",
-    )
+    for name, kind in TRAIN_FLAGS.items():
+        default = _per_task(lambda t, name=name: getattr(t.config, name))
+        p.add_argument(
+            "--" + name.replace("_", "-"),
+            **kind,
+            help=f"{flag_doc(TrainConfig, name)} (default: {default})",
+        )
     p.add_argument(
         "--schedule",
         choices=("constant", "cosine"),
@@ -119,15 +112,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     task = TASKS[args.task]
-    overrides = {
-        "optimizer": args.optimizer,
-        "lr": args.lr,
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "weight_decay": args.weight_decay,
-        "target_loss": args.target_loss,
-        "cosine": None if args.schedule is None else args.schedule == "cosine",
-    }
+    overrides = {name: getattr(args, name) for name in TRAIN_FLAGS}
+    overrides["cosine"] = None if args.schedule is None else args.schedule == "cosine"
     cfg = dataclasses.replace(task.config, **{k: v for k, v in overrides.items() if v is not None})
     try:
         cfg.validate()
