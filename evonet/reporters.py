@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import sys
 import time
@@ -49,7 +50,7 @@ class ProgressReporter(Reporter):
             self.bar = tqdm(
                 total=limit,
                 bar_format="{desc}{percentage:3.0f}%|{bar}| {elapsed} of the "
-                + f"{_clock(limit)} time limit"
+                + f"{tqdm.format_interval(limit)} time limit"
                 + "{postfix}",
                 **common,
             )
@@ -113,11 +114,6 @@ def _rate(x: float) -> str:
     return f"{x:.2f}" if x < 10 else f"{x:.1f}" if x < 100 else f"{x:,.0f}"
 
 
-def _clock(seconds: float) -> str:
-    """``90`` -> ``01:30``, ``3700`` -> ``1:01:40``, as tqdm writes elapsed time."""
-    return tqdm.format_interval(seconds)
-
-
 def _playing(run: Run) -> str:
     """What the run's next generation plays, in a few words (``snake 10x10``)."""
     game = run.game_at(run.generation)
@@ -162,9 +158,12 @@ def read_history_csv(path: str | os.PathLike) -> tuple[str, list[dict]]:
     records = []
     for i, row in enumerate(rows[1:], start=2):
         try:
-            records.append({k: float(v) for k, v in zip(header, row, strict=True)})
+            record = {k: float(v) for k, v in zip(header, row, strict=True)}
         except ValueError:
             raise ValueError(f"{path}, line {i}: expected {len(header)} numbers") from None
+        if any(math.isinf(v) for v in record.values()):  # NaN: a genome that was not scored
+            raise ValueError(f"{path}, line {i}: an infinite value, not a run history")
+        records.append(record)
     if not records:
         raise ValueError(f"{path}: no generations yet")
     return score, records

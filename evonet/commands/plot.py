@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from evonet.commands.common import UsageError, check_writable, examples, info
+from evonet.words import count
 
 # Enough for any comparison a figure can still show apart (ten colours, then they repeat).
 MAX_RUNS = 50
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         mixed = ", ".join(f"{c[0]} scores {s}" for c, s in zip(curves, scores, strict=True))
         raise UsageError(f"the runs play different games ({mixed}); compare runs of one game")
     plots.compare_runs(out, curves, scores[0])
-    info(f"evonet: wrote {out} ({len(curves)} runs)")
+    info(f"evonet: wrote {out} ({count(len(curves), 'run')})")
     return 0
 
 

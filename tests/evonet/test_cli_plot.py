@@ -21,6 +21,8 @@ def test_plot_overlays_runs_into_one_png(runs):
     assert r.returncode == 0, r.stderr
     assert (runs / "both.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert r.stderr.strip() == "evonet: wrote both.png (2 runs)"
+    r = evonet("plot", "s1", "--out", "one.png", cwd=runs)
+    assert r.stderr.strip() == "evonet: wrote one.png (1 run)"
 
 
 @pytest.mark.parametrize(
@@ -30,6 +32,8 @@ def test_plot_overlays_runs_into_one_png(runs):
         (["s1", "--labels", "a,b"], "--labels: 2 names for 1 runs"),
         (["foreign.csv"], "foreign.csv: not a run history (its columns are not evonet's)"),
         (["short.csv"], "short.csv, line 3: expected 9 numbers"),
+        (["inf.csv"], "inf.csv, line 2: an infinite value"),
+        (["binary.csv"], "binary.csv: not a CSV run history"),
         (["s1", "gym.csv"], "the runs play different games (s1 scores apples, gym scores return)"),
         (["s1", "--out", "no/such/dir/x.png"], "--out"),
     ],
@@ -40,6 +44,8 @@ def test_what_plot_cannot_read_is_one_line(runs, monkeypatch, capsys, args, need
     (runs / "foreign.csv").write_text("a,b\n1,2\n")
     (runs / "short.csv").write_text(header.format("apples") + "0,1,1,1,1,1,1,1,1\n0,1\n")
     (runs / "gym.csv").write_text(header.format("return") + "0,1,1,1,1,1,1,1,1\n")
+    (runs / "inf.csv").write_text(header.format("apples") + "0,1e400,1,1,1,1,1,1,1\n")
+    (runs / "binary.csv").write_bytes(bytes(range(128, 256)))
     monkeypatch.chdir(runs)
     assert main(["plot", *args]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
