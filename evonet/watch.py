@@ -140,6 +140,7 @@ def network_panel(agent: Agent, pygame: Any, font: Any) -> Any:
                 faded = tuple(int(0.35 * c + 0.65 * bg + t * 0.45 * (c - bg))
                               for c, bg in zip(colour, (30, 32, 40), strict=True))  # fmt: skip
                 edges.append((layer, int(i), j, faded, 1 + round(2 * t)))
+    edges.sort(key=lambda e: e[4])  # weakest first, so the strongest are drawn on top
 
     def draw(surface: Any, area: tuple[int, int, int, int]) -> None:
         pygame.draw.rect(surface, (28, 30, 38), area)
@@ -164,8 +165,7 @@ def network_panel(agent: Agent, pygame: Any, font: Any) -> Any:
         pos = neuron_positions(agent.topo.sizes, area)
         gap = pos[0][1, 1] - pos[0][0, 1] if len(pos[0]) > 1 else 20.0
         radius = max(2, min(8, int(gap * 0.4)))
-        # Weakest first, so the strongest lie on top.
-        for layer, i, j, colour, width in sorted(edges, key=lambda e: e[4]):
+        for layer, i, j, colour, width in edges:
             pygame.draw.line(surface, colour, pos[layer][i], pos[layer + 1][j], width)
         for layer, (p, act) in enumerate(zip(pos, agent.activations, strict=True)):
             is_out = layer == len(pos) - 1
