@@ -6,11 +6,15 @@ import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from evonet.archive import atomic_write
+
+if TYPE_CHECKING:
+    from evonet.train import TrainResult
 
 
 def _save(fig: Figure, path: str | os.PathLike) -> Path:
@@ -19,36 +23,106 @@ def _save(fig: Figure, path: str | os.PathLike) -> Path:
     return atomic_write(path, lambda f: f.write(buf.getvalue()))
 
 
-def loss_curves(
+def training_curves(
     path: str | os.PathLike,
-    train_loss: Sequence[float],
-    test_loss: Sequence[float] | None = None,
+    res: TrainResult,
     title: str = "",
     fit: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> Path:
-    """Loss per epoch on a log scale; with ``fit = (x, target, prediction)`` (each ``(N,)``)
-    a second panel shows the target function and the network's prediction."""
-    fig = Figure(figsize=(10 if fit is not None else 6, 4))
-    axes = fig.subplots(1, 2 if fit is not None else 1, squeeze=False)[0]
+    """Training and validation loss per epoch on a log scale; beside it the accuracies of
+    a classifier, or with ``fit = (x, target, prediction)`` (each ``(N,)``) the target
+    function and the network's prediction on the held-out points."""
+    panels = 1 + bool(res.train_acc) + (fit is not None)
+    fig = Figure(figsize=(5 * panels + 1, 4))
+    axes = fig.subplots(1, panels, squeeze=False)[0]
+    fig.suptitle(title)
+    epochs = np.arange(1, len(res.train_loss) + 1)
     ax = axes[0]
-    epochs = np.arange(1, len(train_loss) + 1)
-    ax.plot(epochs, train_loss, label="train")
-    if test_loss:
-        ax.plot(epochs, test_loss, label="held-out")
+    ax.plot(epochs, res.train_loss, label="training")
+    if res.val_loss:
+        ax.plot(epochs, res.val_loss, label="validation")
     ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.set_title(title or "loss")
+    ax.set(xlabel="epoch", ylabel="loss", title="loss")
     ax.grid(True, alpha=0.3)
     ax.legend()
+    if res.train_acc:
+        ax = axes[1]
+        ax.plot(epochs, res.train_acc, label="training")
+        if res.val_acc:
+            ax.plot(epochs, res.val_acc, label="validation")
+            ax.annotate(f"{res.val_acc[-1]:.3f}", (epochs[-1], res.val_acc[-1]),
+                        textcoords="offset points", xytext=(-30, -14))  # fmt: skip
+        ax.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+        ax.set_ylim(min(0.5, min(res.train_acc + res.val_acc)), 1.005)
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="lower right")
     if fit is not None:
         x, target, pred = fit
-        axes[1].plot(x, target, label="target", lw=3, alpha=0.5)
-        axes[1].plot(x, pred, "--", label="network")
-        axes[1].set_xlabel("x")
-        axes[1].set_title("held-out points")
-        axes[1].grid(True, alpha=0.3)
-        axes[1].legend()
+        ax = axes[-1]
+        ax.plot(x, target, label="target", lw=3, alpha=0.5)
+        ax.plot(x, pred, "--", label="network")
+        ax.set(xlabel="x", title="held-out points")
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    return _save(fig, path)
+
+
+def sweep_curves(
+    path: str | os.PathLike, cells: Sequence[tuple[str, Sequence[Sequence[float]]]], title: str
+) -> Path:
+    """Training loss per epoch of every run, one colour per cell ``(label, runs)``: thin
+    lines for the runs, so a cell whose seeds disagree shows as a spread."""
+    fig = Figure(figsize=(8, 5))
+    ax = fig.subplots()
+    colours = _cell_colours(len(cells))
+    for (label, runs), colour in zip(cells, colours, strict=True):
+        for k, loss in enumerate(runs):
+            ax.plot(np.arange(1, len(loss) + 1), loss, color=colour, lw=1.2, alpha=0.75,
+                    label=label if k == 0 else None)  # fmt: skip
+    # Log epochs: early stops and plateaus of thousands of epochs both stay readable.
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set(xlabel="epoch", ylabel="training loss", title=title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small", ncol=1 + len(cells) // 12)
+    return _save(fig, path)
+
+
+def _cell_colours(n: int) -> list:
+    from matplotlib import colormaps
+
+    if n <= 10:
+        return [colormaps["tab10"](i) for i in range(n)]
+    return [colormaps["turbo"](i / max(1, n - 1)) for i in range(n)]
+
+
+def confusion_matrix(
+    path: str | os.PathLike, counts: np.ndarray, classes: Sequence[str], title: str = ""
+) -> Path:
+    """Counts ``(K, K)`` (row: target, column: prediction) as a shaded grid with each
+    cell's count, and each target class's accuracy on the right."""
+    k = counts.shape[0]
+    names = list(classes) if len(classes) == k else [str(i) for i in range(k)]
+    totals = counts.sum(axis=1)
+    per_class = np.divide(np.diag(counts), totals, out=np.zeros(k), where=totals > 0)
+    size = max(4.5, 0.55 * k + 2.5)
+    fig = Figure(figsize=(size + 1.2, size))
+    ax = fig.subplots()
+    # Shade by the share of the target's row, so rare classes' errors still show.
+    share = counts / np.maximum(totals, 1)[:, None]
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for i in range(k):
+        for j in range(k):
+            if counts[i, j]:
+                ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=9,
+                        color="white" if share[i, j] > 0.5 else "black")  # fmt: skip
+    ax.set_xticks(range(k), names)
+    ax.set_yticks(range(k), [f"{n}  {a:.0%}" for n, a in zip(names, per_class, strict=True)])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("target (with its accuracy)")
+    overall = np.trace(counts) / max(1, counts.sum())
+    ax.set_title(f"{title}\naccuracy {overall:.1%} of {counts.sum():,}" if title else
+                 f"accuracy {overall:.1%} of {counts.sum():,}")  # fmt: skip
     return _save(fig, path)
 
 

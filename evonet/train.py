@@ -181,16 +181,50 @@ def fit_bytes(topo: Topology, n_rows: int, itemsize: int = 8) -> int:
     return itemsize * (10 * topo.n_params + 3 * n_rows * sum(topo.sizes))
 
 
+def is_classifier(topo: Topology, loss: str) -> bool:
+    """Whether outputs are class probabilities: cross-entropy on a sigmoid or softmax."""
+    return loss == "cross_entropy"
+
+
+def predict_classes(y_pred: np.ndarray) -> np.ndarray:
+    """``(B,)`` class indices from outputs ``(B, n_out)``: argmax, or ``> 0.5`` for one
+    sigmoid output."""
+    if y_pred.shape[-1] == 1:
+        return (y_pred[:, 0] > 0.5).astype(np.int64)
+    return np.argmax(y_pred, axis=-1)
+
+
+def accuracy(y_pred: np.ndarray, y: np.ndarray) -> float:
+    """Share of rows whose predicted class is the target's; both ``(B, n_out)``."""
+    return float(np.mean(predict_classes(y_pred) == predict_classes(y)))
+
+
+def confusion(y_pred: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``(K, K)`` counts, row = target class, column = predicted class."""
+    k = max(2, y.shape[-1])
+    counts = np.zeros((k, k), dtype=np.int64)
+    np.add.at(counts, (predict_classes(y), predict_classes(y_pred)), 1)
+    return counts
+
+
 @dataclass
 class TrainResult:
-    """What :func:`fit` returns: the trained parameters and per-epoch loss history."""
+    """What :func:`fit` returns: the trained parameters and per-epoch history.
+
+    Losses are full-set losses after each epoch, without weight decay; the accuracies are
+    recorded for classifiers only (cross-entropy) and are empty otherwise.
+    """
 
     theta: np.ndarray
     train_loss: list[float] = field(default_factory=list)
-    test_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
     epochs: int = 0
+    steps: int = 0
     seconds: float = 0.0
     reached_target: bool = False
+    stopped: bool = False  # on_step asked to stop (the live view's q)
 
 
 def fit(
@@ -200,22 +234,26 @@ def fit(
     y: np.ndarray,
     cfg: TrainConfig,
     rng: np.random.Generator,
-    x_test: np.ndarray | None = None,
-    y_test: np.ndarray | None = None,
-    on_epoch: Callable[[int, float, float | None], None] | None = None,
+    x_val: np.ndarray | None = None,
+    y_val: np.ndarray | None = None,
+    on_epoch: Callable[[TrainResult], None] | None = None,
+    on_step: Callable[[np.ndarray, np.ndarray, TrainResult], bool] | None = None,
 ) -> TrainResult:
     """Train a copy of ``theta`` ``(D,)`` on ``x (N, n_in)``, ``y (N, n_out)``.
 
-    Mini-batches come from a fresh permutation per epoch drawn from ``rng``. The training
-    loss recorded per epoch is the full-set loss after the epoch (without weight decay), so
-    it is comparable across batch sizes. ``on_epoch(epoch, train_loss, test_loss)`` is
-    called after each epoch, e.g. to drive a progress bar.
+    Mini-batches come from a fresh permutation per epoch drawn from ``rng``; ``x_val``,
+    ``y_val`` are scored after every epoch. ``on_epoch(result)`` is called after each epoch
+    with the result so far (e.g. to drive a progress bar). ``on_step(theta, batch, result)``
+    is called after every update with the parameters ``(D,)`` and the batch's row indices
+    ``(b,)``; returning True stops training there, keeping what was learned.
     """
     cfg.validate()
     check_loss(cfg.loss, topo)
     theta = theta.copy()
     opt = Optimizer(cfg.optimizer, cfg.lr, theta.size, theta.dtype)
     res = TrainResult(theta)
+    classify = is_classifier(topo, cfg.loss)
+    has_val = x_val is not None and y_val is not None
     n = x.shape[0]
     start = time.perf_counter()
     for epoch in range(cfg.epochs):
@@ -227,16 +265,24 @@ def fit(
             idx = order[lo : lo + cfg.batch_size]
             _, grad = loss_and_grad(theta, topo, x[idx], y[idx], cfg.loss, cfg.weight_decay)
             opt.step(theta, grad, lr)
-        train = loss_value(mlp.forward(theta, x, topo), y, cfg.loss)
-        test = None
-        if x_test is not None and y_test is not None:
-            test = loss_value(mlp.forward(theta, x_test, topo), y_test, cfg.loss)
-            res.test_loss.append(test)
-        res.train_loss.append(train)
+            res.steps += 1
+            if on_step is not None and on_step(theta, idx, res):
+                res.stopped = True
+                break
+        out = mlp.forward(theta, x, topo)
+        res.train_loss.append(loss_value(out, y, cfg.loss))
+        if classify:
+            res.train_acc.append(accuracy(out, y))
+        if has_val:
+            out_val = mlp.forward(theta, x_val, topo)
+            res.val_loss.append(loss_value(out_val, y_val, cfg.loss))
+            if classify:
+                res.val_acc.append(accuracy(out_val, y_val))
         res.epochs = epoch + 1
         if on_epoch is not None:
-            on_epoch(epoch, train, test)
-        if not np.isfinite(train):
+            on_epoch(res)
+        train = res.train_loss[-1]
+        if res.stopped or not np.isfinite(train):
             break
         if cfg.target_loss is not None and train <= cfg.target_loss:
             res.reached_target = True
@@ -250,17 +296,57 @@ def fit(
 
 @dataclass(frozen=True)
 class Data:
-    """Arrays of a task: ``x (N, n_in)``, ``y (N, n_out)`` and a held-out test set."""
+    """Arrays of a task. ``x (N, n_in)``, ``y (N, n_out)`` train; ``x_val``, ``y_val`` are
+    scored every epoch; ``x_test``, ``y_test`` once at the end. (For sine and XOR the
+    validation set is the test set: there is nothing to tune on them.)
+
+    ``shift`` and ``scale`` ``(n_in,)``, when set, are how the raw inputs were
+    standardised: ``x = (raw - shift) / scale``. :func:`raw_input_network` folds them into
+    the first layer, so that a saved network reads raw inputs.
+    """
 
     x: np.ndarray
     y: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    shift: np.ndarray | None = None
+    scale: np.ndarray | None = None
+    classes: tuple[str, ...] = ()  # class names, for a classifier's confusion matrix
+    image: tuple[int, int] | None = None  # (rows, cols): inputs are a picture
+
+    @property
+    def val(self) -> tuple[np.ndarray, np.ndarray]:
+        """The validation set, or the test set when there is none."""
+        if self.x_val is None or self.y_val is None:
+            return self.x_test, self.y_test
+        return self.x_val, self.y_val
+
+
+def raw_input_network(theta: np.ndarray, topo: Topology, data: Data) -> np.ndarray:
+    """Parameters ``(D,)`` for raw inputs: ``forward(result, raw) == forward(theta, x)``.
+
+    With ``x = (raw - shift) / scale``, the first layer ``x @ W + b`` equals
+    ``raw @ (W / scale[:, None]) + (b - (shift / scale) @ W)``.
+    """
+    if data.shift is None or data.scale is None:
+        return theta
+    out = theta.copy()
+    w, b = mlp.unflatten(out, topo)[0]
+    b -= (data.shift / data.scale) @ w
+    w /= data.scale[:, None]
+    return out
 
 
 @dataclass(frozen=True)
 class Task:
-    """A supervised task with its default network and training settings."""
+    """A supervised task with its default network and training settings.
+
+    ``make_data(rng)`` builds the arrays (a task whose split is fixed ignores ``rng``);
+    ``metrics(theta, topo, data)`` scores a trained network on the test set and says
+    whether it ``solved`` the task.
+    """
 
     name: str
     n_in: int
@@ -271,6 +357,7 @@ class Task:
     config: TrainConfig
     make_data: Callable[[np.random.Generator], Data]
     metrics: Callable[[np.ndarray, Topology, Data], dict]
+    summary: str = ""  # one line for --help
 
     def topology(
         self, hidden: tuple[int, ...] | None = None, activation: str | None = None
@@ -280,68 +367,3 @@ class Task:
             activation or self.activation,
             self.output,
         )
-
-
-SINE_TARGET_MSE = 1e-4
-
-
-def sine_data(rng: np.random.Generator, n_train: int = 256, n_test: int = 201) -> Data:
-    """y = sin(x) on [-pi, pi]: random training points, an even grid of held-out points."""
-    x = rng.uniform(-np.pi, np.pi, size=(n_train, 1))
-    x_test = np.linspace(-np.pi, np.pi, n_test)[:, None]
-    return Data(x, np.sin(x), x_test, np.sin(x_test))
-
-
-def sine_metrics(theta: np.ndarray, topo: Topology, data: Data) -> dict:
-    mse = float(np.mean((mlp.forward(theta, data.x_test, topo) - data.y_test) ** 2))
-    return {"test_mse": mse, "solved": bool(mse <= SINE_TARGET_MSE)}
-
-
-def xor_data(rng: np.random.Generator) -> Data:
-    """The four XOR cases. Bits are fed as -1/+1 so that tanh units start centred."""
-    bits = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
-    y = (bits[:, :1] != bits[:, 1:]).astype(np.float64)
-    x = 2 * bits - 1
-    return Data(x, y, x, y)
-
-
-def xor_metrics(theta: np.ndarray, topo: Topology, data: Data) -> dict:
-    pred = mlp.forward(theta, data.x_test, topo) > 0.5
-    acc = float(np.mean(pred == (data.y_test > 0.5)))
-    return {"accuracy": acc, "solved": acc == 1.0}
-
-
-TASKS: dict[str, Task] = {
-    "sine": Task(
-        "sine",
-        1,
-        1,
-        (10, 25),
-        "tanh",
-        "linear",
-        TrainConfig(loss="mse", optimizer="adam", lr=0.01, epochs=500, batch_size=32),
-        sine_data,
-        sine_metrics,
-    ),
-    "xor": Task(
-        "xor",
-        2,
-        1,
-        (4,),
-        "tanh",
-        "sigmoid",
-        # Momentum at a constant rate with an early stop solves 2-4-1 from every seed we
-        # tried (200 of 200); Adam with the same budget stalls in a plateau now and then.
-        TrainConfig(
-            loss="cross_entropy",
-            optimizer="momentum",
-            lr=0.2,
-            epochs=2000,
-            batch_size=4,
-            target_loss=0.01,
-            cosine=False,
-        ),
-        xor_data,
-        xor_metrics,
-    ),
-}

@@ -9,26 +9,22 @@ offscreen into an animated GIF.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from evonet import mlp
 from evonet.archive import atomic_write
 from evonet.checkpoint import CheckpointError, load_network
 from evonet.gif import GifStream, PaletteMap
-from evonet.mlp import Topology
+from evonet.panel import Agent, activation_colour, label_font, network_panel
 from evonet.rollout import rollout
 from evonet.words import count
 from games.base import GameSpec, episode_seeds
 from games.snake import SnakeSpec
 
 PANEL_WIDTH = 460
-MAX_DRAWN_NEURONS = 256  # per layer: about the panel's height in pixels
-EDGES_PER_NEURON = 3  # the strongest incoming connections drawn for each neuron
 MIN_FPS, MAX_FPS = 1.0, 240.0  # moves per second while watching (or playing)
 # GIF frame times are whole hundredths of a second, and browsers show anything shorter
 # than 2/100 s at 10 frames per second: a faster recording would play slower.
@@ -39,8 +35,6 @@ MAX_RECORD_STEPS = 1_000_000  # moves per recorded game: 5.5 hours of GIF at 50 
 RGBX_SHIFTS = (0, 8, 16)  # bit offsets of red, green, blue in a little-endian RGBX pixel
 TRANSPARENT = 63  # GIF palette index for "unchanged since the last frame"; 63 colours drawn
 MIN_BOARD_PIXELS = 630  # tall enough for 35 labelled input neurons (18 px each)
-LABEL_FONTS = "dejavusans,liberationsans,arial,helvetica"  # clear at small sizes
-LABEL_SIZE = 15  # pixels; pygame's own font, the fallback, needs 20 to be as legible
 # Short lines: the terminal view shows them in 40 columns too.
 KEYS_HELP = [
     "keys",
@@ -57,138 +51,6 @@ def cell_size(game: SnakeSpec, cell: int = 40, scale: float = 1.0) -> int:
     """Cell pixels: ``cell``, enlarged on small boards so the network panel stays legible,
     times ``scale``."""
     return max(1, round(scale * max(cell, -(-MIN_BOARD_PIXELS // game.height))))
-
-
-def label_font(pygame: Any) -> Any:
-    """The network panel's font: a clear system sans-serif, else pygame's own (whose small
-    sizes render with uneven letter spacing: "hunge r"), a size larger."""
-    pygame.font.init()
-    for name in LABEL_FONTS.split(","):
-        path = pygame.font.match_font(name)
-        if path:
-            return pygame.font.Font(path, LABEL_SIZE)
-    return pygame.font.Font(None, LABEL_SIZE + 5)
-
-
-@dataclass
-class Agent:
-    """A network, what it computed on the latest observation, and the names a view shows."""
-
-    theta: np.ndarray  # (D,)
-    topo: Topology
-    activations: list[np.ndarray] = field(default_factory=list)  # per layer, (n_l,)
-    action: int = 1
-    input_labels: tuple[str, ...] = ()  # the game's short names, for the panel
-    action_names: tuple[str, ...] = ()
-
-    def action_name(self, n: int) -> str:
-        return self.action_names[n] if n < len(self.action_names) else f"action {n}"
-
-    def decide(self, obs: np.ndarray) -> int:
-        """Forward one observation ``(32,)``; keep every layer's activations for display."""
-        _, acts = mlp.forward_trace(self.theta, obs[None, :], self.topo)
-        self.activations = [a[0] for a in acts]
-        self.action = int(np.argmax(acts[-1][0]))
-        return self.action
-
-
-def activation_colour(v: float, scale: float = 1.0) -> tuple[int, int, int]:
-    """Orange for positive, blue for negative, dark grey for zero; saturates at ``scale``."""
-    # Plain Python after the division: called for every neuron of every frame, where
-    # numpy's per-call overhead (np.clip on a scalar) was a third of the panel's time.
-    t = min(max(float(abs(v) / scale), 0.0), 1.0) if scale > 0 else 0.0
-    tip = _POSITIVE if v > 0 else _NEGATIVE
-    return tuple(int(b + t * (c - b)) for b, c in zip(_ZERO, tip, strict=True))
-
-
-_ZERO, _POSITIVE, _NEGATIVE = (55, 58, 68), (255, 152, 0), (66, 165, 245)
-
-
-def neuron_positions(sizes: Sequence[int], area: tuple[int, int, int, int]) -> list[np.ndarray]:
-    """Centre ``(n_l, 2)`` of every neuron, layers left to right, each column centred."""
-    x, y, w, h = area
-    left, right, top, bottom = 105, 85, 16, 30  # room for input and action labels
-    xs = np.linspace(x + left, x + w - right, len(sizes))
-    span = h - top - bottom
-    out = []
-    for cx, n in zip(xs, sizes, strict=True):
-        gap = min(span / n, 3 * span / max(sizes), 60.0)  # small layers spread out, capped
-        ys = y + top + span / 2 + (np.arange(n) - (n - 1) / 2) * gap
-        out.append(np.stack([np.full(n, cx), ys], axis=1))
-    return out
-
-
-def network_panel(agent: Agent, pygame: Any, font: Any) -> Any:
-    """A panel-drawing callable for :class:`games.render.window.FrameRenderer`."""
-    layers = mlp.unflatten(agent.theta, agent.topo)
-    # A layer wider than the panel has pixels cannot be drawn neuron by neuron; such a
-    # network gets its caption only (and no per-frame work that grows with its size).
-    drawable = max(agent.topo.sizes) <= MAX_DRAWN_NEURONS
-    # The weights never change while watching: pick the connections to draw once. All of
-    # them blur into a mesh; each neuron's few strongest inputs show what it listens to.
-    # Colour by sign (orange positive, blue negative), thickness and brightness by |w|.
-    edges = []
-    for layer, (wts, _) in enumerate(layers if drawable else []):
-        mags = np.abs(wts)  # (n_in, n_out)
-        scale = float(mags.max()) or 1.0
-        keep = min(EDGES_PER_NEURON, mags.shape[0])
-        strongest = np.argsort(-mags, axis=0, kind="stable")[:keep]  # (keep, n_out)
-        for j in range(mags.shape[1]):
-            for i in strongest[:, j]:
-                t = float(mags[i, j]) / scale
-                colour = activation_colour(wts[i, j], scale)
-                faded = tuple(int(0.35 * c + 0.65 * bg + t * 0.45 * (c - bg))
-                              for c, bg in zip(colour, (30, 32, 40), strict=True))  # fmt: skip
-                edges.append((layer, int(i), j, faded, 1 + round(2 * t)))
-    edges.sort(key=lambda e: e[4])  # weakest first, so the strongest are drawn on top
-
-    def draw(surface: Any, area: tuple[int, int, int, int]) -> None:
-        pygame.draw.rect(surface, (28, 30, 38), area)
-        if not agent.activations:
-            return
-        surface.set_clip(area)  # labels and lines never spill onto the board
-        try:
-            draw_network(surface, area)
-        finally:
-            surface.set_clip(None)
-
-    def draw_network(surface: Any, area: tuple[int, int, int, int]) -> None:
-        x, y, w, h = area
-        if not drawable:
-            sizes = "-".join(map(str, agent.topo.sizes))
-            for k, text in enumerate(
-                (f"network {sizes}", "too wide to draw", agent.action_name(agent.action))
-            ):
-                img = font.render(text, True, (230, 230, 230))
-                surface.blit(img, (x + (w - img.get_width()) // 2, y + h // 2 + 22 * (k - 1)))
-            return
-        pos = neuron_positions(agent.topo.sizes, area)
-        gap = pos[0][1, 1] - pos[0][0, 1] if len(pos[0]) > 1 else 20.0
-        radius = max(2, min(8, int(gap * 0.4)))
-        for layer, i, j, colour, width in edges:
-            pygame.draw.line(surface, colour, pos[layer][i], pos[layer + 1][j], width)
-        for layer, (p, act) in enumerate(zip(pos, agent.activations, strict=True)):
-            is_out = layer == len(pos) - 1
-            scale = max(float(np.abs(act).max()), 1e-6) if is_out else 1.0
-            for n, (cx, cy) in enumerate(p):
-                pygame.draw.circle(surface, activation_colour(act[n], scale), (cx, cy), radius)
-                if is_out and n == agent.action:
-                    pygame.draw.circle(surface, (255, 255, 255), (cx, cy), radius + 4, 2)
-        for n, (cx, cy) in enumerate(pos[0]):
-            if n < len(agent.input_labels) and radius >= 4:
-                img = font.render(agent.input_labels[n], True, (150, 150, 160))
-                surface.blit(img, (cx - radius - 4 - img.get_width(), cy - img.get_height() // 2))
-        for n, (cx, cy) in enumerate(pos[-1]):
-            colour = (255, 255, 255) if n == agent.action else (150, 150, 160)
-            img = font.render(agent.action_name(n), True, colour)
-            surface.blit(img, (cx + radius + 6, cy - img.get_height() // 2))
-        sizes = "-".join(map(str, agent.topo.sizes))
-        caption = f"network {sizes}: {agent.action_name(agent.action)}"
-        img = font.render(caption, True, (230, 230, 230))
-        surface.blit(img, (x + (w - img.get_width()) // 2, y + h - img.get_height() - 6))
-
-    draw.edges = edges  # type: ignore[attr-defined]  # (layer, i, j, colour, width), for tests
-    return draw
 
 
 class Episodes:

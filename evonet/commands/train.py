@@ -1,15 +1,17 @@
-"""``evonet train sine|xor``: fit the MLP by gradient descent."""
+"""``evonet train TASK``: fit the MLP by gradient descent; grids of settings; a live view."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import statistics
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from evonet import mlp
+from evonet import mlp, sweep
 from evonet.budget import OverBudget, check_memory
 from evonet.checkpoint import file_kind, save_network
 from evonet.commands.common import (
@@ -25,17 +27,29 @@ from evonet.commands.common import (
     positive_float,
     positive_int,
 )
-from evonet.train import OPTIMIZERS, TASKS, TrainConfig, TrainResult, fit, fit_bytes
+from evonet.config import parse_hidden
+from evonet.tasks import TASKS
+from evonet.train import (
+    OPTIMIZERS,
+    Data,
+    Task,
+    TrainConfig,
+    TrainResult,
+    confusion,
+    fit,
+    fit_bytes,
+    raw_input_network,
+)
 from evonet.words import count
 
 
-def _per_task(get) -> str:
-    """A default that depends on the task, as ``sine X, xor Y``."""
+def _per_task(get: Callable[[Task], object]) -> str:
+    """A default that depends on the task, as ``digits X, sine Y, xor Z``."""
     return ", ".join(f"{name} {_shown(get(task))}" for name, task in sorted(TASKS.items()))
 
 
 def _shown(value: object) -> str:
-    return "none" if value is None else str(value)
+    return "none" if value is None else sweep.shown(value)
 
 
 # TrainConfig's settings that are flags, with how each is parsed; their help and the
@@ -48,46 +62,80 @@ TRAIN_FLAGS = {
     "weight_decay": {"type": nonneg_float},
     "target_loss": {"type": positive_float},
 }
+SCHEDULES = ("constant", "cosine")
 
 
-def _hidden(task) -> str:
-    return ",".join(map(str, task.hidden))
+def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def convert(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"choose from {', '.join(choices)}")
+        return text
+
+    return convert
+
+
+# What --sweep can vary, and how each value is read: the flags' own parsers (a hidden
+# value is written 10-25, since commas separate the values).
+SWEEPABLE: dict[str, Callable[[str], object]] = {
+    "hidden": lambda v: parse_hidden(v.replace("-", ",")),
+    "activation": _choice(mlp.HIDDEN_ACTIVATIONS),
+    "schedule": _choice(SCHEDULES),
+    **{k: f.get("type") or _choice(f["choices"]) for k, f in TRAIN_FLAGS.items()},
+}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
-        help="train the MLP by gradient descent on sine or xor",
-        description="Train the same MLP by gradient descent, on sine or xor.",
+        help="train the MLP by gradient descent on sine, xor or handwritten digits",
+        description="Train the same MLP by gradient descent: sine, xor or handwritten digits.",
         epilog=examples(
-            ("evonet train sine --plot sine.png", "fit sin(x), with the loss curves and fit"),
-            ("evonet train xor --runs 20", "XOR from 20 seeds, with how many solve it"),
-            ("evonet train sine --hidden 32,32 --save sine.npz", "another network, saved"),
-            notes="Defaults depend on the task: sine uses 1-10-25-1 tanh/linear with Adam; "
-            "xor uses 2-4-1 tanh/sigmoid with momentum.",
-        ),
+            (
+                "evonet train digits --plot digits.png --confusion confusion.png",
+                "8x8 digits: loss and accuracy curves, and the confusion matrix",
+            ),
+            (
+                "evonet train xor --sweep hidden=2,4,8 --sweep lr=0.1,0.5 --runs 5 --plot grid.png",
+                "a grid of settings, 5 seeds per cell: a table, and the loss curves overlaid",
+            ),
+            ("evonet train xor --live", "watch the network learn, in a window (q quits)"),
+            notes="Defaults depend on the task: sine 1-10-25-1 tanh/linear with Adam; xor "
+            "2-4-1 tanh/sigmoid with momentum; digits 64-128-10 relu/softmax with Adam and "
+            "weight decay, on scikit-learn's 8x8 digits (pip install 'evonet[digits]') or "
+            "MNIST's IDX files with --data.",
+        ),  # fmt: skip
     )
-    p.add_argument("task", choices=sorted(TASKS), help="what to learn: sine or xor")
+    p.add_argument(
+        "task",
+        choices=sorted(TASKS),
+        help="; ".join(f"{n}: {t.summary}" for n, t in sorted(TASKS.items())),
+    )
+    p.add_argument(
+        "--data",
+        metavar="FOLDER",
+        help="digits only: read MNIST's IDX files (train-images-idx3-ubyte and the other "
+        "three, gzipped or not) from FOLDER (default: scikit-learn's 8x8 digits)",
+    )
     p.add_argument(
         "--hidden",
         type=hidden_sizes,
-        help=f"hidden layer sizes, e.g. 10,25 (default: {_per_task(_hidden)})",
+        help=f"hidden layer sizes, e.g. 10,25 (default: {_per_task(lambda t: t.hidden)})",
     )
     p.add_argument(
         "--activation",
         choices=mlp.HIDDEN_ACTIVATIONS,
         help=f"hidden activation (default: {_per_task(lambda t: t.activation)})",
     )
-    for name, kind in TRAIN_FLAGS.items():
-        default = _per_task(lambda t, name=name: getattr(t.config, name))
+    for name, kwargs in TRAIN_FLAGS.items():
         p.add_argument(
-            "--" + name.replace("_", "-"),
-            **kind,
-            help=f"{flag_doc(TrainConfig, name)} (default: {default})",
+            f"--{name.replace('_', '-')}",
+            **kwargs,
+            help=f"{flag_doc(TrainConfig, name)} "
+            f"(default: {_per_task(lambda t, n=name: getattr(t.config, n))})",
         )
     p.add_argument(
         "--schedule",
-        choices=("constant", "cosine"),
+        choices=SCHEDULES,
         help="learning-rate schedule "
         f"(default: {_per_task(lambda t: 'cosine' if t.config.cosine else 'constant')})",
     )
@@ -99,9 +147,32 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="train from N seeds in a row, from --seed on (default: 1)",
     )
     p.add_argument(
+        "--sweep",
+        action="append",
+        metavar="KEY=V1,V2",
+        help="train every combination of these values, --runs seeds each, and print a "
+        f"table; repeat for a grid. KEY: {', '.join(SWEEPABLE)}; hidden values are "
+        "written 10-25 (default: none)",
+    )
+    p.add_argument(
         "--plot",
         metavar="FILE.png",
-        help="write the loss curves, and the fit for sine (default: none)",
+        help="write the loss curves (and accuracy for digits and xor, the fit for sine; "
+        "with --sweep, every cell's loss curves overlaid) (default: none)",
+    )
+    p.add_argument(
+        "--confusion",
+        metavar="FILE.png",
+        help="digits and xor: write the test set's confusion matrix (default: none)",
+    )
+    p.add_argument(
+        "--live",
+        nargs="?",
+        const="window",
+        choices=("window", "terminal"),
+        help="watch one run learn: the network, the sample fed, the loss; space pauses, "
+        "+/- change speed, q stops and keeps what was learned (default: off; "
+        "bare --live: window)",
     )
     p.add_argument(
         "--save", metavar="FILE.npz", help="write the first run's network (default: none)"
@@ -110,18 +181,67 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    task = TASKS[args.task]
+@dataclasses.dataclass
+class Cell:
+    """One setting of a grid (the defaults when there is no --sweep), and its runs."""
+
+    settings: dict[str, object]
+    topo: mlp.Topology
+    cfg: TrainConfig
+    results: list[tuple[TrainResult, dict]] = dataclasses.field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return sweep.label(self.settings)
+
+
+def _cell(task: Task, args: argparse.Namespace, settings: dict[str, object]) -> Cell:
+    """The network and settings of a cell: flags, then the cell's swept values on top."""
     overrides = {name: getattr(args, name) for name in TRAIN_FLAGS}
     overrides["cosine"] = None if args.schedule is None else args.schedule == "cosine"
+    hidden, activation = args.hidden, args.activation
+    for key, value in settings.items():
+        if key == "hidden":
+            hidden = value
+        elif key == "activation":
+            activation = value
+        elif key == "schedule":
+            overrides["cosine"] = value == "cosine"
+        else:
+            overrides[key] = value
     cfg = dataclasses.replace(task.config, **{k: v for k, v in overrides.items() if v is not None})
     try:
         cfg.validate()
-        topo = task.topology(args.hidden, args.activation)
+        topo = task.topology(hidden, activation)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    plot_path = check_writable(args.plot, "--plot")
-    save_path = check_writable(args.save, "--save")
+    return Cell(settings, topo, cfg)
+
+
+def _task(args: argparse.Namespace) -> Task:
+    task = TASKS[args.task]
+    if args.data is None:
+        return task
+    if args.task != "digits":
+        raise UsageError(f"--data reads MNIST for the digits task; {args.task} makes its own data")
+    from evonet.tasks import digits, idx
+
+    if not Path(args.data).is_dir():
+        raise UsageError(f"--data {args.data}: is not a folder")
+    try:
+        return digits.from_folder(args.data)
+    except (idx.IdxError, OverBudget) as e:
+        raise UsageError(f"--data {e}") from None
+
+
+def _check_outputs(args: argparse.Namespace, classifier: bool) -> dict[str, Path | None]:
+    paths = {
+        flag: check_writable(getattr(args, flag), f"--{flag}")
+        for flag in ("plot", "confusion", "save")
+    }
+    if paths["confusion"] is not None and not classifier:
+        raise UsageError(f"--confusion: {args.task} is not a classification task")
+    save_path = paths["save"]
     if save_path is not None and save_path.exists():
         # Replacing a network file is what --save does; anything else was saved by
         # something else (a run's checkpoint, someone's data) and is never replaced.
@@ -129,55 +249,75 @@ def run(args: argparse.Namespace) -> int:
         if kind != "network":
             what = "an evolution checkpoint" if kind else "a file that is not an evonet network"
             raise UsageError(f"--save {save_path}: holds {what}; choose another name")
+    return paths
 
-    # Every run's data has the first run's size: check the network fits before any bar.
-    sample = task.make_data(np.random.default_rng(args.seed))
-    rows = max(len(sample.x), len(sample.x_test))
+
+def run(args: argparse.Namespace) -> int:
+    sweeps = []
+    for text in args.sweep or []:
+        try:
+            sweeps.append(sweep.parse(text, SWEEPABLE))
+        except ValueError as e:
+            raise UsageError(f"--sweep {e}") from None
     try:
-        check_memory(
-            fit_bytes(topo, rows), f"training a {_sizes(topo)} network", "use smaller --hidden"
-        )
+        settings = sweep.grid(sweeps)
+    except ValueError as e:
+        raise UsageError(f"--sweep: {e}") from None
+    if args.live and (sweeps or args.runs > 1):
+        raise UsageError("--live watches one run; drop --sweep and --runs")
+    task = _task(args)
+    cells = [_cell(task, args, s) for s in settings]
+    classifier = task.output in ("softmax", "sigmoid") and task.config.loss == "cross_entropy"
+    paths = _check_outputs(args, classifier)
+
+    # Every run's data has the first run's size: check the networks fit before any bar.
+    try:
+        sample = task.make_data(np.random.default_rng(args.seed))
+    except ValueError as e:  # the digits' scikit-learn is missing
+        raise UsageError(str(e)) from None
+    rows = max(len(sample.x), len(sample.x_test), len(sample.val[0]))
+    try:
+        for cell in cells:
+            check_memory(
+                fit_bytes(cell.topo, rows),
+                f"training a {_sizes(cell.topo)} network",
+                "use smaller --hidden",
+            )
     except OverBudget as e:
         raise UsageError(str(e)) from None
 
-    results: list[tuple[TrainResult, dict]] = []
-    total = cfg.epochs * args.runs
-    with tqdm(total=total, desc=f"train {task.name}", unit="epoch", leave=False) as bar:
-        for r in range(args.runs):
-            seed = args.seed + r
-            rng = np.random.default_rng(seed)
-            data = task.make_data(rng)
-            theta = mlp.init(topo, rng)
+    if args.live:
+        return _live(args, task, cells[0], paths["save"])
+    _train_cells(task, cells, args)
 
-            def tick(epoch: int, train: float, test: float | None, run: int = r + 1) -> None:
-                bar.update(1)
-                bar.set_postfix(run=f"{run}/{args.runs}", loss=f"{train:.2e}", refresh=False)
-
-            # Divergence is reported once, at the end, not as numpy's overflow warnings.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                res = fit(theta, topo, data.x, data.y, cfg, rng, data.x_test, data.y_test, tick)
-            bar.update(cfg.epochs - res.epochs)  # early stop: skip the unused epochs
-            metrics = task.metrics(res.theta, topo, data)
-            results.append((res, metrics))
-            if not args.json:
-                bar.write(_run_line(task.name, r, args.runs, seed, res, metrics))
-
-    first, first_metrics = results[0]
-    if plot_path is not None:
-        fit_panel = None
-        if task.name == "sine":
-            data = task.make_data(np.random.default_rng(args.seed))
-            pred = mlp.forward(first.theta, data.x_test, topo)
-            fit_panel = (data.x_test[:, 0], data.y_test[:, 0], pred[:, 0])
-        _write(lambda: _plot(plot_path, first, task.name, topo, fit_panel), "--plot", plot_path)
+    first_cell = cells[0]
+    first, first_metrics = first_cell.results[0]
+    topo = first_cell.topo
+    if paths["plot"] is not None:
+        plot_path = paths["plot"]
+        if sweeps:
+            _write(lambda: _plot_sweep(plot_path, task.name, cells), "--plot", plot_path)
+        else:
+            fit_panel = _fit_panel(task, topo, first, args.seed)
+            _write(lambda: _plot(plot_path, first, task.name, topo, fit_panel), "--plot", plot_path)
         info(f"wrote {plot_path}")
+    if paths["confusion"] is not None:
+        conf_path = paths["confusion"]
+        _write(lambda: _plot_confusion(conf_path, task, first, topo, args.seed), "--confusion",
+               conf_path)  # fmt: skip
+        info(f"wrote {conf_path}")
     diverged = not np.isfinite(first.theta).all()
-    if save_path is not None and not diverged:
-        meta = {"task": task.name, "seed": args.seed, **first_metrics}
-        _write(lambda: save_network(save_path, first.theta, topo, meta), "--save", save_path)
-        info(f"wrote {save_path}")
+    if paths["save"] is not None and not diverged:
+        _save(paths["save"], task, first, first_metrics, topo, args.seed)
 
-    summary = _summary(task.name, results)
+    if sweeps:
+        table = _sweep_table(cells)
+        if args.json:
+            emit_json({"task": task.name, "runs": args.runs, "cells": table})
+        else:
+            print(_sweep_text(task.name, table, args.runs))
+        return 0
+    summary = _summary(task.name, first_cell.results)
     if args.json:
         emit_json(summary)
     elif args.runs > 1:
@@ -187,7 +327,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if diverged:
         # A network of NaN weights is never written: it could not be loaded or used.
-        unsaved = f"; {save_path} was not written" if save_path is not None else ""
+        unsaved = f"; {paths['save']} was not written" if paths["save"] is not None else ""
         info(
             f"evonet: training diverged to NaN or infinite weights{unsaved}; "
             "try a smaller --lr (or --weight-decay)"
@@ -196,15 +336,106 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_cells(task: Task, cells: list[Cell], args: argparse.Namespace) -> None:
+    """Train every cell from seeds ``--seed`` on, with one progress bar over all epochs."""
+    total = sum(c.cfg.epochs for c in cells) * args.runs
+    quiet = args.json or len(cells) > 1
+    with tqdm(total=total, desc=f"train {task.name}", unit="epoch", leave=False) as bar:
+        for k, cell in enumerate(cells):
+            for r in range(args.runs):
+                seed = args.seed + r
+                where = f"{r + 1}/{args.runs}" if len(cells) == 1 else f"{k + 1}/{len(cells)}"
+
+                def tick(res: TrainResult, where: str = where) -> None:
+                    bar.update(1)
+                    bar.set_postfix(run=where, loss=f"{res.train_loss[-1]:.2e}", refresh=False)
+
+                res, data = _one_run(task, cell, seed, tick)
+                bar.update(cell.cfg.epochs - res.epochs)  # early stop: skip the unused epochs
+                metrics = task.metrics(res.theta, cell.topo, data)
+                cell.results.append((res, metrics))
+                if not quiet:
+                    bar.write(_run_line(task.name, r, args.runs, seed, res, metrics))
+
+
+def _one_run(task: Task, cell: Cell, seed: int, on_epoch=None, on_step=None):
+    """One seeded run: the data, an initial network and the training, all from ``seed``."""
+    rng = np.random.default_rng(seed)
+    data = task.make_data(rng)
+    theta = mlp.init(cell.topo, rng)
+    x_val, y_val = data.val
+    # Divergence is reported once, at the end, not as numpy's overflow warnings.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        res = fit(theta, cell.topo, data.x, data.y, cell.cfg, rng, x_val, y_val, on_epoch,
+                  on_step)  # fmt: skip
+    return res, data
+
+
+def _live(args: argparse.Namespace, task: Task, cell: Cell, save_path: Path | None) -> int:
+    """Train one run in the live view; q stops it and keeps (and saves) what was learned."""
+    from evonet import live
+    from evonet.commands.common import terminal_errors, window_errors
+
+    rng = np.random.default_rng(args.seed)
+    data = task.make_data(rng)
+    theta = mlp.init(cell.topo, rng)
+    errors = terminal_errors if args.live == "terminal" else window_errors
+    with errors("train without --live, or try --live terminal/window"):
+        res = live.run(args.live, task.name, theta, cell.topo, data, cell.cfg, rng)
+    metrics = task.metrics(res.theta, cell.topo, data)
+    info(_run_line(task.name, 0, 1, args.seed, res, metrics))
+    if save_path is not None and np.isfinite(res.theta).all():
+        _save(save_path, task, res, metrics, cell.topo, args.seed, data)
+    return 0
+
+
+def _save(path: Path, task: Task, res: TrainResult, metrics: dict, topo, seed: int,
+          data: Data | None = None) -> None:  # fmt: skip
+    """Write the network; inputs that were standardised in training are folded into the
+    first layer, so that the saved network reads raw inputs."""
+    if data is None:
+        data = task.make_data(np.random.default_rng(seed))
+    theta = raw_input_network(res.theta, topo, data)
+    meta = {"task": task.name, "seed": seed, "epochs": res.epochs, **metrics}
+    if data.image is not None:
+        meta["inputs"] = f"{data.image[0]}x{data.image[1]} pixels from 0 to 1, row by row"
+    _write(lambda: save_network(path, theta, topo, meta), "--save", path)
+    info(f"wrote {path}")
+
+
 def _sizes(topo: mlp.Topology) -> str:
     return "-".join(map(str, topo.sizes))
+
+
+def _fit_panel(task: Task, topo: mlp.Topology, res: TrainResult, seed: int):
+    """Sine's held-out points, target and prediction, for the plot's second panel."""
+    if task.name != "sine":
+        return None
+    data = task.make_data(np.random.default_rng(seed))
+    pred = mlp.forward(res.theta, data.x_test, topo)
+    return (data.x_test[:, 0], data.y_test[:, 0], pred[:, 0])
 
 
 def _plot(path, res: TrainResult, name: str, topo: mlp.Topology, fit_panel) -> None:
     from evonet import plots  # matplotlib loads only when a plot is asked for
 
-    title = f"{name}: {'-'.join(map(str, topo.sizes))} {topo.hidden}"
-    plots.loss_curves(path, res.train_loss, res.test_loss, title, fit_panel)
+    plots.training_curves(path, res, f"{name}: {_sizes(topo)} {topo.hidden}", fit_panel)
+
+
+def _plot_sweep(path, name: str, cells: list[Cell]) -> None:
+    from evonet import plots
+
+    curves = [(c.label, [r.train_loss for r, _ in c.results]) for c in cells]
+    runs = len(cells[0].results)
+    plots.sweep_curves(path, curves, f"{name}: training loss, {count(runs, 'run')} per cell")
+
+
+def _plot_confusion(path, task: Task, res: TrainResult, topo, seed: int) -> None:
+    from evonet import plots
+
+    data = task.make_data(np.random.default_rng(seed))
+    counts = confusion(mlp.forward(res.theta, data.x_test, topo), data.y_test)
+    plots.confusion_matrix(path, counts, data.classes, f"{task.name}: test set, {_sizes(topo)}")
 
 
 def _write(action, flag: str, path) -> None:
@@ -215,10 +446,16 @@ def _write(action, flag: str, path) -> None:
 
 
 def _run_line(name: str, r: int, runs: int, seed: int, res: TrainResult, m: dict) -> str:
-    score = f"test MSE {m['test_mse']:.2e}" if "test_mse" in m else f"accuracy {m['accuracy']:.2f}"
+    if "test_mse" in m:
+        score = f"test MSE {m['test_mse']:.2e}"
+    else:
+        score = f"test accuracy {m['accuracy']:.3f}"
+        if res.val_acc and name == "digits":
+            score += f" (validation {res.val_acc[-1]:.3f})"
     status = "solved" if m["solved"] else "NOT solved"
+    stopped = " (stopped)" if res.stopped else ""
     return (
-        f"{name} run {r + 1}/{runs} (seed {seed}): {res.epochs} epochs in "
+        f"{name} run {r + 1}/{runs} (seed {seed}): {count(res.epochs, 'epoch')}{stopped} in "
         f"{res.seconds:.2f}s, train loss {res.train_loss[-1]:.2e}, {score}, {status}"
     )
 
@@ -236,9 +473,58 @@ def _summary(name: str, results: list[tuple[TrainResult, dict]]) -> dict:
         out["test_mse"] = float(med(m["test_mse"] for _, m in results))
     else:
         out["accuracy"] = float(statistics.mean(m["accuracy"] for _, m in results))
+        out["min_accuracy"] = float(min(m["accuracy"] for _, m in results))
     solved = sum(bool(m["solved"]) for _, m in results)
     out["solved"] = solved == len(results)
     if len(results) > 1:
         out["runs"] = len(results)
         out["solved_runs"] = solved
     return out
+
+
+def _finite(v: float) -> float | None:
+    return float(v) if np.isfinite(v) else None
+
+
+def _sweep_table(cells: list[Cell]) -> list[dict]:
+    """Per cell: its settings, solved runs, and medians of the final losses and the test
+    score, computed from the cell's runs."""
+    med = statistics.median
+    rows = []
+    for c in cells:
+        metrics = [m for _, m in c.results]
+        row: dict = {k: sweep.shown(v) for k, v in c.settings.items()}
+        row["solved_runs"] = sum(bool(m["solved"]) for m in metrics)
+        row["runs"] = len(c.results)
+        row["median_loss"] = _finite(med(r.train_loss[-1] for r, _ in c.results))
+        if "test_mse" in metrics[0]:
+            row["median_test_mse"] = _finite(med(m["test_mse"] for m in metrics))
+        else:
+            row["median_accuracy"] = float(med(m["accuracy"] for m in metrics))
+        row["median_epochs"] = int(med(r.epochs for r, _ in c.results))
+        rows.append(row)
+    return rows
+
+
+def _sweep_text(name: str, rows: list[dict], runs: int) -> str:
+    keys = [k for k in rows[0] if k not in ("solved_runs", "runs") and not k.startswith("median")]
+    score = "median_test_mse" if "median_test_mse" in rows[0] else "median_accuracy"
+    headers = [
+        *keys,
+        "solved",
+        "median loss",
+        "median test MSE" if score == "median_test_mse" else "median test accuracy",
+        "median epochs",
+    ]
+
+    def number(v: float | None, fmt: str) -> str:
+        return "diverged" if v is None else format(v, fmt)
+
+    table = [
+        [*(r[k] for k in keys), f"{r['solved_runs']}/{r['runs']}", number(r["median_loss"], ".2e"),
+         number(r[score], ".2e" if score == "median_test_mse" else ".3f"), str(r["median_epochs"])]
+        for r in rows
+    ]  # fmt: skip
+    return f"{name}: {count(len(rows), 'cell')}, {count(runs, 'run')} each\n" + sweep.table(
+        headers, table
+    )

@@ -7,7 +7,7 @@ import pytest
 
 from evonet import mlp
 from evonet.checkpoint import load_network
-from evonet.train import TASKS
+from evonet.tasks import TASKS
 from tests.helpers import TINY_EVOLVE, evonet, last_json
 
 

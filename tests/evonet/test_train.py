@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from evonet import mlp, train
-from evonet.train import TASKS, TrainConfig
+from evonet.tasks import TASKS, sine
+from evonet.train import TrainConfig
 
 
 def run_task(name, seed, **overrides):
@@ -13,14 +14,14 @@ def run_task(name, seed, **overrides):
     rng = np.random.default_rng(seed)
     data = task.make_data(rng)
     topo = task.topology(overrides.pop("hidden", None) if "hidden" in overrides else None)
-    res = train.fit(mlp.init(topo, rng), topo, data.x, data.y, cfg, rng, data.x_test, data.y_test)
+    res = train.fit(mlp.init(topo, rng), topo, data.x, data.y, cfg, rng, *data.val)
     return res, task.metrics(res.theta, topo, data)
 
 
 def test_sine_defaults_reach_target_mse():
     res, metrics = run_task("sine", seed=0)
-    assert metrics["test_mse"] <= train.SINE_TARGET_MSE
-    assert len(res.train_loss) == len(res.test_loss) == res.epochs == 500
+    assert metrics["test_mse"] <= sine.TARGET_MSE
+    assert len(res.train_loss) == len(res.val_loss) == res.epochs == 500
     assert res.train_loss[-1] < res.train_loss[0] / 100
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from evonet import mlp, watch
+from evonet import mlp, panel, watch
 from evonet.checkpoint import save_network
 from games.snake import N_OBS, SnakeSpec
 from tests.helpers import ScriptedView, evonet
@@ -111,16 +111,16 @@ def test_network_panel_draws_activations_and_the_chosen_action(agent):
     eps = watch.Episodes(agent, SnakeSpec(board=(8, 8)), 1, 0)
     renderer = FrameRenderer(eps.env, watch.PANEL_WIDTH)
     pygame = renderer.pygame
-    renderer.panel = watch.network_panel(agent, pygame, pygame.font.Font(None, 18))
+    renderer.panel = panel.network_panel(agent, pygame, pygame.font.Font(None, 18))
     surface = pygame.Surface(renderer.size(watch.cell_size(SnakeSpec(board=(8, 8)))))
     renderer.render(surface, 0)
     _, _, area = renderer.areas(surface.get_size())
-    pos = watch.neuron_positions(TOPO.sizes, area)
+    pos = panel.neuron_positions(TOPO.sizes, area)
     # Every neuron is filled with the colour of its activation.
     for layer, acts in enumerate(agent.activations):
         scale = max(float(np.abs(acts).max()), 1e-6) if layer == 2 else 1.0
         for (x, y), a in zip(pos[layer], acts, strict=True):
-            assert tuple(surface.get_at((int(x), int(y))))[:3] == watch.activation_colour(a, scale)
+            assert tuple(surface.get_at((int(x), int(y))))[:3] == panel.activation_colour(a, scale)
     # The chosen action's output neuron wears a white ring.
     x, y = pos[-1][agent.action]
     ring = [tuple(surface.get_at((int(x) + dx, int(y)))[:3]) for dx in range(4, 14)]
@@ -321,10 +321,10 @@ def test_frame_progress_corrects_a_wrong_prediction():
     assert bar.total == bar.n == 5 + 2 + 1
 
 
-@pytest.mark.parametrize("hidden", [(6,), (100, 100), (300,)])
+@pytest.mark.parametrize("hidden", [(6,), (40, 40), (100, 100), (1000,)])
 def test_the_panel_draws_each_neurons_strongest_inputs(rng, hidden):
-    """Each neuron's three strongest incoming connections, thicker the stronger; a layer
-    wider than the panel is not drawn neuron by neuron at all."""
+    """Each shown neuron's three strongest incoming connections from the shown neurons,
+    thicker the stronger; a layer wider than MAX_SHOWN shows its strongest neurons."""
     from games.render.window import FrameRenderer
 
     topo = mlp.Topology((N_OBS, *hidden, 3))
@@ -332,16 +332,21 @@ def test_the_panel_draws_each_neurons_strongest_inputs(rng, hidden):
     eps = watch.Episodes(agent, SnakeSpec(board=(6, 6)), 1, 0)
     renderer = FrameRenderer(eps.env, watch.PANEL_WIDTH)
     pygame = renderer.pygame
-    renderer.panel = watch.network_panel(agent, pygame, watch.label_font(pygame))
+    renderer.panel = panel.network_panel(agent, pygame, panel.label_font(pygame))
     renderer.render(pygame.Surface(renderer.size(40)), 0)  # draws without error
-    edges = renderer.panel.edges
-    if max(hidden) > watch.MAX_DRAWN_NEURONS:
-        assert edges == []
-        return
+    edges, shown = renderer.panel.edges, renderer.panel.shown
     for layer, (w, _) in enumerate(mlp.unflatten(agent.theta, topo)):
+        assert len(shown[layer]) == min(topo.sizes[layer], panel.MAX_SHOWN)
+        src = shown[layer]
         mags = np.abs(w)  # (n_in, n_out)
-        for j in range(w.shape[1]):
+        for j in shown[layer + 1]:
             drawn = {e[1]: e[4] for e in edges if e[0] == layer and e[2] == j}
-            assert set(drawn) == set(np.argsort(-mags[:, j], kind="stable")[:3].tolist())
-            strongest = int(np.argmax(mags[:, j]))
+            best = src[np.argsort(-mags[src, j], kind="stable")[:3]]
+            assert set(drawn) == set(best.tolist())
+            strongest = int(src[np.argmax(mags[src, j])])
             assert drawn[strongest] == max(drawn.values()) and 1 <= min(drawn.values())
+    if max(hidden) > panel.MAX_SHOWN:
+        # The summary keeps the neurons with the most weight in and out.
+        w_in, w_out = mlp.unflatten(agent.theta, topo)[0][0], mlp.unflatten(agent.theta, topo)[1][0]
+        strength = (w_in**2).sum(axis=0) + (w_out**2).sum(axis=1)
+        assert strength[shown[1]].min() >= np.delete(strength, shown[1]).max()

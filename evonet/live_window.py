@@ -1,0 +1,199 @@
+"""The live training view in a pygame window: the network panel of ``evonet watch`` on
+the left; the sample, the loss curves, the epoch progress and the largest weight changes
+on the right."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from evonet.live import KEYS_HELP, Live
+from evonet.panel import BACKGROUND, DIM, TEXT, NetworkPanel, activation_colour, label_font
+from games.render.keys import KEY_NAMES
+from games.render.window import check_screen, import_pygame, sdl_stderr_silenced
+
+SIZE = (1180, 700)  # fits a 1280x720 screen
+HUD = 36
+SIDE = 470  # the right column's width
+TRAIN_COLOUR, VAL_COLOUR = (255, 152, 0), (66, 165, 245)
+SERIES = {"train": TRAIN_COLOUR, "val": VAL_COLOUR}
+
+
+class LiveWindow:
+    """A resizable window that draws a :class:`Live` and reports keys by name.
+
+    Raises :class:`games.render.window.NoScreenError` when there is no display (unless
+    ``SDL_VIDEODRIVER`` asks for one, as tests do with ``dummy``).
+    """
+
+    def __init__(self, title: str = "evonet train --live") -> None:
+        pygame = self.pygame = import_pygame()
+        with sdl_stderr_silenced():
+            check_screen(pygame)
+            pygame.display.init()
+            self.screen = pygame.display.set_mode(_fitting(pygame), pygame.RESIZABLE)
+        pygame.display.set_caption(title)
+        self.font = label_font(pygame)
+        self.big = label_font(pygame, 18)
+        self.clock = pygame.time.Clock()
+        self.panel: NetworkPanel | None = None
+        self.closed = False
+
+    # ------------------------------------------------------------------ the protocol
+
+    def draw(self, live: Live) -> None:
+        self.screen = self.pygame.display.get_surface()  # resizing replaces the surface
+        render(self.screen, live, self.pygame, self.font, self.big, self._panel(live))
+        self.pygame.display.flip()
+
+    def poll(self) -> list[str]:
+        pygame, keys = self.pygame, []
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT:
+                keys.append("quit")
+            elif event.type == pygame.KEYDOWN:
+                name = KEY_NAMES.get(pygame.key.name(event.key)) or KEY_NAMES.get(event.unicode)
+                if name:
+                    keys.append(name)
+        return keys
+
+    def tick(self, fps: float) -> None:
+        self.clock.tick(fps)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.pygame.display.quit()
+            self.closed = True
+
+    def __enter__(self) -> LiveWindow:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _panel(self, live: Live) -> NetworkPanel:
+        if self.panel is None:
+            self.panel = NetworkPanel(live.agent, self.pygame, self.font)
+        else:
+            self.panel.refresh()  # the weights moved since the last frame
+        return self.panel
+
+
+def _fitting(pygame: Any) -> tuple[int, int]:
+    """:data:`SIZE`, or smaller to fit the screen (the window can be resized)."""
+    try:
+        w, h = pygame.display.get_desktop_sizes()[0]
+    except (AttributeError, IndexError, pygame.error):
+        return SIZE
+    if w <= 0 or h <= 0:
+        return SIZE
+    return min(SIZE[0], int(w * 0.95)), min(SIZE[1], int(h * 0.9))
+
+
+def render(surface: Any, live: Live, pygame: Any, font: Any, big: Any, panel: NetworkPanel) -> None:
+    """Draw a whole frame of ``live`` onto ``surface`` (any size; offscreen works)."""
+    w, h = surface.get_size()
+    surface.fill(BACKGROUND)
+    side = min(SIDE, w // 2)
+    hud = f"evonet train {live.name}    {live.status()}    h: keys"
+    surface.blit(big.render(hud, True, TEXT), (12, (HUD - big.get_height()) // 2))
+    panel(surface, (0, HUD, w - side, h - HUD))
+    x0, y = w - side + 10, HUD + 8
+    y = _sample(surface, live, pygame, font, (x0, y, side - 20, 190))
+    y = _loss_plot(surface, live, pygame, font, (x0, y + 10, side - 20, max(80, h - y - 250)))
+    y = _progress(surface, live, pygame, font, (x0, y + 12, side - 20, 18))
+    surface.blit(font.render("largest weight changes this frame", True, DIM), (x0, y + 12))
+    for k, line in enumerate(live.change_lines()):
+        surface.blit(font.render(line, True, TEXT), (x0 + 8, y + 34 + 20 * k))
+    if live.help or live.done:
+        lines = KEYS_HELP if live.help else ["training done: q or Esc closes the window"]
+        _message(surface, pygame, big, lines, (0, HUD, w - side, h - HUD))
+
+
+def _sample(surface: Any, live: Live, pygame: Any, font: Any, area: tuple) -> int:
+    """The sample just fed: its picture, or its input values; then target and answer."""
+    x, y, w, h = area
+    surface.blit(font.render(f"sample {live.sample} of the training set", True, DIM), (x, y))
+    y += 24
+    data = live.data
+    if data.image is not None:
+        rows, cols = data.image
+        raw = data.x[live.sample] * (data.scale if data.scale is not None else 1)
+        raw = raw + (data.shift if data.shift is not None else 0)
+        cell = max(2, min(150 // rows, 150 // cols))
+        for n, v in enumerate(np.clip(raw, 0, 1)):
+            shade = int(40 + 215 * v)
+            rect = (x + (n % cols) * cell, y + (n // cols) * cell, cell, cell)
+            pygame.draw.rect(surface, (shade, shade, shade), rect)
+        text_x, text_y = x + cols * cell + 16, y + 10
+    else:
+        values = data.x[live.sample]
+        for n, v in enumerate(values[:8]):
+            pygame.draw.circle(surface, activation_colour(v), (x + 10 + 26 * n, y + 12), 9)
+        text_x, text_y = x, y + 32
+        surface.blit(font.render(live.input_text(), True, TEXT), (text_x, text_y))
+        text_y += 24
+    surface.blit(font.render(live.target_text(), True, TEXT), (text_x, text_y))
+    return area[1] + area[3]
+
+
+def _loss_plot(surface: Any, live: Live, pygame: Any, font: Any, area: tuple) -> int:
+    """Training (orange) and validation (blue) loss per epoch so far, log scale."""
+    x, y, w, h = area
+    pygame.draw.rect(surface, (36, 40, 50), area)
+    tx = x + 6
+    for text, colour in live.loss_parts():
+        img = font.render(text, True, SERIES.get(colour, TEXT))
+        surface.blit(img, (tx, y + 4))
+        tx += img.get_width()
+    series = [(s, c) for s, c in ((live.result.train_loss, TRAIN_COLOUR),
+                                  (live.result.val_loss, VAL_COLOUR)) if s]  # fmt: skip
+    values = [v for s, _ in series for v in s if v > 0 and math.isfinite(v)]
+    if not values:
+        return y + h
+    top, bottom = math.log10(max(values)), math.log10(min(values))
+    span = max(top - bottom, 1e-9)
+    inner = (x + 8, y + 28, w - 16, h - 36)
+    epochs = max(max(len(s) for s, _ in series), 2)  # the curve so far fills the width
+    for s, colour in series:
+        points = [
+            (inner[0] + inner[2] * k / (epochs - 1),
+             inner[1] + inner[3] * (top - math.log10(v)) / span)
+            for k, v in enumerate(s) if v > 0 and math.isfinite(v)
+        ]  # fmt: skip
+        if len(points) > 1:
+            pygame.draw.lines(surface, colour, False, points, 2)
+        elif points:
+            pygame.draw.circle(surface, colour, points[0], 2)
+    for text, ty in ((f"{10**top:.1e}", inner[1]), (f"{10**bottom:.1e}", inner[1] + inner[3] - 14)):
+        img = font.render(text, True, DIM)
+        surface.blit(img, (x + w - img.get_width() - 6, ty))
+    return y + h
+
+
+def _progress(surface: Any, live: Live, pygame: Any, font: Any, area: tuple) -> int:
+    x, y, w, h = area
+    pygame.draw.rect(surface, (46, 51, 63), area, border_radius=4)
+    done = int(w * live.progress)
+    if done:
+        pygame.draw.rect(surface, (76, 175, 80), (x, y, done, h), border_radius=4)
+    text = f"epoch {live.epoch} of {live.cfg.epochs}  {live.progress:.0%}"
+    img = font.render(text, True, TEXT)
+    surface.blit(img, (x + (w - img.get_width()) // 2, y + (h - img.get_height()) // 2))
+    return y + h
+
+
+def _message(surface: Any, pygame: Any, font: Any, lines: list[str], area: tuple) -> None:
+    x, y, w, h = area
+    imgs = [font.render(line, True, TEXT) for line in lines]
+    bw = max(i.get_width() for i in imgs) + 40
+    bh = sum(i.get_height() + 6 for i in imgs) + 24
+    box = (x + (w - bw) // 2, y + (h - bh) // 2, bw, bh)
+    pygame.draw.rect(surface, (15, 16, 22), box, border_radius=8)
+    pygame.draw.rect(surface, (90, 95, 110), box, 2, border_radius=8)
+    ty = box[1] + 12
+    for img in imgs:
+        surface.blit(img, (box[0] + 20, ty))
+        ty += img.get_height() + 6
