@@ -2,7 +2,9 @@
 
 import json
 import os
+import pty
 import resource
+import select
 import subprocess
 import sys
 import time
@@ -109,3 +111,39 @@ def start_evolve(cwd, *args, **popen):
         text=True,
         **popen,
     )
+
+
+def run_in_terminal(args, term="xterm", keys=b"", ready=b"apples", cwd=None):
+    """``python -m evonet ARGS`` with stdin and stdout on a pseudo-terminal of type
+    ``term`` (None: TERM unset); types ``keys`` once ``ready`` is drawn. Returns the exit
+    code and stderr."""
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "TERM"}
+    if term is not None:
+        env["TERM"] = term
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evonet", *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=cwd,
+    )
+    os.close(slave)
+    drawn, deadline = b"", time.monotonic() + 60
+    try:
+        # Keep reading what it draws: a full pseudo-terminal buffer would block it.
+        while proc.poll() is None and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    drawn += os.read(master, 1 << 16)
+                except OSError:  # the terminal closed: the process is ending
+                    break
+            if keys and ready in drawn:  # the HUD is up: the view is running
+                os.write(master, keys)
+                keys = b""
+        return proc.wait(timeout=10), proc.stderr.read().decode()
+    finally:
+        proc.kill()
+        proc.stderr.close()
+        os.close(master)

@@ -74,14 +74,27 @@ def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
     return convert
 
 
+def _value(parse: Callable[[str], object]) -> Callable[[str], object]:
+    """A flag's argparse type as a plain parser, raising ValueError."""
+
+    def convert(text: str) -> object:
+        try:
+            return parse(text)
+        except argparse.ArgumentTypeError as e:
+            raise ValueError(str(e)) from None
+
+    return convert
+
+
 # What --sweep can vary, and how each value is read: the flags' own parsers (a hidden
 # value is written 10-25, since commas separate the values).
 SWEEPABLE: dict[str, Callable[[str], object]] = {
     "hidden": lambda v: parse_hidden(v.replace("-", ",")),
     "activation": _choice(mlp.HIDDEN_ACTIVATIONS),
     "schedule": _choice(SCHEDULES),
-    **{k: f.get("type") or _choice(f["choices"]) for k, f in TRAIN_FLAGS.items()},
-}
+    **{k: _value(f["type"]) if "type" in f else _choice(f["choices"])
+       for k, f in TRAIN_FLAGS.items()},
+}  # fmt: skip
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -95,8 +108,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                 "8x8 digits: loss and accuracy curves, and the confusion matrix",
             ),
             (
-                "evonet train xor --sweep hidden=2,4,8 --sweep lr=0.1,0.5 --runs 5 --plot grid.png",
-                "a grid of settings, 5 seeds per cell: a table, and the loss curves overlaid",
+                "evonet train xor --sweep hidden=2,4,8 --sweep lr=0.1,0.5 --runs 5",
+                "a grid of settings, 5 seeds per cell, as a table (--plot overlays the curves)",
             ),
             ("evonet train xor --live", "watch the network learn, in a window (q quits)"),
             notes="Defaults depend on the task: sine 1-10-25-1 tanh/linear with Adam; xor "
@@ -119,7 +132,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--hidden",
         type=hidden_sizes,
-        help=f"hidden layer sizes, e.g. 10,25 (default: {_per_task(lambda t: t.hidden)})",
+        help="hidden layer sizes, e.g. 10,25 "
+        f"(default: {_per_task(lambda t: ','.join(map(str, t.hidden)))})",
     )
     p.add_argument(
         "--activation",

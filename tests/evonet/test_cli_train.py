@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -61,6 +62,12 @@ def test_python_m_and_console_script_agree():
         (["train", "sine", "--lr", "1e400"], "--lr"),
         (["train", "sine", "--plot", "/no/such/folder/x.png"], "--plot"),
         (["train", "sine", "--save", "/no/such/folder/x.npz"], "--save"),
+        (["train", "sine", "--confusion", "c.png"], "--confusion: sine is not a classification"),
+        (["train", "xor", "--data", "."], "--data reads MNIST for the digits task"),
+        (["train", "digits", "--data", "/no/such/folder"], "--data /no/such/folder: is not a"),
+        (["train", "digits", "--data", "."], "has no train-images-idx3-ubyte"),
+        (["train", "xor", "--sweep", "lr=0.1,x"], "--sweep lr=x: expected a number"),
+        (["train", "xor", "--sweep", "hiden=2,4"], "did you mean hidden?"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, needle):
@@ -106,3 +113,49 @@ def test_save_never_replaces_a_checkpoint_or_a_foreign_file(tmp_path):
     assert (tmp_path / "data.npz").read_bytes() == b"someone's data"
     # A network file is replaced: that is what --save is for.
     assert evonet("train", "xor", "--save", "run/best.npz", cwd=tmp_path).returncode == 0
+
+
+def test_train_digits_curves_confusion_and_a_network_for_raw_pixels(tmp_path):
+    plot, conf, save = tmp_path / "d.png", tmp_path / "c.png", tmp_path / "d.npz"
+    r = evonet("train", "digits", "--epochs", "3", "--plot", str(plot), "--confusion",
+               str(conf), "--save", str(save), "--json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    out = last_json(r.stdout)
+    assert out["task"] == "digits" and out["epochs"] == 3 and out["accuracy"] > 0.85
+    for png in (plot, conf):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    theta, topo, meta = load_network(save)
+    assert topo.sizes == (64, 128, 10) and meta["info"]["inputs"].startswith("8x8 pixels")
+    # The saved network reads pixels from 0 to 1 and scores what the run reported.
+    from evonet.tasks import digits
+
+    data = TASKS["digits"].make_data(np.random.default_rng(0))
+    raw = data.x_test * data.scale + data.shift
+    pred = mlp.forward(theta, raw, topo).argmax(axis=1)
+    assert np.mean(pred == data.y_test.argmax(axis=1)) == pytest.approx(out["accuracy"])
+    assert raw.min() >= -1e-9 and raw.max() <= 1 + 1e-9 and digits.TARGET_ACCURACY == 0.97
+
+
+def test_train_digits_reads_mnist_idx_files_and_refuses_a_malformed_one(tmp_path):
+    from tests.evonet.tasks.mnist_fixture import write_mnist
+
+    write_mnist(tmp_path, n_train=300, n_test=100)
+    r = evonet("train", "digits", "--data", str(tmp_path), "--epochs", "5", "--json")
+    assert r.returncode == 0, r.stderr
+    assert last_json(r.stdout)["accuracy"] > 0.8  # chance is 0.1
+    labels = tmp_path / "t10k-labels-idx1-ubyte"
+    labels.write_bytes(labels.read_bytes()[:-3])
+    r = evonet("train", "digits", "--data", str(tmp_path))
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert f"{labels}: is shorter than its header says" in r.stderr
+
+
+def test_digits_without_scikit_learn_says_what_to_install(tmp_path):
+    # A scikit-learn that cannot be imported stands in for one that is not installed.
+    (tmp_path / "sklearn").mkdir()
+    (tmp_path / "sklearn" / "__init__.py").write_text("raise ImportError('not installed')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    r = subprocess.run([sys.executable, "-m", "evonet", "train", "digits"], capture_output=True,
+                       text=True, env=env, cwd=tmp_path, timeout=120)  # fmt: skip
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "pip install 'evonet[digits]'" in r.stderr

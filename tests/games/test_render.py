@@ -1,11 +1,8 @@
 """Views: the window draws the right colours in the right cells; terminal frames as text."""
 
 import os
-import pty
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +10,7 @@ import pytest
 from games.render import keys
 from games.render.terminal import frame_lines
 from games.snake import LEFT, RIGHT, UP, Snake
-from tests.helpers import ScriptedView
+from tests.helpers import ScriptedView, run_in_terminal
 
 CHAMPION = Path(__file__).parents[2] / "evonet" / "assets" / "snake-champion.npz"
 
@@ -243,41 +240,6 @@ def test_no_display_is_exactly_one_line_not_an_invisible_window():
         lines = r.stderr.splitlines()
         assert len(lines) == 1, r.stderr
         assert "no screen" in lines[0] and "--render terminal" in lines[0]
-
-
-def run_in_terminal(args, term, keys=b""):
-    """``python -m evonet ARGS`` with stdin and stdout on a pseudo-terminal of type
-    ``term`` (None: TERM unset); types ``keys`` once it has drawn. Returns the exit code
-    and stderr."""
-    master, slave = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k != "TERM"}
-    if term is not None:
-        env["TERM"] = term
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "evonet", *args],
-        stdin=slave,
-        stdout=slave,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    os.close(slave)
-    drawn, deadline = b"", time.monotonic() + 60
-    try:
-        # Keep reading what it draws: a full pseudo-terminal buffer would block it.
-        while proc.poll() is None and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.1)[0]:
-                try:
-                    drawn += os.read(master, 1 << 16)
-                except OSError:  # the terminal closed: the process is ending
-                    break
-            if keys and b"apples" in drawn:  # the HUD is up: the view is running
-                os.write(master, keys)
-                keys = b""
-        return proc.wait(timeout=10), proc.stderr.read().decode()
-    finally:
-        proc.kill()
-        proc.stderr.close()
-        os.close(master)
 
 
 TERMINAL_COMMANDS = [["play", "snake"], ["watch", str(CHAMPION), "--episodes", "1"]]

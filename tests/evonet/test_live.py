@@ -1,0 +1,145 @@
+import dataclasses
+import os
+
+import numpy as np
+import pytest
+
+from evonet import live, mlp
+from evonet.checkpoint import load_network
+from evonet.tasks import TASKS
+from tests.helpers import evonet, run_in_terminal
+
+
+def make_live(name="xor", **overrides):
+    task = TASKS[name]
+    cfg = dataclasses.replace(task.config, **overrides)
+    rng = np.random.default_rng(0)
+    data = task.make_data(rng)
+    topo = task.topology()
+    return live.Live(name, topo, data, cfg, mlp.init(topo, rng)), rng
+
+
+class Keys:
+    """Wraps a view: plays back key presses frame by frame, counts frames."""
+
+    def __init__(self, view, script):
+        self.view, self.script, self.frames, self.speeds = view, list(script), 0, []
+
+    def draw(self, state):
+        self.view.draw(state)
+        self.frames += 1
+        self.speeds.append(state.speed)
+
+    def poll(self):
+        self.view.poll()
+        return self.script.pop(0) if self.script else []
+
+    def tick(self, fps):
+        pass
+
+
+@pytest.fixture
+def window(monkeypatch):
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    from evonet.live_window import LiveWindow
+
+    with LiveWindow() as view:
+        yield view
+
+
+@pytest.mark.parametrize("name", ["xor", "sine", "digits"])
+def test_the_window_draws_the_network_learning_and_q_keeps_it(window, name):
+    state, rng = make_live(name)
+    keys = Keys(window, [[], ["faster"], ["faster"], ["slower"], [], ["quit"]])
+    before = state.agent.theta.copy()
+    res = live.train_live(keys, state, rng)
+    assert res.stopped and keys.frames == 6 + 1  # six frames, then the last one
+    assert keys.speeds[1:5] == [state.speed // 2, state.speed, 2 * state.speed, state.speed]
+    assert not np.array_equal(res.theta, before)  # what was learned is kept
+    pixels = window.pygame.surfarray.array3d(window.screen)
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 20  # a drawn frame, not a blank
+    panel = window.panel
+    assert panel.edges and all(len(s) <= 40 for s in panel.shown)
+
+
+def test_the_panel_follows_the_weights_as_they_change(window):
+    state, rng = make_live("xor", target_loss=None, epochs=300)
+    seen = []
+
+    class Record(Keys):
+        def draw(self, s):
+            super().draw(s)
+            seen.append(list(window.panel.edges))
+
+    live.train_live(Record(window, []), state, rng, wait_at_end=False)
+    assert seen[0] != seen[-1]
+
+
+def test_pause_holds_training_until_pressed_again(window):
+    state, rng = make_live("xor")
+    steps = []
+
+    class Watch(Keys):
+        def draw(self, s):
+            super().draw(s)
+            steps.append(s.result.steps)
+
+    live.train_live(Watch(window, [["pause"], [], [], ["pause"], [], ["quit"]]), state, rng)
+    assert steps[1] == steps[2] == steps[3]  # paused: frames, but no training
+    assert steps[4] > steps[3]
+
+
+def test_training_to_the_end_waits_for_q_then_returns_the_result(window):
+    state, rng = make_live("sine", epochs=3)
+    res = live.train_live(Keys(window, [[]] * 40 + [["quit"]]), state, rng)
+    assert res.epochs == 3 and not res.stopped and state.done
+
+
+def test_the_terminal_view_trains_and_q_saves_what_was_learned(tmp_path):
+    save = tmp_path / "xor.npz"
+    code, err = run_in_terminal(
+        ["train", "xor", "--live", "terminal", "--save", str(save)],
+        keys=b"q",
+        ready=b"largest weight changes",
+    )
+    assert code == 0, err
+    assert "xor run 1/1 (seed 0)" in err
+    theta, topo, meta = load_network(save)
+    assert topo.sizes == (2, 4, 1) and meta["info"]["task"] == "xor"
+
+
+def test_the_terminal_frame_summarises_wide_layers_in_80_columns():
+    from evonet.live_terminal import frame
+
+    state, _ = make_live("digits")
+    lines = ["".join(text for text, _ in line) for line in frame(state, 80)]
+    assert max(map(len, lines)) < 80
+    assert any(line.startswith(" in ") and "/64" in line for line in lines)
+    assert any(line.startswith(" h1 ") and "/128" in line for line in lines)
+    assert sum("@" in line or "#" in line for line in lines) >= 4  # the digit's picture
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--live", "--runs", "2"], "--live watches one run"),
+        (["--live", "--sweep", "lr=0.1,0.2"], "--live watches one run"),
+        (["--live", "terminal"], "needs an interactive terminal"),
+    ],
+)
+def test_live_refusals_are_one_line(args, needle):
+    r = evonet("train", "xor", *args)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert needle in r.stderr
+
+
+def test_a_live_window_without_a_screen_is_one_line():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "SDL_VIDEODRIVER",
+                                                            "WAYLAND_DISPLAY")}  # fmt: skip
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "evonet", "train", "xor", "--live"],
+                       capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "no screen" in r.stderr and "--live terminal" in r.stderr
