@@ -2,8 +2,9 @@
 
     python benchmarks/train.py [--runs 20]
 
-Prints, for sine and xor with default settings, the median held-out result, solved runs,
-and seconds per run on this machine; and xor with 2 hidden units for contrast.
+Prints, for sine, xor and the 8x8 digits with default settings, the median held-out
+result, solved runs, and seconds per run on this machine; and xor with 2 hidden units for
+contrast. The digits target is at least 97% test accuracy in every one of 5 seeds.
 """
 
 from __future__ import annotations
@@ -37,22 +38,26 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=20, help="seeds per setting (default 20)")
     n = ap.parse_args().runs
     rows = [
-        ("sine (1-10-25-1 tanh, adam)", ["train", "sine"]),
-        ("xor (2-4-1 tanh, momentum)", ["train", "xor"]),
-        ("xor with 2 hidden units", ["train", "xor", "--hidden", "2"]),
+        ("sine (1-10-25-1 tanh, adam)", ["train", "sine"], n),
+        ("xor (2-4-1 tanh, momentum)", ["train", "xor"], n),
+        ("xor with 2 hidden units", ["train", "xor", "--hidden", "2"], n),
+        ("digits (64-128-10 relu, adam)", ["train", "digits"], 5),
     ]
-    print(f"{'setting':30} {'solved':>9} {'median result':>22} {'s/run':>7} {'target'}")
-    for label, args in rows:
-        out, _ = evonet_json(*args, "--runs", str(n))
+    print(f"{'setting':30} {'solved':>9} {'result':>30} {'s/run':>7} {'target'}")
+    for label, args, runs in rows:
+        out, _ = evonet_json(*args, "--runs", str(runs))
         if "test_mse" in out:
-            result = f"test MSE {out['test_mse']:.2e}"
+            result = f"median test MSE {out['test_mse']:.2e}"
             target = "MSE <= 1e-4, a few seconds"
+        elif args[1] == "digits":
+            result = f"test accuracy {out['min_accuracy']:.3f} to {out['max_accuracy']:.3f}"
+            target = f">= 0.97 in {runs} of {runs} seeds, in seconds"
         else:
-            result = f"accuracy {out['accuracy']:.3f}"
+            result = f"mean accuracy {out['accuracy']:.3f}"
             target = f"{n}/{n} solved" if "2 hidden" not in label else "(contrast)"
         per_run = out["seconds"] / out["runs"]
         print(
-            f"{label:30} {out['solved_runs']:>4}/{out['runs']:<4} {result:>22} "
+            f"{label:30} {out['solved_runs']:>4}/{out['runs']:<4} {result:>30} "
             f"{per_run:>7.2f} {target}"
         )
 

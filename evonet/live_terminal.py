@@ -1,5 +1,5 @@
 """The live training view in a terminal (curses): text lines, coloured where the terminal
-has colours (orange-ish yellow for positive activations, blue for negative)."""
+has colours (yellow for positive values, cyan for negative)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ import numpy as np
 from evonet.live import KEYS_HELP, Live, train_live
 from evonet.panel import shown_neurons
 from evonet.train import TrainResult
-from games.render.keys import KEY_NAMES
+from games.render.terminal import Segment
 
 SHADES = " .:-=+*#%@"  # ink from none to full, for a picture's pixels
 LEVELS = "▁▂▃▄▅▆▇█"  # a sparkline's heights
 BLOCKS = "·░▒▓█"  # a neuron's |activation| from 0 to 1
 POS, NEG = "+", "-"  # colour keys of a segment
-
-Segment = tuple[str, str | None]  # text and its colour key
 
 
 def sparkline(values: list[float], width: int) -> str:
@@ -101,72 +99,17 @@ def _clip(line: list[Segment], width: int) -> list[Segment]:
     return out
 
 
-class LiveTerminal:
-    """Draws :func:`frame` in a curses screen and reads keys without blocking."""
+def live_view(stdscr: Any) -> Any:
+    """A :class:`games.render.terminal.CursesScreen` that draws a :class:`Live` by
+    :func:`frame`, positive values yellow and negative cyan."""
+    from games.render.terminal import CursesScreen
 
-    def __init__(self, stdscr: Any) -> None:
-        import curses
-        import time
+    class LiveTerminal(CursesScreen):
+        def draw(self, live: Live) -> None:
+            rows, cols = self.screen.getmaxyx()
+            self.write(frame(live, cols)[:rows])
 
-        self.curses, self.screen, self.time = curses, stdscr, time
-        try:
-            curses.curs_set(0)
-        except curses.error:
-            pass
-        stdscr.nodelay(True)
-        stdscr.keypad(True)
-        self.colours = self._start_colours()
-        self._last = time.monotonic()
-
-    def _start_colours(self) -> dict[str, int]:
-        curses = self.curses
-        try:
-            if not curses.has_colors():
-                return {}
-            curses.start_color()
-            try:
-                curses.use_default_colors()
-                background = -1
-            except curses.error:
-                background = curses.COLOR_BLACK
-            curses.init_pair(1, curses.COLOR_YELLOW, background)
-            curses.init_pair(2, curses.COLOR_CYAN, background)
-        except curses.error:
-            return {}
-        return {
-            POS: curses.color_pair(1) | curses.A_BOLD,
-            NEG: curses.color_pair(2) | curses.A_BOLD,
-        }
-
-    def draw(self, live: Live) -> None:
-        rows, cols = self.screen.getmaxyx()
-        self.screen.erase()
-        for i, line in enumerate(frame(live, cols)[:rows]):
-            x = 0
-            for text, kind in line:
-                try:
-                    self.screen.addstr(i, x, text, self.colours.get(kind, 0) if kind else 0)
-                except self.curses.error:
-                    pass  # the very last cell of a screen raises; nothing is lost
-                x += len(text)
-        self.screen.refresh()
-
-    def poll(self) -> list[str]:
-        keys = []
-        while True:
-            ch = self.screen.getch()
-            if ch == -1:
-                return keys
-            if ch == 27:
-                keys.append("quit")
-            elif 0 <= ch < 256 and KEY_NAMES.get(chr(ch).lower()):
-                keys.append(KEY_NAMES[chr(ch).lower()])
-
-    def tick(self, fps: float) -> None:
-        delay = 1.0 / fps - (self.time.monotonic() - self._last)
-        if delay > 0:
-            self.time.sleep(delay)
-        self._last = self.time.monotonic()
+    return LiveTerminal(stdscr, {POS: "YELLOW", NEG: "CYAN"})
 
 
 def run_terminal(live: Live, rng: np.random.Generator) -> TrainResult:
@@ -174,4 +117,4 @@ def run_terminal(live: Live, rng: np.random.Generator) -> TrainResult:
     there is none."""
     from games.render.terminal import run_curses
 
-    return run_curses(lambda stdscr: train_live(LiveTerminal(stdscr), live, rng))
+    return run_curses(lambda stdscr: train_live(live_view(stdscr), live, rng))

@@ -28,10 +28,11 @@ def training_curves(
     res: TrainResult,
     title: str = "",
     fit: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    val_label: str = "validation",
 ) -> Path:
-    """Training and validation loss per epoch on a log scale; beside it the accuracies of
-    a classifier, or with ``fit = (x, target, prediction)`` (each ``(N,)``) the target
-    function and the network's prediction on the held-out points."""
+    """Training and validation (``val_label``) loss per epoch on a log scale; beside it
+    the accuracies of a classifier, or with ``fit = (x, target, prediction)`` (each
+    ``(N,)``) the target function and the network's prediction on the held-out points."""
     panels = 1 + bool(res.train_acc) + (fit is not None)
     fig = Figure(figsize=(5 * panels + 1, 4))
     axes = fig.subplots(1, panels, squeeze=False)[0]
@@ -40,7 +41,7 @@ def training_curves(
     ax = axes[0]
     ax.plot(epochs, res.train_loss, label="training")
     if res.val_loss:
-        ax.plot(epochs, res.val_loss, label="validation")
+        ax.plot(epochs, res.val_loss, label=val_label)
     ax.set_yscale("log")
     ax.set(xlabel="epoch", ylabel="loss", title="loss")
     ax.grid(True, alpha=0.3)
@@ -49,7 +50,7 @@ def training_curves(
         ax = axes[1]
         ax.plot(epochs, res.train_acc, label="training")
         if res.val_acc:
-            ax.plot(epochs, res.val_acc, label="validation")
+            ax.plot(epochs, res.val_acc, label=val_label)
             ax.annotate(f"{res.val_acc[-1]:.3f}", (epochs[-1], res.val_acc[-1]),
                         textcoords="offset points", xytext=(-30, -14))  # fmt: skip
         ax.set(xlabel="epoch", ylabel="accuracy", title="accuracy")

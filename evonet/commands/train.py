@@ -313,7 +313,13 @@ def run(args: argparse.Namespace) -> int:
             _write(lambda: _plot_sweep(plot_path, task.name, cells), "--plot", plot_path)
         else:
             fit_panel = _fit_panel(task, topo, first, args.seed)
-            _write(lambda: _plot(plot_path, first, task.name, topo, fit_panel), "--plot", plot_path)
+            # Sine and xor score their test points each epoch: they have no other (Data).
+            val = "held-out" if sample.x_val is None else "validation"
+            _write(
+                lambda: _plot(plot_path, first, task.name, topo, fit_panel, val),
+                "--plot",
+                plot_path,
+            )
         info(f"wrote {plot_path}")
     if paths["confusion"] is not None:
         conf_path = paths["confusion"]
@@ -430,10 +436,10 @@ def _fit_panel(task: Task, topo: mlp.Topology, res: TrainResult, seed: int):
     return (data.x_test[:, 0], data.y_test[:, 0], pred[:, 0])
 
 
-def _plot(path, res: TrainResult, name: str, topo: mlp.Topology, fit_panel) -> None:
+def _plot(path, res: TrainResult, name: str, topo: mlp.Topology, fit_panel, val: str) -> None:
     from evonet import plots  # matplotlib loads only when a plot is asked for
 
-    plots.training_curves(path, res, f"{name}: {_sizes(topo)} {topo.hidden}", fit_panel)
+    plots.training_curves(path, res, f"{name}: {_sizes(topo)} {topo.hidden}", fit_panel, val)
 
 
 def _plot_sweep(path, name: str, cells: list[Cell]) -> None:
@@ -488,6 +494,7 @@ def _summary(name: str, results: list[tuple[TrainResult, dict]]) -> dict:
     else:
         out["accuracy"] = float(statistics.mean(m["accuracy"] for _, m in results))
         out["min_accuracy"] = float(min(m["accuracy"] for _, m in results))
+        out["max_accuracy"] = float(max(m["accuracy"] for _, m in results))
     solved = sum(bool(m["solved"]) for _, m in results)
     out["solved"] = solved == len(results)
     if len(results) > 1:

@@ -167,16 +167,20 @@ def run_curses(main: Callable[[Any], T]) -> T:
         raise NoTerminalError(f"curses could not start: {e}") from None
 
 
-class TerminalView:
-    """Draws frames in a curses screen and reads keys without blocking.
+Segment = tuple[str, str | None]  # text and its colour key (None: the terminal's own)
 
-    Use inside :func:`run_curses`: ``run_curses(lambda stdscr: ...TerminalView(stdscr, env))``.
+
+class CursesScreen:
+    """A curses screen that reads keys without blocking, paces frames, and draws lines of
+    coloured segments where the terminal has colours (and plain text where it has none).
+
+    ``palette`` maps colour keys to curses colour names, e.g. ``{"*": "RED"}``.
     """
 
-    def __init__(self, stdscr: Any, env: Snake) -> None:
+    def __init__(self, stdscr: Any, palette: dict[str, str]) -> None:
         import curses
 
-        self.curses, self.screen, self.env = curses, stdscr, env
+        self.curses, self.screen = curses, stdscr
         try:
             curses.curs_set(0)
         except curses.error:
@@ -191,11 +195,10 @@ class TerminalView:
             27: "quit",  # Esc
         }
         self._last = time.monotonic()
-        self.colours = self._start_colours()
+        self.colours = self._start_colours(palette)
 
-    def _start_colours(self) -> dict[str, int]:
-        """Curses attributes of the snake (green) and the apple (red), or {} when the
-        terminal has no colours (then the characters alone tell them apart)."""
+    def _start_colours(self, palette: dict[str, str]) -> dict[str, int]:
+        """Curses attributes per colour key, or {} when the terminal has no colours."""
         curses = self.curses
         try:
             if not curses.has_colors():
@@ -206,46 +209,25 @@ class TerminalView:
                 background = -1
             except curses.error:
                 background = curses.COLOR_BLACK
-            curses.init_pair(1, curses.COLOR_GREEN, background)
-            curses.init_pair(2, curses.COLOR_RED, background)
+            for n, name in enumerate(palette.values(), start=1):
+                curses.init_pair(n, getattr(curses, f"COLOR_{name}"), background)
         except curses.error:
             return {}
-        return {
-            SNAKE: curses.color_pair(1) | curses.A_BOLD,
-            APPLE: curses.color_pair(2) | curses.A_BOLD,
-        }
+        return {key: curses.color_pair(n) | curses.A_BOLD
+                for n, key in enumerate(palette, start=1)}  # fmt: skip
 
-    def draw_lines(self, lines: Sequence[str]) -> bool:
-        """Draw text lines; if they do not fit, say so instead. Returns whether they fit."""
+    def write(self, lines: Sequence[Sequence[Segment]]) -> None:
+        """Draw lines of segments from the top left, each coloured by its key."""
         self.screen.erase()
-        rows, cols = self.screen.getmaxyx()
-        need_rows, need_cols = len(lines), max(len(s) for s in lines)
-        fits = need_rows <= rows and need_cols < cols
-        if not fits:
-            msg = [
-                "terminal too small",
-                f"need {need_cols + 1}x{need_rows}, have {cols}x{rows}",
-                "enlarge it or press q",
-            ]
-            lines = [m[: max(cols - 1, 0)] for m in msg[: max(rows, 0)]]
         for i, line in enumerate(lines):
             x = 0
-            for text, kind in colour_runs(line) if self.colours else [(line, None)]:
+            for text, kind in line:
                 try:
                     self.screen.addstr(i, x, text, self.colours.get(kind, 0) if kind else 0)
                 except self.curses.error:
                     pass  # writing the very last cell of a screen raises; nothing is lost
                 x += len(text)
         self.screen.refresh()
-        return fits
-
-    def draw(self, k: int, extra: Sequence[str] = (), message: Sequence[str] = ()) -> bool:
-        """Draw game ``k`` with its HUD and an optional message below the board."""
-        rows, cols = self.screen.getmaxyx()
-        return self.draw_lines(frame_lines(self.env, k, extra, message, fit=(cols, rows)))
-
-    def close(self) -> None:
-        """Nothing to do: ``curses.wrapper`` restores the terminal."""
 
     def poll(self) -> list[str]:
         """Key presses since the last call, as names (see :mod:`games.render.keys`)."""
@@ -266,3 +248,39 @@ class TerminalView:
         if delay > 0:
             time.sleep(delay)
         self._last = time.monotonic()
+
+
+class TerminalView(CursesScreen):
+    """Draws frames of a game in a curses screen and reads keys without blocking.
+
+    Use inside :func:`run_curses`: ``run_curses(lambda stdscr: ...TerminalView(stdscr, env))``.
+    """
+
+    def __init__(self, stdscr: Any, env: Snake) -> None:
+        # The snake green and the apple red, when the terminal has colours (without them,
+        # the characters alone tell them apart).
+        super().__init__(stdscr, {SNAKE: "GREEN", APPLE: "RED"})
+        self.env = env
+
+    def draw_lines(self, lines: Sequence[str]) -> bool:
+        """Draw text lines; if they do not fit, say so instead. Returns whether they fit."""
+        rows, cols = self.screen.getmaxyx()
+        need_rows, need_cols = len(lines), max(len(s) for s in lines)
+        fits = need_rows <= rows and need_cols < cols
+        if not fits:
+            msg = [
+                "terminal too small",
+                f"need {need_cols + 1}x{need_rows}, have {cols}x{rows}",
+                "enlarge it or press q",
+            ]
+            lines = [m[: max(cols - 1, 0)] for m in msg[: max(rows, 0)]]
+        self.write([colour_runs(line) if self.colours else [(line, None)] for line in lines])
+        return fits
+
+    def draw(self, k: int, extra: Sequence[str] = (), message: Sequence[str] = ()) -> bool:
+        """Draw game ``k`` with its HUD and an optional message below the board."""
+        rows, cols = self.screen.getmaxyx()
+        return self.draw_lines(frame_lines(self.env, k, extra, message, fit=(cols, rows)))
+
+    def close(self) -> None:
+        """Nothing to do: ``curses.wrapper`` restores the terminal."""
