@@ -11,8 +11,7 @@ import numpy as np
 
 from evonet.live import KEYS_HELP, Live
 from evonet.panel import BACKGROUND, DIM, TEXT, NetworkPanel, activation_colour, label_font
-from games.render.keys import KEY_NAMES
-from games.render.window import check_screen, import_pygame, sdl_stderr_silenced
+from games.render.window import PygameWindow
 
 SIZE = (1180, 700)  # fits a 1280x720 screen
 HUD = 36
@@ -21,7 +20,7 @@ TRAIN_COLOUR, VAL_COLOUR = (255, 152, 0), (66, 165, 245)
 SERIES = {"train": TRAIN_COLOUR, "val": VAL_COLOUR}
 
 
-class LiveWindow:
+class LiveWindow(PygameWindow):
     """A resizable window that draws a :class:`Live` and reports keys by name.
 
     Raises :class:`games.render.window.NoScreenError` when there is no display (unless
@@ -29,49 +28,15 @@ class LiveWindow:
     """
 
     def __init__(self, title: str = "evonet train --live") -> None:
-        pygame = self.pygame = import_pygame()
-        with sdl_stderr_silenced():
-            check_screen(pygame)
-            pygame.display.init()
-            self.screen = pygame.display.set_mode(_fitting(pygame), pygame.RESIZABLE)
-        pygame.display.set_caption(title)
-        self.font = label_font(pygame)
-        self.big = label_font(pygame, 18)
-        self.clock = pygame.time.Clock()
+        super().__init__(lambda: _fitting(self.pygame), title, require_screen=True)
+        self.font = label_font(self.pygame)
+        self.big = label_font(self.pygame, 18)
         self.panel: NetworkPanel | None = None
-        self.closed = False
-
-    # ------------------------------------------------------------------ the protocol
 
     def draw(self, live: Live) -> None:
         self.screen = self.pygame.display.get_surface()  # resizing replaces the surface
         render(self.screen, live, self.pygame, self.font, self.big, self._panel(live))
         self.pygame.display.flip()
-
-    def poll(self) -> list[str]:
-        pygame, keys = self.pygame, []
-        for event in pygame.event.get():
-            if event.type == pygame.QUIT:
-                keys.append("quit")
-            elif event.type == pygame.KEYDOWN:
-                name = KEY_NAMES.get(pygame.key.name(event.key)) or KEY_NAMES.get(event.unicode)
-                if name:
-                    keys.append(name)
-        return keys
-
-    def tick(self, fps: float) -> None:
-        self.clock.tick(fps)
-
-    def close(self) -> None:
-        if not self.closed:
-            self.pygame.display.quit()
-            self.closed = True
-
-    def __enter__(self) -> LiveWindow:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _panel(self, live: Live) -> NetworkPanel:
         if self.panel is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
@@ -22,7 +22,9 @@ from evonet.panel import Agent, activation_colour, label_font, network_panel
 from evonet.rollout import rollout
 from evonet.words import count
 from games.base import GameSpec, episode_seeds
-from games.snake import SnakeSpec
+
+if TYPE_CHECKING:  # numba loads when a game is played, not to build the CLI
+    from games.snake import SnakeSpec
 
 PANEL_WIDTH = 460
 MIN_FPS, MAX_FPS = 1.0, 240.0  # moves per second while watching (or playing)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evonet.commands.common import (
     UsageError,
@@ -18,8 +18,11 @@ from evonet.commands.common import (
     window_errors,
 )
 from evonet.watch import MAX_FPS, MIN_FPS
+from games.base import episode_seeds
 from games.render.keys import DIRECTION_HEADING, relative_action
-from games.snake import Snake, SnakeSpec, episode_seeds
+
+if TYPE_CHECKING:
+    from games.snake import Snake
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -56,6 +59,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from games.snake import Snake, SnakeSpec  # numba: only when a game is played
+
     width, height = args.board
     try:
         env = Snake(1, width, height)

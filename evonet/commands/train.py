@@ -38,6 +38,7 @@ from evonet.train import (
     confusion,
     fit,
     fit_bytes,
+    is_classifier,
     raw_input_network,
 )
 from evonet.words import count
@@ -281,8 +282,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--live watches one run; drop --sweep and --runs")
     task = _task(args)
     cells = [_cell(task, args, s) for s in settings]
-    classifier = task.output in ("softmax", "sigmoid") and task.config.loss == "cross_entropy"
-    paths = _check_outputs(args, classifier)
+    paths = _check_outputs(args, is_classifier(task.topology(), task.config.loss))
 
     # Every run's data has the first run's size: check the networks fit before any bar.
     try:
@@ -375,7 +375,7 @@ def _train_cells(task: Task, cells: list[Cell], args: argparse.Namespace) -> Non
                 metrics = task.metrics(res.theta, cell.topo, data)
                 cell.results.append((res, metrics))
                 if not quiet:
-                    bar.write(_run_line(task.name, r, args.runs, seed, res, metrics))
+                    bar.write(_run_line(task.name, r, args.runs, seed, res, metrics, data))
 
 
 def _one_run(task: Task, cell: Cell, seed: int, on_epoch=None, on_step=None):
@@ -403,7 +403,7 @@ def _live(args: argparse.Namespace, task: Task, cell: Cell, save_path: Path | No
     with errors("train without --live, or try --live terminal/window"):
         res = live.run(args.live, task.name, theta, cell.topo, data, cell.cfg, rng)
     metrics = task.metrics(res.theta, cell.topo, data)
-    info(_run_line(task.name, 0, 1, args.seed, res, metrics))
+    info(_run_line(task.name, 0, 1, args.seed, res, metrics, data))
     if save_path is not None and np.isfinite(res.theta).all():
         _save(save_path, task, res, metrics, cell.topo, args.seed, data)
     return 0
@@ -465,12 +465,14 @@ def _write(action, flag: str, path) -> None:
         raise UsageError(f"{flag} {path}: cannot write: {e.strerror or e}") from None
 
 
-def _run_line(name: str, r: int, runs: int, seed: int, res: TrainResult, m: dict) -> str:
+def _run_line(
+    name: str, r: int, runs: int, seed: int, res: TrainResult, m: dict, data: Data
+) -> str:
     if "test_mse" in m:
         score = f"test MSE {m['test_mse']:.2e}"
     else:
         score = f"test accuracy {m['accuracy']:.3f}"
-        if res.val_acc and name == "digits":
+        if res.val_acc and data.x_val is not None:  # a validation set apart from the test
             score += f" (validation {res.val_acc[-1]:.3f})"
     status = "solved" if m["solved"] else "NOT solved"
     stopped = " (stopped)" if res.stopped else ""

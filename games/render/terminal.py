@@ -10,10 +10,12 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from games.render.keys import KEY_NAMES
-from games.snake import Snake
+
+if TYPE_CHECKING:  # numba loads only for views that show a game
+    from games.snake import Snake
 
 T = TypeVar("T")
 

@@ -10,10 +10,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from games.render.keys import KEY_NAMES
-from games.snake import Snake
+
+if TYPE_CHECKING:  # numba loads only for views that show a game
+    from games.snake import Snake
 
 BACKGROUND = (24, 26, 33)
 BOARD = (36, 40, 50)
@@ -225,12 +227,66 @@ def check_screen(pygame: Any | None = None) -> None:
         raise NoScreenError(f"no screen to open a window on (SDL chose {driver!r})")
 
 
-class WindowView:
+def poll_keys(pygame: Any) -> list[str]:
+    """Key presses waiting in pygame's event queue, as names (see
+    :mod:`games.render.keys`); closing the window is ``quit``."""
+    keys = []
+    for event in pygame.event.get():
+        if event.type == pygame.QUIT:
+            keys.append("quit")
+        elif event.type == pygame.KEYDOWN:
+            name = KEY_NAMES.get(pygame.key.name(event.key)) or KEY_NAMES.get(event.unicode)
+            if name:
+                keys.append(name)
+    return keys
+
+
+class PygameWindow:
+    """A resizable pygame window that reports keys by name and paces frames.
+
+    ``size()`` gives the initial size once the display is up (so it can measure the
+    screen). With ``require_screen``, raise :class:`NoScreenError` when SDL could only open
+    an invisible window (no display), unless ``SDL_VIDEODRIVER`` asked for one.
+    """
+
+    def __init__(
+        self, size: Callable[[], tuple[int, int]], title: str, require_screen: bool = False
+    ) -> None:
+        pygame = self.pygame = import_pygame()
+        with sdl_stderr_silenced():
+            if require_screen:
+                check_screen(pygame)
+            pygame.display.init()
+            self.screen = pygame.display.set_mode(size(), pygame.RESIZABLE)
+        pygame.display.set_caption(title)
+        self.clock = pygame.time.Clock()
+        self.closed = False
+
+    def poll(self) -> list[str]:
+        """Key presses since the last call, as names (see :mod:`games.render.keys`)."""
+        return poll_keys(self.pygame)
+
+    def tick(self, fps: float) -> None:
+        """Wait so that frames come at ``fps`` per second."""
+        self.clock.tick(fps)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.pygame.display.quit()
+            self.closed = True
+
+    def __enter__(self) -> PygameWindow:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class WindowView(PygameWindow):
     """A resizable window showing one game: HUD on top, board, optional side panel.
 
     Same arguments as :class:`FrameRenderer`, plus the initial ``cell`` size in pixels, the
-    window ``title``, and ``require_screen``: raise :class:`NoScreenError` when SDL could
-    only open an invisible window (no display), unless ``SDL_VIDEODRIVER`` asked for one.
+    window ``title``, and ``require_screen`` (see :class:`PygameWindow`).
     """
 
     def __init__(
@@ -243,16 +299,8 @@ class WindowView:
         require_screen: bool = False,
     ) -> None:
         self.frames = FrameRenderer(env, panel_width, panel)
-        pygame = self.pygame = self.frames.pygame
-        with sdl_stderr_silenced():
-            if require_screen:
-                check_screen(pygame)
-            pygame.display.init()
-            cell = self.fitting_cell(cell)
-            self.screen = pygame.display.set_mode(self.frames.size(cell), pygame.RESIZABLE)
-        pygame.display.set_caption(title)
-        self.clock = pygame.time.Clock()
-        self.closed = False
+        self.pygame = self.frames.pygame  # fitting_cell reads the screen through it
+        super().__init__(lambda: self.frames.size(self.fitting_cell(cell)), title, require_screen)
 
     def fitting_cell(self, cell: int) -> int:
         """``cell``, or smaller so the whole window fits on the screen (a 64x64 board at 40
@@ -278,32 +326,3 @@ class WindowView:
         self.screen = self.pygame.display.get_surface()  # resizing replaces the surface
         self.frames.render(self.screen, k, extra, message)
         self.pygame.display.flip()
-
-    def poll(self) -> list[str]:
-        """Key presses since the last call, as names (see :mod:`games.render.keys`)."""
-        keys = []
-        for event in self.pygame.event.get():
-            if event.type == self.pygame.QUIT:
-                keys.append("quit")
-            elif event.type == self.pygame.KEYDOWN:
-                name = KEY_NAMES.get(self.pygame.key.name(event.key)) or KEY_NAMES.get(
-                    event.unicode
-                )
-                if name:
-                    keys.append(name)
-        return keys
-
-    def tick(self, fps: float) -> None:
-        """Wait so that frames come at ``fps`` per second."""
-        self.clock.tick(fps)
-
-    def close(self) -> None:
-        if not self.closed:
-            self.pygame.display.quit()
-            self.closed = True
-
-    def __enter__(self) -> WindowView:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -18,6 +18,10 @@ from games.base import episode_seeds
 from games.snake import SnakeSpec
 from tests.helpers import TINY_EVOLVE, evonet, history_rows, start_evolve, wait_for_rows
 
+# Worker pools and Ray use every core, and one test kills a Ray worker by name: under
+# pytest-xdist (-n auto, --dist loadgroup) these tests run one after another on one worker.
+pytestmark = pytest.mark.xdist_group("worker-pools")
+
 FIELDS = ("fitness", "score", "steps", "episode_fitness", "episode_score", "episode_steps")
 
 

@@ -31,15 +31,16 @@ def test_xor_defaults_solve_twenty_seeds_out_of_twenty():
 
 
 def test_xor_with_two_hidden_units_sometimes_fails():
+    # Four seeds are enough to see both outcomes (benchmarks/train.py: 9 of 20 solve).
     task = TASKS["xor"]
-    fails = 0
-    for seed in range(20):
+    solved = []
+    for seed in range(4):
         rng = np.random.default_rng(seed)
         topo = task.topology((2,))
         data = task.make_data(rng)
         res = train.fit(mlp.init(topo, rng), topo, data.x, data.y, task.config, rng)
-        fails += not task.metrics(res.theta, topo, data)["solved"]
-    assert fails >= 1
+        solved.append(task.metrics(res.theta, topo, data)["solved"])
+    assert any(solved) and not all(solved)
 
 
 def test_training_is_deterministic_per_seed():
