@@ -29,7 +29,7 @@ KEYS_HELP = [
     "space: pause, or go on",
     "+ and -: faster, slower",
     "h or ?: show or hide this help",
-    "q or Esc: stop and keep what was learned",
+    "q or Esc: stop, keep what was learned",
 ]
 
 
@@ -62,7 +62,7 @@ class Live:
                            action_names=_output_names(data, topo))  # fmt: skip
         self._before = theta.copy()  # the weights at the last frame
         self.changes: list[tuple[int, int, int, float]] = []  # (layer, i, j, delta)
-        self._show(theta, 0)
+        self.show(theta, 0)
 
     # ------------------------------------------------------------------ what is shown
 
@@ -75,7 +75,7 @@ class Live:
     def progress(self) -> float:
         return 1.0 if self.done else self.result.steps / max(1, self.total_steps)
 
-    def _show(self, theta: np.ndarray, row: int) -> None:
+    def show(self, theta: np.ndarray, row: int) -> None:
         """Forward sample ``row`` through ``theta`` ``(D,)`` and note the weights that
         moved most since the last frame."""
         self.sample = int(row)
@@ -85,15 +85,15 @@ class Live:
             self.agent.action = 0
         delta = theta - self._before
         self._before = theta.copy()
-        self.changes = []
+        changes = []
         for layer, (d, _) in enumerate(mlp.unflatten(delta, self.topo)):
-            flat = np.argsort(-np.abs(d), axis=None)[:3]
-            for k in flat:
+            for k in np.argsort(-np.abs(d), axis=None)[:3]:
                 i, j = np.unravel_index(k, d.shape)
                 if d[i, j]:
-                    self.changes.append((layer, int(i), int(j), float(d[i, j])))
-        self.changes.sort(key=lambda c: -abs(c[3]))
-        del self.changes[4:]
+                    changes.append((layer, int(i), int(j), float(d[i, j])))
+        if changes:  # a frame without an update (the last one) keeps the latest changes
+            changes.sort(key=lambda c: -abs(c[3]))
+            self.changes = changes[:4]
 
     def target_text(self) -> str:
         """The sample's target and the network's answer, e.g. ``target 3, says 3 (0.97)``."""
@@ -125,7 +125,9 @@ class Live:
             return [("loss: after the first epoch", None)]
         parts: list[tuple[str, str | None]] = [(f"training loss {r.train_loss[-1]:.2e}", "train")]
         if r.val_loss:
-            parts += [("  ", None), (f"validation {r.val_loss[-1]:.2e}", "val")]
+            # Sine and xor score their test points every epoch; they have no validation set.
+            name = "held-out" if self.data.x_val is None else "validation"
+            parts += [(f"  {name} {r.val_loss[-1]:.2e}", "val")]
         if r.val_acc:
             parts += [(f"  accuracy {r.val_acc[-1]:.1%}", None)]
         return parts
@@ -172,7 +174,7 @@ def train_live(
         live.result = res
         if res.steps % live.speed and res.steps != 1:
             return False
-        live._show(theta, batch[0])
+        live.show(theta, batch[0])
         frame()
         while live.paused and not live.stop:
             frame()
@@ -186,7 +188,7 @@ def train_live(
         res = fit(live.agent.theta, live.topo, data.x, data.y, cfg, rng, x_val, y_val,
                   on_epoch, on_step)  # fmt: skip
     live.result, live.done, live.paused = res, True, False
-    live._show(res.theta, live.sample)
+    live.show(res.theta, live.sample)
     if wait_at_end and not live.stop:
         while not live.stop:
             frame()

@@ -42,15 +42,14 @@ def neuron_row(values: np.ndarray, scale: float = 1.0) -> list[Segment]:
 def frame(live: Live, cols: int) -> list[list[Segment]]:
     """The whole screen as lines of coloured segments, at most ``cols`` wide."""
     width = max(20, cols - 1)
-    lines: list[list[Segment]] = [[(f"evonet train {live.name}  {live.status()}", None)]]
+    lines = _wrap([(f"evonet train {live.name}", None), ("  " + live.status(), None)], width)
     bar = width - 18
     done = int(bar * live.progress)
     lines.append(
         [("[" + "#" * done + "." * (bar - done) + f"] {live.progress:4.0%}  h: keys", None)]
     )
-    lines.append(
-        [(text, {"train": POS, "val": NEG}.get(kind or "")) for text, kind in live.loss_parts()]
-    )
+    colours = {"train": POS, "val": NEG}
+    lines += _wrap([(text, colours.get(kind or "")) for text, kind in live.loss_parts()], width)
     lines.append([(" " + sparkline(live.result.train_loss, width - 2), POS)])
     lines.append([("", None)])
     lines.append([(f"sample {live.sample}: {live.target_text()}", None)])
@@ -87,6 +86,21 @@ def frame(live: Live, cols: int) -> list[list[Segment]]:
     if live.help:
         lines = [[(text, None)] for text in KEYS_HELP]
     return [_clip(line, width) for line in lines]
+
+
+def _wrap(segments: list[Segment], width: int) -> list[list[Segment]]:
+    """Segments on as few lines as fit ``width``, breaking between segments (a new line
+    drops the segment's leading spaces)."""
+    lines: list[list[Segment]] = [[]]
+    used = 0
+    for text, kind in segments:
+        if lines[-1] and used + len(text) > width:
+            text = text.lstrip()
+            lines.append([])
+            used = 0
+        lines[-1].append((text, kind))
+        used += len(text)
+    return lines
 
 
 def _clip(line: list[Segment], width: int) -> list[Segment]:
