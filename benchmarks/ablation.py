@@ -21,24 +21,17 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+from run_cli import evonet
 
 from evonet.checkpoint import load_network, load_run
 from evonet.rollout import rollout
 from games.base import episode_seeds
 
 EVAL_SEED = 2026
-
-
-def evonet(*args: str) -> None:
-    r = subprocess.run([sys.executable, "-m", "evonet", *args], capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"evonet {' '.join(args)} failed: {r.stderr.strip()[-500:]}")
 
 
 def scores(folder: Path) -> dict[str, tuple[float, int]]:
@@ -70,9 +63,9 @@ def main() -> None:
                 str(seed),
                 "--generations",
                 "200",
-                "--quiet",
                 "--out",
                 str(run),
+                progress=True,
             )
             at_200 = scores(run)
             evonet(
@@ -82,9 +75,9 @@ def main() -> None:
                 str(run / "latest.npz"),
                 "--generations",
                 "350",
-                "--quiet",
                 "--out",
                 str(Path(tmp) / f"seed{seed}-350"),
+                progress=True,
             )
             at_350 = scores(Path(tmp) / f"seed{seed}-350")
             found = {
@@ -102,9 +95,9 @@ def main() -> None:
                     str(seed),
                     "--observation",
                     "1",
-                    "--quiet",
                     "--out",
                     str(old),
+                    progress=True,
                 )
                 found["layout 1, 350 generations, picked"] = scores(old)["picked"]
             for name, value in found.items():

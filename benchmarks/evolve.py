@@ -32,13 +32,13 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from run_cli import evonet
 
 from evonet.checkpoint import load_run
 from evonet.evolve import generation_seeds
@@ -53,13 +53,6 @@ PREVIOUS = (
 )  # fmt: skip
 # The wall-time target of each board; a run of the previous defaults is stopped there.
 WALL_TARGET = {"10x10": 600, "20x20": 1800}
-
-
-def evonet(*args: str) -> str:
-    r = subprocess.run([sys.executable, "-m", "evonet", *args], capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"evonet {' '.join(args)} failed: {r.stderr.strip()[-500:]}")
-    return r.stdout
 
 
 def random_policy(n: int, seed: int, board: tuple[int, int]) -> tuple[float, int]:
@@ -82,10 +75,10 @@ def one_run(folder: Path, seed: int, board: str, extra: tuple[str, ...]) -> dict
         str(seed),
         "--board",
         board,
-        "--quiet",
         "--out",
         str(folder),
         *extra,
+        progress=True,
     )
     wall = time.perf_counter() - start
     out = json.loads(

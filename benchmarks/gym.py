@@ -21,11 +21,12 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from run_cli import evonet
 
 EVAL_SEED = 2026
 # environment: (solved when the mean return over 100 episodes is at least, within seconds)
@@ -34,15 +35,6 @@ TARGETS = {
     "Acrobot-v1": (-100.0, 300.0),
     "LunarLander-v3": (200.0, 1800.0),
 }
-
-
-def evonet(*args: str, cwd: Path) -> str:
-    r = subprocess.run(
-        [sys.executable, "-m", "evonet", *args], capture_output=True, text=True, cwd=cwd
-    )
-    if r.returncode != 0:
-        sys.exit(f"evonet {' '.join(args)} failed: {r.stderr.strip()[-500:]}")
-    return r.stdout
 
 
 def one_run(env: str, seed: int, limit: float, folder: Path) -> tuple[float, float, int]:
@@ -54,12 +46,12 @@ def one_run(env: str, seed: int, limit: float, folder: Path) -> tuple[float, flo
         f"gym:{env}",
         "--seed",
         str(seed),
-        "--quiet",
         "--out",
         "run",
         "--time-limit",
         str(limit),
         cwd=folder,
+        progress=True,
     )
     seconds = time.perf_counter() - start
     generations = len((folder / "run" / "history.csv").read_text().splitlines()) - 1

@@ -17,20 +17,13 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse
 import json
-import subprocess
-import sys
-import time
+
+from run_cli import evonet
 
 
-def evonet_json(*args: str) -> tuple[dict, float]:
-    start = time.perf_counter()
-    r = subprocess.run(
-        [sys.executable, "-m", "evonet", *args, "--json"], capture_output=True, text=True
-    )
-    wall = time.perf_counter() - start
-    if r.returncode != 0:
-        sys.exit(f"evonet {' '.join(args)} failed: {r.stderr.strip()}")
-    return json.loads(r.stdout.strip().splitlines()[-1]), wall
+def evonet_json(*args: str) -> dict:
+    """The CLI's --json object; its progress bar shows while it trains."""
+    return json.loads(evonet(*args, "--json", progress=True).strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -45,7 +38,7 @@ def main() -> None:
     ]
     print(f"{'setting':30} {'solved':>9} {'result':>30} {'s/run':>7} {'target'}")
     for label, args, runs in rows:
-        out, _ = evonet_json(*args, "--runs", str(runs))
+        out = evonet_json(*args, "--runs", str(runs))
         if "test_mse" in out:
             result = f"median test MSE {out['test_mse']:.2e}"
             target = "MSE <= 1e-4, a few seconds"
