@@ -10,6 +10,7 @@ many are shown.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ LABEL_SIZE = 15  # pixels; pygame's own font, the fallback, needs 20 to be as le
 BACKGROUND = (28, 30, 38)
 TEXT, DIM = (230, 230, 230), (150, 150, 160)
 _ZERO, _POSITIVE, _NEGATIVE = (55, 58, 68), (255, 152, 0), (66, 165, 245)
+_BROKEN = (229, 57, 53)
 
 Area = tuple[int, int, int, int]
 
@@ -64,7 +66,10 @@ class Agent:
 
 
 def activation_colour(v: float, scale: float = 1.0) -> tuple[int, int, int]:
-    """Orange for positive, blue for negative, dark grey for zero; saturates at ``scale``."""
+    """Orange for positive, blue for negative, dark grey for zero; saturates at ``scale``.
+    NaN and infinities (a network that diverged in training) are red."""
+    if not math.isfinite(v):
+        return _BROKEN
     # Plain Python after the division: called for every neuron of every frame, where
     # numpy's per-call overhead (np.clip on a scalar) was a third of the panel's time.
     t = min(max(float(abs(v) / scale), 0.0), 1.0) if scale > 0 else 0.0
@@ -91,7 +96,8 @@ def shown_neurons(theta: np.ndarray, topo: Topology, limit: int = MAX_SHOWN) -> 
     """Per layer, the indices ``(k,)`` of the neurons drawn, ascending: all of a layer of
     ``limit`` or fewer, else the ``limit`` with the largest weights in and out (the
     neurons that matter most to the network)."""
-    layers = mlp.unflatten(theta, topo)
+    # A diverged network (NaN or infinite weights) is still drawn: as the largest finite.
+    layers = mlp.unflatten(np.nan_to_num(theta), topo)
     shown = []
     for n, size in enumerate(topo.sizes):
         if size <= limit:
@@ -131,7 +137,7 @@ class NetworkPanel:
         edges = []
         for layer, (wts, _) in enumerate(mlp.unflatten(agent.theta, agent.topo)):
             src, dst = self.shown[layer], self.shown[layer + 1]
-            w = wts[np.ix_(src, dst)]  # (shown in, shown out)
+            w = np.nan_to_num(wts[np.ix_(src, dst)])  # (shown in, shown out); see shown_neurons
             mags = np.abs(w)
             scale = float(mags.max()) or 1.0 if mags.size else 1.0
             keep = min(EDGES_PER_NEURON, mags.shape[0])

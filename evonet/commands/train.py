@@ -400,11 +400,18 @@ def _live(args: argparse.Namespace, task: Task, cell: Cell, save_path: Path | No
     data = task.make_data(rng)
     theta = mlp.init(cell.topo, rng)
     errors = terminal_errors if args.live == "terminal" else window_errors
-    with errors("train without --live, or try --live terminal/window"):
+    # Divergence is reported once, at the end, not as numpy's warnings over the view.
+    quiet_numpy = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+    with errors("train without --live, or try --live terminal/window"), quiet_numpy:
         res = live.run(args.live, task.name, theta, cell.topo, data, cell.cfg, rng)
-    metrics = task.metrics(res.theta, cell.topo, data)
+    with np.errstate(over="ignore", invalid="ignore"):
+        metrics = task.metrics(res.theta, cell.topo, data)
     info(_run_line(task.name, 0, 1, args.seed, res, metrics, data))
-    if save_path is not None and np.isfinite(res.theta).all():
+    if not np.isfinite(res.theta).all():
+        unsaved = f"; {save_path} was not written" if save_path is not None else ""
+        info(f"evonet: training diverged to NaN or infinite weights{unsaved}; try a smaller --lr")
+        return 1
+    if save_path is not None:
         _save(save_path, task, res, metrics, cell.topo, args.seed, data)
     return 0
 

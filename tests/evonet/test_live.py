@@ -89,6 +89,13 @@ def test_pause_holds_training_until_pressed_again(window):
     assert steps[4] > steps[3]
 
 
+def test_a_network_that_diverges_is_still_drawn(window):
+    state, rng = make_live("sine", lr=1e200)
+    with np.errstate(all="ignore"):
+        res = live.train_live(Keys(window, [[]] * 5 + [["quit"]]), state, rng)
+    assert not np.isfinite(res.theta).all() and state.done
+
+
 def test_training_to_the_end_waits_for_q_then_returns_the_result(window):
     state, rng = make_live("sine", epochs=3)
     res = live.train_live(Keys(window, [[]] * 40 + [["quit"]]), state, rng)
