@@ -40,6 +40,38 @@ def evonet(*args, cwd=None, timeout=300, memory=None):
     )
 
 
+def evonet_here(*args, cwd=None):
+    """``evonet ARGS`` in this process, through the same ``main`` a process runs; returns a
+    CompletedProcess like :func:`evonet`, with any uncaught exception as a traceback on
+    stderr and exit code 1.
+
+    For commands that fail fast or finish at once (bad input, refused files): they skip a
+    second of interpreter start-up and imports. Anything that needs a process of its own
+    (signals, memory limits, worker pools, a terminal or a screen) uses :func:`evonet`.
+    """
+    import contextlib
+    import io
+    import traceback
+
+    from evonet.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    try:
+        os.chdir(cwd or here)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as e:  # argparse's --help and its own errors
+                code = e.code if isinstance(e.code, int) else int(e.code is not None)
+            except Exception:
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
 def last_json(stdout):
     """The JSON object on the last stdout line."""
     return json.loads(stdout.strip().splitlines()[-1])

@@ -16,7 +16,7 @@ from evonet import checkpoint
 from evonet.checkpoint import CheckpointError, load_run, save_run
 from evonet.config import EvolveConfig
 from evonet.evolve import Run, evolve
-from tests.helpers import strip_timing
+from tests.helpers import evonet_here, strip_timing
 
 TINY = EvolveConfig(
     generations=10, population=16, elite=2, parents=5, episodes=2, board=(6, 6), hidden=(6,), seed=3
@@ -184,9 +184,7 @@ def test_corrupt_file_gives_one_line_and_exit_2(name, command, good, tmp_path):
         if command == "resume"
         else ["evaluate", str(path)]
     )
-    r = subprocess.run(
-        [sys.executable, "-m", "evonet", *args], capture_output=True, text=True, cwd=tmp_path
-    )
+    r = evonet_here(*args, cwd=tmp_path)
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0] and "Traceback" not in r.stderr

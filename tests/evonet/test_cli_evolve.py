@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from evonet.evolve import history_fields
-from tests.helpers import TINY_EVOLVE, evonet
+from tests.helpers import TINY_EVOLVE, evonet, evonet_here
 
 TINY = ["--generations", "3", *TINY_EVOLVE]
 
@@ -124,7 +124,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, needle):
     (tmp_path / "bad.toml").write_text("population = [1,\n")
     (tmp_path / "unknown.toml").write_text("mutation_rat = 0.1\n")
     (tmp_path / "wrongtype.toml").write_text('population = "many"\n')
-    r = evonet(*args, cwd=tmp_path)
+    r = evonet_here(*args, cwd=tmp_path)
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], r.stderr

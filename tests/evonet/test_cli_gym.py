@@ -6,7 +6,7 @@ import sys
 import numpy as np
 
 from evonet.checkpoint import load_network
-from tests.helpers import evonet, history_rows, last_json
+from tests.helpers import evonet, evonet_here, history_rows, last_json
 
 CART = "gym:CartPole-v1"
 TINY = "--population 8 --parents 4 --elite 2 --episodes 1 --hidden 4 --quiet".split()
@@ -84,7 +84,7 @@ def test_bad_gym_names_are_one_line_exit_2(tmp_path):
         (["evolve", "gym:Blackjack-v1"], "supported: Box observations"),
         (["evolve", CART, "--board", "8x8"], "no setting 'board'"),
     ):
-        r = evonet(*args, cwd=tmp_path)
+        r = evonet_here(*args, cwd=tmp_path)
         assert r.returncode == 2, r.stderr
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and needle in lines[0], r.stderr

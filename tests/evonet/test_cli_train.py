@@ -9,7 +9,7 @@ import pytest
 from evonet import mlp
 from evonet.checkpoint import load_network
 from evonet.tasks import TASKS
-from tests.helpers import TINY_EVOLVE, evonet, last_json
+from tests.helpers import TINY_EVOLVE, evonet, evonet_here, last_json
 
 
 def test_train_sine_json_plot_and_save(tmp_path):
@@ -71,7 +71,7 @@ def test_python_m_and_console_script_agree():
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, needle):
-    r = evonet(*args)
+    r = evonet_here(*args)
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0]

@@ -4,7 +4,7 @@ import pytest
 from evonet import mlp, panel, watch
 from evonet.checkpoint import save_network
 from games.snake import N_OBS, SnakeSpec
-from tests.helpers import ScriptedView, evonet
+from tests.helpers import ScriptedView, evonet, evonet_here
 
 TOPO = mlp.Topology((N_OBS, 6, 3), "tanh", "linear")
 THETA = mlp.init(TOPO, np.random.default_rng(0))
@@ -288,7 +288,7 @@ def test_killed_record_leaves_no_temporary_file(tmp_path):
     ],
 )
 def test_bad_watch_flags_are_one_line_exit_2_and_create_nothing(tmp_path, args, needle):
-    r = evonet("watch", *args, cwd=tmp_path)
+    r = evonet_here("watch", *args, cwd=tmp_path)
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], r.stderr

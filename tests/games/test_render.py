@@ -10,7 +10,7 @@ import pytest
 from games.render import keys
 from games.render.terminal import frame_lines
 from games.snake import LEFT, RIGHT, UP, Snake
-from tests.helpers import ScriptedView, run_in_terminal
+from tests.helpers import ScriptedView, evonet_here, run_in_terminal
 
 CHAMPION = Path(__file__).parents[2] / "evonet" / "assets" / "snake-champion.npz"
 
@@ -193,7 +193,8 @@ def test_play_starts_only_with_a_key_that_moves_the_snake():
     assert messages[2] is None and int(env.heading[0]) == (heading + 1) % 4
 
 
-def test_play_rejects_bad_flags():
+def test_play_rejects_bad_flags(monkeypatch):
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     for args in (
         ["--board", "0x5"],
         ["--board", "3x9"],
@@ -203,12 +204,7 @@ def test_play_rejects_bad_flags():
         ["--fps", "241"],
         ["--render", "tv"],
     ):
-        r = subprocess.run(
-            [sys.executable, "-m", "evonet", "play", "snake", *args],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "SDL_VIDEODRIVER": "dummy"},
-        )
+        r = evonet_here("play", "snake", *args)
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, args
 
 
