@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from evonet import live, mlp
+from evonet import live, mlp, train
 from evonet.checkpoint import load_network
 from evonet.tasks import TASKS
 from tests.helpers import evonet, run_in_terminal
@@ -100,6 +100,13 @@ def test_training_to_the_end_waits_for_q_then_returns_the_result(window):
     state, rng = make_live("sine", epochs=3)
     res = live.train_live(Keys(window, [[]] * 40 + [["quit"]]), state, rng)
     assert res.epochs == 3 and not res.stopped and state.done
+    # Watching changes nothing: the same seed trains the same network without the view.
+    task = TASKS["sine"]
+    cfg = dataclasses.replace(task.config, epochs=3)
+    rng = np.random.default_rng(0)
+    data = task.make_data(rng)
+    plain = train.fit(mlp.init(state.topo, rng), state.topo, data.x, data.y, cfg, rng, *data.val)
+    np.testing.assert_array_equal(res.theta, plain.theta)
 
 
 def test_the_terminal_view_trains_and_q_saves_what_was_learned(tmp_path):
