@@ -22,7 +22,7 @@ from evonet.panel import Agent
 from evonet.train import Data, TrainConfig, TrainResult, fit, predict_classes
 
 FPS = 30.0
-MAX_SPEED = 1 << 14  # updates per frame
+MIN_SPEED, MAX_SPEED = 1 / 16, float(1 << 14)  # updates per frame; below 1, slow motion
 FIRST_RUN_SECONDS = 40.0  # at the starting speed a default run takes about this long
 KEYS_HELP = [
     "keys",
@@ -39,11 +39,11 @@ class View(Protocol):
     def tick(self, fps: float) -> None: ...
 
 
-def starting_speed(total_steps: int, seconds: float = FIRST_RUN_SECONDS) -> int:
+def starting_speed(total_steps: int, seconds: float = FIRST_RUN_SECONDS) -> float:
     """Updates per frame, a power of two, so ``total_steps`` take about ``seconds`` (or
     less: rounded down, so early stops and first epochs are not over in a blink)."""
     want = total_steps / (seconds * FPS)
-    return int(min(MAX_SPEED, 2 ** math.floor(math.log2(max(want, 1.0)))))
+    return min(MAX_SPEED, 2.0 ** math.floor(math.log2(max(want, 1.0))))
 
 
 class Live:
@@ -55,7 +55,7 @@ class Live:
         self.steps_per_epoch = -(-len(data.x) // cfg.batch_size)
         self.total_steps = self.steps_per_epoch * cfg.epochs
         self.speed = starting_speed(self.total_steps)
-        self.paused = self.stop = self.help = self.done = False
+        self.paused = self.stop = self.help = self.done = self.interrupted = False
         self.result = TrainResult(theta)
         self.sample = 0  # row of data.x shown
         self.agent = Agent(theta, topo, input_labels=_input_labels(data, topo),
@@ -114,8 +114,13 @@ class Live:
         return "input " + " ".join(f"{v:+.2f}" for v in x[:6]) + (" ..." if len(x) > 6 else "")
 
     def status(self) -> str:
-        state = "done" if self.done else "paused" if self.paused else f"speed {self.speed}/frame"
+        state = "done" if self.done else "paused" if self.paused else f"{self.rate:g} updates/s"
         return f"epoch {self.epoch}/{self.cfg.epochs}  step {self.result.steps:,}  {state}"
+
+    @property
+    def rate(self) -> float:
+        """Updates per second at the current speed."""
+        return self.speed * FPS
 
     def loss_parts(self) -> list[tuple[str, str | None]]:
         """The latest losses as ``(text, series)`` pieces, series ``"train"`` or ``"val"``
@@ -124,19 +129,21 @@ class Live:
         if not r.train_loss:
             return [("loss: after the first epoch", None)]
         parts: list[tuple[str, str | None]] = [(f"training loss {r.train_loss[-1]:.2e}", "train")]
+        # Sine scores its test points every epoch; it has no validation set.
+        name = "held-out" if self.data.x_val is None else "validation"
         if r.val_loss:
-            # Sine and xor score their test points every epoch; they have no validation set.
-            name = "held-out" if self.data.x_val is None else "validation"
             parts += [(f"  {name} {r.val_loss[-1]:.2e}", "val")]
         if r.val_acc:
-            parts += [(f"  accuracy {r.val_acc[-1]:.1%}", None)]
+            parts += [(f"  {name} accuracy {r.val_acc[-1]:.1%}", None)]
+        elif r.train_acc:
+            parts += [(f"  training accuracy {r.train_acc[-1]:.1%}", None)]
         return parts
 
     def loss_text(self) -> str:
         return "".join(text for text, _ in self.loss_parts())
 
     def change_lines(self) -> list[str]:
-        return [f"layer {layer + 1} w[{i}->{j}] {d:+.4f}" for layer, i, j, d in self.changes]
+        return [f"layer {layer + 1} w[{i}->{j}] {d:+.2e}" for layer, i, j, d in self.changes]
 
     # --------------------------------------------------------------------- the keys
 
@@ -149,7 +156,7 @@ class Live:
             elif key == "faster":
                 self.speed = min(MAX_SPEED, self.speed * 2)
             elif key == "slower":
-                self.speed = max(1, self.speed // 2)
+                self.speed = max(MIN_SPEED, self.speed / 2)
             elif key == "help":
                 self.help = not self.help
 
@@ -168,11 +175,11 @@ def train_live(
     def frame() -> None:
         view.draw(live)
         live.press(view.poll())
-        view.tick(FPS)
+        view.tick(FPS * min(1.0, live.speed))  # below one update a frame: slow motion
 
     def on_step(theta: np.ndarray, batch: np.ndarray, res: TrainResult) -> bool:
         live.result = res
-        if res.steps % live.speed and res.steps != 1:
+        if res.steps % max(1, int(live.speed)) and res.steps != 1:
             return False
         live.show(theta, batch[0])
         frame()
@@ -184,9 +191,15 @@ def train_live(
         live.result = res
 
     x_val, y_val = data.val
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        res = fit(live.agent.theta, live.topo, data.x, data.y, cfg, rng, x_val, y_val,
-                  on_epoch, on_step)  # fmt: skip
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            res = fit(live.agent.theta, live.topo, data.x, data.y, cfg, rng, x_val, y_val,
+                      on_epoch, on_step)  # fmt: skip
+    except KeyboardInterrupt:
+        # Ctrl-C stops like q: what was learned so far is kept (and saved with --save).
+        res = live.result
+        res.stopped = live.stop = live.interrupted = True
+        return res
     live.result, live.done, live.paused = res, True, False
     live.show(res.theta, live.sample)
     if wait_at_end and not live.stop:
@@ -215,8 +228,9 @@ def _output_names(data: Data, topo: Topology) -> tuple[str, ...]:
 
 
 def run(mode: str, name: str, theta: np.ndarray, topo: Topology, data: Data,
-        cfg: TrainConfig, rng: np.random.Generator) -> TrainResult:  # fmt: skip
-    """Train in a window (``mode="window"``) or the terminal; q keeps what was learned.
+        cfg: TrainConfig, rng: np.random.Generator) -> Live:  # fmt: skip
+    """Train in a window (``mode="window"``) or the terminal; q (or Ctrl-C) keeps what was
+    learned. Returns the :class:`Live`: its ``result``, and ``interrupted`` for Ctrl-C.
 
     Raises :class:`games.render.window.NoScreenError` or
     :class:`games.render.terminal.NoTerminalError` when the view cannot start.
@@ -225,8 +239,10 @@ def run(mode: str, name: str, theta: np.ndarray, topo: Topology, data: Data,
     if mode == "terminal":
         from evonet.live_terminal import run_terminal
 
-        return run_terminal(live, rng)
+        run_terminal(live, rng)
+        return live
     from evonet.live_window import LiveWindow
 
     with LiveWindow() as view:
-        return train_live(view, live, rng)
+        train_live(view, live, rng)
+    return live

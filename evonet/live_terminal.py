@@ -69,7 +69,7 @@ def frame(live: Live, cols: int) -> list[list[Segment]]:
         lines.append([("  " + live.input_text(), None)])
     lines.append([("", None)])
     sizes = "-".join(map(str, live.topo.sizes))
-    lines.append([(f"network {sizes}, neurons by activation", None)])
+    lines.append([(f"network {sizes}", None)])
     per_row = max(4, (width - 12) // 2)
     shown = shown_neurons(live.agent.theta, live.topo, per_row)
     last = len(live.topo.sizes) - 1

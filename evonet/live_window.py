@@ -72,9 +72,11 @@ def render(surface: Any, live: Live, pygame: Any, font: Any, big: Any, panel: Ne
     surface.blit(font.render("largest weight changes this frame", True, DIM), (x0, y + 12))
     for k, line in enumerate(live.change_lines()):
         surface.blit(font.render(line, True, TEXT), (x0 + 8, y + 34 + 20 * k))
-    if live.help or live.done:
-        lines = KEYS_HELP if live.help else ["training done: q or Esc closes the window"]
-        _message(surface, pygame, big, lines, (0, HUD, w - side, h - HUD))
+    if live.done:
+        note = "training done: q or Esc closes the window"
+        surface.blit(big.render(note, True, TEXT), (x0, min(h - 30, y + 34 + 20 * 4 + 8)))
+    if live.help:  # over the right column: the network stays in view
+        _message(surface, pygame, big, KEYS_HELP, (w - side, HUD, side, h - HUD))
 
 
 def _sample(surface: Any, live: Live, pygame: Any, font: Any, area: tuple) -> int:
@@ -108,10 +110,13 @@ def _loss_plot(surface: Any, live: Live, pygame: Any, font: Any, area: tuple) ->
     """Training (orange) and validation (blue) loss per epoch so far, log scale."""
     x, y, w, h = area
     pygame.draw.rect(surface, (36, 40, 50), area)
-    tx = x + 6
-    for text, colour in live.loss_parts():
+    tx, ty = x + 6, y + 4
+    for text, colour in live.loss_parts():  # coloured like their curves, wrapped to the box
         img = font.render(text, True, SERIES.get(colour, TEXT))
-        surface.blit(img, (tx, y + 4))
+        if tx > x + 6 and tx + img.get_width() > x + w - 6:
+            img = font.render(text.lstrip(), True, SERIES.get(colour, TEXT))
+            tx, ty = x + 6, ty + font.get_height() + 2
+        surface.blit(img, (tx, ty))
         tx += img.get_width()
     series = [(s, c) for s, c in ((live.result.train_loss, TRAIN_COLOUR),
                                   (live.result.val_loss, VAL_COLOUR)) if s]  # fmt: skip
@@ -120,7 +125,8 @@ def _loss_plot(surface: Any, live: Live, pygame: Any, font: Any, area: tuple) ->
         return y + h
     top, bottom = math.log10(max(values)), math.log10(min(values))
     span = max(top - bottom, 1e-9)
-    inner = (x + 8, y + 28, w - 16, h - 36)
+    below = ty + font.get_height() + 8  # the curves start below the text
+    inner = (x + 8, below, w - 86, y + h - below - 8)  # the scale's labels go right of the curves
     epochs = max(max(len(s) for s, _ in series), 2)  # the curve so far fills the width
     for s, colour in series:
         points = [
@@ -134,7 +140,7 @@ def _loss_plot(surface: Any, live: Live, pygame: Any, font: Any, area: tuple) ->
             pygame.draw.circle(surface, colour, points[0], 2)
     for text, ty in ((f"{10**top:.1e}", inner[1]), (f"{10**bottom:.1e}", inner[1] + inner[3] - 14)):
         img = font.render(text, True, DIM)
-        surface.blit(img, (x + w - img.get_width() - 6, ty))
+        surface.blit(img, (inner[0] + inner[2] + 6, ty))
     return y + h
 
 

@@ -80,8 +80,10 @@ def sweep_curves(
         for k, loss in enumerate(runs):
             ax.plot(np.arange(1, len(loss) + 1), loss, color=colour, lw=1.2, alpha=0.75,
                     label=label if k == 0 else None)  # fmt: skip
-    # Log epochs: early stops and plateaus of thousands of epochs both stay readable.
-    ax.set_xscale("log")
+    # Log epochs when runs are long: early stops and plateaus of thousands of epochs both
+    # stay readable (a short run reads better on a plain axis).
+    if max((len(loss) for _, runs in cells for loss in runs), default=0) > 100:
+        ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set(xlabel="epoch", ylabel="training loss", title=title)
     ax.grid(True, alpha=0.3)

@@ -279,6 +279,7 @@ def fit(
             if classify:
                 res.val_acc.append(accuracy(out_val, y_val))
         res.epochs = epoch + 1
+        res.seconds = time.perf_counter() - start  # so far: a run stopped midway has it too
         if on_epoch is not None:
             on_epoch(res)
         train = res.train_loss[-1]
@@ -297,8 +298,8 @@ def fit(
 @dataclass(frozen=True)
 class Data:
     """Arrays of a task. ``x (N, n_in)``, ``y (N, n_out)`` train; ``x_val``, ``y_val`` are
-    scored every epoch; ``x_test``, ``y_test`` once at the end. (For sine and XOR the
-    validation set is the test set: there is nothing to tune on them.)
+    scored every epoch; ``x_test``, ``y_test`` once at the end. (Sine has no validation
+    set: its test points are scored every epoch. XOR's test set is its four cases.)
 
     ``shift`` and ``scale`` ``(n_in,)``, when set, are how the raw inputs were
     standardised: ``x = (raw - shift) / scale``. :func:`raw_input_network` folds them into
@@ -317,11 +318,15 @@ class Data:
     image: tuple[int, int] | None = None  # (rows, cols): inputs are a picture
 
     @property
-    def val(self) -> tuple[np.ndarray, np.ndarray]:
-        """The validation set, or the test set when there is none."""
-        if self.x_val is None or self.y_val is None:
-            return self.x_test, self.y_test
-        return self.x_val, self.y_val
+    def val(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """What is scored every epoch: the validation set; else the test set; or
+        ``(None, None)`` when the test set is the training set itself (XOR's four cases),
+        where a second curve would only repeat the first."""
+        if self.x_val is not None and self.y_val is not None:
+            return self.x_val, self.y_val
+        if self.x_test is self.x:
+            return None, None
+        return self.x_test, self.y_test
 
 
 def raw_input_network(theta: np.ndarray, topo: Topology, data: Data) -> np.ndarray:

@@ -147,8 +147,9 @@ def start_evolve(cwd, *args, **popen):
 
 def run_in_terminal(args, term="xterm", keys=b"", ready=b"apples", cwd=None):
     """``python -m evonet ARGS`` with stdin and stdout on a pseudo-terminal of type
-    ``term`` (None: TERM unset); types ``keys`` once ``ready`` is drawn. Returns the exit
-    code and stderr."""
+    ``term`` (None: TERM unset); types ``keys`` once ``ready`` is drawn (or sends it, if it is
+    a signal number: the pseudo-terminal is not the process's controlling terminal, so a
+    typed Ctrl-C would arrive as a key). Returns the exit code and stderr."""
     master, slave = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k != "TERM"}
     if term is not None:
@@ -171,7 +172,10 @@ def run_in_terminal(args, term="xterm", keys=b"", ready=b"apples", cwd=None):
                     drawn += os.read(master, 1 << 16)
                 except OSError:  # the terminal closed: the process is ending
                     break
-            if keys and ready in drawn:  # the HUD is up: the view is running
+            if isinstance(keys, int) and keys and ready in drawn:  # a signal, say SIGINT
+                proc.send_signal(keys)
+                keys = b""
+            elif keys and ready in drawn:  # the HUD is up: the view is running
                 os.write(master, keys)
                 keys = b""
         return proc.wait(timeout=10), proc.stderr.read().decode()

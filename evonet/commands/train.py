@@ -75,6 +75,14 @@ def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
     return convert
 
 
+def _sweep_hidden(text: str) -> tuple[int, ...]:
+    """A swept hidden value: ``10`` or ``10-25`` (commas separate a sweep's values)."""
+    try:
+        return parse_hidden(text.replace("-", ","))
+    except ValueError:
+        raise ValueError("expected layer sizes like 10 or 10-25 (positive whole numbers)") from None
+
+
 def _value(parse: Callable[[str], object]) -> Callable[[str], object]:
     """A flag's argparse type as a plain parser, raising ValueError."""
 
@@ -90,7 +98,7 @@ def _value(parse: Callable[[str], object]) -> Callable[[str], object]:
 # What --sweep can vary, and how each value is read: the flags' own parsers (a hidden
 # value is written 10-25, since commas separate the values).
 SWEEPABLE: dict[str, Callable[[str], object]] = {
-    "hidden": lambda v: parse_hidden(v.replace("-", ",")),
+    "hidden": _sweep_hidden,
     "activation": _choice(mlp.HIDDEN_ACTIVATIONS),
     "schedule": _choice(SCHEDULES),
     **{k: _value(f["type"]) if "type" in f else _choice(f["choices"])
@@ -133,7 +141,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--hidden",
         type=hidden_sizes,
-        help="hidden layer sizes, e.g. 10,25 "
+        help="hidden layer sizes, e.g. 10,25; '' for none "
         f"(default: {_per_task(lambda t: ','.join(map(str, t.hidden)))})",
     )
     p.add_argument(
@@ -249,13 +257,34 @@ def _task(args: argparse.Namespace) -> Task:
         raise UsageError(f"--data {e}") from None
 
 
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SUFFIXES = {"plot": ".png", "confusion": ".png", "save": ".npz"}
+
+
 def _check_outputs(args: argparse.Namespace, classifier: bool) -> dict[str, Path | None]:
-    paths = {
-        flag: check_writable(getattr(args, flag), f"--{flag}")
-        for flag in ("plot", "confusion", "save")
-    }
+    """The output files, checked before any training: writable, named for what they
+    hold, each a different file, and never replacing a file of another kind."""
+    paths = {flag: check_writable(getattr(args, flag), f"--{flag}") for flag in SUFFIXES}
+    given = {flag: p for flag, p in paths.items() if p is not None}
+    for flag, path in given.items():
+        if path.suffix.lower() != SUFFIXES[flag]:
+            raise UsageError(f"--{flag} {path}: use a name ending in {SUFFIXES[flag]}")
+    seen: dict[Path, str] = {}
+    for flag, path in given.items():
+        other = seen.setdefault(path.resolve(), flag)
+        if other != flag:
+            raise UsageError(f"--{other} and --{flag} name the same file {path}; give two names")
+    for flag in ("plot", "confusion"):
+        path = paths[flag]
+        if path is not None and path.is_file() and not _is_png(path):
+            raise UsageError(
+                f"--{flag} {path}: holds a file that is not a PNG; choose another name"
+            )
     if paths["confusion"] is not None and not classifier:
         raise UsageError(f"--confusion: {args.task} is not a classification task")
+    if args.sweep and (paths["confusion"] or paths["save"]):
+        flag = "--confusion" if paths["confusion"] else "--save"
+        raise UsageError(f"{flag} keeps one network, a sweep trains many; drop --sweep for it")
     save_path = paths["save"]
     if save_path is not None and save_path.exists():
         # Replacing a network file is what --save does; anything else was saved by
@@ -265,6 +294,14 @@ def _check_outputs(args: argparse.Namespace, classifier: bool) -> dict[str, Path
             what = "an evolution checkpoint" if kind else "a file that is not an evonet network"
             raise UsageError(f"--save {save_path}: holds {what}; choose another name")
     return paths
+
+
+def _is_png(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(8) == PNG_MAGIC
+    except OSError:
+        return False
 
 
 def run(args: argparse.Namespace) -> int:
@@ -289,7 +326,9 @@ def run(args: argparse.Namespace) -> int:
         sample = task.make_data(np.random.default_rng(args.seed))
     except ValueError as e:  # the digits' scikit-learn is missing
         raise UsageError(str(e)) from None
-    rows = max(len(sample.x), len(sample.x_test), len(sample.val[0]))
+    rows = max(
+        len(sample.x), len(sample.x_test), len(sample.x_val if sample.x_val is not None else ())
+    )
     try:
         for cell in cells:
             check_memory(
@@ -343,7 +382,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.runs > 1:
         print(
             f"{task.name}: solved {summary['solved_runs']} of {count(args.runs, 'run')} "
-            f"({topo.sizes} {topo.hidden})"
+            f"({_sizes(topo)} {topo.hidden})"
         )
     if diverged:
         # A network of NaN weights is never written: it could not be loaded or used.
@@ -364,11 +403,13 @@ def _train_cells(task: Task, cells: list[Cell], args: argparse.Namespace) -> Non
         for k, cell in enumerate(cells):
             for r in range(args.runs):
                 seed = args.seed + r
-                where = f"{r + 1}/{args.runs}" if len(cells) == 1 else f"{k + 1}/{len(cells)}"
+                where = {"run": f"{r + 1}/{args.runs}"}
+                if len(cells) > 1:
+                    where = {"cell": f"{k + 1}/{len(cells)}", **where}
 
-                def tick(res: TrainResult, where: str = where) -> None:
+                def tick(res: TrainResult, where: dict = where) -> None:
                     bar.update(1)
-                    bar.set_postfix(run=where, loss=f"{res.train_loss[-1]:.2e}", refresh=False)
+                    bar.set_postfix(**where, loss=f"{res.train_loss[-1]:.2e}", refresh=False)
 
                 res, data = _one_run(task, cell, seed, tick)
                 bar.update(cell.cfg.epochs - res.epochs)  # early stop: skip the unused epochs
@@ -399,11 +440,15 @@ def _live(args: argparse.Namespace, task: Task, cell: Cell, save_path: Path | No
     rng = np.random.default_rng(args.seed)
     data = task.make_data(rng)
     theta = mlp.init(cell.topo, rng)
-    errors = terminal_errors if args.live == "terminal" else window_errors
+    if args.live == "terminal":
+        errors = terminal_errors("run it in a terminal, or use --live window")
+    else:
+        errors = window_errors("use --live terminal, or train without --live")
     # Divergence is reported once, at the end, not as numpy's warnings over the view.
     quiet_numpy = np.errstate(over="ignore", invalid="ignore", divide="ignore")
-    with errors("train without --live, or try --live terminal/window"), quiet_numpy:
-        res = live.run(args.live, task.name, theta, cell.topo, data, cell.cfg, rng)
+    with errors, quiet_numpy:
+        state = live.run(args.live, task.name, theta, cell.topo, data, cell.cfg, rng)
+    res = state.result
     with np.errstate(over="ignore", invalid="ignore"):
         metrics = task.metrics(res.theta, cell.topo, data)
     info(_run_line(task.name, 0, 1, args.seed, res, metrics, data))
@@ -413,6 +458,9 @@ def _live(args: argparse.Namespace, task: Task, cell: Cell, save_path: Path | No
         return 1
     if save_path is not None:
         _save(save_path, task, res, metrics, cell.topo, args.seed, data)
+    if state.interrupted:
+        info("evonet: interrupted; kept what was learned")
+        return 130
     return 0
 
 
@@ -482,10 +530,12 @@ def _run_line(
         if res.val_acc and data.x_val is not None:  # a validation set apart from the test
             score += f" (validation {res.val_acc[-1]:.3f})"
     status = "solved" if m["solved"] else "NOT solved"
+    # Stopped within the first epoch, a run has no epoch's loss yet.
+    loss = f"{res.train_loss[-1]:.2e}" if res.train_loss else "not measured yet"
     stopped = " (stopped)" if res.stopped else ""
     return (
         f"{name} run {r + 1}/{runs} (seed {seed}): {count(res.epochs, 'epoch')}{stopped} in "
-        f"{res.seconds:.2f}s, train loss {res.train_loss[-1]:.2e}, {score}, {status}"
+        f"{res.seconds:.2f}s, train loss {loss}, {score}, {status}"
     )
 
 

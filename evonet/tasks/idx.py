@@ -56,7 +56,7 @@ def read_idx(path: str | os.PathLike, ndim: int) -> np.ndarray:
         raise IdxError(f"{path}: cannot read: {getattr(e, 'strerror', None) or e}") from None
     if len(body) != size:
         what = "is shorter" if len(body) < size else "is longer"
-        raise IdxError(f"{path}: {what} than its header says ({dims})")
+        raise IdxError(f"{path}: {what} than its header says ({'x'.join(map(str, dims))})")
     return np.frombuffer(body, dtype=np.uint8).reshape(dims)
 
 

@@ -68,6 +68,12 @@ def test_python_m_and_console_script_agree():
         (["train", "digits", "--data", "."], "has no train-images-idx3-ubyte"),
         (["train", "xor", "--sweep", "lr=0.1,x"], "--sweep lr=x: expected a number"),
         (["train", "xor", "--sweep", "hiden=2,4"], "did you mean hidden?"),
+        (["train", "xor", "--sweep", "hidden=10-x"], "hidden=10-x: expected layer sizes like 10"),
+        (["train", "xor", "--plot", "p.npz"], "--plot p.npz: use a name ending in .png"),
+        (["train", "xor", "--save", "x.txt"], "--save x.txt: use a name ending in .npz"),
+        (["train", "xor", "--plot", "a.png", "--confusion", "a.png"], "name the same file"),
+        (["train", "xor", "--sweep", "lr=0.1,0.2", "--save", "x.npz"], "drop --sweep"),
+        (["train", "digits", "--sweep", "lr=0.1,0.2", "--confusion", "c.png"], "drop --sweep"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, needle):
@@ -159,3 +165,15 @@ def test_digits_without_scikit_learn_says_what_to_install(tmp_path):
                        text=True, env=env, cwd=tmp_path, timeout=120)  # fmt: skip
     assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
     assert "pip install 'evonet[digits]'" in r.stderr
+
+
+def test_plot_never_replaces_a_file_that_is_not_a_png(tmp_path):
+    (tmp_path / "notes.png").write_text("not a picture")
+    r = evonet_here("train", "xor", "--epochs", "2", "--plot", "notes.png", cwd=tmp_path)
+    assert r.returncode == 2 and "holds a file that is not a PNG" in r.stderr
+    assert (tmp_path / "notes.png").read_text() == "not a picture"
+    r = evonet_here("train", "xor", "--epochs", "2", "--plot", "xor.png", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    # A PNG is replaced: that is what --plot is for.
+    r = evonet_here("train", "xor", "--epochs", "3", "--plot", "xor.png", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr

@@ -1,5 +1,6 @@
 import dataclasses
 import os
+import signal
 
 import numpy as np
 import pytest
@@ -54,7 +55,8 @@ def test_the_window_draws_the_network_learning_and_q_keeps_it(window, name):
     before = state.agent.theta.copy()
     res = live.train_live(keys, state, rng)
     assert res.stopped and keys.frames == 6 + 1  # six frames, then the last one
-    assert keys.speeds[1:5] == [state.speed // 2, state.speed, 2 * state.speed, state.speed]
+    s0 = keys.speeds[0]
+    assert keys.speeds[1:5] == [s0, 2 * s0, 4 * s0, 2 * s0]
     assert not np.array_equal(res.theta, before)  # what was learned is kept
     pixels = window.pygame.surfarray.array3d(window.screen)
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 20  # a drawn frame, not a blank
@@ -120,6 +122,33 @@ def test_the_terminal_view_trains_and_q_saves_what_was_learned(tmp_path):
     assert "xor run 1/1 (seed 0)" in err
     theta, topo, meta = load_network(save)
     assert topo.sizes == (2, 4, 1) and meta["info"]["task"] == "xor"
+
+
+def test_ctrl_c_in_the_live_view_keeps_and_saves_what_was_learned(tmp_path):
+    save = tmp_path / "digits.npz"
+    code, err = run_in_terminal(
+        ["train", "digits", "--live", "terminal", "--save", str(save)],
+        keys=signal.SIGINT,  # Ctrl-C, as a terminal delivers it
+        ready=b"largest weight changes",
+    )
+    assert code == 130 and "interrupted; kept what was learned" in err, err
+    assert "Traceback" not in err and "(stopped)" in err
+    _, topo, meta = load_network(save)
+    assert topo.sizes == (64, 128, 10) and meta["info"]["epochs"] >= 0
+
+
+def test_minus_below_one_update_a_frame_is_slow_motion(window):
+    state, rng = make_live("xor")
+    ticks = []
+
+    class Ticks(Keys):
+        def tick(self, fps):
+            ticks.append(fps)
+
+    live.train_live(Ticks(window, [["slower"], ["slower"], [], ["quit"]]), state, rng)
+    # Keys are read before each frame waits: the first wait is already at half speed.
+    assert state.speed == 0.25 and ticks[:3] == [live.FPS / 2, live.FPS / 4, live.FPS / 4]
+    assert state.rate == 7.5
 
 
 def test_the_terminal_frame_summarises_wide_layers_in_80_columns():
