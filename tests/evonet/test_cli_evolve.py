@@ -5,13 +5,13 @@ from pathlib import Path
 import pytest
 
 from evonet.evolve import history_fields
-from tests.helpers import TINY_EVOLVE, evonet, evonet_here
+from tests.helpers import TINY_EVOLVE, evonet_here
 
 TINY = ["--generations", "3", *TINY_EVOLVE]
 
 
 def test_evolve_json_writes_the_run_folder(tmp_path):
-    r = evonet("evolve", "snake", *TINY, "--json", cwd=tmp_path)
+    r = evonet_here("evolve", "snake", *TINY, "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     rows = [json.loads(line) for line in r.stdout.strip().splitlines()]
     assert [row["generation"] for row in rows] == [0, 1, 2]
@@ -23,24 +23,24 @@ def test_evolve_json_writes_the_run_folder(tmp_path):
 
 
 def test_a_second_default_run_gets_its_own_folder(tmp_path):
-    assert evonet("evolve", "snake", *TINY, cwd=tmp_path).returncode == 0
+    assert evonet_here("evolve", "snake", *TINY, cwd=tmp_path).returncode == 0
     first = (tmp_path / "checkpoints/snake/latest.npz").read_bytes()
-    r = evonet("evolve", "snake", *TINY, "--seed", "5", cwd=tmp_path)
+    r = evonet_here("evolve", "snake", *TINY, "--seed", "5", cwd=tmp_path)
     assert r.returncode == 0 and "snake-2" in r.stderr
     assert (tmp_path / "checkpoints/snake/latest.npz").read_bytes() == first
 
 
 def test_explicit_out_with_a_run_is_refused(tmp_path):
-    assert evonet("evolve", "snake", *TINY, "--out", "run", cwd=tmp_path).returncode == 0
+    assert evonet_here("evolve", "snake", *TINY, "--out", "run", cwd=tmp_path).returncode == 0
     before = (tmp_path / "run/latest.npz").read_bytes()
-    r = evonet("evolve", "snake", *TINY, "--out", "run", cwd=tmp_path)
+    r = evonet_here("evolve", "snake", *TINY, "--out", "run", cwd=tmp_path)
     assert r.returncode == 2 and "already holds a run" in r.stderr
     assert (tmp_path / "run/latest.npz").read_bytes() == before
 
 
 def test_evaluate_reports_json(tmp_path):
-    assert evonet("evolve", "snake", *TINY, "--out", "run", cwd=tmp_path).returncode == 0
-    r = evonet(
+    assert evonet_here("evolve", "snake", *TINY, "--out", "run", cwd=tmp_path).returncode == 0
+    r = evonet_here(
         "evaluate", "run/best.npz", "--episodes", "30", "--seed", "4", "--json", cwd=tmp_path
     )
     assert r.returncode == 0, r.stderr
@@ -54,7 +54,7 @@ def test_evaluate_reports_json(tmp_path):
         "mean_steps",
     }
     assert out["episodes"] == 30 and out["max_apples"] >= out["median_apples"]
-    again = evonet(
+    again = evonet_here(
         "evaluate", "run/best.npz", "--episodes", "30", "--seed", "4", "--json", cwd=tmp_path
     )
     assert again.stdout == r.stdout  # same seed, same games
@@ -64,15 +64,17 @@ def test_the_champion_of_evonet_0_1_0_still_plays_on_its_layout(tmp_path):
     """A file from before observation layouts plays on the 32 features it was evolved
     with, on its own board or another, and says so."""
     old = Path(__file__).parents[2] / "checkpoints" / "snake-champion-0.1.0.npz"
-    r = evonet("evaluate", str(old), "--episodes", "3", "--seed", "2026", cwd=tmp_path)
+    r = evonet_here("evaluate", str(old), "--episodes", "3", "--seed", "2026", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "snake 10x10 (observation layout 1)" in r.stdout and "apples" in r.stdout
-    r = evonet("evaluate", str(old), "--episodes", "2", "--board", "8x6", cwd=tmp_path)
+    r = evonet_here("evaluate", str(old), "--episodes", "2", "--board", "8x6", cwd=tmp_path)
     assert r.returncode == 0 and "snake 8x6 (observation layout 1)" in r.stdout, r.stderr
 
 
 def test_a_finished_run_says_which_champion_it_picked(tmp_path):
-    r = evonet("evolve", "snake", *TINY, "--champion-episodes", "7", "--out", "run", cwd=tmp_path)
+    r = evonet_here(
+        "evolve", "snake", *TINY, "--champion-episodes", "7", "--out", "run", cwd=tmp_path
+    )
     assert r.returncode == 0, r.stderr
     line = next(x for x in r.stderr.splitlines() if x.startswith("evonet: champion:"))
     assert "apples on 7 fresh episodes" in line and re.search(r"\d+ full boards?\b", line)
@@ -84,7 +86,7 @@ def test_config_file_sets_values_and_flags_override(tmp_path):
         'population = 20\nelite = 2\nparents = 5\nepisodes = 2\nboard = "6x6"\n'
         "hidden = [6]\ngenerations = 2\nmutation_rate = 0.3\n"
     )
-    r = evonet(
+    r = evonet_here(
         "evolve",
         "snake",
         "--config",
@@ -134,12 +136,12 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, needle):
 
 def test_a_big_board_says_which_generations_play_the_curriculum(tmp_path):
     flags = [a for a in TINY if a != "--quiet"] + ["--board", "11x11", "--curriculum", "1"]
-    r = evonet("evolve", "snake", *flags, "--out", "run", cwd=tmp_path)
+    r = evonet_here("evolve", "snake", *flags, "--out", "run", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "curriculum: generations 0-0 play snake 10x10, the rest snake 11x11" in r.stderr
     assert "from generation 1 on, every generation plays snake 11x11" in r.stderr
     # A curriculum as long as the run: said plainly, and the champion still plays 11x11.
-    r = evonet("evolve", "snake", *flags, "--curriculum", "5", "--out", "all", cwd=tmp_path)
+    r = evonet_here("evolve", "snake", *flags, "--curriculum", "5", "--out", "all", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "every generation plays snake 10x10 (--curriculum 5 >= --generations 3)" in r.stderr
     assert "from generation" not in r.stderr

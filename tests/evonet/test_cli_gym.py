@@ -6,14 +6,14 @@ import sys
 import numpy as np
 
 from evonet.checkpoint import load_network
-from tests.helpers import evonet, evonet_here, history_rows, last_json
+from tests.helpers import evonet_here, history_rows, last_json
 
 CART = "gym:CartPole-v1"
 TINY = "--population 8 --parents 4 --elite 2 --episodes 1 --hidden 4 --quiet".split()
 
 
 def test_evolve_a_gym_game_then_evaluate_its_champion(tmp_path):
-    r = evonet("evolve", CART, *TINY, "--generations", "3", "--out", "cp", cwd=tmp_path)
+    r = evonet_here("evolve", CART, *TINY, "--generations", "3", "--out", "cp", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "return" in r.stderr.splitlines()[-2]  # the summary uses the game's score name
     history = (tmp_path / "cp" / "history.csv").read_text().splitlines()
@@ -24,7 +24,7 @@ def test_evolve_a_gym_game_then_evaluate_its_champion(tmp_path):
     theta, topo, meta = load_network(tmp_path / "cp" / "best.npz")
     assert topo.sizes == (4, 4, 2) and meta["info"]["env"] == "CartPole-v1"
 
-    r = evonet("evaluate", "cp/best.npz", "--episodes", "5", "--json", cwd=tmp_path)
+    r = evonet_here("evaluate", "cp/best.npz", "--episodes", "5", "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     out = last_json(r.stdout)
     assert set(out) == {"episodes", "mean_return", "median_return", "max_return", "mean_steps"}
@@ -32,11 +32,13 @@ def test_evolve_a_gym_game_then_evaluate_its_champion(tmp_path):
 
 
 def test_a_gym_run_resumes_bit_for_bit(tmp_path):
-    r = evonet("evolve", CART, *TINY, "--generations", "4", "--out", "whole", cwd=tmp_path)
+    r = evonet_here("evolve", CART, *TINY, "--generations", "4", "--out", "whole", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    r = evonet("evolve", CART, *TINY, "--generations", "2", "--out", "part", cwd=tmp_path)
+    r = evonet_here("evolve", CART, *TINY, "--generations", "2", "--out", "part", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    r = evonet("evolve", CART, "--resume", "part/latest.npz", "--generations", "4", cwd=tmp_path)
+    r = evonet_here(
+        "evolve", CART, "--resume", "part/latest.npz", "--generations", "4", cwd=tmp_path
+    )
     assert r.returncode == 0, r.stderr
     assert history_rows(tmp_path / "whole" / "history.csv") == history_rows(
         tmp_path / "part" / "history.csv"
@@ -49,9 +51,9 @@ def test_a_gym_run_resumes_bit_for_bit(tmp_path):
 def test_watch_records_a_gym_agent_with_rgb_frames(tmp_path):
     from PIL import Image
 
-    r = evonet("evolve", CART, *TINY, "--generations", "1", "--out", "cp", cwd=tmp_path)
+    r = evonet_here("evolve", CART, *TINY, "--generations", "1", "--out", "cp", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    r = evonet(
+    r = evonet_here(
         "watch",
         "cp/best.npz",
         "--record",
@@ -71,9 +73,9 @@ def test_watch_records_a_gym_agent_with_rgb_frames(tmp_path):
 
 
 def test_watch_a_gym_agent_in_the_terminal_is_refused_in_one_line(tmp_path):
-    r = evonet("evolve", CART, *TINY, "--generations", "1", "--out", "cp", cwd=tmp_path)
+    r = evonet_here("evolve", CART, *TINY, "--generations", "1", "--out", "cp", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    r = evonet("watch", "cp/best.npz", "--render", "terminal", cwd=tmp_path)
+    r = evonet_here("watch", "cp/best.npz", "--render", "terminal", cwd=tmp_path)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "window" in r.stderr
 

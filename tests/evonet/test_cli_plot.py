@@ -3,25 +3,25 @@
 import pytest
 
 from evonet.cli import main
-from tests.helpers import TINY_EVOLVE, evonet
+from tests.helpers import TINY_EVOLVE, evonet_here
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     for seed in ("1", "2"):
-        r = evonet("evolve", "snake", *TINY_EVOLVE, "--generations", "3", "--seed", seed,
+        r = evonet_here("evolve", "snake", *TINY_EVOLVE, "--generations", "3", "--seed", seed,
                    "--out", f"s{seed}", cwd=root)  # fmt: skip
         assert r.returncode == 0, r.stderr
     return root
 
 
 def test_plot_overlays_runs_into_one_png(runs):
-    r = evonet("plot", "s1", "s2/history.csv", "--out", "both.png", cwd=runs)
+    r = evonet_here("plot", "s1", "s2/history.csv", "--out", "both.png", cwd=runs)
     assert r.returncode == 0, r.stderr
     assert (runs / "both.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert r.stderr.strip() == "evonet: wrote both.png (2 runs)"
-    r = evonet("plot", "s1", "--out", "one.png", cwd=runs)
+    r = evonet_here("plot", "s1", "--out", "one.png", cwd=runs)
     assert r.stderr.strip() == "evonet: wrote one.png (1 run)"
 
 

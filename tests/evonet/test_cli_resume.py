@@ -10,20 +10,28 @@ import numpy as np
 import pytest
 
 from evonet.checkpoint import load_run
-from tests.helpers import TINY_EVOLVE, evonet, start_evolve, strip_timing, wait_for_rows
+from tests.helpers import (
+    TINY_EVOLVE,
+    evonet_here,
+    start_evolve,
+    strip_timing,
+    wait_for_rows,
+)
 
 TINY = [*TINY_EVOLVE, "--seed", "4"]
 
 
 def start_run(cwd, out, generations):
     """A fresh tiny run of ``generations`` generations in folder ``out``; must succeed."""
-    r = evonet("evolve", "snake", *TINY, "--generations", str(generations), "--out", out, cwd=cwd)
+    r = evonet_here(
+        "evolve", "snake", *TINY, "--generations", str(generations), "--out", out, cwd=cwd
+    )
     assert r.returncode == 0, r.stderr
 
 
 def resume(cwd, checkpoint, *flags):
     """``evonet evolve snake --resume CHECKPOINT FLAGS...`` in ``cwd``."""
-    return evonet("evolve", "snake", "--resume", checkpoint, *flags, cwd=cwd)
+    return evonet_here("evolve", "snake", "--resume", checkpoint, *flags, cwd=cwd)
 
 
 def same_run(a, b):
@@ -84,7 +92,9 @@ def test_signal_saves_a_checkpoint_and_prints_the_resume_command(tmp_path, sig, 
     saved = load_run(tmp_path / command[4])
     assert saved.generation >= 3
     # The printed command resumes the run (asking for two more generations).
-    r = evonet(*command[1:], "--generations", str(saved.generation + 2), "--quiet", cwd=tmp_path)
+    r = evonet_here(
+        *command[1:], "--generations", str(saved.generation + 2), "--quiet", cwd=tmp_path
+    )
     assert r.returncode == 0, r.stderr
     assert load_run(tmp_path / command[4]).generation == saved.generation + 2
 
@@ -121,10 +131,10 @@ def test_two_runs_never_write_one_folder(tmp_path):
     while not lock.exists() and time.time() < deadline:
         time.sleep(0.01)
     # The default folder is taken while the first run works: a second run moves on ...
-    r = evonet("evolve", "snake", *TINY, "--generations", "2", cwd=tmp_path)
+    r = evonet_here("evolve", "snake", *TINY, "--generations", "2", cwd=tmp_path)
     assert r.returncode == 0 and "checkpoints/snake-2/" in r.stderr
     # ... and an explicit --out that another run is writing is refused.
-    r = evonet("evolve", "snake", *TINY, "--out", "checkpoints/snake", cwd=tmp_path)
+    r = evonet_here("evolve", "snake", *TINY, "--out", "checkpoints/snake", cwd=tmp_path)
     assert r.returncode == 2 and "another evonet run is writing there" in r.stderr
     assert first.wait(timeout=120) == 0, first.stderr.read()
     assert load_run(tmp_path / "checkpoints/snake/latest.npz").config.population == 3000
@@ -132,7 +142,9 @@ def test_two_runs_never_write_one_folder(tmp_path):
 
 def test_an_out_folder_that_cannot_be_made_is_one_line(tmp_path):
     (tmp_path / "file").write_text("x")
-    r = evonet("evolve", "snake", *TINY, "--generations", "1", "--out", "file/run", cwd=tmp_path)
+    r = evonet_here(
+        "evolve", "snake", *TINY, "--generations", "1", "--out", "file/run", cwd=tmp_path
+    )
     assert r.returncode == 2 and "--out" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -143,7 +155,7 @@ def test_a_checkpoint_from_before_observation_layouts_resumes_on_layout_1(tmp_pa
 
     old = ["--observation", "1", "--champion-episodes", "0"]
     for name, gens in (("straight", 4), ("split", 2)):
-        r = evonet("evolve", "snake", *TINY, *old, "--generations", str(gens), "--out", name,
+        r = evonet_here("evolve", "snake", *TINY, *old, "--generations", str(gens), "--out", name,
                    cwd=tmp_path)  # fmt: skip
         assert r.returncode == 0, r.stderr
 

@@ -9,12 +9,12 @@ import pytest
 from evonet import mlp
 from evonet.checkpoint import load_network
 from evonet.tasks import TASKS
-from tests.helpers import TINY_EVOLVE, evonet, evonet_here, last_json
+from tests.helpers import TINY_EVOLVE, evonet_here, last_json
 
 
 def test_train_sine_json_plot_and_save(tmp_path):
     plot, save = tmp_path / "sine.png", tmp_path / "sine.npz"
-    r = evonet(
+    r = evonet_here(
         "train", "sine", "--epochs", "40", "--json", "--plot", str(plot), "--save", str(save)
     )
     assert r.returncode == 0, r.stderr
@@ -33,7 +33,7 @@ def test_train_sine_json_plot_and_save(tmp_path):
 
 
 def test_train_xor_runs_reports_solved_runs():
-    r = evonet("train", "xor", "--runs", "5", "--json")
+    r = evonet_here("train", "xor", "--runs", "5", "--json")
     assert r.returncode == 0, r.stderr
     out = last_json(r.stdout)
     assert out["runs"] == 5 and out["solved_runs"] == 5 and out["solved"] is True
@@ -86,26 +86,28 @@ def test_bad_input_is_one_line_and_exit_2(args, needle):
 
 def test_save_below_a_file_is_rejected(tmp_path):
     (tmp_path / "notes.txt").write_text("keep me")
-    r = evonet("train", "xor", "--save", str(tmp_path / "notes.txt" / "x.npz"))
+    r = evonet_here("train", "xor", "--save", str(tmp_path / "notes.txt" / "x.npz"))
     assert r.returncode == 2 and "is not a folder" in r.stderr
     assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 
 def test_save_onto_a_folder_is_rejected(tmp_path):
-    r = evonet("train", "xor", "--save", str(tmp_path))
+    r = evonet_here("train", "xor", "--save", str(tmp_path))
     assert r.returncode == 2 and "is a folder" in r.stderr
 
 
 def test_a_diverged_network_is_never_saved(tmp_path):
     save = str(tmp_path / "n.npz")
-    r = evonet("train", "sine", "--lr", "1e200", "--epochs", "5", "--json", "--save", save)
+    r = evonet_here("train", "sine", "--lr", "1e200", "--epochs", "5", "--json", "--save", save)
     assert r.returncode == 1 and "diverged" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "n.npz").exists()
     assert last_json(r.stdout)["train_loss"] is None  # strict JSON: no NaN on stdout
 
 
 def test_save_never_replaces_a_checkpoint_or_a_foreign_file(tmp_path):
-    r = evonet("evolve", "snake", *TINY_EVOLVE, "--generations", "1", "--out", "run", cwd=tmp_path)
+    r = evonet_here(
+        "evolve", "snake", *TINY_EVOLVE, "--generations", "1", "--out", "run", cwd=tmp_path
+    )
     assert r.returncode == 0, r.stderr
     (tmp_path / "data.npz").write_bytes(b"someone's data")
     before = (tmp_path / "run/latest.npz").read_bytes()
@@ -113,17 +115,17 @@ def test_save_never_replaces_a_checkpoint_or_a_foreign_file(tmp_path):
         ("run/latest.npz", "an evolution checkpoint"),
         ("data.npz", "not an evonet"),
     ):
-        r = evonet("train", "xor", "--save", name, cwd=tmp_path)
+        r = evonet_here("train", "xor", "--save", name, cwd=tmp_path)
         assert r.returncode == 2 and what in r.stderr, r.stderr
     assert (tmp_path / "run/latest.npz").read_bytes() == before
     assert (tmp_path / "data.npz").read_bytes() == b"someone's data"
     # A network file is replaced: that is what --save is for.
-    assert evonet("train", "xor", "--save", "run/best.npz", cwd=tmp_path).returncode == 0
+    assert evonet_here("train", "xor", "--save", "run/best.npz", cwd=tmp_path).returncode == 0
 
 
 def test_train_digits_curves_confusion_and_a_network_for_raw_pixels(tmp_path):
     plot, conf, save = tmp_path / "d.png", tmp_path / "c.png", tmp_path / "d.npz"
-    r = evonet("train", "digits", "--epochs", "3", "--plot", str(plot), "--confusion",
+    r = evonet_here("train", "digits", "--epochs", "3", "--plot", str(plot), "--confusion",
                str(conf), "--save", str(save), "--json")  # fmt: skip
     assert r.returncode == 0, r.stderr
     out = last_json(r.stdout)
@@ -146,12 +148,12 @@ def test_train_digits_reads_mnist_idx_files_and_refuses_a_malformed_one(tmp_path
     from tests.evonet.tasks.mnist_fixture import write_mnist
 
     write_mnist(tmp_path, n_train=300, n_test=100)
-    r = evonet("train", "digits", "--data", str(tmp_path), "--epochs", "5", "--json")
+    r = evonet_here("train", "digits", "--data", str(tmp_path), "--epochs", "5", "--json")
     assert r.returncode == 0, r.stderr
     assert last_json(r.stdout)["accuracy"] > 0.8  # chance is 0.1
     labels = tmp_path / "t10k-labels-idx1-ubyte"
     labels.write_bytes(labels.read_bytes()[:-3])
-    r = evonet("train", "digits", "--data", str(tmp_path))
+    r = evonet_here("train", "digits", "--data", str(tmp_path))
     assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
     assert f"{labels}: is shorter than its header says" in r.stderr
 

@@ -4,7 +4,7 @@ import pytest
 from evonet import mlp, sweep, train
 from evonet.commands.train import SWEEPABLE
 from evonet.tasks import TASKS
-from tests.helpers import evonet, last_json
+from tests.helpers import evonet_here, last_json
 
 
 def test_a_grid_is_every_combination_first_sweep_slowest():
@@ -50,7 +50,7 @@ def test_the_grid_size_is_capped_and_a_key_is_swept_once():
 
 
 def test_the_sweep_table_is_computed_from_real_runs():
-    r = evonet("train", "xor", "--sweep", "hidden=2,4", "--runs", "4", "--json")
+    r = evonet_here("train", "xor", "--sweep", "hidden=2,4", "--runs", "4", "--json")
     assert r.returncode == 0, r.stderr
     out = last_json(r.stdout)
     assert [c["hidden"] for c in out["cells"]] == ["2", "4"] and out["runs"] == 4
@@ -72,7 +72,7 @@ def test_the_sweep_table_is_computed_from_real_runs():
 
 def test_a_sweep_prints_a_table_and_overlays_its_curves(tmp_path):
     plot = tmp_path / "grid.png"
-    r = evonet("train", "sine", "--sweep", "lr=0.01,0.03", "--sweep", "batch-size=16,64",
+    r = evonet_here("train", "sine", "--sweep", "lr=0.01,0.03", "--sweep", "batch-size=16,64",
                "--epochs", "20", "--runs", "2", "--plot", str(plot))  # fmt: skip
     assert r.returncode == 0, r.stderr
     lines = r.stdout.strip().splitlines()

@@ -4,7 +4,7 @@ import pytest
 from evonet import mlp, panel, watch
 from evonet.checkpoint import save_network
 from games.snake import N_OBS, SnakeSpec
-from tests.helpers import ScriptedView, evonet, evonet_here
+from tests.helpers import ScriptedView, evonet_here
 
 TOPO = mlp.Topology((N_OBS, 6, 3), "tanh", "linear")
 THETA = mlp.init(TOPO, np.random.default_rng(0))
@@ -228,7 +228,7 @@ def test_shipped_champions_are_packaged_and_match_the_repository_copies():
 
 
 def test_watch_command_records_with_a_progress_bar_and_rejects_bad_files(tmp_path):
-    r = evonet(
+    r = evonet_here(
         "watch", "--record", "champ.GIF", "--episodes", "2", "--max-steps", "20", cwd=tmp_path
     )
     assert r.returncode == 0, r.stderr
@@ -236,9 +236,9 @@ def test_watch_command_records_with_a_progress_bar_and_rejects_bad_files(tmp_pat
     # tqdm's bar counts frames towards the exact total (the champion outlives 20 moves).
     assert "/42 [" in r.stderr and "frame/s" in r.stderr
     assert r.stderr.splitlines()[-1] == "evonet: wrote champ.GIF (42 frames, 2 games)"
-    r = evonet("watch", "nope.npz", cwd=tmp_path)
+    r = evonet_here("watch", "nope.npz", cwd=tmp_path)
     assert r.returncode == 2 and "nope.npz: no such file" in r.stderr
-    r = evonet("watch", "--record", "no/such/dir/x.gif", cwd=tmp_path)
+    r = evonet_here("watch", "--record", "no/such/dir/x.gif", cwd=tmp_path)
     assert r.returncode == 2 and "--record" in r.stderr
 
 
