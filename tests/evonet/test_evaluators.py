@@ -18,9 +18,9 @@ from games.base import episode_seeds
 from games.snake import SnakeSpec
 from tests.helpers import TINY_EVOLVE, evonet, history_rows, start_evolve, wait_for_rows
 
-# Worker pools and Ray use every core, and one test kills a Ray worker by name: under
-# pytest-xdist (-n auto, --dist loadgroup) these tests run one after another on one worker.
-pytestmark = pytest.mark.xdist_group("worker-pools")
+# One test kills a Ray worker found by name, which could be another test's: under
+# pytest-xdist (-n auto, --dist loadgroup) the Ray tests run one after another on one worker.
+one_ray_at_a_time = pytest.mark.xdist_group("ray")
 
 FIELDS = ("fitness", "score", "steps", "episode_fitness", "episode_score", "episode_steps")
 
@@ -146,6 +146,7 @@ def running(pid):
         return False
 
 
+@one_ray_at_a_time
 def test_ray_tasks_give_serial_numbers():
     from evonet.evaluators import RayEvaluator
 
@@ -157,6 +158,7 @@ def test_ray_tasks_give_serial_numbers():
         assert same(ev(one, topo, game, seeds), SerialEvaluator()(one, topo, game, seeds))
 
 
+@one_ray_at_a_time
 def test_a_ray_task_whose_worker_is_killed_is_retried_with_the_same_numbers():
     from evonet.evaluators import RayEvaluator
 
@@ -176,6 +178,7 @@ def test_a_ray_task_whose_worker_is_killed_is_retried_with_the_same_numbers():
         kill_a_worker_mid_generation(ev, busy_ray_worker)
 
 
+@one_ray_at_a_time
 def test_ctrl_c_with_ray_saves_the_run_and_leaves_no_ray_process(tmp_path):
     proc = start_evolve(
         tmp_path,
