@@ -252,9 +252,16 @@ def _task(args: argparse.Namespace) -> Task:
     if not Path(args.data).is_dir():
         raise UsageError(f"--data {args.data}: is not a folder")
     try:
-        return digits.from_folder(args.data)
+        task = digits.from_folder(args.data)
     except (idx.IdxError, OverBudget) as e:
         raise UsageError(f"--data {e}") from None
+    data = task.make_data(np.random.default_rng(0))  # the arrays read above, shared
+    side = data.image[0] if data.image else "?"
+    info(
+        f"evonet: {len(data.x):,} training, {len(data.x_val):,} validation and "
+        f"{len(data.x_test):,} test images, {side}x{side} pixels"
+    )
+    return task
 
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
