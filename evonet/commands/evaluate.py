@@ -74,8 +74,13 @@ def load_agent(
     # Networks from a run carry its config under "info"; checkpoints carry it directly.
     info = meta.get("info") if isinstance(meta.get("info"), dict) else {}
     settings = info.get("config") if "config" in info else meta.get("config")
-    if settings is None and topo.n_out == 1:
-        raise UsageError(f"{path}: network {list(topo.sizes)} was trained, not evolved on a game")
+    task = info.get("task")  # a network from `evonet train TASK --save`
+    if settings is None and (topo.n_out == 1 or isinstance(task, str)):
+        by = f" by 'evonet train {task}'" if isinstance(task, str) else ""
+        raise UsageError(
+            f"{path}: network {'-'.join(map(str, topo.sizes))} was trained{by}, not evolved "
+            "on a game; watch and evaluate play agents from 'evonet evolve'"
+        )
     try:
         game = game_from_meta(settings)
     except MissingPackage as e:

@@ -142,6 +142,11 @@ def test_train_digits_curves_confusion_and_a_network_for_raw_pixels(tmp_path):
     pred = mlp.forward(theta, raw, topo).argmax(axis=1)
     assert np.mean(pred == data.y_test.argmax(axis=1)) == pytest.approx(out["accuracy"])
     assert raw.min() >= -1e-9 and raw.max() <= 1 + 1e-9 and digits.TARGET_ACCURACY == 0.97
+    # It is no game agent, and watch and evaluate say so in one line.
+    for command in ("watch", "evaluate"):
+        r = evonet_here(command, str(save))
+        assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+        assert "64-128-10 was trained by 'evonet train digits', not evolved" in r.stderr
 
 
 def test_train_digits_reads_mnist_idx_files_and_refuses_a_malformed_one(tmp_path):
