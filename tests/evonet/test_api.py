@@ -239,3 +239,12 @@ def test_ctrl_c_stops_a_python_run_after_a_generation_and_it_resumes(tmp_path):
     assert reason == "interrupted" and "Traceback" not in err
     run = evonet.load_run(tmp_path / "r" / "latest.npz", fitness=lambda g: -np.abs(g).sum(axis=1))
     assert run.generation == int(generation) > 0
+
+
+def test_the_digits_example_trains_past_chance(tmp_path):
+    r = run_example("digits.py", "--epochs", "3", "--hidden", "32", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    accuracy = float(
+        next(x for x in r.stdout.splitlines() if x.startswith("test accuracy")).split()[-1]
+    )
+    assert accuracy > 0.85  # chance is 0.1
