@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from evonet import mlp
 from evonet.live import KEYS_HELP, Live
 from evonet.panel import BACKGROUND, DIM, TEXT, NetworkPanel, activation_colour, label_font
 from games.render.window import PygameWindow
@@ -95,6 +96,14 @@ def _sample(surface: Any, live: Live, pygame: Any, font: Any, area: tuple) -> in
             rect = (x + (n % cols) * cell, y + (n // cols) * cell, cell, cell)
             pygame.draw.rect(surface, (shade, shade, shade), rect)
         text_x, text_y = x + cols * cell + 16, y + 10
+    elif live.topo.n_in <= 2 and live.topo.n_out == 1:
+        # One input: the function learned so far against the target. Two: the output
+        # over the input plane, the classic picture of XOR. Either with the sample marked.
+        box = (x, y, 150, 150)
+        (_function if live.topo.n_in == 1 else _plane)(surface, live, pygame, box)
+        text_x, text_y = x + 166, y + 10
+        surface.blit(font.render(live.input_text(), True, TEXT), (text_x, text_y))
+        text_y += 24
     else:
         values = data.x[live.sample]
         for n, v in enumerate(values[:8]):
@@ -104,6 +113,55 @@ def _sample(surface: Any, live: Live, pygame: Any, font: Any, area: tuple) -> in
         text_y += 24
     surface.blit(font.render(live.target_text(), True, TEXT), (text_x, text_y))
     return area[1] + area[3]
+
+
+def _function(surface: Any, live: Live, pygame: Any, box: tuple) -> None:
+    """Target points (grey) and the network's curve (orange) over the inputs' range."""
+    x, y, w, h = box
+    pygame.draw.rect(surface, (36, 40, 50), box)
+    data = live.data
+    xs = np.linspace(data.x.min(), data.x.max(), w)[:, None]  # (w, 1)
+    pred = mlp.forward(live.agent.theta, xs, live.topo)[:, 0]
+    lo = float(min(data.y.min(), np.nanmin(pred) if np.isfinite(pred).any() else 0))
+    hi = float(max(data.y.max(), np.nanmax(pred) if np.isfinite(pred).any() else 1))
+    lo, hi = max(lo, 2 * data.y.min() - data.y.max()), min(hi, 2 * data.y.max() - data.y.min())
+    span = (hi - lo) or 1.0
+
+    def to_px(u: float, v: float) -> tuple[float, float]:
+        left = (u - xs[0, 0]) / ((xs[-1, 0] - xs[0, 0]) or 1.0)
+        return x + left * (w - 1), y + h - 4 - (v - lo) / span * (h - 8)
+
+    for u, v in zip(data.x[:, 0], data.y[:, 0], strict=True):
+        pygame.draw.circle(surface, DIM, to_px(u, v), 1)
+    points = [to_px(u, v) for u, v in zip(xs[:, 0], pred, strict=True) if np.isfinite(v)]
+    surface.set_clip(box)
+    if len(points) > 1:
+        pygame.draw.lines(surface, TRAIN_COLOUR, False, points, 2)
+    u, v = data.x[live.sample, 0], data.y[live.sample, 0]
+    pygame.draw.circle(surface, TEXT, to_px(u, v), 4, 1)
+    surface.set_clip(None)
+
+
+def _plane(surface: Any, live: Live, pygame: Any, box: tuple) -> None:
+    """The network's output over the plane around the inputs (orange high, blue low),
+    the training points on it coloured by target, the sample ringed."""
+    x, y, w, h = box
+    data, n = live.data, 48
+    lo, hi = data.x.min(axis=0) - 0.5, data.x.max(axis=0) + 0.5  # (2,) each
+    u, v = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(hi[1], lo[1], n))
+    grid = np.stack([u.ravel(), v.ravel()], axis=1)  # (n*n, 2), top row first
+    out = mlp.forward(live.agent.theta, grid, live.topo)[:, 0].reshape(n, n)
+    # Outputs as a signed colour around the classes' midpoint (0.5 for a sigmoid).
+    mid = 0.5 if live.topo.output == "sigmoid" else float(np.mean(data.y))
+    rgb = np.array([[activation_colour(2 * (o - mid)) for o in row] for row in out], np.uint8)
+    image = pygame.surfarray.make_surface(rgb.transpose(1, 0, 2))  # surfarray is (x, y)
+    surface.blit(pygame.transform.scale(image, (w, h)), (x, y))
+    for k, (p, t) in enumerate(zip(data.x, data.y[:, 0], strict=True)):
+        px = x + (p[0] - lo[0]) / (hi[0] - lo[0]) * (w - 1)
+        py = y + (hi[1] - p[1]) / (hi[1] - lo[1]) * (h - 1)
+        pygame.draw.circle(surface, (255, 255, 255) if t > mid else (20, 20, 20), (px, py), 5)
+        if k == live.sample:
+            pygame.draw.circle(surface, TEXT, (px, py), 9, 2)
 
 
 def _loss_plot(surface: Any, live: Live, pygame: Any, font: Any, area: tuple) -> int:

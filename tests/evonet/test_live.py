@@ -91,6 +91,21 @@ def test_pause_holds_training_until_pressed_again(window):
     assert steps[4] > steps[3]
 
 
+def test_the_xor_plane_shows_what_the_network_learned(window):
+    from evonet.live_window import _plane
+
+    state, rng = make_live("xor")
+    live.train_live(Keys(window, []), state, rng, wait_at_end=False)
+    surface = window.pygame.Surface((150, 150))
+    _plane(surface, state, window.pygame, (0, 0, 150, 150))
+    # The plane spans each input's range widened by 0.5: [-1.5, 1.5], 50 pixels a unit.
+    # A little inside each corner case, the colour is its class: orange 1, blue 0.
+    for (a, b), target in zip(state.data.x, state.data.y[:, 0], strict=True):
+        px, py = 75 + 50 * 0.7 * a, 75 - 50 * 0.7 * b
+        r, _, blue = tuple(surface.get_at((int(px), int(py))))[:3]
+        assert (r > blue) == (target == 1), (a, b, target)
+
+
 def test_a_network_that_diverges_is_still_drawn(window):
     state, rng = make_live("sine", lr=1e200)
     with np.errstate(all="ignore"):
