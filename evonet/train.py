@@ -18,6 +18,7 @@ from evonet.mlp import Topology
 from evonet.settings import setting
 
 LOSSES = ("mse", "cross_entropy")
+MAX_EPOCHS = 1_000_000  # a run's per-epoch history stays a few megabytes
 OPTIMIZERS = ("sgd", "momentum", "adam")
 
 
@@ -162,8 +163,8 @@ class TrainConfig:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose from {OPTIMIZERS}")
         if not (self.lr > 0 and np.isfinite(self.lr)):
             raise ValueError(f"--lr must be a positive finite number, got {self.lr}")
-        if self.epochs < 1:
-            raise ValueError(f"--epochs must be positive, got {self.epochs}")
+        if not 1 <= self.epochs <= MAX_EPOCHS:
+            raise ValueError(f"--epochs must be from 1 to {MAX_EPOCHS:,}, got {self.epochs}")
         if self.batch_size < 1:
             raise ValueError(f"--batch-size must be positive, got {self.batch_size}")
         if not (self.weight_decay >= 0 and np.isfinite(self.weight_decay)):

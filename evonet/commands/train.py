@@ -22,6 +22,7 @@ from evonet.commands.common import (
     flag_doc,
     hidden_sizes,
     info,
+    int_in,
     nonneg_float,
     nonneg_int,
     positive_float,
@@ -30,6 +31,7 @@ from evonet.commands.common import (
 from evonet.config import parse_hidden
 from evonet.tasks import TASKS
 from evonet.train import (
+    MAX_EPOCHS,
     OPTIMIZERS,
     Data,
     Task,
@@ -58,12 +60,13 @@ def _shown(value: object) -> str:
 TRAIN_FLAGS = {
     "optimizer": {"choices": OPTIMIZERS},
     "lr": {"type": positive_float},
-    "epochs": {"type": positive_int},
+    "epochs": {"type": int_in(1, MAX_EPOCHS)},
     "batch_size": {"type": positive_int},
     "weight_decay": {"type": nonneg_float},
     "target_loss": {"type": positive_float},
 }
 SCHEDULES = ("constant", "cosine")
+MAX_RUNS = 10_000  # seeds per setting; every run's result is kept for the summary
 
 
 def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
@@ -165,7 +168,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=nonneg_int, default=0, help="first seed (default: 0)")
     p.add_argument(
         "--runs",
-        type=positive_int,
+        type=int_in(1, MAX_RUNS),
         default=1,
         help="train from N seeds in a row, from --seed on (default: 1)",
     )
