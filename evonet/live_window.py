@@ -11,7 +11,15 @@ import numpy as np
 
 from evonet import mlp
 from evonet.live import KEYS_HELP, Live
-from evonet.panel import BACKGROUND, DIM, TEXT, NetworkPanel, activation_colour, label_font
+from evonet.panel import (
+    BACKGROUND,
+    DIM,
+    TEXT,
+    NetworkPanel,
+    activation_colour,
+    activation_colours,
+    label_font,
+)
 from games.render.window import PygameWindow
 
 SIZE = (1180, 700)  # fits a 1280x720 screen
@@ -153,7 +161,7 @@ def _plane(surface: Any, live: Live, pygame: Any, box: tuple) -> None:
     out = mlp.forward(live.agent.theta, grid, live.topo)[:, 0].reshape(n, n)
     # Outputs as a signed colour around the classes' midpoint (0.5 for a sigmoid).
     mid = 0.5 if live.topo.output == "sigmoid" else float(np.mean(data.y))
-    rgb = np.array([[activation_colour(2 * (o - mid)) for o in row] for row in out], np.uint8)
+    rgb = activation_colours(2 * (out - mid))  # (n, n, 3)
     image = pygame.surfarray.make_surface(rgb.transpose(1, 0, 2))  # surfarray is (x, y)
     surface.blit(pygame.transform.scale(image, (w, h)), (x, y))
     for k, (p, t) in enumerate(zip(data.x, data.y[:, 0], strict=True)):

@@ -77,6 +77,22 @@ def activation_colour(v: float, scale: float = 1.0) -> tuple[int, int, int]:
     return tuple(int(b + t * (c - b)) for b, c in zip(_ZERO, tip, strict=True))
 
 
+def activation_colours(values: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """:func:`activation_colour` of every value of ``values`` ``(...)`` at once:
+    ``(..., 3)`` uint8."""
+    v = np.asarray(values, dtype=np.float64)
+    finite = np.nan_to_num(v, nan=0.0, posinf=0.0, neginf=0.0)  # drawn red below
+    t = (
+        np.clip(np.abs(finite) / scale, 0.0, 1.0)[..., None]
+        if scale > 0
+        else 0.0 * finite[..., None]
+    )
+    tip = np.where((v > 0)[..., None], _POSITIVE, _NEGATIVE)
+    out = (np.array(_ZERO) + t * (tip - np.array(_ZERO))).astype(np.uint8)
+    out[~np.isfinite(v)] = _BROKEN
+    return out
+
+
 def neuron_positions(sizes: Sequence[int], area: Area, bottom: int = 30) -> list[np.ndarray]:
     """Centre ``(n_l, 2)`` of every neuron, layers left to right, each column centred;
     ``bottom`` pixels are kept free for the caption."""

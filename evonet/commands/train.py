@@ -362,7 +362,7 @@ def run(args: argparse.Namespace) -> int:
             _write(lambda: _plot_sweep(plot_path, task.name, cells), "--plot", plot_path)
         else:
             fit_panel = _fit_panel(task, topo, first, args.seed)
-            # Sine and xor score their test points each epoch: they have no other (Data).
+            # Sine scores its test points each epoch: it has no validation set (Data).
             val = "held-out" if sample.x_val is None else "validation"
             _write(
                 lambda: _plot(plot_path, first, task.name, topo, fit_panel, val),
@@ -493,8 +493,9 @@ def _sizes(topo: mlp.Topology) -> str:
 
 
 def _fit_panel(task: Task, topo: mlp.Topology, res: TrainResult, seed: int):
-    """Sine's held-out points, target and prediction, for the plot's second panel."""
-    if task.name != "sine":
+    """For a function of one input (sine): the held-out points, their targets and the
+    network's predictions, for the plot's second panel; else None."""
+    if topo.n_in != 1 or topo.n_out != 1 or is_classifier(topo, task.config.loss):
         return None
     data = task.make_data(np.random.default_rng(seed))
     pred = mlp.forward(res.theta, data.x_test, topo)

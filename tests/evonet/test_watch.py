@@ -350,3 +350,10 @@ def test_the_panel_draws_each_neurons_strongest_inputs(rng, hidden):
         w_in, w_out = mlp.unflatten(agent.theta, topo)[0][0], mlp.unflatten(agent.theta, topo)[1][0]
         strength = (w_in**2).sum(axis=0) + (w_out**2).sum(axis=1)
         assert strength[shown[1]].min() >= np.delete(strength, shown[1]).max()
+
+
+def test_colours_of_many_values_match_one_at_a_time():
+    values = np.array([-3, -1, -0.3, 0, 0.2, 0.9, 5, np.nan, np.inf, -np.inf])
+    for scale in (1.0, 0.5, 0.0):
+        expected = [panel.activation_colour(v, scale) for v in values]
+        assert panel.activation_colours(values, scale).tolist() == [list(c) for c in expected]
