@@ -50,13 +50,15 @@ def read_idx(path: str | os.PathLike, ndim: int) -> np.ndarray:
             dims = struct.unpack(f">{ndim}I", raw)
             _check_dims(path, dims)
             size = int(np.prod(dims, dtype=np.int64))
-            check_memory(9 * size, f"reading {path.name}")  # the bytes, then as float64
+            shape = "x".join(map(str, dims))
+            # The bytes, then as float64: refused before either is allocated.
+            check_memory(9 * size, f"{path}: reading its {shape} values")
             body = f.read(size + 1)  # one more byte than expected reveals trailing data
     except (OSError, EOFError, gzip.BadGzipFile) as e:
         raise IdxError(f"{path}: cannot read: {getattr(e, 'strerror', None) or e}") from None
     if len(body) != size:
         what = "is shorter" if len(body) < size else "is longer"
-        raise IdxError(f"{path}: {what} than its header says ({'x'.join(map(str, dims))})")
+        raise IdxError(f"{path}: {what} than its header says ({shape})")
     return np.frombuffer(body, dtype=np.uint8).reshape(dims)
 
 

@@ -67,3 +67,12 @@ def test_a_broken_gzip_and_a_label_count_mismatch_are_refused(tmp_path):
 def test_a_missing_file_names_all_four(tmp_path):
     with pytest.raises(idx.IdxError, match="has no train-images-idx3-ubyte .* t10k-labels"):
         idx.read_pair(tmp_path, "train")
+
+
+def test_a_header_declaring_more_than_this_machine_holds_is_refused_before_reading(tmp_path):
+    from evonet.budget import OverBudget
+
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(_header(dims=(1_000_000, 128, 128)) + bytes(100))  # 16 GB declared
+    with pytest.raises(OverBudget, match=r"reading its 1000000x128x128 values would need"):
+        idx.read_idx(path, 3)
