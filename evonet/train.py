@@ -182,8 +182,9 @@ def fit_bytes(topo: Topology, n_rows: int, itemsize: int = 8) -> int:
     return itemsize * (10 * topo.n_params + 3 * n_rows * sum(topo.sizes))
 
 
-def is_classifier(topo: Topology, loss: str) -> bool:
-    """Whether outputs are class probabilities: cross-entropy on a sigmoid or softmax."""
+def is_classifier(loss: str) -> bool:
+    """Whether outputs are class probabilities: with cross-entropy they are (on a sigmoid
+    or a softmax; :func:`check_loss` refuses any other output layer)."""
     return loss == "cross_entropy"
 
 
@@ -253,7 +254,7 @@ def fit(
     theta = theta.copy()
     opt = Optimizer(cfg.optimizer, cfg.lr, theta.size, theta.dtype)
     res = TrainResult(theta)
-    classify = is_classifier(topo, cfg.loss)
+    classify = is_classifier(cfg.loss)
     has_val = x_val is not None and y_val is not None
     n = x.shape[0]
     start = time.perf_counter()

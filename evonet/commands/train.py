@@ -329,7 +329,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--live watches one run; drop --sweep and --runs")
     task = _task(args)
     cells = [_cell(task, args, s) for s in settings]
-    paths = _check_outputs(args, is_classifier(task.topology(), task.config.loss))
+    paths = _check_outputs(args, is_classifier(task.config.loss))
 
     # Every run's data has the first run's size: check the networks fit before any bar.
     try:
@@ -495,7 +495,7 @@ def _sizes(topo: mlp.Topology) -> str:
 def _fit_panel(task: Task, topo: mlp.Topology, res: TrainResult, seed: int):
     """For a function of one input (sine): the held-out points, their targets and the
     network's predictions, for the plot's second panel; else None."""
-    if topo.n_in != 1 or topo.n_out != 1 or is_classifier(topo, task.config.loss):
+    if topo.n_in != 1 or topo.n_out != 1 or is_classifier(task.config.loss):
         return None
     data = task.make_data(np.random.default_rng(seed))
     pred = mlp.forward(res.theta, data.x_test, topo)
