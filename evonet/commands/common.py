@@ -240,14 +240,18 @@ BACKENDS = ("serial", "processes", "ray")  # evonet.evaluators.BACKENDS, without
 MAX_WORKERS = 1024
 
 
-def add_backend_flags(p: argparse.ArgumentParser) -> None:
-    """``--backend`` and ``--workers``: where rollouts run. Never part of a run's results."""
+def add_backend_flags(
+    p: argparse.ArgumentParser,
+    default: str = "processes when there is more than one core, else serial",
+) -> None:
+    """``--backend`` and ``--workers``: where rollouts run. Never part of a run's results.
+    ``default`` says which backend the command uses without either flag."""
     p.add_argument(
         "--backend",
         choices=BACKENDS,
         help="where games are played: serial (this process), processes (worker "
         "processes) or ray (Ray tasks; pip install 'evonet[ray]'); the results are "
-        "identical (default: processes when there is more than one core, else serial)",
+        f"identical (default: {default})",
     )
     p.add_argument(
         "--ray-address",

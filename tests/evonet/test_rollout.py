@@ -30,6 +30,18 @@ def test_rollout_is_pure(rng):
     assert a.agent_steps == b.agent_steps == int(a.episode_steps.sum())
 
 
+def test_progress_counts_the_games_over_from_inside_the_batch(rng):
+    pop = mlp.init(TOPO, rng, n=5, dtype=np.float32)
+    seeds = episode_seeds(8, 7)
+    seen = []
+    res = rollout(pop, TOPO, SnakeSpec(board=(6, 5)), seeds, seen.append)
+    assert seen == sorted(set(seen)) and seen[-1] == 5 * 7  # growing, to every game
+    assert len(seen) > 2  # games end at different steps: more than one report
+    np.testing.assert_array_equal(
+        res.fitness, rollout(pop, TOPO, SnakeSpec(board=(6, 5)), seeds).fitness
+    )
+
+
 def test_rollout_matches_a_hand_written_loop(rng):
     """The batched rollout against the plainest possible loop over one game at a time."""
     pop = mlp.init(TOPO, rng, n=3, dtype=np.float32)
