@@ -137,11 +137,11 @@ def test_a_one_genome_population_must_be_a_matrix():
 
 
 def test_a_game_run_from_python_matches_the_cli(tmp_path):
-    from tests.helpers import evonet as cli
+    from tests.helpers import evonet_here as cli
 
     flags = dict(generations=2, population=12, elite=2, parents=4, episodes=2, hidden=(6,))
     cfg = evonet.EvolveConfig.for_game("snake", board=(6, 6), seed=3, **flags)
-    evonet.run(cfg, out=tmp_path / "py", progress=False, backend="processes", workers=3)
+    evonet.run(cfg, out=tmp_path / "py", progress=False, backend="processes", workers=2)
     r = cli(
         "evolve",
         "snake",

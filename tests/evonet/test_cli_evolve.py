@@ -97,6 +97,8 @@ def test_config_file_sets_values_and_flags_override(tmp_path):
         "--json",
         "--out",
         "run",
+        "--backend",
+        "serial",
         cwd=tmp_path,
     )
     assert r.returncode == 0, r.stderr

@@ -2,8 +2,6 @@
 
 import shutil
 import signal
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -30,8 +28,11 @@ def start_run(cwd, out, generations):
 
 
 def resume(cwd, checkpoint, *flags):
-    """``evonet evolve snake --resume CHECKPOINT FLAGS...`` in ``cwd``."""
-    return evonet_here("evolve", "snake", "--resume", checkpoint, *flags, cwd=cwd)
+    """``evonet evolve snake --resume CHECKPOINT FLAGS...`` in ``cwd``, serially (the
+    backend is not part of a run; worker processes would cost more to start than it)."""
+    return evonet_here(
+        "evolve", "snake", "--resume", checkpoint, "--backend", "serial", *flags, cwd=cwd
+    )
 
 
 def same_run(a, b):
@@ -41,14 +42,14 @@ def same_run(a, b):
 
 
 def test_resume_from_the_command_line_is_bit_identical(tmp_path):
-    start_run(tmp_path, "straight", 10)
-    start_run(tmp_path, "split", 5)
-    r = resume(tmp_path, "split/latest.npz", "--generations", "10", "--quiet")
+    start_run(tmp_path, "straight", 4)
+    start_run(tmp_path, "split", 2)
+    r = resume(tmp_path, "split/latest.npz", "--generations", "4", "--quiet")
     assert r.returncode == 0, r.stderr
     same_run(load_run(tmp_path / "straight/latest.npz"), load_run(tmp_path / "split/latest.npz"))
     straight = (tmp_path / "straight/history.csv").read_text().splitlines()
     split = (tmp_path / "split/history.csv").read_text().splitlines()
-    assert len(split) == len(straight) == 11
+    assert len(split) == len(straight) == 5
 
 
 def test_resume_rejects_settings_that_change_results(tmp_path):
@@ -93,8 +94,9 @@ def test_signal_saves_a_checkpoint_and_prints_the_resume_command(tmp_path, sig, 
     assert saved.generation >= 3
     # The printed command resumes the run (asking for two more generations).
     r = evonet_here(
-        *command[1:], "--generations", str(saved.generation + 2), "--quiet", cwd=tmp_path
-    )
+        *command[1:], "--generations", str(saved.generation + 2), "--quiet", "--backend",
+        "serial", cwd=tmp_path,
+    )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert load_run(tmp_path / command[4]).generation == saved.generation + 2
 
@@ -121,11 +123,17 @@ def test_resuming_an_older_copy_never_replaces_the_newer_run_beside_it(tmp_path)
 
 
 def test_two_runs_never_write_one_folder(tmp_path):
-    slow = ["--population", "3000", "--elite", "2", "--parents", "5", "--quiet"]
-    first = subprocess.Popen(
-        [sys.executable, "-m", "evonet", "evolve", "snake", *slow, "--generations", "5"],
-        cwd=tmp_path, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    # The first run (20 genomes, to tell its checkpoint from the others') runs until stopped.
+    first = start_evolve(
+        tmp_path,
+        *TINY,
+        "--population",
+        "20",
+        "--generations",
+        "100000",
+        "--checkpoint-every",
+        "100000",
+    )  # no checkpoint before it is stopped
     lock = tmp_path / "checkpoints/snake/.evonet.lock"
     deadline = time.time() + 60
     while not lock.exists() and time.time() < deadline:
@@ -136,8 +144,11 @@ def test_two_runs_never_write_one_folder(tmp_path):
     # ... and an explicit --out that another run is writing is refused.
     r = evonet_here("evolve", "snake", *TINY, "--out", "checkpoints/snake", cwd=tmp_path)
     assert r.returncode == 2 and "another evonet run is writing there" in r.stderr
-    assert first.wait(timeout=120) == 0, first.stderr.read()
-    assert load_run(tmp_path / "checkpoints/snake/latest.npz").config.population == 3000
+    assert first.poll() is None, "the first run ended before the others were tried"
+    wait_for_rows(tmp_path / "checkpoints/snake/history.csv", 1)  # a generation to save
+    first.send_signal(signal.SIGINT)
+    assert first.wait(timeout=120) == 130, first.stderr.read()
+    assert load_run(tmp_path / "checkpoints/snake/latest.npz").config.population == 20
 
 
 def test_an_out_folder_that_cannot_be_made_is_one_line(tmp_path):

@@ -173,10 +173,14 @@ def test_a_run_at_the_most_generations_is_not_sent_looking_for_more(tmp_path, mo
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(config, "MAX_GENERATIONS", 3)
-    tiny = "--population 16 --elite 2 --parents 5 --episodes 2 --board 6x6 --hidden 6"
+    tiny = "--population 16 --elite 2 --parents 5 --episodes 2 --board 6x6 --hidden 6 "
+    tiny += "--backend serial"
     assert main(["evolve", "snake", *tiny.split(), "--generations", "3", "--quiet"]) == 0
     capsys.readouterr()
-    assert main(["evolve", "snake", "--resume", "checkpoints/snake/latest.npz"]) == 2
+    assert (
+        main(["evolve", "snake", "--resume", "checkpoints/snake/latest.npz", "--backend", "serial"])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "the most one run can have; its champion is checkpoints/snake/best.npz" in err
 

@@ -18,7 +18,7 @@ import pytest
 
 from evonet.archive import atomic_write, remove_stale_temps
 from evonet.checkpoint import load_run
-from tests.helpers import TINY_EVOLVE, error_lines, evonet
+from tests.helpers import TINY_EVOLVE, error_lines, evonet, evonet_here
 
 # 40 genomes of 32-6-3: latest.npz is about 36 KB, so a 64 KB disk holds one checkpoint
 # but not a second beside it (an atomic write needs room for both while it runs).
@@ -66,9 +66,9 @@ def test_a_full_disk_is_one_line_and_keeps_the_last_checkpoint(tmp_path):
     saved = load_run(keep / "run" / "latest.npz")  # intact, and it resumes
     assert saved.generation >= 1
     assert not list((keep / "run").glob(".*.tmp"))  # the failed write cleaned up after itself
-    r = evonet(
+    r = evonet_here(
         "evolve", "snake", "--resume", str(keep / "run" / "latest.npz"),
-        "--generations", str(saved.generation + 1), "--quiet",
+        "--generations", str(saved.generation + 1), "--quiet", "--backend", "serial",
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
 

@@ -16,7 +16,13 @@ from evonet.evaluators import ProcessEvaluator, SerialEvaluator, shards
 from evonet.watch import shipped_champion
 from games.base import episode_seeds
 from games.snake import SnakeSpec
-from tests.helpers import TINY_EVOLVE, evonet, history_rows, start_evolve, wait_for_rows
+from tests.helpers import (
+    TINY_EVOLVE,
+    evonet_here,
+    history_rows,
+    start_evolve,
+    wait_for_rows,
+)
 
 # One test kills a Ray worker found by name, which could be another test's: under
 # pytest-xdist (-n auto, --dist loadgroup) the Ray tests run one after another on one worker.
@@ -48,10 +54,12 @@ def test_shards_are_contiguous_balanced_blocks(p, workers):
 
 
 def test_processes_give_serial_numbers_for_any_worker_count():
-    pop, topo = champion_population(23)  # 23 divides evenly by none of 2, 3, 7
+    # One worker, and three for 23 genomes (blocks of 8, 8, 7) on two cores; two workers
+    # are in the tests below. (How blocks are cut for any count: the test above.)
+    pop, topo = champion_population(23)
     game, seeds = SnakeSpec(board=(8, 8)), episode_seeds(4, 3)
     serial = SerialEvaluator()(pop, topo, game, seeds)
-    for workers in (1, 2, 3, 7):
+    for workers in (1, 3):
         with ProcessEvaluator(workers) as ev:
             assert same(ev(pop, topo, game, seeds), serial), workers
 
@@ -63,26 +71,46 @@ def test_one_genome_is_split_by_episodes_with_the_same_numbers():
         assert same(ev(pop, topo, game, seeds), SerialEvaluator()(pop, topo, game, seeds))
 
 
-def test_evaluate_plays_in_blocks_with_the_numbers_of_one_call():
-    from evonet.commands.evaluate import play_with_progress
+class PosingAsTwoWorkers(SerialEvaluator):
+    """Serial play that says it has two workers, and records the episodes of each call."""
+
+    workers = 2
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, genomes, topo, game, seeds):
+        self.calls.append(len(seeds))
+        return super().__call__(genomes, topo, game, seeds)
+
+
+def test_evaluate_plays_in_blocks_with_the_numbers_of_one_call(monkeypatch):
+    from evonet.commands import evaluate
 
     pop, topo = champion_population(1)
-    game, seeds = SnakeSpec(board=(6, 6)), episode_seeds(7, 37)  # uneven blocks of 5 and 4
+    game, seeds = SnakeSpec(board=(6, 6)), episode_seeds(7, 37)
     whole = SerialEvaluator()(pop, topo, game, seeds)
-    assert same(play_with_progress(SerialEvaluator(), pop[0], topo, game, seeds), whole)
+    monkeypatch.setattr(evaluate, "MIN_SHARD", 5)  # blocks of 2 x 5: uneven, 10 and 9
+    ev = PosingAsTwoWorkers()
+    assert same(evaluate.play_with_progress(ev, pop[0], topo, game, seeds), whole)
+    assert ev.calls == [10, 9, 9, 9]
+    # Without workers: one batch in this process, progress from inside it.
+    assert same(evaluate.play_with_progress(SerialEvaluator(), pop[0], topo, game, seeds), whole)
 
 
 def kill_a_worker_mid_generation(ev, find_worker):
     """Play a generation of champion-like genomes on ``ev``, kill -9 the worker that
     ``find_worker()`` names while it plays, and check the numbers are still serial's."""
-    pop, topo = champion_population(300)
+    pop, topo = champion_population(150)
     game, seeds = SnakeSpec(), episode_seeds(1, 2)
     expected = SerialEvaluator()(pop, topo, game, seeds)
+    # Workers that have played once: the kill lands in a shard's games, not in start-up.
+    ev(pop[:4], topo, SnakeSpec(board=(5, 5)), seeds)
     got = {}
     t = threading.Thread(target=lambda: got.update(r=ev(pop, topo, game, seeds)))
     t.start()
     victim = find_worker()
-    time.sleep(0.3)  # mid-shard: a shard of this generation takes a second or more
+    time.sleep(0.3)  # mid-shard: a shard of 75 champion-like genomes takes over half a second
     os.kill(victim, signal.SIGKILL)
     t.join(120)
     assert same(got["r"], expected)
@@ -100,7 +128,7 @@ def test_a_run_on_two_workers_resumed_serially_matches_an_uninterrupted_one(tmp_
 
     def run(folder, *args):
         (tmp_path / folder).mkdir(exist_ok=True)
-        r = evonet("evolve", "snake", *args, cwd=tmp_path / folder)
+        r = evonet_here("evolve", "snake", *args, cwd=tmp_path / folder)
         assert r.returncode == 0, r.stderr
 
     run("a", *flags, "--generations", "4", "--backend", "serial")
@@ -114,7 +142,9 @@ def test_a_run_on_two_workers_resumed_serially_matches_an_uninterrupted_one(tmp_
 
 def test_ctrl_c_stops_the_workers_without_a_trace(tmp_path):
     proc = start_evolve(
-        tmp_path, "--workers", "2", "--generations", "1000", "--checkpoint-every", "1", "--quiet"
+        tmp_path,
+        *[*TINY_EVOLVE, "--backend", "processes", "--workers", "2", "--generations", "100000"],
+        *["--checkpoint-every", "1"],
     )
     history = tmp_path / "checkpoints/snake/history.csv"
     wait_for_rows(history, 2)
@@ -147,19 +177,7 @@ def running(pid):
 
 
 @one_ray_at_a_time
-def test_ray_tasks_give_serial_numbers():
-    from evonet.evaluators import RayEvaluator
-
-    pop, topo = champion_population(23)
-    game, seeds = SnakeSpec(board=(8, 8)), episode_seeds(4, 3)
-    with RayEvaluator(3) as ev:  # a local Ray instance, started and stopped here
-        assert same(ev(pop, topo, game, seeds), SerialEvaluator()(pop, topo, game, seeds))
-        one, _ = champion_population(1)
-        assert same(ev(one, topo, game, seeds), SerialEvaluator()(one, topo, game, seeds))
-
-
-@one_ray_at_a_time
-def test_a_ray_task_whose_worker_is_killed_is_retried_with_the_same_numbers():
+def test_ray_tasks_give_serial_numbers_and_a_killed_worker_changes_none():
     from evonet.evaluators import RayEvaluator
 
     def busy_ray_worker():
@@ -173,8 +191,14 @@ def test_a_ray_task_whose_worker_is_killed_is_retried_with_the_same_numbers():
             time.sleep(0.05)
         raise AssertionError("no Ray worker ran a shard")
 
-    with RayEvaluator(2) as ev:
-        ev.start()
+    pop, topo = champion_population(23)
+    game, seeds = SnakeSpec(board=(8, 8)), episode_seeds(4, 3)
+    # One local Ray instance for both checks: it takes seconds to start and stop.
+    with RayEvaluator(3) as ev:
+        assert same(ev(pop, topo, game, seeds), SerialEvaluator()(pop, topo, game, seeds))
+        one, _ = champion_population(1)
+        assert same(ev(one, topo, game, seeds), SerialEvaluator()(one, topo, game, seeds))
+        # Ray retries a task whose worker is killed: the numbers stay serial's.
         kill_a_worker_mid_generation(ev, busy_ray_worker)
 
 
@@ -182,8 +206,8 @@ def test_a_ray_task_whose_worker_is_killed_is_retried_with_the_same_numbers():
 def test_ctrl_c_with_ray_saves_the_run_and_leaves_no_ray_process(tmp_path):
     proc = start_evolve(
         tmp_path,
-        *["--backend", "ray", "--workers", "2", "--generations", "1000"],
-        *["--checkpoint-every", "1", "--quiet"],
+        *[*TINY_EVOLVE, "--backend", "ray", "--workers", "2", "--generations", "100000"],
+        *["--checkpoint-every", "1"],
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     history = tmp_path / "checkpoints/snake/history.csv"
@@ -213,7 +237,7 @@ def test_ctrl_c_with_ray_saves_the_run_and_leaves_no_ray_process(tmp_path):
     ],
 )
 def test_bad_backend_flags_are_one_line_before_any_file(tmp_path, flags, needle):
-    r = evonet("evolve", "snake", *TINY_EVOLVE, *flags, "--out", "r", cwd=tmp_path)
+    r = evonet_here("evolve", "snake", *TINY_EVOLVE, *flags, "--out", "r", cwd=tmp_path)
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], r.stderr

@@ -10,9 +10,10 @@ import pytest
 from evonet.checkpoint import load_run
 from tests.helpers import TINY_EVOLVE, start_evolve, wait_for_rows
 
-# Generations of a second or more (early snakes circle until they starve, after 400 steps):
-# time enough to land two signals inside one.
-SLOW = ["--population", "4000", "--elite", "2", "--parents", "5", "--hunger", "400", "--quiet"]
+# Generations of a second or more on one core (early snakes circle until they starve, after
+# 400 steps): time enough to land two signals inside one. Serial: worker processes would
+# cost a second each to start, and signals to workers are the backends' tests.
+SLOW = "--population 1500 --elite 2 --parents 5 --hunger 400 --quiet --backend serial".split()
 
 
 @pytest.mark.parametrize("delay", [0.1, 0.2, 0.35, 0.6])
