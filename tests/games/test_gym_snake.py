@@ -26,8 +26,7 @@ from games.gym_snake import (
 )
 from games.render.window import HUD_HEIGHT
 from games.snake import N_OBS, Snake, SnakeSpec, episode_seeds
-from tests.helpers import evonet as run_evonet
-from tests.helpers import last_json
+from tests.helpers import evonet_here, last_json
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # drawing tests need no screen
 
@@ -333,7 +332,7 @@ def champion():
 
 def test_champion_scores_through_gymnasium_what_evaluate_reports(champion):
     theta, topo, seeds, engine_apples, _ = champion
-    out = run_evonet("evaluate", str(CHAMPION), "--episodes", "10", "--seed", "2026", "--json")
+    out = evonet_here("evaluate", str(CHAMPION), "--episodes", "10", "--seed", "2026", "--json")
     assert out.returncode == 0, out.stderr
     report = last_json(out.stdout)
 
