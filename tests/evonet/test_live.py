@@ -8,7 +8,7 @@ import pytest
 from evonet import live, mlp, train
 from evonet.checkpoint import load_network
 from evonet.tasks import TASKS
-from tests.helpers import evonet, run_in_terminal
+from tests.helpers import colours, evonet, run_in_terminal
 
 
 def make_live(name="xor", **overrides):
@@ -59,7 +59,7 @@ def test_the_window_draws_the_network_learning_and_q_keeps_it(window, name):
     assert keys.speeds[1:5] == [s0, 2 * s0, 4 * s0, 2 * s0]
     assert not np.array_equal(res.theta, before)  # what was learned is kept
     pixels = window.pygame.surfarray.array3d(window.screen)
-    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 20  # a drawn frame, not a blank
+    assert colours(pixels) > 20  # a drawn frame, not a blank
     panel = window.panel
     assert panel.edges and all(len(s) <= 40 for s in panel.shown)
 

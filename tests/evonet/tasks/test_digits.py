@@ -31,6 +31,33 @@ def test_the_split_is_fixed_disjoint_and_covers_every_image():
     np.testing.assert_allclose(a.x.mean(axis=0), 0, atol=1e-12)
 
 
+def test_the_bundled_digits_are_scikit_learns_read_without_importing_it(monkeypatch, tmp_path):
+    import importlib.util
+    import subprocess
+    import sys
+
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    mine, labels = digits.load_bundled()
+    np.testing.assert_array_equal(mine, x / 16.0)
+    np.testing.assert_array_equal(labels, y)
+    code = (
+        "import sys; from evonet.tasks import digits; digits.load_bundled()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
+    # Where scikit-learn keeps the file elsewhere, it is asked for the digits instead.
+    spec = importlib.util.find_spec("sklearn")
+    moved = importlib.util.spec_from_file_location(
+        "sklearn", spec.origin, submodule_search_locations=[str(tmp_path)]
+    )
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: moved)
+    again, _ = digits.load_bundled()
+    np.testing.assert_array_equal(again, mine)
+
+
 def test_a_few_epochs_on_the_digits_beat_chance_by_far():
     res, data, topo = fit_task(TASKS["digits"], epochs=4)
     metrics = TASKS["digits"].metrics(res.theta, topo, data)
