@@ -1,4 +1,5 @@
-"""Shared fixtures: a seeded generator, and headless pygame for drawing tests."""
+"""Shared fixtures: a seeded generator, and headless pygame for drawing tests; the Snake
+engine compiled once before any test runs."""
 
 import os
 
@@ -9,6 +10,17 @@ import pytest
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Compile the Snake engine (or load it) once, in the process that starts the test
+    # workers, before they start: on a fresh clone, every pytest-xdist worker and every
+    # evonet process the tests start would otherwise compile it at the same time, about
+    # 6 s of a core each.
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        import games.snake
+
+        games.snake.warm_up()
 
 
 @pytest.fixture
