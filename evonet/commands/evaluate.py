@@ -112,9 +112,9 @@ def run(args: argparse.Namespace) -> int:
     except OverBudget as e:
         raise UsageError(str(e)) from None
     # One champion's games play here, in one batch, unless workers are asked for: on this
-    # 2-core machine the 10x10 champion's 100 games took 1.9 to 2.1 s here against 3.4 to
-    # 3.7 s with two worker processes, whose start-up costs a second each (1000 games: 5.6
-    # to 6.0 s here, 5.2 to 5.7 s on two workers; three runs each).
+    # 2-core machine the 10x10 champion's 100 games took 1.9 to 2.1 s here against 3.1 to
+    # 3.2 s with two worker processes, whose start-up costs a second each (1000 games: 4.8
+    # to 5.5 s here, 4.3 to 5.5 s on two workers; three runs each of the whole command).
     if args.backend is None and args.workers is None:
         args.backend = "serial"
     with evaluator_from(args) as evaluator:
@@ -165,8 +165,9 @@ def play_with_progress(
     of one genome on ``E`` episodes, the same however the episodes were split (a game's
     result depends only on its seed).
 
-    Without workers (or for a game whose batch shares randomness, which cannot be split),
-    every episode is played here in one batch, with progress from inside it.
+    With at most one worker (one worker would only play what this process can, after its
+    start-up), or for a game whose batch shares randomness (which cannot be split), every
+    episode is played here in one batch, with progress from inside it.
     """
     from tqdm import tqdm
 
