@@ -24,10 +24,6 @@ from tests.helpers import (
     wait_for_rows,
 )
 
-# One test kills a Ray worker found by name, which could be another test's: under
-# pytest-xdist (-n auto, --dist loadgroup) the Ray tests run one after another on one worker.
-one_ray_at_a_time = pytest.mark.xdist_group("ray")
-
 FIELDS = ("fitness", "score", "steps", "episode_fitness", "episode_score", "episode_steps")
 
 
@@ -167,6 +163,19 @@ def test_ctrl_c_stops_the_workers_without_a_trace(tmp_path):
     assert [pid for pid in children if running(pid)] == [], "processes outlived the run"
 
 
+def descends_from(pid, ancestor):
+    """Whether process ``pid`` is ``ancestor`` or one of its descendants (by /proc)."""
+    while pid > 1:
+        if pid == ancestor:
+            return True
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])  # the parent's pid
+        except (OSError, ValueError):
+            return False
+    return False
+
+
 def running(pid):
     """Whether process ``pid`` exists and is not a zombie waiting to be reaped."""
     try:
@@ -176,20 +185,22 @@ def running(pid):
         return False
 
 
-@one_ray_at_a_time
 def test_ray_tasks_give_serial_numbers_and_a_killed_worker_changes_none():
     from evonet.evaluators import RayEvaluator
 
     def busy_ray_worker():
+        """A worker of this test's Ray instance playing a shard: a descendant of this
+        process (another test's Ray, beside it under pytest-xdist, is not)."""
         deadline = time.time() + 60
         while time.time() < deadline:
             busy = subprocess.run(
                 ["pgrep", "-f", "^ray::_play_shared"], capture_output=True, text=True
             ).stdout.split()
-            if busy:
-                return int(busy[0])
+            mine = [int(pid) for pid in busy if descends_from(int(pid), os.getpid())]
+            if mine:
+                return mine[0]
             time.sleep(0.05)
-        raise AssertionError("no Ray worker ran a shard")
+        raise AssertionError("no Ray worker of this test ran a shard")
 
     pop, topo = champion_population(23)
     game, seeds = SnakeSpec(board=(8, 8)), episode_seeds(4, 3)
@@ -202,7 +213,6 @@ def test_ray_tasks_give_serial_numbers_and_a_killed_worker_changes_none():
         kill_a_worker_mid_generation(ev, busy_ray_worker)
 
 
-@one_ray_at_a_time
 def test_ctrl_c_with_ray_saves_the_run_and_leaves_no_ray_process(tmp_path):
     proc = start_evolve(
         tmp_path,
