@@ -172,7 +172,16 @@ def play_with_progress(
     from tqdm import tqdm
 
     n = len(seeds)
-    with tqdm(total=n, desc="evaluate", unit="episode", delay=1.0, file=sys.stderr) as bar:
+    # No rate and no time left: the games of one batch play side by side and end in
+    # clumps (the 20x20 champion's first game ends after a second, most after eight), so
+    # a pace from the first ones would promise minutes.
+    with tqdm(
+        total=n,
+        desc="evaluate",
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} games over [{elapsed}]",
+        delay=1.0,
+        file=sys.stderr,
+    ) as bar:
         if not game.shardable or getattr(evaluator, "workers", 1) == 1:
             return rollout(theta[None], topo, game, seeds, lambda over: bar.update(over - bar.n))
         size = max(evaluator.workers * MIN_SHARD, -(-n // PROGRESS_BLOCKS))
