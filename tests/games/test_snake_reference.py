@@ -104,15 +104,15 @@ def play_against_reference(width, height, mode, n_games, max_steps, observation=
 @pytest.mark.parametrize(
     "width,height,mode,n_games,max_steps",
     [
-        (10, 10, "random", 300, 150),
-        (7, 5, "random", 300, 150),
+        (10, 10, "random", 150, 150),
+        (7, 5, "random", 150, 150),
         (4, 4, "random", 200, 60),
         (32, 5, "random", 200, 150),
         (5, 32, "random", 200, 150),
         (64, 64, "random", 10, 1500),  # the largest board: random walks reach its walls
         (64, 4, "random", 50, 200),  # wide and thin
         (4, 64, "random", 50, 200),  # tall and thin
-        (33, 47, "random", 40, 200),  # odd sides past the old 32-cell limit
+        (33, 47, "random", 20, 200),  # odd sides past the old 32-cell limit
         (4, 4, "cycle", 100, 400),
         (6, 4, "cycle", 60, 1000),
         (5, 6, "cycle", 20, 2000),
