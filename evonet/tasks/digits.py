@@ -84,8 +84,10 @@ def load_bundled() -> tuple[np.ndarray, np.ndarray]:
     for folder in spec.submodule_search_locations or ():
         path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
         if path.is_file():
-            rows = np.loadtxt(path, delimiter=",")
-            return rows[:, :-1] / 16.0, rows[:, -1].astype(np.int64)
+            rows = np.loadtxt(path, delimiter=",", ndmin=2)
+            # The layout load_digits reads; anything else is left to scikit-learn itself.
+            if rows.shape[1] == 65 and rows.min() >= 0 and rows[:, :-1].max() <= 16:
+                return rows[:, :-1] / 16.0, rows[:, -1].astype(np.int64)
     try:
         from sklearn.datasets import load_digits
     except ImportError:
