@@ -350,9 +350,10 @@ def raw_input_network(theta: np.ndarray, topo: Topology, data: Data) -> np.ndarr
 class Task:
     """A supervised task with its default network and training settings.
 
-    ``make_data(rng)`` builds the arrays (a task whose split is fixed ignores ``rng``);
-    ``metrics(theta, topo, data)`` scores a trained network on the test set and says
-    whether it ``solved`` the task.
+    ``make_data(rng)`` builds the arrays; with ``fixed_data`` it ignores ``rng`` (a split
+    fixed once for all runs), so one :class:`Data` serves every run. ``metrics(theta,
+    topo, data)`` scores a trained network on the test set and says whether it ``solved``
+    the task.
     """
 
     name: str
@@ -365,6 +366,7 @@ class Task:
     make_data: Callable[[np.random.Generator], Data]
     metrics: Callable[[np.ndarray, Topology, Data], dict]
     summary: str = ""  # one line for --help
+    fixed_data: bool = False
 
     def topology(
         self, hidden: tuple[int, ...] | None = None, activation: str | None = None

@@ -351,7 +351,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.live:
         return _live(args, task, cells[0], paths["save"])
-    _train_cells(task, cells, args)
+    _train_cells(task, cells, args, sample if task.fixed_data else None)
 
     first_cell = cells[0]
     first, first_metrics = first_cell.results[0]
@@ -361,7 +361,7 @@ def run(args: argparse.Namespace) -> int:
         if sweeps:
             _write(lambda: _plot_sweep(plot_path, task.name, cells), "--plot", plot_path)
         else:
-            fit_panel = _fit_panel(task, topo, first, args.seed)
+            fit_panel = _fit_panel(task, topo, first, sample)
             # Sine scores its test points each epoch: it has no validation set (Data).
             val = "held-out" if sample.x_val is None else "validation"
             _write(
@@ -372,12 +372,12 @@ def run(args: argparse.Namespace) -> int:
         info(f"wrote {plot_path}")
     if paths["confusion"] is not None:
         conf_path = paths["confusion"]
-        _write(lambda: _plot_confusion(conf_path, task, first, topo, args.seed), "--confusion",
+        _write(lambda: _plot_confusion(conf_path, task, first, topo, sample), "--confusion",
                conf_path)  # fmt: skip
         info(f"wrote {conf_path}")
     diverged = not np.isfinite(first.theta).all()
     if paths["save"] is not None and not diverged:
-        _save(paths["save"], task, first, first_metrics, topo, args.seed)
+        _save(paths["save"], task, first, first_metrics, topo, args.seed, sample)
 
     if sweeps:
         table = _sweep_table(cells)
@@ -405,8 +405,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_cells(task: Task, cells: list[Cell], args: argparse.Namespace) -> None:
-    """Train every cell from seeds ``--seed`` on, with one progress bar over all epochs."""
+def _train_cells(
+    task: Task, cells: list[Cell], args: argparse.Namespace, shared: Data | None
+) -> None:
+    """Train every cell from seeds ``--seed`` on, with one progress bar over all epochs;
+    ``shared``: the data of a task whose data is the same for every seed."""
     total = sum(c.cfg.epochs for c in cells) * args.runs
     quiet = args.json or len(cells) > 1
     with tqdm(total=total, desc=f"train {task.name}", unit="epoch", leave=False) as bar:
@@ -421,7 +424,7 @@ def _train_cells(task: Task, cells: list[Cell], args: argparse.Namespace) -> Non
                     bar.update(1)
                     bar.set_postfix(**where, loss=f"{res.train_loss[-1]:.2e}", refresh=False)
 
-                res, data = _one_run(task, cell, seed, tick)
+                res, data = _one_run(task, cell, seed, shared, tick)
                 bar.update(cell.cfg.epochs - res.epochs)  # early stop: skip the unused epochs
                 metrics = task.metrics(res.theta, cell.topo, data)
                 cell.results.append((res, metrics))
@@ -429,16 +432,22 @@ def _train_cells(task: Task, cells: list[Cell], args: argparse.Namespace) -> Non
                     bar.write(_run_line(task.name, r, args.runs, seed, res, metrics, data))
 
 
-def _one_run(task: Task, cell: Cell, seed: int, on_epoch=None, on_step=None):
-    """One seeded run: the data, an initial network and the training, all from ``seed``."""
+def _one_run(
+    task: Task,
+    cell: Cell,
+    seed: int,
+    shared: Data | None = None,
+    on_epoch: Callable[[TrainResult], None] | None = None,
+) -> tuple[TrainResult, Data]:
+    """One seeded run: the data (or ``shared``, which draws nothing from the seed), an
+    initial network and the training, all from ``seed``."""
     rng = np.random.default_rng(seed)
-    data = task.make_data(rng)
+    data = shared if shared is not None else task.make_data(rng)
     theta = mlp.init(cell.topo, rng)
     x_val, y_val = data.val
     # Divergence is reported once, at the end, not as numpy's overflow warnings.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        res = fit(theta, cell.topo, data.x, data.y, cell.cfg, rng, x_val, y_val, on_epoch,
-                  on_step)  # fmt: skip
+        res = fit(theta, cell.topo, data.x, data.y, cell.cfg, rng, x_val, y_val, on_epoch)
     return res, data
 
 
@@ -475,11 +484,9 @@ def _live(args: argparse.Namespace, task: Task, cell: Cell, save_path: Path | No
 
 
 def _save(path: Path, task: Task, res: TrainResult, metrics: dict, topo, seed: int,
-          data: Data | None = None) -> None:  # fmt: skip
-    """Write the network; inputs that were standardised in training are folded into the
-    first layer, so that the saved network reads raw inputs."""
-    if data is None:
-        data = task.make_data(np.random.default_rng(seed))
+          data: Data) -> None:  # fmt: skip
+    """Write the network trained on ``data``; inputs that were standardised in training
+    are folded into the first layer, so that the saved network reads raw inputs."""
     theta = raw_input_network(res.theta, topo, data)
     meta = {"task": task.name, "seed": seed, "epochs": res.epochs, **metrics}
     if data.image is not None:
@@ -492,12 +499,11 @@ def _sizes(topo: mlp.Topology) -> str:
     return "-".join(map(str, topo.sizes))
 
 
-def _fit_panel(task: Task, topo: mlp.Topology, res: TrainResult, seed: int):
-    """For a function of one input (sine): the held-out points, their targets and the
-    network's predictions, for the plot's second panel; else None."""
+def _fit_panel(task: Task, topo: mlp.Topology, res: TrainResult, data: Data):
+    """For a function of one input (sine): ``data``'s held-out points, their targets and
+    the network's predictions, for the plot's second panel; else None."""
     if topo.n_in != 1 or topo.n_out != 1 or is_classifier(task.config.loss):
         return None
-    data = task.make_data(np.random.default_rng(seed))
     pred = mlp.forward(res.theta, data.x_test, topo)
     return (data.x_test[:, 0], data.y_test[:, 0], pred[:, 0])
 
@@ -516,10 +522,9 @@ def _plot_sweep(path, name: str, cells: list[Cell]) -> None:
     plots.sweep_curves(path, curves, f"{name}: training loss, {count(runs, 'run')} per cell")
 
 
-def _plot_confusion(path, task: Task, res: TrainResult, topo, seed: int) -> None:
+def _plot_confusion(path, task: Task, res: TrainResult, topo, data: Data) -> None:
     from evonet import plots
 
-    data = task.make_data(np.random.default_rng(seed))
     counts = confusion(mlp.forward(res.theta, data.x_test, topo), data.y_test)
     plots.confusion_matrix(path, counts, data.classes, f"{task.name}: test set, {_sizes(topo)}")
 
