@@ -266,8 +266,9 @@ def add_backend_flags(
     )
 
 
-def evaluator_from(args: argparse.Namespace) -> object:
-    """The evaluator ``--backend`` and ``--workers`` ask for (close it when done)."""
+def evaluator_from(args: argparse.Namespace, default: str | None = None) -> object:
+    """The evaluator ``--backend`` and ``--workers`` ask for (close it when done); with
+    neither flag, ``default`` (None: :func:`evonet.evaluators.default_backend`'s)."""
     from evonet.evaluators import make_evaluator
 
     if args.backend == "serial" and args.workers not in (None, 1):
@@ -275,6 +276,8 @@ def evaluator_from(args: argparse.Namespace) -> object:
             f"--workers {args.workers}: the serial backend has one; use --backend processes"
         )
     backend = "processes" if args.backend is None and args.workers else args.backend
+    if args.backend is None and args.workers is None:
+        backend = default
     if args.ray_address is not None and backend != "ray":
         raise UsageError(f"--ray-address {args.ray_address}: needs --backend ray")
     evaluator = make_evaluator(backend, args.workers, args.ray_address)

@@ -115,9 +115,7 @@ def run(args: argparse.Namespace) -> int:
     # 2-core machine the 10x10 champion's 100 games took 1.9 to 2.1 s here against 3.1 to
     # 3.2 s with two worker processes, whose start-up costs a second each (1000 games: 4.8
     # to 5.5 s here, 4.3 to 5.5 s on two workers; three runs each of the whole command).
-    if args.backend is None and args.workers is None:
-        args.backend = "serial"
-    with evaluator_from(args) as evaluator:
+    with evaluator_from(args, default="serial") as evaluator:
         get_ready(game)
         res = play_with_progress(
             evaluator, theta, topo, game, episode_seeds(args.seed, args.episodes)

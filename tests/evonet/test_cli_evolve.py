@@ -60,6 +60,25 @@ def test_evaluate_reports_json(tmp_path):
     assert again.stdout == r.stdout  # same seed, same games
 
 
+def test_evaluate_plays_here_unless_workers_are_asked_for(tmp_path, monkeypatch):
+    from evonet import evaluators
+    from evonet.watch import shipped_champion
+
+    calls = []  # episodes handed to worker processes (played here instead, to count them)
+
+    def to_workers(self, genomes, topo, game, seeds):
+        calls.append(len(seeds))
+        return evaluators.SerialEvaluator()(genomes, topo, game, seeds)
+
+    monkeypatch.setattr(evaluators.ProcessEvaluator, "__call__", to_workers)
+    args = ("evaluate", str(shipped_champion()), "--episodes", "10", "--board", "6x6", "--json")
+    here = evonet_here(*args, cwd=tmp_path)
+    assert here.returncode == 0 and calls == [], here.stderr
+    workers = evonet_here(*args, "--workers", "2", cwd=tmp_path)
+    assert workers.returncode == 0 and calls == [10], workers.stderr
+    assert here.stdout == workers.stdout  # the same games either way
+
+
 def test_the_champion_of_evonet_0_1_0_still_plays_on_its_layout(tmp_path):
     """A file from before observation layouts plays on the 32 features it was evolved
     with, on its own board or another, and says so."""
