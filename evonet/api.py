@@ -32,6 +32,7 @@ def run(
     out: str | os.PathLike | None = None,
     resume: str | os.PathLike | None = None,
     progress: bool = True,
+    plot: bool = True,
     reporters: Sequence[Reporter] = (),
     backend: str = "serial",
     workers: int | None = None,
@@ -58,6 +59,8 @@ def run(
         resume: a ``latest.npz`` to continue (pass the same ``fitness`` again); ``config``
             may then change only generations, time_limit, checkpoint_every and out.
         progress: show a progress bar on stderr.
+        plot: draw ``fitness.png`` when the run ends (matplotlib takes about a second;
+            ``evonet plot RUN`` draws the curves any time from ``history.csv``).
         reporters: more observers of the run (:class:`evonet.Reporter`).
         backend: where a game's rollouts run: ``"serial"`` (default), ``"processes"`` or
             ``"ray"`` (:mod:`evonet.evaluators`), on ``workers`` shards (default: the
@@ -105,7 +108,7 @@ def run(
         folder, lock = fresh_folder(Path(out or the_run.config.run_folder()), explicit)
     try:
         the_run.config = dataclasses.replace(the_run.config, out=str(folder))
-        observers = [*standard(folder, progress=progress), *reporters]
+        observers = [*standard(folder, progress=progress, plot=plot), *reporters]
         with _stop_on_interrupt() as stop, make_evaluator(backend, workers, ray_address) as ev:
             the_run.stop_reason = evolve(the_run, observers, should_stop=stop.is_set, evaluator=ev)
     finally:

@@ -277,17 +277,26 @@ class CheckpointReporter(Reporter):
 FILES = ("latest.npz", "best.npz", "history.csv", "fitness.png")
 
 
-def standard(out: Path, progress: bool = True, json_lines: bool = False) -> list[Reporter]:
+def files(plot: bool = True) -> tuple[str, ...]:
+    """The files :func:`standard` writes in a run folder."""
+    return FILES if plot else tuple(f for f in FILES if f != "fitness.png")
+
+
+def standard(
+    out: Path, progress: bool = True, json_lines: bool = False, plot: bool = True
+) -> list[Reporter]:
     """The reporters of ``evonet evolve`` for run folder ``out``: the progress bar (if
-    ``progress``), history.csv, best.npz, latest.npz, fitness.png and (if ``json_lines``)
-    JSON lines on stdout."""
+    ``progress``), history.csv, best.npz, latest.npz, fitness.png (if ``plot``) and (if
+    ``json_lines``) JSON lines on stdout."""
     reporters: list[Reporter] = [ProgressReporter()] if progress else []
     reporters += [
         HistoryReporter(out / "history.csv"),
         BestGenomeReporter(out / "best.npz"),
         CheckpointReporter(out / "latest.npz"),
-        PlotReporter(out / "fitness.png"),
     ]
+    if plot:
+        # matplotlib's import and one figure take about a second of a short run.
+        reporters.append(PlotReporter(out / "fitness.png"))
     if json_lines:
         reporters.append(JsonLinesReporter())
     return reporters

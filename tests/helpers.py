@@ -12,10 +12,13 @@ import time
 # Flags for an evolution small enough to run in a second (board 6x6, 16 genomes). Serial:
 # worker processes would cost more to start than such a run; the tests of the backends and
 # of signals name theirs (a later --backend flag wins).
-TINY_EVOLVE = (
+TINY_PLOTTED = (
     "--population 16 --elite 2 --parents 5 --episodes 2 --board 6x6 --hidden 6 --quiet "
     "--backend serial"
 ).split()
+# The same without fitness.png: matplotlib's import and one figure take most of such a
+# run. The tests of the run folder and of its figure use TINY_PLOTTED.
+TINY_EVOLVE = [*TINY_PLOTTED, "--no-plot"]
 
 
 def evonet(*args, cwd=None, timeout=300, memory=None):

@@ -29,7 +29,7 @@ from evonet.evolve import Run, evolve
 from evonet.folders import FolderError, claim, fresh_folder, release
 from evonet.ga import SELECTIONS, NonFiniteGenes
 from evonet.mlp import HIDDEN_ACTIVATIONS
-from evonet.reporters import FILES, CheckpointReporter, ProgressReporter, standard
+from evonet.reporters import CheckpointReporter, ProgressReporter, files, standard
 from evonet.words import count
 
 
@@ -105,6 +105,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="one JSON object per generation on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--no-plot",
+        dest="plot",
+        action="store_false",
+        help="no fitness.png when the run ends, which saves about a second; "
+        "evonet plot RUN draws the curves any time",
+    )
     add_backend_flags(p)
     p.set_defaults(run=run)
 
@@ -153,12 +160,12 @@ def _run(args: argparse.Namespace, file_settings: dict, flags: dict, evaluator: 
 
 def _evolve(args: argparse.Namespace, the_run: Run, out: Path, evaluator: Any) -> int:
     """Run generations into the claimed folder ``out``; reports, signals and faults."""
-    info(f"evonet: run folder {out}/ ({', '.join(FILES)})")
+    info(f"evonet: run folder {out}/ ({', '.join(files(args.plot))})")
     if the_run.game is not None:
         get_ready(the_run.game)
         _say_curriculum(the_run)
     latest = out / "latest.npz"
-    reporters = standard(out, progress=not args.quiet, json_lines=args.json)
+    reporters = standard(out, progress=not args.quiet, json_lines=args.json, plot=args.plot)
     progress = next((r for r in reporters if isinstance(r, ProgressReporter)), None)
     checkpoints = next(r for r in reporters if isinstance(r, CheckpointReporter))
     # The generation a checkpoint at `latest` holds before this process writes one.

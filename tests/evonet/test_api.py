@@ -68,11 +68,16 @@ def test_a_fitness_function_evolves_with_the_cli_files(tmp_path):
 
 def test_a_fitness_run_resumes_bit_for_bit(tmp_path):
     cfg, fitness = xor_setup(12)
-    whole = evonet.run(cfg, fitness=fitness, io=(2, 1), out=tmp_path / "a", progress=False)
+    whole = evonet.run(
+        cfg, fitness=fitness, io=(2, 1), out=tmp_path / "a", progress=False, plot=False
+    )
     half_cfg, _ = xor_setup(6)
-    evonet.run(half_cfg, fitness=fitness, io=(2, 1), out=tmp_path / "b", progress=False)
+    evonet.run(half_cfg, fitness=fitness, io=(2, 1), out=tmp_path / "b", progress=False, plot=False)
     # Without out=, a run continues in the folder of the checkpoint it resumes.
-    resumed = evonet.run(cfg, fitness=fitness, resume=tmp_path / "b" / "latest.npz", progress=False)
+    resumed = evonet.run(
+        cfg, fitness=fitness, resume=tmp_path / "b" / "latest.npz", progress=False, plot=False
+    )
+    assert not (tmp_path / "b" / "fitness.png").exists()  # plot=False: no figure
     assert resumed.config.out == str(tmp_path / "b")
     assert strip_timing(resumed.history) == strip_timing(whole.history)
     np.testing.assert_array_equal(resumed.ga.population, whole.ga.population)
@@ -80,18 +85,18 @@ def test_a_fitness_run_resumes_bit_for_bit(tmp_path):
 
 def test_resuming_a_fitness_run_needs_the_function_and_a_game_run_refuses_one(tmp_path):
     cfg, fitness = xor_setup(2)
-    evonet.run(cfg, fitness=fitness, io=(2, 1), out=tmp_path / "f", progress=False)
+    evonet.run(cfg, fitness=fitness, io=(2, 1), out=tmp_path / "f", progress=False, plot=False)
     readable = evonet.load_run(tmp_path / "f" / "latest.npz")  # its history, without f
     assert readable.generation == 2 and readable.game is None
     with pytest.raises(ValueError, match="load_run\\(path, fitness=...\\)"):
         readable.evaluate(readable.ga.population, 2)
     more = dataclasses.replace(cfg, generations=4)
     with pytest.raises(ValueError, match="pass it again"):
-        evonet.run(more, resume=tmp_path / "f" / "latest.npz", progress=False)
+        evonet.run(more, resume=tmp_path / "f" / "latest.npz", progress=False, plot=False)
     snake = evonet.EvolveConfig.for_game(
         "snake", generations=1, population=8, elite=1, parents=4, board=(5, 5), hidden=(4,)
     )
-    evonet.run(snake, out=tmp_path / "s", progress=False)
+    evonet.run(snake, out=tmp_path / "s", progress=False, plot=False)
     with pytest.raises(ValueError, match="takes no fitness function"):
         evonet.load_run(tmp_path / "s" / "latest.npz", fitness=fitness)
 
@@ -107,19 +112,21 @@ def test_a_wrong_fitness_shape_or_infinite_fitness_is_named(tmp_path):
         return values
 
     with pytest.raises(ValueError, match=r"non-finite values \(genomes \[7\]"):
-        evonet.run(cfg, fitness=infinite, io=(2, 1), out=tmp_path / "b", progress=False)
+        evonet.run(cfg, fitness=infinite, io=(2, 1), out=tmp_path / "b", progress=False, plot=False)
 
 
 def test_python_runs_never_reuse_a_folder_that_holds_a_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     cfg, fitness = xor_setup(1)
-    first = evonet.run(cfg, fitness=fitness, io=(2, 1), out=tmp_path / "x", progress=False)
+    first = evonet.run(
+        cfg, fitness=fitness, io=(2, 1), out=tmp_path / "x", progress=False, plot=False
+    )
     with pytest.raises(ValueError, match="already holds a run"):
-        evonet.run(cfg, fitness=fitness, io=(2, 1), out=tmp_path / "x", progress=False)
+        evonet.run(cfg, fitness=fitness, io=(2, 1), out=tmp_path / "x", progress=False, plot=False)
     # The default folder moves on instead, as the command line does.
     default = dataclasses.replace(cfg, out="")
-    a = evonet.run(default, fitness=fitness, io=(2, 1), progress=False)
-    b = evonet.run(default, fitness=fitness, io=(2, 1), progress=False)
+    a = evonet.run(default, fitness=fitness, io=(2, 1), progress=False, plot=False)
+    b = evonet.run(default, fitness=fitness, io=(2, 1), progress=False, plot=False)
     assert a.config.out == "checkpoints/custom" and b.config.out == "checkpoints/custom-2"
     assert first.config.out == str(tmp_path / "x")
 
@@ -141,7 +148,7 @@ def test_a_game_run_from_python_matches_the_cli(tmp_path):
 
     flags = dict(generations=2, population=12, elite=2, parents=4, episodes=2, hidden=(6,))
     cfg = evonet.EvolveConfig.for_game("snake", board=(6, 6), seed=3, **flags)
-    evonet.run(cfg, out=tmp_path / "py", progress=False, backend="processes", workers=2)
+    evonet.run(cfg, out=tmp_path / "py", progress=False, plot=False, backend="processes", workers=2)
     r = cli(
         "evolve",
         "snake",
@@ -162,6 +169,7 @@ def test_a_game_run_from_python_matches_the_cli(tmp_path):
         "--hidden",
         "6",
         "--quiet",
+        "--no-plot",
         "--out",
         str(tmp_path / "cli"),
     )
@@ -219,7 +227,7 @@ def test_ctrl_c_stops_a_python_run_after_a_generation_and_it_resumes(tmp_path):
         "def f(g):\n    time.sleep(0.05)\n    return -np.abs(g).sum(axis=1)\n"
         "cfg = evonet.EvolveConfig.for_game('custom', generations=1000, hidden=(3,),"
         " population=10, parents=4, elite=2, checkpoint_every=1000)\n"
-        "run = evonet.run(cfg, fitness=f, io=(2, 1), out='r', progress=False)\n"
+        "run = evonet.run(cfg, fitness=f, io=(2, 1), out='r', progress=False, plot=False)\n"
         "print(run.stop_reason, run.generation)\n"
     )
     proc = subprocess.Popen(

@@ -5,21 +5,35 @@ from pathlib import Path
 import pytest
 
 from evonet.evolve import history_fields
-from tests.helpers import TINY_EVOLVE, evonet_here
+from tests.helpers import TINY_EVOLVE, TINY_PLOTTED, evonet_here
 
 TINY = ["--generations", "3", *TINY_EVOLVE]
 
 
 def test_evolve_json_writes_the_run_folder(tmp_path):
-    r = evonet_here("evolve", "snake", *TINY, "--json", cwd=tmp_path)
+    r = evonet_here("evolve", "snake", "--generations", "3", *TINY_PLOTTED, "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     rows = [json.loads(line) for line in r.stdout.strip().splitlines()]
     assert [row["generation"] for row in rows] == [0, 1, 2]
     assert all(tuple(row) == history_fields("apples") for row in rows)
     run = tmp_path / "checkpoints" / "snake"
-    for name in ("latest.npz", "best.npz", "history.csv", "fitness.png"):
+    files = ("latest.npz", "best.npz", "history.csv", "fitness.png")
+    for name in files:
         assert (run / name).stat().st_size > 0, name
-    assert "checkpoints/snake" in r.stderr  # it says where
+    assert (run / "fitness.png").read_bytes().startswith(b"\x89PNG")
+    # It says where, and what it writes there.
+    assert f"run folder checkpoints/snake/ ({', '.join(files)})" in r.stderr
+
+
+def test_no_plot_writes_the_run_but_no_figure_and_plot_draws_it_later(tmp_path):
+    r = evonet_here("evolve", "snake", *TINY, "--out", "run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    files = ("latest.npz", "best.npz", "history.csv")
+    assert sorted(p.name for p in (tmp_path / "run").glob("[!.]*")) == sorted(files)
+    assert f"run folder run/ ({', '.join(files)})" in r.stderr
+    r = evonet_here("plot", "run", "--out", "curves.png", cwd=tmp_path)  # what --help offers
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "curves.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_a_second_default_run_gets_its_own_folder(tmp_path):
@@ -156,12 +170,15 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, needle):
 
 
 def test_a_big_board_says_which_generations_play_the_curriculum(tmp_path):
-    flags = [a for a in TINY if a != "--quiet"] + ["--board", "11x11", "--curriculum", "1"]
+    flags = [a for a in TINY if a not in ("--quiet", "--no-plot")]
+    flags += ["--board", "11x11", "--curriculum", "1"]
     r = evonet_here("evolve", "snake", *flags, "--out", "run", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+    assert (tmp_path / "run/fitness.png").stat().st_size > 0  # with the curriculum's line
     assert "curriculum: generations 0-0 play snake 10x10, the rest snake 11x11" in r.stderr
     assert "from generation 1 on, every generation plays snake 11x11" in r.stderr
     # A curriculum as long as the run: said plainly, and the champion still plays 11x11.
+    flags.append("--no-plot")
     r = evonet_here("evolve", "snake", *flags, "--curriculum", "5", "--out", "all", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "every generation plays snake 10x10 (--curriculum 5 >= --generations 3)" in r.stderr

@@ -9,13 +9,16 @@ from evonet.checkpoint import load_network
 from tests.helpers import evonet_here, history_rows, last_json
 
 CART = "gym:CartPole-v1"
-TINY = "--population 8 --parents 4 --elite 2 --episodes 1 --hidden 4 --quiet".split()
+# Without fitness.png (matplotlib takes most of such a run), but where the figure is tested.
+TINY = "--population 8 --parents 4 --elite 2 --episodes 1 --hidden 4 --quiet --no-plot".split()
 
 
 def test_evolve_a_gym_game_then_evaluate_its_champion(tmp_path):
-    r = evonet_here("evolve", CART, *TINY, "--generations", "3", "--out", "cp", cwd=tmp_path)
+    plotted = [a for a in TINY if a != "--no-plot"]
+    r = evonet_here("evolve", CART, *plotted, "--generations", "3", "--out", "cp", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "return" in r.stderr.splitlines()[-2]  # the summary uses the game's score name
+    assert (tmp_path / "cp" / "fitness.png").stat().st_size > 0  # its curves of the return
     history = (tmp_path / "cp" / "history.csv").read_text().splitlines()
     assert history[0].split(",")[4:6] == ["best_return", "mean_return"]
     # CartPole's native vector env is not split, so it ran in one process, and says so.

@@ -24,7 +24,9 @@ def test_every_flag_has_help_with_its_default_and_the_help_ends_with_examples(co
             continue
         assert action.help, f"{command} {action.option_strings or action.dest}: no help"
         flags = action.option_strings
-        if flags and not isinstance(action, argparse._StoreTrueAction):
+        if flags and not isinstance(
+            action, (argparse._StoreTrueAction, argparse._StoreFalseAction)
+        ):
             assert "(default: " in action.help, f"{command} {flags[0]}: {action.help}"
             assert "(default " not in action.help
     text = p.format_help()

@@ -29,9 +29,18 @@ def start_run(cwd, out, generations):
 
 def resume(cwd, checkpoint, *flags):
     """``evonet evolve snake --resume CHECKPOINT FLAGS...`` in ``cwd``, serially (the
-    backend is not part of a run; worker processes would cost more to start than it)."""
+    backend is not part of a run; worker processes would cost more to start than it) and
+    without fitness.png, as :data:`TINY_EVOLVE`."""
     return evonet_here(
-        "evolve", "snake", "--resume", checkpoint, "--backend", "serial", *flags, cwd=cwd
+        "evolve",
+        "snake",
+        "--resume",
+        checkpoint,
+        "--backend",
+        "serial",
+        "--no-plot",
+        *flags,
+        cwd=cwd,
     )
 
 
