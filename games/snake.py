@@ -9,7 +9,6 @@ what callers pass in.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import ClassVar
@@ -20,6 +19,7 @@ from numba import njit
 from numba.core.registry import CPUDispatcher
 
 from games.base import BatchedGame, Discrete, EpisodeStats, GameSpec, episode_seeds
+from games.compiled import load_or_compile
 
 # Headings, clockwise; y grows downwards (row 0 is the top of the board).
 UP, RIGHT, DOWN, LEFT = 0, 1, 2, 3
@@ -751,28 +751,14 @@ def _quiet() -> contextlib.AbstractContextManager:
 
 
 def warm_up() -> tuple[float, bool]:
-    """Make the compiled engine ready: compile it, or load it from numba's cache.
+    """Make the compiled engine ready: compile it, or load it from numba's cache (and
+    compile afresh if that cache is damaged: :func:`games.compiled.load_or_compile`).
 
     Returns ``(seconds it took, whether it was compiled rather than loaded)``. Compiled code
     is cached beside the module, or in the user's cache folder (``~/.cache/numba``) when the
     install is read-only, so only the first run after an install compiles.
     """
-    start = time.perf_counter()
-    try:
-        _first_step()
-    except Exception:  # a damaged cache file fails inside numba's own loader
-        # numba reads its cache index with pickle and trusts it; a truncated or damaged
-        # index (a full disk, a crash mid-write) raises from there. Empty the indexes and
-        # compile afresh, which rewrites them; a real compile error raises again here.
-        rules = [f for f in globals().values() if isinstance(f, CPUDispatcher)]
-        if not rules:
-            raise  # plain Python (NUMBA_DISABLE_JIT): nothing is cached
-        for f in rules:  # every rule: compiling one loads its callees' entries too
-            f._cache.flush()
-        _first_step()
-    seconds = time.perf_counter() - start
-    compiled = any(sum(f.stats.cache_misses.values()) for f in _ENTRY_POINTS)
-    return seconds, compiled
+    return load_or_compile(_first_step, _RULES, _ENTRY_POINTS)
 
 
 def _first_step() -> None:
@@ -783,6 +769,8 @@ def _first_step() -> None:
 
 # The compiled functions Python calls directly; the rest are compiled into them.
 _ENTRY_POINTS = (start_games, advance_games, observe)
+# Every compiled function of the engine (none, as plain Python: NUMBA_DISABLE_JIT).
+_RULES = tuple(f for f in list(globals().values()) if isinstance(f, CPUDispatcher))
 
 
 def episode_fitness(
