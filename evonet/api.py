@@ -59,7 +59,7 @@ def run(
         resume: a ``latest.npz`` to continue (pass the same ``fitness`` again); ``config``
             may then change only generations, time_limit, checkpoint_every and out.
         progress: show a progress bar on stderr.
-        plot: draw ``fitness.png`` when the run ends (matplotlib takes about a second;
+        plot: draw ``fitness.png`` when the run ends (matplotlib takes most of a second;
             ``evonet plot RUN`` draws the curves any time from ``history.csv``).
         reporters: more observers of the run (:class:`evonet.Reporter`).
         backend: where a game's rollouts run: ``"serial"`` (default), ``"processes"`` or

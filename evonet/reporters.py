@@ -295,7 +295,7 @@ def standard(
         CheckpointReporter(out / "latest.npz"),
     ]
     if plot:
-        # matplotlib's import and one figure take about a second of a short run.
+        # matplotlib's import and one figure take most of a second.
         reporters.append(PlotReporter(out / "fitness.png"))
     if json_lines:
         reporters.append(JsonLinesReporter())

@@ -109,7 +109,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--no-plot",
         dest="plot",
         action="store_false",
-        help="no fitness.png when the run ends, which saves about a second; "
+        help="no fitness.png when the run ends, which saves most of a second; "
         "evonet plot RUN draws the curves any time",
     )
     add_backend_flags(p)
