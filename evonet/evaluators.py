@@ -356,7 +356,12 @@ def _play_shared(
 
 
 def _start_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of ``workers`` spawned processes, all started before this returns."""
+    """A pool of ``workers`` processes, all started before this returns.
+
+    Workers are forks of multiprocessing's fork server, which has loaded what they need
+    (:mod:`evonet.pool_preload`) once; a spawned worker would spend a second of a core on
+    imports and loading the Snake engine before its first shard.
+    """
     import multiprocessing
     from multiprocessing import resource_tracker
 
@@ -372,13 +377,20 @@ def _start_pool(workers: int) -> ProcessPoolExecutor:
     hidden = {k: vars(main)[k] for k in ("__file__", "__spec__") if k in vars(main)}
     vars(main).pop("__file__", None)
     main.__spec__ = None
-    # A spawned child imports the parent's main script again, which would re-run a user's
-    # script that lacks an ``if __name__ == "__main__"`` guard. The workers need nothing
-    # from it (their tasks are evonet functions), so it is hidden while they start.
+    # A worker imports the parent's main script again, which would re-run a user's script
+    # that lacks an ``if __name__ == "__main__"`` guard. The workers need nothing from it
+    # (their tasks are evonet functions), so it is hidden while they start, and the fork
+    # server preloads evonet's modules instead of it (the server starts with the first
+    # pool of this process, with the environment above, and serves every later one).
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["evonet.pool_preload"])
+    else:  # Windows: every worker starts afresh
+        context = multiprocessing.get_context("spawn")
     try:
         pool = ProcessPoolExecutor(
             workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=context,
             initializer=_init_worker,
             initargs=(os.getpid(),),
         )
@@ -420,15 +432,18 @@ def _quietly(start: Any) -> None:
         os.close(null)
 
 
-def _init_worker(parent: int) -> None:
-    # Ctrl-C reaches the whole process group; the parent decides when to stop, and a
-    # worker must not print a traceback of its own.
+def _init_worker(owner: int) -> None:
+    # Ctrl-C reaches the whole process group; the owner (the process whose pool this is)
+    # decides when to stop, and a worker must not print a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    # A parent that dies without shutting the pool down (kill -9, a second Ctrl-C) leaves
-    # its workers waiting forever; they notice and leave.
+    # An owner that dies without shutting the pool down (kill -9, a second Ctrl-C) leaves
+    # its workers waiting forever; they notice and leave. The fork server, their parent,
+    # leaves with the owner too (multiprocessing closes it when its last client is gone).
+    server = os.getppid()
+
     def watch() -> None:
-        while os.getppid() == parent:
+        while os.getppid() == server and process_alive(owner):
             time.sleep(0.5)
         os._exit(0)
 

@@ -3,6 +3,7 @@
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -144,23 +145,59 @@ def test_ctrl_c_stops_the_workers_without_a_trace(tmp_path):
     )
     history = tmp_path / "checkpoints/snake/history.csv"
     wait_for_rows(history, 2)
-    children = subprocess.run(
-        ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
-    ).stdout.split()
-    assert len(children) >= 2  # the workers (and multiprocessing's resource tracker)
+    # The workers, the fork server they come from, multiprocessing's resource tracker.
+    children = descendants(proc.pid)
+    assert len(children) >= 4, children
     proc.send_signal(signal.SIGINT)
     for pid in children:  # Ctrl-C in a terminal reaches the whole process group
         try:
-            os.kill(int(pid), signal.SIGINT)
+            os.kill(pid, signal.SIGINT)
         except ProcessLookupError:
             pass
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "resume with: evonet evolve snake --resume" in err, err
-    deadline = time.time() + 10  # workers look for their parent twice a second
-    while time.time() < deadline and any(running(pid) for pid in children):
+    assert_gone(children)
+
+
+def test_workers_leave_when_their_owner_is_killed(tmp_path):
+    """kill -9 gives the owner no chance to shut its pool down."""
+    code = (
+        "import time\n"
+        "from evonet.evaluators import ProcessEvaluator\n"
+        "ev = ProcessEvaluator(2)\n"
+        "ev.start()\n"
+        "print('started', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=root, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout.readline() == "started\n"
+        children = descendants(proc.pid)
+        assert len(children) >= 3, children  # two workers and their fork server
+    finally:
+        proc.kill()
+        proc.wait()
+    assert_gone(children)
+
+
+def descendants(pid):
+    """The processes below ``pid`` (by /proc)."""
+    pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+    return [p for p in pids if p != pid and descends_from(p, pid)]
+
+
+def assert_gone(pids, timeout=10):
+    """Every process of ``pids`` ends within ``timeout`` s (workers look for their
+    owner twice a second)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and any(running(pid) for pid in pids):
         time.sleep(0.2)
-    assert [pid for pid in children if running(pid)] == [], "processes outlived the run"
+    left = [pid for pid in pids if running(pid)]
+    assert left == [], f"processes outlived their owner: {left}"
 
 
 def descends_from(pid, ancestor):
