@@ -7,12 +7,14 @@ its batch, so splitting the population into contiguous shards changes no number:
 backend gives bit-identical results for any worker count.
 
 * ``serial``: the rollout in this process.
-* ``processes``: one pool of long-lived worker processes per run, started once. The
+* ``processes``: one pool of long-lived worker processes per run, started once, each a
+  fork of a server that has loaded what they need (:mod:`evonet.pool_preload`). The
   genome matrix reaches them through a shared-memory file (tmpfs), not by pickling; each
   worker plays one contiguous shard, single-threaded BLAS; shards are reassembled in
   order (a population smaller than the pool, like one champion, is split by episodes
   instead). A worker that dies (``kill -9``) is replaced and its shard run again. Workers
-  ignore Ctrl-C (the run stops between generations) and exit when their parent does.
+  ignore Ctrl-C (the run stops between generations) and exit when the process that owns
+  the pool does.
 * ``ray``: stateless Ray tasks, one per shard, on a local Ray instance or an existing
   cluster (``address="auto"`` or ``"HOST:PORT"``). The genome matrix is ``ray.put`` once
   per generation; a task whose worker fails is retried by Ray.
