@@ -6,7 +6,9 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -202,9 +204,32 @@ def get_ready(game: GameSpec, always: bool = True) -> None:
     after an install spends seconds compiling. With ``always=False`` only a compile is
     mentioned (for views, where a fast start needs no comment)."""
     seconds = time.perf_counter()
-    note = game.warm_up()
+    with interrupt_held():
+        note = game.warm_up()
     if note and (always or time.perf_counter() - seconds > 1.0):
         info(f"evonet: {note}")
+
+
+@contextmanager
+def interrupt_held() -> Iterator[None]:
+    """Hold a Ctrl-C that comes inside the block, and raise KeyboardInterrupt after it.
+
+    numba loads compiled code through ctypes callbacks; a KeyboardInterrupt raised inside
+    one is printed as "Exception ignored" with a traceback, and the Ctrl-C is lost. Only
+    the main thread takes signals; elsewhere this changes nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    old = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        # None: a handler not set from Python (SIG_DFL is what such a process had).
+        signal.signal(signal.SIGINT, signal.SIG_DFL if old is None else old)
+    if held:
+        raise KeyboardInterrupt
 
 
 @contextmanager
