@@ -8,6 +8,7 @@ import select
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 # Flags for an evolution small enough to run in a second (board 6x6, 16 genomes). Serial:
 # worker processes would cost more to start than such a run; the tests of the backends and
@@ -143,6 +144,30 @@ def wait_for_rows(history, rows, timeout=120):
             return
         time.sleep(0.01)
     raise AssertionError(f"{history} never reached {rows} rows")
+
+
+def cpu_seconds(pid):
+    """The processor time process ``pid`` has used (user and system, by /proc), or None
+    once it has ended."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_cpu(proc, seconds, timeout=60):
+    """Wait until ``proc`` has used ``seconds`` of processor time in all, or has ended.
+
+    A point in a process's work, unlike a delay from its start: a busy machine stretches
+    the wall time of everything a process does, but not the processor time it takes.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        used = cpu_seconds(proc.pid)
+        if used is None or used >= seconds:
+            return
+        time.sleep(0.005)
 
 
 def start_evolve(cwd, *args, **popen):

@@ -199,11 +199,6 @@ def test_impossible_game_settings_in_a_network_file_are_one_line(tmp_path, board
     checkpoint.save_network(
         tmp_path / "n.npz", np.zeros(topo.n_params), topo, {"config": {"board": board, "hunger": 0}}
     )
-    r = subprocess.run(
-        [sys.executable, "-m", "evonet", "evaluate", "n.npz"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    r = evonet_here("evaluate", "n.npz", cwd=tmp_path)
     assert r.returncode == 2 and "invalid game settings" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1

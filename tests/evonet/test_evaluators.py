@@ -241,8 +241,9 @@ def test_ray_tasks_give_serial_numbers_and_a_killed_worker_changes_none():
 
     pop, topo = champion_population(23)
     game, seeds = SnakeSpec(board=(8, 8)), episode_seeds(4, 3)
-    # One local Ray instance for both checks: it takes seconds to start and stop.
-    with RayEvaluator(3) as ev:
+    # One local Ray instance for both checks: it takes seconds to start and stop. Two
+    # workers: each is a Python that imports Ray, numpy and the engine (1.5 s of a core).
+    with RayEvaluator(2) as ev:
         assert same(ev(pop, topo, game, seeds), SerialEvaluator()(pop, topo, game, seeds))
         one, _ = champion_population(1)
         assert same(ev(one, topo, game, seeds), SerialEvaluator()(one, topo, game, seeds))
