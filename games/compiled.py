@@ -37,5 +37,9 @@ def load_or_compile(
             f._cache.flush()
         first_call()
     seconds = time.perf_counter() - start
-    compiled = any(sum(f.stats.cache_misses.values()) for f in entry_points)
+    compiled = any(
+        sum(f.stats.cache_misses.values())
+        for f in entry_points
+        if isinstance(f, CPUDispatcher)  # else plain Python: NUMBA_DISABLE_JIT
+    )
     return seconds, compiled

@@ -143,6 +143,7 @@ def test_the_rules_run_as_plain_python_too(tmp_path):
         "import numba.core.registry, games.snake as s\n"
         "from tests.games.test_snake_reference import play_against_reference\n"
         "assert not isinstance(s.step_game, numba.core.registry.CPUDispatcher)\n"
+        "assert s.warm_up()[1] is False  # nothing to compile, and no error\n"
         "env = play_against_reference(6, 4, 'cycle', 4, 400)\n"
         "assert env.won.sum() >= 1\n"
         "play_against_reference(7, 5, 'random', 20, 60)\n"
