@@ -9,6 +9,11 @@ of the serial rollout. Prints the median of several generations per backend and 
 to serial, timed in turns with serial generations in this same run (so a busy moment of
 the machine hits every backend alike), the per-generation overhead on a tiny population
 (16 genomes x 1 episode on 6x6), and each backend's start-up time.
+
+Start-up is timed in a new process each time (median of 3): from creating the evaluator to
+its workers being ready to play, with numpy and evonet already imported, as in a command
+that has parsed its flags. In this process the pool's fork server (or Ray) is already
+running after the first backend, which would hide what a command pays.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse
 import statistics
+import subprocess
 import sys
 import time
 
@@ -41,12 +47,28 @@ def once(evaluator, genomes, topo, game, seeds):
 
 
 def started(make):
-    """An evaluator with its workers started, and the seconds that took."""
-    t = time.perf_counter()
+    """An evaluator with its workers started."""
     ev = make()
     if hasattr(ev, "start"):
         ev.start()
-    return ev, time.perf_counter() - t
+    return ev
+
+
+def fresh_start_up(make: str, repeats: int = 3) -> float:
+    """Median seconds to start ``make`` (Python making an evaluator, e.g.
+    ``ProcessEvaluator(2)``) in a new process."""
+    code = (
+        "import time, numpy, evonet.evaluators as e\n"
+        f"t = time.perf_counter(); ev = e.{make}; ev.start(); print(time.perf_counter() - t)\n"
+        "ev.close()\n"
+    )
+    runs = []
+    for _ in range(repeats):
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+        runs.append(float(out.split()[-1]))
+    return statistics.median(runs)
 
 
 def main() -> None:
@@ -68,19 +90,26 @@ def main() -> None:
     # timed against a serial baseline taken while it runs too.
     groups = [
         [
-            ("serial", SerialEvaluator),
-            ("processes, 1 worker", lambda: ProcessEvaluator(1)),
-            ("processes, 2 workers", lambda: ProcessEvaluator(2)),
+            ("serial", "SerialEvaluator()"),
+            ("processes, 1 worker", "ProcessEvaluator(1)"),
+            ("processes, 2 workers", "ProcessEvaluator(2)"),
         ],
-        [("serial", SerialEvaluator), ("ray, 2 workers", lambda: RayEvaluator(2))],
+        [("serial", "SerialEvaluator()"), ("ray, 2 workers", "RayEvaluator(2)")],
     ]
+    makers = {
+        "SerialEvaluator()": SerialEvaluator,
+        "ProcessEvaluator(1)": lambda: ProcessEvaluator(1),
+        "ProcessEvaluator(2)": lambda: ProcessEvaluator(2),
+        "RayEvaluator(2)": lambda: RayEvaluator(2),
+    }
     for group in groups:
-        evs = [started(make) for _, make in group]
+        start_up = [0.0 if name == "serial" else fresh_start_up(make) for name, make in group]
+        evs = [started(makers[make]) for _, make in group]
         times: list[list[float]] = [[] for _ in group]
         same = [True] * len(group)
         try:
             for _ in range(args.repeats):
-                for i, (ev, _) in enumerate(evs):
+                for i, ev in enumerate(evs):
                     seconds, result = once(ev, genomes, topo, game, seeds)
                     times[i].append(seconds)
                     same[i] &= all(
@@ -90,10 +119,10 @@ def main() -> None:
                 statistics.median(
                     once(ev, tiny, tiny_topo, tiny_game, tiny_seeds)[0] for _ in range(5)
                 )
-                for ev, _ in evs
+                for ev in evs
             ]
         finally:
-            for ev, _ in evs:
+            for ev in evs:
                 ev.close()
         base = statistics.median(times[0])
         for i, (name, _) in enumerate(group):
@@ -101,7 +130,7 @@ def main() -> None:
             rate = reference.agent_steps / seconds
             print(
                 f"  {name:22s} {rate:>12,.0f} agent-steps/s  {base / seconds:5.2f}x serial  "
-                f"tiny generation {tiny_times[i] * 1e3:7.1f} ms  start-up {evs[i][1]:5.2f} s  "
+                f"tiny generation {tiny_times[i] * 1e3:7.1f} ms  start-up {start_up[i]:5.2f} s  "
                 f"{'identical' if same[i] else 'DIFFERENT RESULTS'}"
             )
 
