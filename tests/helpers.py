@@ -22,26 +22,53 @@ TINY_PLOTTED = (
 TINY_EVOLVE = [*TINY_PLOTTED, "--no-plot"]
 
 
-def evonet(*args, cwd=None, timeout=300, memory=None):
-    """Run ``python -m evonet ARGS`` as a user would; returns the CompletedProcess.
-
-    ``memory``: a limit in bytes on the process's address space (``ulimit -v``), to show
-    that a command refuses, rather than allocates, what would not fit.
-    """
-
-    def limit():
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-
+def evonet(*args, cwd=None, timeout=300):
+    """Run ``python -m evonet ARGS`` as a user would; returns the CompletedProcess."""
     return subprocess.run(
         [sys.executable, "-m", "evonet", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
         timeout=timeout,
-        preexec_fn=None if memory is None else limit,
-        # One BLAS thread: its buffers would otherwise take part of a tight limit.
-        env=None if memory is None else {**os.environ, "OPENBLAS_NUM_THREADS": "1"},
     )
+
+
+# Runs each (argv, cwd) of a JSON list from stdin through evonet_here; prints the results.
+_BATCH = """
+import json, sys
+from tests.helpers import evonet_here
+done = [evonet_here(*argv, cwd=cwd) for argv, cwd in json.loads(sys.stdin.read())]
+print(json.dumps([[r.returncode, r.stdout, r.stderr] for r in done]))
+"""
+
+
+def evonet_limited(commands, memory, timeout=300):
+    """Run several ``evonet`` commands, ``[(argv, cwd), ...]``, one after another in one new
+    process whose address space is limited to ``memory`` bytes (``ulimit -v``); a
+    CompletedProcess each, as :func:`evonet_here` returns them.
+
+    For commands that must refuse, rather than allocate, what would not fit: the limit is
+    real and holds for every one of them, and they share one interpreter's start-up (a
+    second each, which a process per command would pay again).
+    """
+    root = Path(__file__).resolve().parents[1]
+    # One BLAS thread: its buffers would otherwise take part of a tight limit.
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-c", _BATCH],
+        input=json.dumps([[list(argv), str(cwd)] for argv, cwd in commands]),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (memory, memory)),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(done.stdout.splitlines()[-1])
+    return [
+        subprocess.CompletedProcess(argv, code, out, err)
+        for (argv, _), (code, out, err) in zip(commands, results, strict=True)
+    ]
 
 
 def evonet_here(*args, cwd=None):

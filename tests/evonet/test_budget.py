@@ -12,7 +12,7 @@ from evonet.budget import OverBudget, check_memory, format_bytes, memory_limit
 from evonet.config import EvolveConfig
 from evonet.evolve import Run, generation_seeds
 from evonet.rollout import rollout, rollout_bytes
-from tests.helpers import evonet
+from tests.helpers import evonet_limited
 
 
 def test_format_bytes():
@@ -88,31 +88,41 @@ def test_mlp_init_refuses_before_allocating():
 
 # ----------------------------------------------------- the CLI under a 2 GiB address space
 
+HUGE = [
+    (["evolve", "snake", "--population", "1000000000"], "population 1000000000 x 4 episodes"),
+    (["evolve", "snake", "--episodes", "1000000000"], "x 1,000,000,000 episodes"),
+    (["evolve", "snake", "--hidden", "100000"], "35-100000-3 network"),
+    # The champion's pick plays (elite + 1) x champion episodes games at once.
+    ("evolve snake --champion-episodes 100000 --elite 299 --board 64x64".split(), "would need"),
+    (["evolve", "snake", "--hidden", "1000,1000", "--population", "2000"], "would need"),
+    (["train", "sine", "--hidden", "100000,100000"], "training a 1-100000-100000-1 network"),
+    (["evaluate", "CHAMPION", "--episodes", "1000000000"], "--episodes 1000000000"),
+]
 
-def limited(*args, cwd):
-    return evonet(*args, cwd=cwd, memory=2 << 30, timeout=120)
 
-
-@pytest.mark.parametrize(
-    "args,needle",
-    [
-        (["evolve", "snake", "--population", "1000000000"], "population 1000000000 x 4 episodes"),
-        (["evolve", "snake", "--episodes", "1000000000"], "x 1,000,000,000 episodes"),
-        (["evolve", "snake", "--hidden", "100000"], "35-100000-3 network"),
-        # The champion's pick plays (elite + 1) x champion episodes games at once.
-        ("evolve snake --champion-episodes 100000 --elite 299 --board 64x64".split(), "would need"),
-        (["evolve", "snake", "--hidden", "1000,1000", "--population", "2000"], "would need"),
-        (["train", "sine", "--hidden", "100000,100000"], "training a 1-100000-100000-1 network"),
-        (["evaluate", "CHAMPION", "--episodes", "1000000000"], "--episodes 1000000000"),
-    ],
-)
-def test_huge_settings_are_refused_with_the_size_they_need(tmp_path, args, needle):
+@pytest.fixture(scope="module")
+def refused(tmp_path_factory):
+    """``(result, its folder)`` of each HUGE command, all run in one process under a 2 GiB
+    address space, each in a folder of its own."""
     from evonet.watch import shipped_champion
 
-    args = [str(shipped_champion()) if a == "CHAMPION" else a for a in args]
-    r = limited(*args, cwd=tmp_path)
+    commands = [
+        (
+            [str(shipped_champion()) if a == "CHAMPION" else a for a in args],
+            tmp_path_factory.mktemp("huge"),
+        )
+        for args, _ in HUGE
+    ]
+    results = evonet_limited(commands, memory=2 << 30)
+    return [(r, folder) for r, (_, folder) in zip(results, commands, strict=True)]
+
+
+@pytest.mark.parametrize("case", range(len(HUGE)), ids=[" ".join(a) for a, _ in HUGE])
+def test_huge_settings_are_refused_with_the_size_they_need(refused, case):
+    r, folder = refused[case]
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
+    needle = HUGE[case][1]
     assert len(lines) == 1 and needle in lines[0] and "would need" in lines[0], r.stderr
     assert "left under this process's memory limit" in lines[0]
-    assert not (tmp_path / "checkpoints").exists()
+    assert not (folder / "checkpoints").exists()

@@ -254,7 +254,9 @@ def test_ray_tasks_give_serial_numbers_and_a_killed_worker_changes_none():
 def test_ctrl_c_with_ray_saves_the_run_and_leaves_no_ray_process(tmp_path):
     proc = start_evolve(
         tmp_path,
-        *[*TINY_EVOLVE, "--backend", "ray", "--workers", "2", "--generations", "100000"],
+        # One worker: Ray's own processes are what must not outlive the run, and each
+        # worker is a Python that imports Ray, numpy and the engine.
+        *[*TINY_EVOLVE, "--backend", "ray", "--workers", "1", "--generations", "100000"],
         *["--checkpoint-every", "1"],
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )

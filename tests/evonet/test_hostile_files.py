@@ -18,7 +18,7 @@ from evonet.evolve import Run, evolve
 from evonet.mlp import Topology
 from tests import crafted
 from tests.crafted import deep_json, meta_member, npy, npy_header, variant, write_zip
-from tests.helpers import evonet
+from tests.helpers import evonet_limited
 
 TINY = EvolveConfig(
     generations=2, population=16, elite=2, parents=5, episodes=2, board=(6, 6), hidden=(6,)
@@ -325,19 +325,20 @@ def test_the_good_files_load(good):
 LIMIT = 1 << 30  # 1 GiB of address space: plenty for evonet, far too little for a bomb
 
 
-def limited(*args, cwd):
-    return evonet(*args, cwd=cwd, memory=LIMIT, timeout=120)
+def limited(argvs, cwd):
+    """Each command of ``argvs`` under the limit, all in one process (see
+    :func:`tests.helpers.evonet_limited`)."""
+    return evonet_limited([(argv, cwd) for argv in argvs], memory=LIMIT, timeout=120)
 
 
 def test_a_deflated_gigabyte_member_is_never_read(good, tmp_path):
     ckpt, _ = good
     path = crafted.deflated_zeros(tmp_path / "bomb.npz", crafted.members(ckpt), "junk.npy", 1 << 30)
     assert path.stat().st_size < 8 << 20  # a few MB on disk that inflate to a gigabyte
-    for argv in COMMANDS.values():
-        r = limited(*argv(str(path)), cwd=tmp_path)
+    argvs = [argv(str(path)) for argv in COMMANDS.values()]
+    for argv, r in zip(argvs, limited(argvs, tmp_path), strict=True):
         assert r.returncode == 2, r.stderr
-        command = argv("x")[0]
-        assert r.stderr.strip() == f"evonet {command}: error: {path}: unexpected member junk " + (
+        assert r.stderr.strip() == f"evonet {argv[0]}: error: {path}: unexpected member junk " + (
             "(a checkpoint holds best_genome, fitness, meta, population)"
         )
 
@@ -345,21 +346,21 @@ def test_a_deflated_gigabyte_member_is_never_read(good, tmp_path):
 @pytest.mark.parametrize("name", ["population_declares_1e9_rows", "extra_member_declares_1e9_rows"])
 def test_bombs_are_refused_before_allocating_under_a_memory_limit(name, good, tmp_path):
     path, needle = build(name, good, tmp_path)
-    for argv in COMMANDS.values():
-        r = limited(*argv(str(path)), cwd=tmp_path)
+    for r in limited([argv(str(path)) for argv in COMMANDS.values()], tmp_path):
         assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1
 
 
 def test_a_run_too_big_for_this_machine_is_refused_on_resume_but_its_champion_plays(good, tmp_path):
     path = variant(good[0], tmp_path / "e.npz", meta=_config(episodes=10**9))
-    r = limited("evolve", "snake", "--resume", str(path), "--generations", "5", cwd=tmp_path)
+    resume = ["evolve", "snake", "--resume", str(path), "--generations", "5"]
+    # evaluate and watch read only the best genome: the run's size does not matter to them.
+    plays = [COMMANDS["evaluate"](str(path)), COMMANDS["watch"](str(path))]
+    r, *played = limited([resume, *plays], tmp_path)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "population 16 x 1,000,000,000 episodes" in r.stderr and "would need" in r.stderr
     assert "left under this process's memory limit" in r.stderr
-    # evaluate and watch read only the best genome: the run's size does not matter to them.
-    for argv in (COMMANDS["evaluate"], COMMANDS["watch"]):
-        r = limited(*argv(str(path)), cwd=tmp_path)
+    for r in played:
         assert r.returncode == 0, r.stderr
 
 
