@@ -53,7 +53,8 @@ def evonet_limited(commands, memory, timeout=300):
     """
     root = Path(__file__).resolve().parents[1]
     # One BLAS thread: its buffers would otherwise take part of a tight limit.
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(root)}
+    path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": path}
     done = subprocess.run(
         [sys.executable, "-c", _BATCH],
         input=json.dumps([[list(argv), str(cwd)] for argv, cwd in commands]),
