@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evonet.checkpoint import load_network
+from evonet.checkpoint import load_network, load_run
 from evonet.evaluators import ProcessEvaluator, SerialEvaluator, shards
 from evonet.watch import shipped_champion
 from games.base import episode_seeds
@@ -222,48 +222,41 @@ def running(pid):
         return False
 
 
-def test_ray_tasks_give_serial_numbers_and_a_killed_worker_changes_none():
-    from evonet.evaluators import RayEvaluator
-
-    def busy_ray_worker():
-        """A worker of this test's Ray instance playing a shard: a descendant of this
-        process (another test's Ray, beside it under pytest-xdist, is not)."""
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            busy = subprocess.run(
-                ["pgrep", "-f", "^ray::_play_shared"], capture_output=True, text=True
-            ).stdout.split()
-            mine = [int(pid) for pid in busy if descends_from(int(pid), os.getpid())]
-            if mine:
-                return mine[0]
-            time.sleep(0.05)
-        raise AssertionError("no Ray worker of this test ran a shard")
-
-    pop, topo = champion_population(23)
-    game, seeds = SnakeSpec(board=(8, 8)), episode_seeds(4, 3)
-    # One local Ray instance for both checks: it takes seconds to start and stop. Two
-    # workers: each is a Python that imports Ray, numpy and the engine (1.5 s of a core).
-    with RayEvaluator(2) as ev:
-        assert same(ev(pop, topo, game, seeds), SerialEvaluator()(pop, topo, game, seeds))
-        one, _ = champion_population(1)
-        assert same(ev(one, topo, game, seeds), SerialEvaluator()(one, topo, game, seeds))
-        # Ray retries a task whose worker is killed: the numbers stay serial's.
-        kill_a_worker_mid_generation(ev, busy_ray_worker)
-
-
-def test_ctrl_c_with_ray_saves_the_run_and_leaves_no_ray_process(tmp_path):
+def test_a_run_on_ray_keeps_serial_numbers_through_a_killed_worker_and_ctrl_c_leaves_no_trace(
+    tmp_path,
+):
+    """One local Ray instance for all of it: the one ``evonet evolve --backend ray``
+    starts (each takes seconds and several processes to start and stop)."""
+    # Snakes that circle until they starve (400 steps): shards long enough to be caught
+    # playing.
+    flags = [*TINY_EVOLVE, "--board", "10x10", "--population", "300", "--hunger", "400"]
+    flags += ["--episodes", "2", "--seed", "3", "--checkpoint-every", "1"]
     proc = start_evolve(
         tmp_path,
-        # One worker: Ray's own processes are what must not outlive the run, and each
-        # worker is a Python that imports Ray, numpy and the engine.
-        *[*TINY_EVOLVE, "--backend", "ray", "--workers", "1", "--generations", "100000"],
-        *["--checkpoint-every", "1"],
+        *flags,
+        *["--backend", "ray", "--workers", "2", "--generations", "100000", "--out", "ray"],
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
-    history = tmp_path / "checkpoints/snake/history.csv"
-    wait_for_rows(history, 2)
+    history = tmp_path / "ray/history.csv"
+    wait_for_rows(history, 1)
     group = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
     assert len(group.stdout.split()) >= 3  # evonet, and the Ray processes it started
+    # kill -9 a Ray worker while it plays a shard: Ray runs the task again.
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        busy = subprocess.run(
+            ["pgrep", "-s", str(proc.pid), "-f", "^ray::_play_shared"],
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        if busy:
+            os.kill(int(busy[0]), signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    else:
+        raise AssertionError("no Ray worker was seen playing a shard")
+    rows = len(history.read_text().splitlines()) - 1
+    wait_for_rows(history, rows + 2)  # the run goes on
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
@@ -273,6 +266,16 @@ def test_ctrl_c_with_ray_saves_the_run_and_leaves_no_ray_process(tmp_path):
         time.sleep(0.2)
     left = subprocess.run(["pgrep", "-a", "-s", str(proc.pid)], capture_output=True, text=True)
     assert left.stdout == "", f"processes outlived the run: {left.stdout[:500]}"
+    # Every generation it played, the killed worker's among them, has serial's numbers.
+    generations = load_run(tmp_path / "ray/latest.npz").generation
+    r = evonet_here(
+        "evolve", "snake", *flags, "--generations", str(generations), "--out", "serial",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert history_rows(history) == history_rows(tmp_path / "serial/history.csv")
+    ray, serial = load_run(tmp_path / "ray/latest.npz"), load_run(tmp_path / "serial/latest.npz")
+    np.testing.assert_array_equal(ray.ga.population, serial.ga.population)
 
 
 @pytest.mark.parametrize(
