@@ -84,7 +84,10 @@ def load_bundled() -> tuple[np.ndarray, np.ndarray]:
     for folder in spec.submodule_search_locations or ():
         path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
         if path.is_file():
-            rows = np.loadtxt(path, delimiter=",", ndmin=2)
+            try:
+                rows = np.loadtxt(path, delimiter=",", ndmin=2)
+            except (OSError, EOFError, ValueError):  # damaged, or not numbers
+                break  # left to scikit-learn, which says what it makes of the file
             # The layout load_digits reads; anything else is left to scikit-learn itself.
             if rows.shape[1] == 65 and rows.min() >= 0 and rows[:, :-1].max() <= 16:
                 return rows[:, :-1] / 16.0, rows[:, -1].astype(np.int64)

@@ -1,4 +1,5 @@
 import dataclasses
+import gzip
 
 import numpy as np
 import pytest
@@ -56,6 +57,13 @@ def test_the_bundled_digits_are_scikit_learns_read_without_importing_it(monkeypa
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: moved)
     again, _ = digits.load_bundled()
     np.testing.assert_array_equal(again, mine)
+    # So is it where the file there is damaged, or not numbers.
+    damaged = tmp_path / "datasets" / "data" / "digits.csv.gz"
+    damaged.parent.mkdir(parents=True)
+    for junk in (b"\x1f\x8b garbage", gzip.compress(b"a,b,c\n1,2,x\n")):
+        damaged.write_bytes(junk)
+        again, _ = digits.load_bundled()
+        np.testing.assert_array_equal(again, mine)
 
 
 def test_a_few_epochs_on_the_digits_beat_chance_by_far():
