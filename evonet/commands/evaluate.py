@@ -112,9 +112,10 @@ def run(args: argparse.Namespace) -> int:
     except OverBudget as e:
         raise UsageError(str(e)) from None
     # One champion's games play here, in one batch, unless workers are asked for: on this
-    # 2-core machine the 10x10 champion's 100 games took 1.9 to 2.1 s here against 3.1 to
-    # 3.2 s with two worker processes, whose start-up costs a second each (1000 games: 4.8
-    # to 5.5 s here, 4.3 to 5.5 s on two workers; three runs each of the whole command).
+    # 2-core machine the 10x10 champion's 100 games took 1.9 to 2.5 s here against 2.3 to
+    # 3.1 s with two worker processes, whose fork server costs about a second to start
+    # (1000 games: 4.6 to 5.6 s here, 5.5 to 5.7 s on two workers; three runs each of the
+    # whole command).
     with evaluator_from(args, default="serial") as evaluator:
         get_ready(game)
         res = play_with_progress(
