@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from evonet.checkpoint import load_network
-from evonet.config import game_from_meta
-from evonet.mlp import Topology
-from evonet.watch import shipped_champion
-from games.base import GameSpec
+from evonet.evolution.config import game_from_meta
+from evonet.games.base import GameSpec
+from evonet.nn.mlp import Topology
+from evonet.storage.checkpoint import load_network
+from evonet.views.replay import shipped_champion
 
 # The champion of evonet 0.1.0, evolved on observation layout 1 (no room features): the
 # "before" of the room features' cost.

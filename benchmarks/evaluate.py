@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from evonet.checkpoint import load_network
-from evonet.evaluators import SerialEvaluator
-from games.base import episode_seeds
-from games.snake import SnakeSpec
+from evonet.evolution.evaluators.backends import SerialEvaluator
+from evonet.games.base import episode_seeds
+from evonet.games.snake.rules import SnakeSpec
+from evonet.storage.checkpoint import load_network
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,11 +58,11 @@ def main() -> int:
 
     child = (
         "import contextlib, io, json, sys, time\n"
-        "from evonet.checkpoint import load_network\n"
-        "from evonet.commands.evaluate import play_with_progress\n"
-        "from evonet.evaluators import ProcessEvaluator\n"
-        "from games.base import episode_seeds\n"
-        "from games.snake import SnakeSpec\n"
+        "from evonet.storage.checkpoint import load_network\n"
+        "from evonet.cli.evaluate import play_with_progress\n"
+        "from evonet.evolution.evaluators.processes import ProcessEvaluator\n"
+        "from evonet.games.base import episode_seeds\n"
+        "from evonet.games.snake.rules import SnakeSpec\n"
         "path, w, h, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])\n"
         "theta, topo, _ = load_network(path)\n"
         "game, seeds = SnakeSpec(board=(w, h)), episode_seeds(12345, n)\n"

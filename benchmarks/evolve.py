@@ -40,11 +40,11 @@ from pathlib import Path
 import numpy as np
 from run_cli import evonet
 
-from evonet.checkpoint import load_run
-from evonet.evolve import generation_seeds
-from evonet.ga import GA, GAConfig, gaussian_mutation
-from evonet.rollout import rollout
-from games.snake import Snake, episode_seeds
+from evonet.evolution.rollout import rollout
+from evonet.evolution.run import generation_seeds
+from evonet.games.snake.rules import Snake, episode_seeds
+from evonet.search.ga import GA, GAConfig, gaussian_mutation
+from evonet.storage.checkpoint import load_run
 
 EVAL_SEED = 2026
 # evonet 0.1.0's defaults, as flags over today's.
@@ -150,8 +150,8 @@ def throughput(checkpoint: Path | None, generations: int) -> None:
         base = run.ga.population
         source = f"bred from {checkpoint}"
     else:
-        from evonet.config import EvolveConfig
-        from evonet.evolve import Run
+        from evonet.evolution.config import EvolveConfig
+        from evonet.evolution.run import Run
 
         run = Run.start(EvolveConfig())
         topo, game, base = run.topology, run.game, run.ga.population

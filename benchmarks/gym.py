@@ -4,7 +4,7 @@
     python benchmarks/gym.py --env LunarLander-v3 --seeds 0   # one long run (up to 30 min)
 
 For each environment and seed: `evonet evolve gym:ENV --seed S` with every other setting at
-the environment's defaults (evonet.config.GAME_DEFAULTS), timed from the outside; then
+the environment's defaults (evonet.evolution.config.GAME_DEFAULTS), timed from the outside; then
 `evonet evaluate` of its best.npz on 100 fresh episodes (seed 2026, never seen in
 evolution). Prints each run, then the median and range over seeds against Gymnasium's
 "solved" thresholds and the time allowed.

@@ -32,9 +32,12 @@ import time
 import numpy as np
 from bred import champion_bred
 
-from evonet.evaluators import ProcessEvaluator, RayEvaluator, SerialEvaluator, available_cores
-from games.base import episode_seeds
-from games.snake import SnakeSpec
+from evonet.evolution.evaluators.backends import SerialEvaluator
+from evonet.evolution.evaluators.processes import ProcessEvaluator
+from evonet.evolution.evaluators.ray_tasks import RayEvaluator
+from evonet.evolution.evaluators.sharded import available_cores
+from evonet.games.base import episode_seeds
+from evonet.games.snake.rules import SnakeSpec
 
 FIELDS = ("fitness", "episode_score", "episode_steps", "episode_won")
 
@@ -58,7 +61,7 @@ def fresh_start_up(make: str, repeats: int = 3) -> float:
     """Median seconds to start ``make`` (Python making an evaluator, e.g.
     ``ProcessEvaluator(2)``) in a new process."""
     code = (
-        "import time, numpy, evonet.evaluators as e\n"
+        "import time, numpy, evonet.evolution.evaluators.backends as e\n"
         f"t = time.perf_counter(); ev = e.{make}; ev.start(); print(time.perf_counter() - t)\n"
         "ev.close()\n"
     )

@@ -36,14 +36,14 @@ from pathlib import Path
 import numpy as np
 from bred import PREVIOUS, champion_bred
 
-from evonet.rollout import rollout
-from games.base import GameSpec
-from games.snake import LAYOUT, Snake, episode_seeds, warm_up
+from evonet.evolution.rollout import rollout
+from evonet.games.base import GameSpec
+from evonet.games.snake.rules import LAYOUT, Snake, episode_seeds, warm_up
 
 BOARDS = (10, 20, 32, 64)
 ROOT = Path(__file__).resolve().parents[1]
 START_UP = (
-    "import time; t = time.perf_counter(); import games.snake as s; "
+    "import time; t = time.perf_counter(); import evonet.games.snake.rules as s; "
     "seconds, compiled = s.warm_up(); "
     "print(time.perf_counter() - t, seconds, compiled)"
 )
@@ -97,7 +97,7 @@ def main() -> None:
         later = [start_up(cache) for _ in range(a.repeats)]
     assert first[2] and not any(c for _, _, c in later), "the cache was not used"
     cached = statistics.median(t for t, _, _ in later)
-    print("compiling the engine (a new process, python -c 'import games.snake; warm_up()'):")
+    print("compiling the engine (a new process: import the rules, then warm_up()):")
     print(f"  empty cache:  import + first step {first[0]:.2f} s (compiling {first[1]:.2f} s)")
     print(f"  cached:       import + first step {cached:.2f} s (target < 1.5)")
 

@@ -22,7 +22,7 @@ Pieces:
 * networks: :class:`Topology`, :func:`init` ``-> (n, D)``, :func:`forward` (genomes
   ``(*G, D)`` with inputs ``(*G, *B, n_in)`` -> ``(*G, *B, n_out)``), :func:`unflatten`;
 * evolution: :class:`EvolveConfig`, :func:`run`, :class:`Run` (with :meth:`Run.start`; the bare
-  loop is ``evonet.evolve.evolve``), :class:`Reporter`, :class:`GA`, :class:`GAConfig`;
+  loop is ``evonet.evolution.run.evolve``), :class:`Reporter`, :class:`GA`, :class:`GAConfig`;
 * games: :func:`make_game` (``"snake"``, ``"gym:ENV_ID"``), :func:`supported_games`,
   :func:`register_game` (your own game),
   :class:`GameSpec`, :class:`BatchedGame`, :func:`evaluate` (genomes ``(P, D)`` on
@@ -45,34 +45,34 @@ __version__ = "0.2.0"
 
 # Public name -> the module that defines it (imported on first access).
 _EXPORTS = {
-    "Topology": "evonet.mlp",
-    "init": "evonet.mlp",
-    "forward": "evonet.mlp",
-    "unflatten": "evonet.mlp",
-    "GA": "evonet.ga",
-    "GAConfig": "evonet.ga",
-    "EvolveConfig": "evonet.config",
-    "Run": "evonet.evolve",
-    "Reporter": "evonet.evolve",
+    "Topology": "evonet.nn.mlp",
+    "init": "evonet.nn.mlp",
+    "forward": "evonet.nn.mlp",
+    "unflatten": "evonet.nn.mlp",
+    "GA": "evonet.search.ga",
+    "GAConfig": "evonet.search.ga",
+    "EvolveConfig": "evonet.evolution.config",
+    "Run": "evonet.evolution.run",
+    "Reporter": "evonet.evolution.run",
     "run": "evonet.api",
-    "RolloutResult": "evonet.rollout",
-    "save_network": "evonet.checkpoint",
-    "load_network": "evonet.checkpoint",
-    "save_run": "evonet.checkpoint",
-    "load_run": "evonet.checkpoint",
-    "GameSpec": "games.base",
-    "BatchedGame": "games.base",
-    "EpisodeStats": "games.base",
-    "Discrete": "games.base",
-    "Box": "games.base",
+    "RolloutResult": "evonet.evolution.rollout",
+    "save_network": "evonet.storage.checkpoint",
+    "load_network": "evonet.storage.checkpoint",
+    "save_run": "evonet.storage.checkpoint",
+    "load_run": "evonet.storage.checkpoint",
+    "GameSpec": "evonet.games.base",
+    "BatchedGame": "evonet.games.base",
+    "EpisodeStats": "evonet.games.base",
+    "Discrete": "evonet.games.base",
+    "Box": "evonet.games.base",
 }
 # Public name -> (module, its name there) where the names differ.
 _RENAMED = {
-    "make_game": ("games.base", "make"),
-    "evaluate": ("evonet.rollout", "rollout"),
-    "episode_seeds": ("games.base", "episode_seeds"),
-    "supported_games": ("games.base", "supported"),
-    "register_game": ("games.base", "register"),
+    "make_game": ("evonet.games.base", "make"),
+    "evaluate": ("evonet.evolution.rollout", "rollout"),
+    "episode_seeds": ("evonet.games.base", "episode_seeds"),
+    "supported_games": ("evonet.games.base", "supported"),
+    "register_game": ("evonet.games.base", "register"),
 }
 __all__ = sorted([*_EXPORTS, *_RENAMED])
 
@@ -100,7 +100,7 @@ def _register_snake_with_gymnasium() -> None:
     import sys
 
     def register() -> None:
-        from games.gym_snake import register_envs
+        from evonet.games.snake.gym_env import register_envs
 
         register_envs()
 

@@ -15,6 +15,6 @@ def _interrupted(signum: int, frame: object) -> None:
 # main() installs its own handler at once.
 signal.signal(signal.SIGINT, _interrupted)
 
-from evonet.cli import main  # noqa: E402
+from evonet.cli.main import main  # noqa: E402
 
 sys.exit(main())

@@ -1,7 +1,7 @@
 """``evonet.run``: an evolution run from Python, with the CLI's files, progress and Ctrl-C.
 
-The command line and this function share the generation loop (:func:`evonet.evolve.evolve`)
-and the reporters (:func:`evonet.reporters.standard`), so a run started from Python writes
+The command line and this function share the generation loop (:func:`evonet.evolution.run.evolve`)
+and the reporters (:func:`evonet.evolution.reporters.standard`), so a run started from Python writes
 the same ``latest.npz``, ``best.npz``, ``history.csv`` and ``fitness.png``, and resumes
 from the same checkpoint, as ``evonet evolve``.
 """
@@ -16,12 +16,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from evonet.checkpoint import load_run
-from evonet.config import CUSTOM, EvolveConfig
-from evonet.evaluators import make_evaluator
-from evonet.evolve import FitnessFunction, Reporter, Run, evolve
-from evonet.folders import FolderError, claim, fresh_folder, release
-from evonet.reporters import standard
+from evonet.evolution.config import CUSTOM, EvolveConfig
+from evonet.evolution.evaluators.backends import make_evaluator
+from evonet.evolution.reporters import standard
+from evonet.evolution.run import FitnessFunction, Reporter, Run, evolve
+from evonet.storage.checkpoint import load_run
+from evonet.storage.folders import FolderError, claim, fresh_folder, release
 
 
 def run(
@@ -63,7 +63,7 @@ def run(
             ``evonet plot RUN`` draws the curves any time from ``history.csv``).
         reporters: more observers of the run (:class:`evonet.Reporter`).
         backend: where a game's rollouts run: ``"serial"`` (default), ``"processes"`` or
-            ``"ray"`` (:mod:`evonet.evaluators`), on ``workers`` shards (default: the
+            ``"ray"`` (:mod:`evonet.evolution.evaluators`), on ``workers`` shards (default: the
             cores available) and, for Ray, the cluster at ``ray_address``. Results do
             not depend on it. A fitness function always runs in this process.
 
@@ -73,7 +73,7 @@ def run(
 
     Raises:
         ValueError: an impossible setting, a checkpoint that cannot be resumed, or a run
-            folder that cannot be used (:class:`evonet.folders.FolderError`).
+            folder that cannot be used (:class:`evonet.storage.folders.FolderError`).
     """
     if resume is not None:
         the_run = load_run(resume, fitness=fitness)

@@ -13,8 +13,8 @@ import dataclasses
 import numpy as np
 
 import evonet
-from evonet.tasks import TASKS
-from evonet.train import confusion, fit
+from evonet.train.fit import confusion, fit
+from evonet.train.tasks.registry import TASKS
 
 
 def main() -> None:

@@ -194,21 +194,22 @@ class GameSpec(ABC):
         return None
 
 
-# name -> "module:maker". A maker is called as maker(name, **options) and returns a
-# GameSpec, or raises ValueError naming the problem (a bad option, a missing package).
+# name -> "module:maker", the module relative to this package (".snake.spec") or absolute
+# ("mypkg.tetris") for games that live elsewhere. A maker is called as maker(name, **options)
+# and returns a GameSpec, or raises ValueError naming the problem (a bad option, a missing package).
 REGISTRY: dict[str, str] = {
-    "snake": "games.snake:SnakeSpec",
+    "snake": ".snake.rules:SnakeSpec",
 }
 # Name prefixes whose maker takes the rest of the name: gym:CartPole-v1.
 PREFIXES: dict[str, str] = {
-    "gym:": "games.gym:GymSpec",
+    "gym:": ".gym:GymSpec",
 }
 
 
 def register(name: str, maker: str) -> None:
     """Add a game: ``name`` made by ``maker``, ``"module:Class"`` of a :class:`GameSpec`
     whose constructor takes ``(name, **settings)``. For games that live outside this
-    package (``games.base.register("tetris", "mypkg.tetris:TetrisSpec")``)."""
+    package (``evonet.register_game("tetris", "mypkg.tetris:TetrisSpec")``)."""
     if not isinstance(name, str) or not name or any(name.startswith(p) for p in PREFIXES):
         raise ValueError(f"a game name is non-empty text without a prefix, got {name!r}")
     if not isinstance(maker, str) or maker.count(":") != 1:
@@ -239,7 +240,7 @@ def _maker(name: str) -> Any:
     if target is None:
         raise UnknownGame(f"unknown game {name!r}; supported: {supported()}")
     module, attr = target.split(":")
-    return getattr(importlib.import_module(module), attr)
+    return getattr(importlib.import_module(module, __package__), attr)
 
 
 def make(name: str, **options: Any) -> GameSpec:

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from games.base import (
+from .base import (
     ActionSpace,
     BatchedGame,
     Box,
@@ -230,7 +230,7 @@ def episodes(
     with seed ``seeds[i]``, as evolution seeds a synchronous batch. ``max_steps`` caps the
     moves per episode.
     """
-    from games.base import actions_from_outputs
+    from .base import actions_from_outputs
 
     gym = import_gymnasium()
     env = gym.make(spec.env_id, render_mode=render_mode)

@@ -12,7 +12,7 @@ import zipfile
 
 import numpy as np
 
-from evonet.ga import GAConfig
+from evonet.search.ga import GAConfig
 
 GA_KEYS = frozenset(GAConfig.__dataclass_fields__)  # settings a checkpoint's ga_config repeats
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from evonet.checkpoint import load_run
+from evonet.storage.checkpoint import load_run
 from tests.helpers import TINY_EVOLVE, cpu_seconds, start_evolve, wait_for_cpu, wait_for_rows
 
 # Generations of about 0.8 s of a core after the first (early snakes circle until they
@@ -47,7 +47,7 @@ def test_ctrl_c_during_start_up_is_no_traceback(tmp_path, used):
 def test_a_ctrl_c_while_the_engine_loads_is_held_until_it_has_loaded():
     """numba loads compiled code in ctypes callbacks, where a KeyboardInterrupt is printed
     as "Exception ignored" with a traceback, and lost."""
-    from evonet.commands.common import interrupt_held
+    from evonet.cli.args import interrupt_held
 
     before = signal.getsignal(signal.SIGINT)
     went_on = []

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from numba.core.registry import CPUDispatcher
 
-import games.snake
-from games.compiled import load_or_compile
+import evonet.games.snake.rules
+from evonet.games.compiled import load_or_compile
 
 PROGRAM = """
 from numba import njit
@@ -65,6 +65,10 @@ def test_a_damaged_compile_cache_is_rebuilt_not_a_traceback(tmp_path):
 
 def test_the_engine_rebuilds_every_compiled_function_it_has():
     """A rule defined after ``_RULES`` would be left out of the rebuild."""
-    defined = {f for f in vars(games.snake).values() if isinstance(f, CPUDispatcher)}
-    assert defined == set(games.snake._RULES) >= set(games.snake._ENTRY_POINTS)
+    defined = {f for f in vars(evonet.games.snake.rules).values() if isinstance(f, CPUDispatcher)}
+    assert (
+        defined
+        == set(evonet.games.snake.rules._RULES)
+        >= set(evonet.games.snake.rules._ENTRY_POINTS)
+    )
     assert len(defined) >= 9

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from games import base
-from games.base import Box, Discrete, actions_from_outputs, episode_seeds
-from games.gym import GymGame, GymSpec
+from evonet.games import base
+from evonet.games.base import Box, Discrete, actions_from_outputs, episode_seeds
+from evonet.games.gym import GymGame, GymSpec
 
 
 def play(spec, n, seeds, policy):

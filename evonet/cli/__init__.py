@@ -1,0 +1,1 @@
+"""The evonet command line: argument parsing and printing around the library."""

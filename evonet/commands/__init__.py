@@ -1,1 +1,0 @@
-"""One module per ``evonet`` subcommand; each adds its parser and owns its output."""

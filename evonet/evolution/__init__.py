@@ -1,0 +1,1 @@
+"""Evolution runs: settings, the generation loop, rollouts, evaluators and reporters."""

@@ -1,0 +1,491 @@
+"""Settings of an evolution run: one dataclass, TOML files, validation.
+
+Precedence: built-in defaults, then a TOML file (--config), then command-line flags.
+TOML keys are the field names below (mutation_rate = 0.1, hidden = [16, 16],
+board = "10x10"); an unknown key is an error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from evonet.evolution.rollout import rollout_bytes
+from evonet.fields import same_as, setting
+from evonet.games import base as games
+from evonet.games.base import GameSpec
+from evonet.memory import check_memory
+from evonet.nn.mlp import Topology
+from evonet.search.ga import GAConfig
+from evonet.text import count
+
+# A run whose fitness is a Python function (evonet.run(fitness=...)), not a registered game.
+CUSTOM = "custom"
+# Settings a game may take (Snake's board and hunger); a game that takes none refuses them
+# when they are not at their defaults.
+GAME_OPTIONS = ("board", "hunger", "observation")
+# A checkpoint keeps one history record per generation in its metadata (about 300 bytes
+# each); this bound keeps that within what loading accepts (evonet.storage.archive.MAX_META_BYTES).
+MAX_GENERATIONS = 200_000
+# Any curriculum up to the most generations a run can have; one past a run's generations
+# simply never ends.
+MAX_CURRICULUM = 200_000
+MAX_SEED = 2**64 - 1
+MAX_CHAMPION_EPISODES = 100_000
+MAX_TOML_BYTES = 1 << 20  # a settings file is a few lines
+
+
+def parse_board(text: str) -> tuple[int, int]:
+    """``"10x10"`` -> ``(10, 10)`` (width, height); ValueError naming the problem."""
+    parts = text.lower().split("x")
+    try:
+        width, height = (int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"expected WIDTHxHEIGHT like 10x10, got {text!r}") from None
+    if len(text) > 40:  # the game checks the range; keep a huge number out of messages
+        raise ValueError(f"board {text[:20]}...: far too large")
+    return width, height
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """``"16,16"`` -> ``(16, 16)``; an empty string means no hidden layer."""
+    if text.strip() == "":
+        return ()
+    try:
+        sizes = tuple(int(p) for p in text.split(","))
+    except ValueError:
+        raise ValueError(f"expected comma-separated layer sizes like 10,25, got {text!r}") from None
+    if any(s < 1 for s in sizes):
+        raise ValueError(f"layer sizes must be positive, got {text!r}")
+    return sizes
+
+
+@dataclass(frozen=True)
+class EvolveConfig:
+    """Everything that defines an evolution run; frozen (change it with
+    ``dataclasses.replace``).
+
+    The field defaults are Snake's. For another game use :meth:`for_game`, which starts
+    from that game's own defaults (:data:`GAME_DEFAULTS`): ``EvolveConfig.for_game(
+    "gym:CartPole-v1", seed=3)``. ``game="custom"`` is a Python fitness function (see
+    :func:`evonet.run`). :meth:`validate` checks everything before anything is allocated.
+    """
+
+    game: str = setting(
+        "snake", "The game to learn: snake, or gym:ENV_ID for an installed Gymnasium environment."
+    )
+    generations: int = setting(
+        350, "Generations to run (a resumed run counts from generation 0 of the original)."
+    )
+    population: int = same_as(GAConfig, "population")
+    elite: int = same_as(GAConfig, "elite")
+    parents: int = same_as(GAConfig, "parents")
+    selection: str = same_as(GAConfig, "selection")
+    tournament_size: int = same_as(GAConfig, "tournament_size")
+    mutation_rate: float = same_as(GAConfig, "mutation_rate")
+    mutation_sigma: float = same_as(GAConfig, "mutation_sigma")
+    sigma_decay: float = same_as(GAConfig, "sigma_decay")
+    sigma_min: float = same_as(GAConfig, "sigma_min")
+    hidden: tuple[int, ...] = setting(
+        (16, 16), "Hidden layer sizes; the game sets the input and output sizes."
+    )
+    activation: str = setting("tanh", "Hidden activation: tanh, relu or sigmoid.")
+    episodes: int = setting(
+        4, "E, episodes per genome per generation; every genome plays the same E seeds."
+    )
+    board: tuple[int, int] = setting((10, 10), "Snake: board width and height, 4 to 64 each.")
+    hunger: int = setting(
+        0, "Snake: steps without an apple before a game ends; 0 means width * height."
+    )
+    observation: int = setting(
+        2,
+        "Snake: observation layout; 2 adds the room after each move (flood fill) to the "
+        "32 ray, heading, apple, length and hunger features of layout 1.",
+    )
+    curriculum: int = setting(
+        325,
+        "Generations played first on the game's easier version, when it has one: Snake on a "
+        "board with more cells than 10x10 starts on 10x10, where games are short, and its "
+        "scale-free observations carry what it learned to the run's board; 0 plays the "
+        "run's board from the start.",
+    )
+    seed: int = setting(
+        0, "Seed of the initial population, the GA's randomness and the episode seeds."
+    )
+    champion_episodes: int = setting(
+        100,
+        "Episodes that pick the champion (best.npz) when a run ends: the last generation's "
+        "elites and the best genome so far play them, and the best mean fitness wins; 0 "
+        "keeps the best genome so far.",
+    )
+    time_limit: float = setting(
+        0.0, "Stop after this many seconds (checked between generations); 0 for no limit."
+    )
+    checkpoint_every: int = setting(
+        10, "Write latest.npz every this many generations (and always at the end)."
+    )
+    out: str = setting(
+        "",
+        "Run folder: latest.npz, best.npz, history.csv, fitness.png; "
+        "empty: checkpoints/GAME (checkpoints/snake, checkpoints/gym-CartPole-v1).",
+    )
+
+    # Settings that cannot change results, so a resumed run may change them.
+    RESUMABLE = frozenset(
+        {"generations", "time_limit", "checkpoint_every", "out", "champion_episodes"}
+    )
+
+    def ga(self) -> GAConfig:
+        return GAConfig(
+            population=self.population,
+            elite=self.elite,
+            parents=self.parents,
+            selection=self.selection,
+            tournament_size=self.tournament_size,
+            mutation_rate=self.mutation_rate,
+            mutation_sigma=self.mutation_sigma,
+            sigma_decay=self.sigma_decay,
+            sigma_min=self.sigma_min,
+        )
+
+    def run_folder(self) -> str:
+        """:attr:`out`, or the game's default folder ``checkpoints/GAME`` (``:`` and other
+        characters a file name should not hold become ``-``)."""
+        if self.out:
+            return self.out
+        return "checkpoints/" + "".join(c if c.isalnum() or c in "-_." else "-" for c in self.game)
+
+    @classmethod
+    def for_game(cls, game: str = "snake", **settings: Any) -> EvolveConfig:
+        """The settings for ``game``: its defaults (:data:`GAME_DEFAULTS`) overridden by
+        ``settings``. Not yet validated (see :meth:`validate`)."""
+        return cls(**{**game_defaults(game), **settings, "game": game})
+
+    def game_spec(self) -> GameSpec:
+        """The game from the registry, with this run's game settings.
+
+        Raises ValueError naming the problem (unknown game, a setting it refuses, a
+        missing optional package).
+        """
+        if self.game == CUSTOM:
+            raise ValueError(f"game {CUSTOM!r} is a Python fitness function, not a game")
+        options = {k: getattr(self, k) for k in GAME_OPTIONS if getattr(self, k) != _DEFAULTS[k]}
+        return games.make(self.game, **options)
+
+    def topology(self, game: GameSpec | None = None, io: tuple[int, int] | None = None) -> Topology:
+        """The network: inputs and outputs from the game (or ``io = (inputs, outputs)``
+        for a fitness function), hidden layers from :attr:`hidden`."""
+        if io is None:
+            game = game or self.game_spec()
+            io = (game.n_obs, game.n_outputs)
+        return Topology((io[0], *self.hidden, io[1]), self.activation, "linear")
+
+    def memory_bytes(self, game: GameSpec | None = None, io: tuple[int, int] | None = None) -> int:
+        """An upper estimate of the memory one generation needs (breeding plus rollout)."""
+        if io is None:
+            game = game or self.game_spec()
+        topo = self.topology(game, io)
+        need = self.ga().memory_bytes(topo.n_params)
+        if game is not None:
+            generation = rollout_bytes(self.population, self.episodes, topo, game)
+            pick = rollout_bytes(self.elite + 1, self.champion_episodes, topo, game)
+            need += max(generation, pick)
+        return need
+
+    def validate(self, memory: bool = True, io: tuple[int, int] | None = None) -> None:
+        """Raise ValueError naming the first impossible setting.
+
+        Checks types (whole numbers are ints, not bools or floats), ranges, the game and
+        its settings, and (unless ``memory`` is False) that one generation's arrays fit in
+        this machine's memory, before anything is allocated. A ``custom`` run (a fitness
+        function) passes its network's ``io = (inputs, outputs)``.
+        """
+        for f in fields(self):
+            _check_type(f.name, getattr(self, f.name), f.default)
+        if self.game == CUSTOM:
+            if io is None:
+                raise ValueError(
+                    f"game {CUSTOM!r} needs a fitness function: use evonet.run(fitness=..., io=...)"
+                )
+            game = None
+            for k in GAME_OPTIONS:
+                if getattr(self, k) != _DEFAULTS[k]:
+                    raise ValueError(f"a fitness function has no setting {k!r}")
+        else:
+            game, io = self.game_spec(), None
+        if not 0 <= self.champion_episodes <= MAX_CHAMPION_EPISODES:
+            raise ValueError(
+                f"champion episodes must be from 0 to {MAX_CHAMPION_EPISODES:,}, "
+                f"got {self.champion_episodes}"
+            )
+        if not 0 <= self.curriculum <= MAX_CURRICULUM:
+            raise ValueError(
+                f"curriculum must be from 0 to {MAX_CURRICULUM:,} generations, "
+                f"got {self.curriculum}"
+            )
+        for name in ("generations", "episodes", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.generations > MAX_GENERATIONS:
+            raise ValueError(
+                f"generations can be at most {MAX_GENERATIONS:,} per run, got {self.generations}"
+            )
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be from 0 to 2**64 - 1, got {self.seed}")
+        if not (math.isfinite(self.time_limit) and self.time_limit >= 0):
+            raise ValueError(f"time limit must be a finite number >= 0, got {self.time_limit}")
+        topo = self.topology(game, io)  # Topology checks the layer sizes and the activation
+        self.ga().validate()
+        if not memory:
+            return
+        where = f" on {game.describe()}" if game is not None else ""
+        check_memory(
+            self.memory_bytes(game, io),
+            f"population {self.population} x {count(self.episodes, 'episode')} with a "
+            f"{'-'.join(map(str, topo.sizes))} network{where}",
+            "lower --population, --episodes or --hidden",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able settings (tuples become lists)."""
+        d = dataclasses.asdict(self)
+        d["hidden"], d["board"] = list(self.hidden), list(self.board)
+        return d
+
+    def differences(self, other: EvolveConfig) -> list[str]:
+        """name: mine -> other for every setting that differs and changes results."""
+        a, b = self.to_dict(), other.to_dict()
+        return [f"{k}: {a[k]!r} -> {b[k]!r}" for k in a if k not in self.RESUMABLE and a[k] != b[k]]
+
+
+FIELD_NAMES = frozenset(f.name for f in fields(EvolveConfig))
+_DEFAULTS = {f.name: f.default for f in fields(EvolveConfig)}
+
+# Per-game defaults: what the plain command uses for a game, over the Snake-tuned ones
+# above. Each row was chosen by experiment (benchmarks/gym.py measures them).
+GAME_DEFAULTS: dict[str, dict[str, Any]] = {
+    "gym:": {  # any Gymnasium environment without its own row
+        "population": 64,
+        "elite": 4,
+        "parents": 16,
+        "hidden": (16,),
+        "episodes": 3,
+        "mutation_sigma": 0.2,
+        "mutation_rate": 0.2,
+        "generations": 100,
+    },
+    "gym:CartPole-v1": {"generations": 30, "episodes": 16, "hidden": (8,)},
+    "gym:Acrobot-v1": {"generations": 30, "episodes": 3, "hidden": (16,)},
+    "gym:LunarLander-v3": {
+        "population": 128,
+        "parents": 24,
+        "episodes": 5,
+        "hidden": (32, 32),
+        "generations": 100,
+    },
+}
+
+
+def game_defaults(game: str) -> dict[str, Any]:
+    """The settings that differ from :class:`EvolveConfig`'s defaults for ``game``: its
+    family's row (``gym:``), then its own row."""
+    out: dict[str, Any] = {}
+    for prefix in ("gym:",):
+        if game.startswith(prefix):
+            out.update(GAME_DEFAULTS[prefix])
+    out.update(GAME_DEFAULTS.get(game, {}))
+    return out
+
+
+def _check_type(name: str, value: Any, default: Any) -> None:
+    """Values of the Python API and of files have the type of the field's default."""
+    if isinstance(default, tuple):
+        ok = isinstance(value, tuple) and all(_is_int(v) for v in value)
+        if ok and name == "board":
+            ok = len(value) == 2
+        if not ok:
+            raise ValueError(f"{name} must be a tuple of whole numbers, got {value!r}")
+    elif isinstance(default, bool) or isinstance(default, str):
+        if not isinstance(value, type(default)):
+            raise ValueError(f"{name} must be {type(default).__name__}, got {value!r}")
+    elif isinstance(default, int):
+        if not _is_int(value):
+            raise ValueError(f"{name} must be a whole number, got {value!r}")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{name} must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
+def game_from_meta(settings: Any) -> GameSpec:
+    """The game recorded with a saved network (its run's config), checked.
+
+    ``settings`` is a table with optional ``game`` (``snake`` if absent), ``board`` and
+    ``hunger``. Raises ValueError naming the problem.
+    """
+    if settings is None:
+        settings = {}
+    if not isinstance(settings, dict):
+        raise ValueError(f"config must be a table, got {type(settings).__name__}")
+    game = settings.get("game", "snake")
+    if not isinstance(game, str):
+        raise ValueError(f"game must be a name like snake, got {type(game).__name__}")
+    if game == CUSTOM:
+        raise ValueError("it was evolved on a Python fitness function, not a game")
+    board = settings.get("board", [10, 10])
+    if not (isinstance(board, list) and len(board) == 2 and all(_is_int(v) for v in board)):
+        raise ValueError(f"board must be two whole numbers, got {board!r}")
+    hunger = settings.get("hunger", 0)
+    if hunger is None:
+        hunger = 0
+    if not _is_int(hunger):
+        raise ValueError(f"hunger must be a whole number, got {hunger!r}")
+    observation = saved_settings(settings).get("observation", _DEFAULTS["observation"])
+    if not _is_int(observation):
+        raise ValueError(f"observation must be a whole number, got {observation!r}")
+    return EvolveConfig.for_game(
+        game, board=tuple(board), hunger=hunger, observation=observation
+    ).game_spec()
+
+
+def saved_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """A saved config with the settings it predates filled in, as the code that wrote it
+    played: Snake networks saved before observation layouts were numbered read layout 1
+    (no room features), other games have no layout; and runs from before champions were
+    picked keep their best genome so far, and before curricula played their board from the
+    start."""
+    before = {
+        "observation": 1 if settings.get("game", "snake") == "snake" else _DEFAULTS["observation"],
+        "champion_episodes": 0,  # the best genome so far was the champion
+        "curriculum": 0,  # every generation played the run's board
+    }
+    return {**before, **settings}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def coerce(name: str, value: Any) -> Any:
+    """A TOML or JSON value for field name, converted and type-checked."""
+    if name not in FIELD_NAMES:
+        known = ", ".join(sorted(FIELD_NAMES))
+        raise ValueError(f"unknown setting {name!r} (known: {known})")
+    default = getattr(EvolveConfig, name, None)
+    if name == "hidden":
+        if isinstance(value, str):
+            return parse_hidden(value)
+        if not isinstance(value, list):
+            raise ValueError(f"hidden must be a list like [16, 16], got {value!r}")
+        return tuple(_int(name, v) for v in value)
+    if name == "board":
+        if isinstance(value, str):
+            return parse_board(value)
+        if not isinstance(value, list) or len(value) != 2:
+            raise ValueError(f'board must look like "10x10", got {value!r}')
+        return (_int(name, value[0]), _int(name, value[1]))
+    if isinstance(default, int):
+        return _int(name, value)
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{name} must be a number, got {value!r}")
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be text, got {value!r}")
+    return value
+
+
+def _int(name: str, value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if not isinstance(value, int):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    return value
+
+
+def load_toml(path: str | os.PathLike) -> dict[str, Any]:
+    """Settings from a TOML file, converted; raises ValueError naming file and problem."""
+    path = Path(path)
+    try:
+        if path.exists() and not path.is_dir() and not path.is_file():
+            raise ValueError(f"{path}: is not a regular file")  # a pipe could block forever
+        with open(path, "rb") as f:
+            text = f.read(MAX_TOML_BYTES + 1)
+        if len(text) > MAX_TOML_BYTES:
+            raise ValueError(f"{path}: a settings file is at most {MAX_TOML_BYTES} bytes")
+        raw = tomllib.loads(text.decode("utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a folder, not a TOML file") from None
+    except OSError as e:
+        raise ValueError(f"{path}: cannot be read: {e.strerror or e}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: invalid TOML: {e}") from None
+    except RecursionError:
+        raise ValueError(f"{path}: invalid TOML: nested too deeply") from None
+    try:
+        return {k: coerce(k, v) for k, v in raw.items()}
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+
+
+def build(file_settings: dict[str, Any], flag_settings: dict[str, Any]) -> EvolveConfig:
+    """Defaults, overridden by the file, overridden by flags (None means "not given")."""
+    merged = {**file_settings, **{k: v for k, v in flag_settings.items() if v is not None}}
+    game = merged.pop("game", "snake")
+    if not isinstance(game, str):
+        raise ValueError(f"game must be text, got {game!r}")
+    cfg = EvolveConfig.for_game(game, **merged)
+    cfg.validate()
+    return cfg
+
+
+def from_dict(d: Any, memory: bool = True, io: tuple[int, int] | None = None) -> EvolveConfig:
+    """The config stored in a file's metadata, validated.
+
+    Stricter than a TOML file: every setting must be present (a missing seed would
+    silently become 0 and play other episodes), and each must already have its JSON type
+    (whole numbers as integers, ``hidden`` and ``board`` as lists of integers). With
+    ``memory`` False the run's memory budget is not checked (for reading only its best
+    genome). Raises ValueError naming the problem.
+    """
+    if not isinstance(d, dict):
+        raise ValueError(f"config must be a table of settings, got {type(d).__name__}")
+    d = saved_settings(d)
+    missing, unknown = sorted(FIELD_NAMES - d.keys()), sorted(d.keys() - FIELD_NAMES)
+    if missing or unknown:
+        raise ValueError(
+            "; ".join(
+                p
+                for p in (
+                    f"missing {', '.join(missing)}" if missing else "",
+                    f"unknown {', '.join(map(str, unknown))}" if unknown else "",
+                )
+                if p
+            )
+        )
+    values: dict[str, Any] = {}
+    for f in fields(EvolveConfig):
+        v = d[f.name]
+        if isinstance(f.default, tuple):
+            if not isinstance(v, list):
+                raise ValueError(f"{f.name} must be a list of whole numbers, got {v!r}")
+            v = tuple(v)
+        values[f.name] = v
+    cfg = EvolveConfig(**values)
+    cfg.validate(memory, io)
+    return cfg

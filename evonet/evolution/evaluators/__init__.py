@@ -1,0 +1,1 @@
+"""Where a generation's rollouts run: this process, worker processes, or Ray."""

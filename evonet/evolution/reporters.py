@@ -1,0 +1,302 @@
+"""Reporters of an evolution run: progress bar, history CSV, JSON lines, plot, best genome.
+
+Each is one small class with the hooks of :class:`evonet.evolution.run.Reporter`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from evonet.evolution.rollout import RolloutResult
+from evonet.evolution.run import Champion, Reporter, Run, history_fields
+from evonet.storage.archive import atomic_write
+from evonet.storage.checkpoint import save_network
+from evonet.text import count
+
+
+class ProgressReporter(Reporter):
+    """A tqdm bar on stderr: the best and mean score (apples, return), generations per
+    minute and agent-steps/s.
+
+    Generations grow longer as players improve (from a fraction of a second to half a
+    minute on 20x20), so a rate-based ETA would be false: without a time limit the bar
+    counts generations and shows the time elapsed, with no ETA; with a time limit it runs
+    over that time, which does say when the run will end.
+    """
+
+    def __init__(self, file=None) -> None:
+        self.file = file or sys.stderr
+        self.bar: tqdm | None = None
+        self.started = 0.0
+        self.first = 0  # the generation this process started from
+
+    def on_start(self, run: Run) -> None:
+        self.started, self.first = time.perf_counter(), run.generation
+        limit = run.config.time_limit
+        # set_description() adds ": " itself; the first description is given with it.
+        common = {"desc": f"evolve {_playing(run)}: ", "file": self.file, "dynamic_ncols": True}
+        if limit:
+            self.bar = tqdm(
+                total=limit,
+                bar_format="{desc}{percentage:3.0f}%|{bar}| {elapsed} of the "
+                + f"{tqdm.format_interval(limit)} time limit"
+                + "{postfix}",
+                **common,
+            )
+        else:
+            self.bar = tqdm(
+                total=run.config.generations,
+                initial=run.generation,
+                bar_format="{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} generations "
+                "[{elapsed}{postfix}]",
+                **common,
+            )
+
+    def on_generation(self, run: Run, record: dict, result: RolloutResult) -> None:
+        assert self.bar is not None
+        name = run.score_name
+        elapsed = time.perf_counter() - self.started
+        shown = {}
+        if run.config.time_limit:
+            shown["generation"] = f"{run.generation}/{run.config.generations}"
+        shown |= {
+            f"best_{name}": f"{record[f'best_{name}']:.1f}",
+            f"mean_{name}": f"{record[f'mean_{name}']:.2f}",
+            "gen/min": _rate(60 * (run.generation - self.first) / max(elapsed, 1e-9)),
+        }
+        if run.game is not None:
+            # The throughput of all workers together, and how many there are.
+            shown["steps_s"] = f"{record['agent_steps_per_s'] / 1e3:.0f}k"
+            shown["workers"] = record["workers"]
+        self.bar.set_postfix(shown, refresh=False)
+        if run.config.time_limit:
+            self.bar.update(min(elapsed, self.bar.total) - self.bar.n)
+        else:
+            self.bar.update(1)
+        if run.generation == run.curriculum_end and run.generation < run.config.generations:
+            assert run.game is not None
+            self.bar.write(
+                f"evonet: the curriculum is done; from generation {run.generation} on, "
+                f"every generation plays {run.game.describe()}",
+                file=self.file,
+            )
+            self.bar.set_description(f"evolve {_playing(run)}", refresh=False)
+
+    def on_picking(self, run: Run) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        n, e = run.config.elite + 1, run.config.champion_episodes
+        print(
+            f"evonet: picking the champion: {count(n, 'candidate')} x {count(e, 'fresh episode')}",
+            file=self.file,
+            flush=True,
+        )
+
+    def on_end(self, run: Run, reason: str) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _rate(x: float) -> str:
+    """``0.4367`` -> ``0.44``, ``12.34`` -> ``12.3``, ``2834.1`` -> ``2,834``."""
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}" if x < 100 else f"{x:,.0f}"
+
+
+def _playing(run: Run) -> str:
+    """What the run's next generation plays, in a few words (``snake 10x10``)."""
+    game = run.game_at(run.generation)
+    return game.describe() if game is not None else run.config.game
+
+
+def history_csv(history: list[dict], fields: Sequence[str]) -> str:
+    """The history as CSV text with the columns ``fields`` (see ``Run.fields``)."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    w.writeheader()
+    w.writerows({k: r[k] for k in fields} for r in history)
+    return buf.getvalue()
+
+
+# history.csv is a row of a few numbers per generation (at most 200,000 generations): far
+# below this, which keeps a huge or foreign file from filling memory.
+MAX_HISTORY_BYTES = 64 << 20
+
+
+def read_history_csv(path: str | os.PathLike) -> tuple[str, list[dict]]:
+    """``(score_name, records)`` from a run's ``history.csv``: its columns as written by
+    :func:`history_csv` (any game's score name), every value a number.
+
+    Raises ValueError naming the problem (not a history, a missing column, a bad value).
+    """
+    path = Path(path)
+    with open(path, "rb") as f:
+        data = f.read(MAX_HISTORY_BYTES + 1)
+    if len(data) > MAX_HISTORY_BYTES:
+        raise ValueError(f"{path}: more than {MAX_HISTORY_BYTES >> 20} MB, not a run history")
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise ValueError(f"{path}: not a CSV run history ({e})") from None
+    header = rows[0] if rows else []
+    score = next(
+        (c[len("best_") :] for c in header if c.startswith("best_") and c != "best_fitness"), ""
+    )
+    if not score or tuple(header) != history_fields(score):
+        raise ValueError(f"{path}: not a run history (its columns are not evonet's)")
+    records = []
+    for i, row in enumerate(rows[1:], start=2):
+        try:
+            record = {k: float(v) for k, v in zip(header, row, strict=True)}
+        except ValueError:
+            raise ValueError(f"{path}, line {i}: expected {len(header)} numbers") from None
+        if any(math.isinf(v) for v in record.values()):  # NaN: a genome that was not scored
+            raise ValueError(f"{path}, line {i}: an infinite value, not a run history")
+        records.append(record)
+    if not records:
+        raise ValueError(f"{path}: no generations yet")
+    return score, records
+
+
+class HistoryReporter(Reporter):
+    """``history.csv``, rewritten atomically after every generation (it stays small)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def write(self, run: Run) -> None:
+        text = history_csv(run.history, run.fields).encode()
+        atomic_write(self.path, lambda f: f.write(text))
+
+    def on_start(self, run: Run) -> None:
+        self.write(run)
+
+    def on_generation(self, run: Run, record: dict, result: RolloutResult) -> None:
+        self.write(run)
+
+
+class JsonLinesReporter(Reporter):
+    """One JSON object per generation on stdout, with the fields of history.csv."""
+
+    def on_generation(self, run: Run, record: dict, result: RolloutResult) -> None:
+        print(json.dumps({k: record[k] for k in run.fields}), flush=True)
+
+
+class PlotReporter(Reporter):
+    """The fitness curves as a PNG when the run ends."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def on_end(self, run: Run, reason: str) -> None:
+        if run.history:
+            from evonet.views import plots
+
+            switch = None
+            if run.curriculum_end and run.game is not None:
+                switch = (run.curriculum_end, run.game.describe())
+            plots.fitness_curves(
+                self.path, run.history, run.score_name, title=_title(run), switch=switch
+            )
+
+
+class BestGenomeReporter(Reporter):
+    """``best.npz``: the best genome so far with its topology, saved when it improves, and
+    when the run ends its champion (:meth:`evonet.evolution.run.Run.pick_champion`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.saved = None
+
+    def on_generation(self, run: Run, record: dict, result: RolloutResult) -> None:
+        if run.ga.best_fitness != self.saved:
+            self.save(run, run.ga.best_genome, {"fitness": run.ga.best_fitness})
+            self.saved = run.ga.best_fitness
+
+    def on_end(self, run: Run, reason: str) -> None:
+        if run.champion is not None:  # picked on fresh episodes: it replaces the best so far
+            champion = run.champion
+            self.save(run, champion.genome, {"fitness": champion.record["fitness"]}, champion)
+            self.saved = None
+
+    def save(
+        self, run: Run, genome: np.ndarray, extra: dict, champion: Champion | None = None
+    ) -> None:
+        info = {
+            "generation": run.generation - 1,  # the last generation the genome was scored in
+            **extra,
+            **({"champion": champion.record} if champion is not None else {}),
+            **(run.game.info() if run.game is not None else {}),
+            "config": run.config.to_dict(),
+        }
+        save_network(self.path, genome, run.topology, info)
+
+
+def _title(run: Run) -> str:
+    c = run.config
+    game = run.game.describe() if run.game is not None else "fitness function"
+    return (
+        f"{game}, population {c.population}, "
+        f"net {'-'.join(map(str, run.topology.sizes))}, seed {c.seed}"
+    )
+
+
+class CheckpointReporter(Reporter):
+    """``latest.npz`` every ``checkpoint_every`` generations and when the run ends."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.written_at: int | None = None
+
+    def write(self, run: Run) -> None:
+        from evonet.storage.checkpoint import save_run
+
+        save_run(self.path, run)
+        self.written_at = run.generation
+
+    def on_generation(self, run: Run, record: dict, result: RolloutResult) -> None:
+        if run.generation % run.config.checkpoint_every == 0:
+            self.write(run)
+
+    def on_end(self, run: Run, reason: str) -> None:
+        if self.written_at != run.generation:
+            self.write(run)
+
+
+FILES = ("latest.npz", "best.npz", "history.csv", "fitness.png")
+
+
+def files(plot: bool = True) -> tuple[str, ...]:
+    """The files :func:`standard` writes in a run folder."""
+    return FILES if plot else tuple(f for f in FILES if f != "fitness.png")
+
+
+def standard(
+    out: Path, progress: bool = True, json_lines: bool = False, plot: bool = True
+) -> list[Reporter]:
+    """The reporters of ``evonet evolve`` for run folder ``out``: the progress bar (if
+    ``progress``), history.csv, best.npz, latest.npz, fitness.png (if ``plot``) and (if
+    ``json_lines``) JSON lines on stdout."""
+    reporters: list[Reporter] = [ProgressReporter()] if progress else []
+    reporters += [
+        HistoryReporter(out / "history.csv"),
+        BestGenomeReporter(out / "best.npz"),
+        CheckpointReporter(out / "latest.npz"),
+    ]
+    if plot:
+        # matplotlib's import and one figure take most of a second.
+        reporters.append(PlotReporter(out / "fitness.png"))
+    if json_lines:
+        reporters.append(JsonLinesReporter())
+    return reporters

@@ -1,0 +1,156 @@
+"""Play a whole population on a batched game and score it.
+
+``P`` genomes x ``E`` episodes run together as ``P * E`` games in one batch of the game
+(:mod:`evonet.games.base`). Each step is one batched forward pass over every genome that still has
+a live game, then one ``advance`` of all games. Game ``p * E + e`` is genome ``p`` playing
+episode seed ``e``, so every genome faces the same ``E`` seeds.
+
+A genome's fitness is the mean of its ``E`` episodes' fitness, which each game defines
+(higher is better; Snake: apples with a survival tie-break, Gymnasium: the return).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from evonet.games.base import BatchedGame, GameSpec, actions_from_outputs
+from evonet.nn import mlp
+from evonet.nn.mlp import Topology
+
+
+def rollout_bytes(n_genomes: int, n_episodes: int, topo: Topology, game: GameSpec) -> int:
+    """An upper estimate of the memory :func:`rollout` needs for ``n_genomes x n_episodes``
+    games (the game, the forward pass's activations, a copy of the live genomes' weights
+    and the per-episode results)."""
+    games = n_genomes * n_episodes
+    forward = 4 * (topo.n_in + 2 * max(topo.sizes)) + 64
+    return game.memory_bytes(games) + games * forward + 4 * n_genomes * topo.n_params
+
+
+@dataclass
+class RolloutResult:
+    """Scores of P genomes over E episodes. Per-episode arrays are ``(P, E)``.
+
+    ``score`` is what the game reports to people (its ``score_name``: apples, return).
+    """
+
+    fitness: np.ndarray  # (P,) mean episode fitness, higher is better
+    score: np.ndarray  # (P,) mean episode score
+    steps: np.ndarray  # (P,) mean steps
+    episode_fitness: np.ndarray  # (P, E)
+    episode_score: np.ndarray  # (P, E)
+    episode_steps: np.ndarray  # (P, E)
+    episode_won: np.ndarray  # (P, E) bool
+    agent_steps: int  # game-steps played in total
+
+
+def check_topology(topo: Topology, game: GameSpec) -> None:
+    """ValueError unless ``topo`` has the game's observation and action sizes."""
+    if topo.n_in != game.n_obs or topo.n_out != game.n_outputs:
+        raise ValueError(
+            f"{game.describe()} needs a network with {game.n_obs} inputs and "
+            f"{game.n_outputs} outputs, got {list(topo.sizes)}"
+        )
+
+
+def rollout(
+    genomes: np.ndarray,
+    topo: Topology,
+    game: GameSpec,
+    seeds: np.ndarray,
+    on_progress: Callable[[int], None] | None = None,
+) -> RolloutResult:
+    """Play genomes ``(P, D)`` on episode seeds ``(E,)`` until every game is over.
+
+    Every genome plays the same ``E`` episodes (seeds from :func:`evonet.games.base.episode_seeds`).
+    Returns a :class:`RolloutResult`: per genome the mean fitness (higher is better), the
+    mean score (apples, return) and mean steps, each ``(P,)``, and per episode the score,
+    steps and wins, each ``(P, E)``. A pure function of its arguments: the same inputs give
+    the same result, in any process.
+
+    ``on_progress(over)``, if given, is called with the number of the ``P * E`` games that
+    are over each time it grows: progress from inside one batch, which plays far faster
+    than the same games cut into small batches (every step costs a forward pass).
+    """
+    check_topology(topo, game)
+    genomes = np.asarray(genomes)
+    if genomes.ndim != 2 or genomes.shape[1] != topo.n_params:
+        raise ValueError(
+            f"genomes must be (P, {topo.n_params}) for {list(topo.sizes)}, got shape "
+            f"{genomes.shape} (one genome: theta[None])"
+        )
+    seeds = np.asarray(seeds, dtype=np.uint64)
+    p, e = genomes.shape[0], seeds.size
+    env = game.make(p * e)
+    try:
+        env.reset(seed=np.tile(seeds, p))
+        return _play(env, genomes, topo, game, p, e, on_progress)
+    finally:
+        env.close()
+
+
+def from_episodes(
+    fit: np.ndarray, score: np.ndarray, steps: np.ndarray, won: np.ndarray
+) -> RolloutResult:
+    """The result of per-episode arrays, each ``(P, E)``: means over episodes per genome."""
+    return RolloutResult(
+        fitness=fit.mean(axis=1),
+        score=score.mean(axis=1),
+        steps=steps.mean(axis=1),
+        episode_fitness=fit,
+        episode_score=score,
+        episode_steps=steps,
+        episode_won=won,
+        agent_steps=int(steps.sum()),  # every live game-step advanced one game's counter
+    )
+
+
+def _play(
+    env: BatchedGame,
+    genomes: np.ndarray,
+    topo: Topology,
+    game: GameSpec,
+    p: int,
+    e: int,
+    on_progress: Callable[[int], None] | None = None,
+) -> RolloutResult:
+    space = game.action_space
+    # Forward only genomes that still have a live game; recompute that set (which copies
+    # their weights) only when it has shrunk by half, so copies stay rare.
+    active = np.arange(p)
+    layers = mlp.unflatten(genomes, topo)
+    sample = actions_from_outputs(np.zeros((1, 1, topo.n_out), np.float32), space)
+    actions = np.zeros((p, e, *sample.shape[2:]), dtype=sample.dtype)
+    ones = np.ones(e, dtype=np.int64)
+    reported = 0
+    while True:
+        # Live episodes per genome as a row sum by matmul over a uint8 view of alive:
+        # several times cheaper per step than alive.reshape(p, e).any(axis=1).
+        alive = env.alive.view(np.uint8).reshape(p, e)
+        live = alive @ ones
+        live_genomes = live.nonzero()[0]
+        if on_progress is not None and (over := p * e - int(live.sum())) != reported:
+            on_progress(over)
+            reported = over
+        if live_genomes.size == 0:
+            break
+        if live_genomes.size <= active.size // 2:
+            active = live_genomes
+            layers = mlp.unflatten(genomes[active], topo)
+        x = env.observations.reshape(p, e, game.n_obs)
+        if active.size < p:
+            x = x.take(active, axis=0)
+        actions[active] = actions_from_outputs(mlp.forward_layers(layers, x, topo, 1), space)
+        env.advance(actions.reshape(p * e, *actions.shape[2:]))
+
+    stats = env.episode_stats()
+    shape = (p, e)
+    return from_episodes(
+        stats.fitness.reshape(shape),
+        stats.score.reshape(shape),
+        stats.steps.reshape(shape),
+        stats.won.reshape(shape),
+    )

@@ -1,0 +1,307 @@
+"""The generation loop: ask, evaluate, tell; reporters do all the output.
+
+A run evaluates its genomes on a game from the registry (:func:`evonet.evolution.rollout.rollout`)
+or on a Python fitness function; fitness is always higher-is-better.
+
+Reporters follow neat-python's pattern: a base class with no-op hooks, so the loop stays
+free of printing, files and plots, and each output is one small class in
+:mod:`evonet.evolution.reporters`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from evonet.evolution.config import CUSTOM, EvolveConfig
+from evonet.evolution.rollout import RolloutResult, from_episodes, rollout
+from evonet.games.base import GameSpec
+from evonet.nn import mlp
+from evonet.nn.mlp import Topology
+from evonet.search.ga import GA, rank
+
+# Wall-clock columns and how the generation ran (its worker processes); every other column
+# of the history is a pure function of the config.
+TIMING_FIELDS = ("seconds", "agent_steps_per_s", "workers")
+
+
+def history_fields(score_name: str) -> tuple[str, ...]:
+    """The columns of ``history.csv`` for a game whose score is ``score_name``."""
+    return (
+        "generation",
+        "best_fitness",
+        "mean_fitness",
+        "median_fitness",
+        f"best_{score_name}",
+        f"mean_{score_name}",
+        *TIMING_FIELDS,
+    )
+
+
+Evaluator = Callable[[np.ndarray, Topology, GameSpec, np.ndarray], RolloutResult]
+"""Where rollouts run (:mod:`evonet.evolution.evaluators`): called as
+:func:`evonet.evolution.rollout.rollout`."""
+
+FitnessFunction = Callable[[np.ndarray], np.ndarray]
+"""``fitness(genomes (P, D) float32) -> (P,)`` numbers, higher is better."""
+
+
+@dataclass
+class Champion:
+    """The genome a run hands over as its result (``best.npz``), and how it was picked."""
+
+    genome: np.ndarray  # (D,) float32
+    record: dict  # episodes, fitness, mean score, wins, and which candidate it was
+
+
+@dataclass
+class Run:
+    """The state of an evolution run: what reporters read and checkpoints store.
+
+    ``game`` is the game every genome plays (from the registry); a run on a Python fitness
+    function has no game (``None``) and its ``fitness`` instead.
+    """
+
+    config: EvolveConfig
+    topology: Topology
+    game: GameSpec | None
+    ga: GA
+    history: list[dict] = field(default_factory=list)
+    fitness: FitnessFunction | None = None
+    stop_reason: str = ""
+    """Why the last :func:`evolve` ended: finished, time limit or interrupted."""
+    champion: Champion | None = None
+    """Picked when :func:`evolve` ends (:meth:`pick_champion`); None before, or for a
+    fitness function."""
+
+    @classmethod
+    def start(
+        cls,
+        cfg: EvolveConfig,
+        fitness: FitnessFunction | None = None,
+        io: tuple[int, int] | None = None,
+    ) -> Run:
+        """A fresh run: the initial population drawn from ``cfg.seed``.
+
+        For a fitness function, pass it with ``io = (inputs, outputs)``, the network's
+        sizes; ``cfg.game`` must then be ``"custom"``.
+        """
+        if (fitness is None) != (io is None):
+            raise ValueError("a fitness function needs io=(inputs, outputs), and only it does")
+        if fitness is not None and cfg.game != CUSTOM:
+            raise ValueError(f'a fitness function runs with game="{CUSTOM}", not {cfg.game!r}')
+        cfg.validate(io=io)
+        game = None if fitness is not None else cfg.game_spec()
+        topo = cfg.topology(game, io)
+        rng = np.random.default_rng(cfg.seed)
+        population = mlp.init(topo, rng, n=cfg.population, dtype=np.float32)
+        return cls(cfg, topo, game, GA(cfg.ga(), population, rng), fitness=fitness)
+
+    @property
+    def generation(self) -> int:
+        """Generations finished so far."""
+        return self.ga.generation
+
+    def __repr__(self) -> str:
+        game = self.game.describe() if self.game is not None else "fitness function"
+        best = self.ga.best_fitness
+        return (
+            f"Run({game}, network {'-'.join(map(str, self.topology.sizes))}, generation "
+            f"{self.generation}/{self.config.generations}, best fitness {best})"
+        )
+
+    @property
+    def curriculum_end(self) -> int:
+        """The first generation that plays the run's own game: ``config.curriculum`` when
+        the game has an easier version (:meth:`GameSpec.easier`), else 0."""
+        if self.game is None or self.game.easier() is None:
+            return 0
+        return self.config.curriculum
+
+    def game_at(self, generation: int) -> GameSpec | None:
+        """The game generation ``generation`` plays: the easier version during the
+        curriculum, then the run's own (:attr:`game`)."""
+        if self.game is not None and generation < self.curriculum_end:
+            return self.game.easier()
+        return self.game
+
+    @property
+    def score_name(self) -> str:
+        """What the game's score counts (``apples``, ``return``; ``score`` for a fitness
+        function, where it is the fitness)."""
+        return self.game.score_name if self.game is not None else "score"
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The history's columns."""
+        return history_fields(self.score_name)
+
+    def evaluate(
+        self, genomes: np.ndarray, generation: int, evaluator: Evaluator | None = None
+    ) -> RolloutResult:
+        """Score genomes ``(P, D)`` as generation ``generation`` does; a game's rollouts
+        run on ``evaluator`` (default: in this process)."""
+        cfg = self.config
+        if self.game is None and self.fitness is None:
+            raise ValueError(
+                "this run was evolved on a Python fitness function: load it with "
+                "evonet.load_run(path, fitness=...) to evaluate or resume it"
+            )
+        if self.fitness is None:
+            assert self.game is not None
+            seeds = generation_seeds(cfg.seed, generation, cfg.episodes)
+            game = self.game_at(generation)
+            return (evaluator or rollout)(genomes, self.topology, game, seeds)
+        values = np.asarray(self.fitness(genomes), dtype=np.float64)
+        p = genomes.shape[0]
+        if values.shape != (p,):
+            raise ValueError(f"the fitness function returned shape {values.shape}, not ({p},)")
+        # NaN marks a genome that could not be scored (the GA ranks it last); an infinity
+        # or nothing scorable at all is a bug in the function, better said now than at save.
+        if np.isinf(values).any() or np.isnan(values).all():
+            bad = np.flatnonzero(~np.isfinite(values))[:5].tolist()
+            raise ValueError(
+                f"the fitness function returned non-finite values (genomes {bad}...); "
+                "use NaN only for a genome that cannot be scored"
+            )
+        zeros = np.zeros((p, 1), dtype=np.int64)
+        return from_episodes(values[:, None], values[:, None], zeros, zeros.astype(bool))
+
+    def pick_champion(self, evaluator: Evaluator | None = None) -> Champion | None:
+        """Pick the run's champion from the last generation's elites and the best genome so
+        far: each plays the same ``champion_episodes`` fresh episodes (never a generation's),
+        and the best mean fitness wins (the first on a tie).
+
+        The best genome so far is the best on one generation's few episodes, and late in a
+        run many genomes score the most possible there, so it is often the luckiest rather
+        than the best; a hundred more episodes tell them apart. Sets and returns
+        :attr:`champion`; None (and nothing played) for a fitness function, with
+        ``champion_episodes = 0``, or before the first generation.
+        """
+        cfg = self.config
+        if self.game is None or cfg.champion_episodes == 0 or self.generation == 0:
+            return None
+        # After tell() the population starts with the elites of the generation just scored.
+        candidates = np.concatenate([self.ga.population[: cfg.elite], self.ga.best_genome[None]])
+        seeds = champion_seeds(cfg.seed, cfg.champion_episodes)
+        result = (evaluator or rollout)(candidates, self.topology, self.game, seeds)
+        i = int(rank(result.fitness)[0])
+        record = {
+            "episodes": cfg.champion_episodes,
+            "fitness": float(result.fitness[i]),
+            f"mean_{self.score_name}": float(result.score[i]),
+            "wins": int(result.episode_won[i].sum()),
+            "picked": "the best genome so far"
+            if i == len(candidates) - 1
+            else f"elite {i + 1} of the last generation",
+            "candidates": len(candidates),
+        }
+        self.champion = Champion(candidates[i].copy(), record)
+        return self.champion
+
+
+def _workers(evaluator: Evaluator | None, game: GameSpec | None) -> int:
+    """The processes a generation ran on: 1 for a fitness function (always in this
+    process) or a game an evaluator does not split."""
+    used = getattr(evaluator, "workers_used", None)
+    return used(game) if used is not None and game is not None else 1
+
+
+def generation_seeds(seed: int, generation: int, episodes: int) -> np.ndarray:
+    """``(E,)`` episode seeds of one generation: new every generation, and a pure function
+    of ``(seed, generation)`` so that a resumed run plays the very same episodes."""
+    return np.random.SeedSequence([seed, generation]).generate_state(episodes, dtype=np.uint64)
+
+
+# Beyond any generation number (at most 200,000): the champion's episodes are never played
+# by a generation.
+CHAMPION_STREAM = 2**32
+
+
+def champion_seeds(seed: int, episodes: int) -> np.ndarray:
+    """``(E,)`` seeds of the episodes that pick a run's champion (:meth:`Run.pick_champion`):
+    a pure function of the run's seed, so a resumed run picks the same champion."""
+    return np.random.SeedSequence([seed, CHAMPION_STREAM]).generate_state(episodes, dtype=np.uint64)
+
+
+class Reporter:
+    """Base class of run observers; every hook is a no-op."""
+
+    def on_start(self, run: Run) -> None:
+        """Before the first generation of this process (fresh or resumed)."""
+
+    def on_generation(self, run: Run, record: dict, result: RolloutResult) -> None:
+        """After each generation has been evaluated and told to the GA."""
+
+    def on_picking(self, run: Run) -> None:
+        """Before the champion is picked (:meth:`Run.pick_champion`): it plays a while."""
+
+    def on_end(self, run: Run, reason: str) -> None:
+        """After the loop and the champion's pick (:attr:`Run.champion`, none when
+        interrupted): ``reason`` is ``finished``, ``time limit`` or ``interrupted``."""
+
+
+def evolve(
+    run: Run,
+    reporters: Sequence[Reporter] = (),
+    should_stop: Callable[[], bool] = lambda: False,
+    evaluator: Evaluator | None = None,
+) -> str:
+    """Run generations until ``run.config.generations`` or the time limit.
+
+    ``should_stop`` is checked between generations (a signal handler sets it); a generation
+    in progress always finishes, so the run state is never half-updated. ``evaluator``
+    says where a game's rollouts run (:mod:`evonet.evolution.evaluators`); results do not depend
+    on it.
+
+    Returns:
+        why the loop ended: ``finished``, ``time limit`` or ``interrupted``.
+    """
+    cfg = run.config
+    start = time.perf_counter()
+    for r in reporters:
+        r.on_start(run)
+    reason = "finished"
+    while run.generation < cfg.generations:
+        if should_stop():
+            reason = "interrupted"
+            break
+        if cfg.time_limit and time.perf_counter() - start >= cfg.time_limit:
+            reason = "time limit"
+            break
+        t0 = time.perf_counter()
+        gen = run.generation
+        result = run.evaluate(run.ga.ask(), gen, evaluator)
+        if gen == run.curriculum_end and gen > 0:
+            # Fitness on the easier game does not compare with the run's own: the best
+            # genome so far is the best on the run's game, from its first generation on.
+            run.ga.forget_best()
+        run.ga.tell(result.fitness)
+        seconds = time.perf_counter() - t0
+        record = {
+            "generation": gen,
+            "best_fitness": float(np.nanmax(result.fitness)),
+            "mean_fitness": float(np.nanmean(result.fitness)),
+            "median_fitness": float(np.nanmedian(result.fitness)),
+            f"best_{run.score_name}": float(np.nanmax(result.score)),
+            f"mean_{run.score_name}": float(np.nanmean(result.score)),
+            "seconds": round(seconds, 4),
+            "agent_steps_per_s": round(result.agent_steps / seconds, 1),
+            "workers": _workers(evaluator, run.game),
+        }
+        run.history.append(record)
+        for r in reporters:
+            r.on_generation(run, record, result)
+    # An interrupted run is resumed or abandoned: people wait for it, so no pick. A resumed
+    # run that finishes picks the same champion as one that ran straight through.
+    run.champion = None
+    if reason != "interrupted" and run.game is not None and cfg.champion_episodes:
+        for r in reporters:
+            r.on_picking(run)
+        run.pick_champion(evaluator)
+    for r in reporters:
+        r.on_end(run, reason)
+    return reason

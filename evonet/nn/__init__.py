@@ -1,0 +1,1 @@
+"""Networks: the topology, the flat genome layout, the batched forward pass and backprop."""

@@ -1,0 +1,1 @@
+"""Gradient descent on the same flat networks: the fit loop, losses, optimisers, tasks."""

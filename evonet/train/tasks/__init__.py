@@ -1,0 +1,1 @@
+"""Supervised tasks for evonet train: one module each, listed in the registry."""

@@ -1,0 +1,9 @@
+"""Supervised tasks for ``evonet train``: each is one module with a ``TASK``, plugged into
+:func:`evonet.train.fit.fit` through :class:`evonet.train.fit.Task`, and one line here."""
+
+from __future__ import annotations
+
+from evonet.train.fit import Task
+from evonet.train.tasks import digits, sine, xor
+
+TASKS: dict[str, Task] = {"sine": sine.TASK, "xor": xor.TASK, "digits": digits.TASK}

@@ -1,0 +1,1 @@
+"""What people look at: replays, the network panel, GIFs, figures, the live training view."""

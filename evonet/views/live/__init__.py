@@ -1,0 +1,1 @@
+"""evonet train --live: a network learning, in a window or in the terminal."""

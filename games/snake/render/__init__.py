@@ -1,0 +1,1 @@
+"""Snake drawn for people: a pygame window, a curses terminal, the steering keys."""

@@ -1,0 +1,185 @@
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from evonet.evolution.run import history_fields
+from tests.helpers import TINY_EVOLVE, TINY_PLOTTED, evonet_here
+
+TINY = ["--generations", "3", *TINY_EVOLVE]
+
+
+def test_evolve_json_writes_the_run_folder(tmp_path):
+    r = evonet_here("evolve", "snake", "--generations", "3", *TINY_PLOTTED, "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in r.stdout.strip().splitlines()]
+    assert [row["generation"] for row in rows] == [0, 1, 2]
+    assert all(tuple(row) == history_fields("apples") for row in rows)
+    run = tmp_path / "checkpoints" / "snake"
+    files = ("latest.npz", "best.npz", "history.csv", "fitness.png")
+    for name in files:
+        assert (run / name).stat().st_size > 0, name
+    assert (run / "fitness.png").read_bytes().startswith(b"\x89PNG")
+    # It says where, and what it writes there.
+    assert f"run folder checkpoints/snake/ ({', '.join(files)})" in r.stderr
+
+
+def test_no_plot_writes_the_run_but_no_figure_and_plot_draws_it_later(tmp_path):
+    r = evonet_here("evolve", "snake", *TINY, "--out", "run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    files = ("latest.npz", "best.npz", "history.csv")
+    assert sorted(p.name for p in (tmp_path / "run").glob("[!.]*")) == sorted(files)
+    assert f"run folder run/ ({', '.join(files)})" in r.stderr
+    r = evonet_here("plot", "run", "--out", "curves.png", cwd=tmp_path)  # what --help offers
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "curves.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_second_default_run_gets_its_own_folder(tmp_path):
+    assert evonet_here("evolve", "snake", *TINY, cwd=tmp_path).returncode == 0
+    first = (tmp_path / "checkpoints/snake/latest.npz").read_bytes()
+    r = evonet_here("evolve", "snake", *TINY, "--seed", "5", cwd=tmp_path)
+    assert r.returncode == 0 and "snake-2" in r.stderr
+    assert (tmp_path / "checkpoints/snake/latest.npz").read_bytes() == first
+
+
+def test_explicit_out_with_a_run_is_refused(tmp_path):
+    assert evonet_here("evolve", "snake", *TINY, "--out", "run", cwd=tmp_path).returncode == 0
+    before = (tmp_path / "run/latest.npz").read_bytes()
+    r = evonet_here("evolve", "snake", *TINY, "--out", "run", cwd=tmp_path)
+    assert r.returncode == 2 and "already holds a run" in r.stderr
+    assert (tmp_path / "run/latest.npz").read_bytes() == before
+
+
+def test_evaluate_reports_json(tmp_path):
+    assert evonet_here("evolve", "snake", *TINY, "--out", "run", cwd=tmp_path).returncode == 0
+    r = evonet_here(
+        "evaluate", "run/best.npz", "--episodes", "30", "--seed", "4", "--json", cwd=tmp_path
+    )
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert set(out) == {
+        "episodes",
+        "mean_apples",
+        "median_apples",
+        "max_apples",
+        "wins",
+        "mean_steps",
+    }
+    assert out["episodes"] == 30 and out["max_apples"] >= out["median_apples"]
+    again = evonet_here(
+        "evaluate", "run/best.npz", "--episodes", "30", "--seed", "4", "--json", cwd=tmp_path
+    )
+    assert again.stdout == r.stdout  # same seed, same games
+
+
+def test_evaluate_plays_here_unless_workers_are_asked_for(tmp_path, monkeypatch):
+    from evonet.evolution.evaluators import backends, processes
+    from evonet.views.replay import shipped_champion
+
+    calls = []  # episodes handed to worker processes (played here instead, to count them)
+
+    def to_workers(self, genomes, topo, game, seeds):
+        calls.append(len(seeds))
+        return backends.SerialEvaluator()(genomes, topo, game, seeds)
+
+    monkeypatch.setattr(processes.ProcessEvaluator, "__call__", to_workers)
+    args = ("evaluate", str(shipped_champion()), "--episodes", "10", "--board", "6x6", "--json")
+    here = evonet_here(*args, cwd=tmp_path)
+    assert here.returncode == 0 and calls == [], here.stderr
+    workers = evonet_here(*args, "--workers", "2", cwd=tmp_path)
+    assert workers.returncode == 0 and calls == [10], workers.stderr
+    assert here.stdout == workers.stdout  # the same games either way
+
+
+def test_the_champion_of_evonet_0_1_0_still_plays_on_its_layout(tmp_path):
+    """A file from before observation layouts plays on the 32 features it was evolved
+    with, on its own board or another, and says so."""
+    old = Path(__file__).parents[3] / "checkpoints" / "snake-champion-0.1.0.npz"
+    r = evonet_here("evaluate", str(old), "--episodes", "3", "--seed", "2026", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "snake 10x10 (observation layout 1)" in r.stdout and "apples" in r.stdout
+    r = evonet_here("evaluate", str(old), "--episodes", "2", "--board", "8x6", cwd=tmp_path)
+    assert r.returncode == 0 and "snake 8x6 (observation layout 1)" in r.stdout, r.stderr
+
+
+def test_a_finished_run_says_which_champion_it_picked(tmp_path):
+    r = evonet_here(
+        "evolve", "snake", *TINY, "--champion-episodes", "7", "--out", "run", cwd=tmp_path
+    )
+    assert r.returncode == 0, r.stderr
+    line = next(x for x in r.stderr.splitlines() if x.startswith("evonet: champion:"))
+    assert "apples on 7 fresh episodes" in line and re.search(r"\d+ full boards?\b", line)
+    assert "elite" in line or "best genome so far" in line
+
+
+def test_config_file_sets_values_and_flags_override(tmp_path):
+    (tmp_path / "c.toml").write_text(
+        'population = 20\nelite = 2\nparents = 5\nepisodes = 2\nboard = "6x6"\n'
+        "hidden = [6]\ngenerations = 2\nmutation_rate = 0.3\n"
+    )
+    r = evonet_here(
+        "evolve",
+        "snake",
+        "--config",
+        "c.toml",
+        "--generations",
+        "3",
+        "--quiet",
+        "--json",
+        "--out",
+        "run",
+        "--backend",
+        "serial",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.strip().splitlines()) == 3  # the flag beat the file's 2
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["evolve", "tetris"], "unknown game"),
+        (["evolve", "snake", "--elite", "30", "--population", "20"], "elite"),
+        (["evolve", "snake", "--parents", "1"], "parents"),
+        (["evolve", "snake", "--mutation-rate", "1.5"], "mutation rate"),
+        (["evolve", "snake", "--mutation-rate", "-0.2"], "mutation rate"),
+        (["evolve", "snake", "--mutation-sigma", "-1"], "sigma"),
+        (["evolve", "snake", "--board", "2x9"], "--board"),
+        (["evolve", "snake", "--population", "abc"], "--population"),
+        (["evolve", "snake", "--population", "9" * 5000], "... (5000 characters)"),
+        (["evolve", "snake", "--config", "missing.toml"], "missing.toml"),
+        (["evolve", "snake", "--config", "bad.toml"], "invalid TOML"),
+        (["evolve", "snake", "--config", "unknown.toml"], "unknown setting 'mutation_rat'"),
+        (["evolve", "snake", "--config", "wrongtype.toml"], "population"),
+        (["evaluate", "nothing.npz"], "no such file"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, needle):
+    (tmp_path / "bad.toml").write_text("population = [1,\n")
+    (tmp_path / "unknown.toml").write_text("mutation_rat = 0.1\n")
+    (tmp_path / "wrongtype.toml").write_text('population = "many"\n')
+    r = evonet_here(*args, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "checkpoints").exists()  # nothing was started
+
+
+def test_a_big_board_says_which_generations_play_the_curriculum(tmp_path):
+    flags = [a for a in TINY if a not in ("--quiet", "--no-plot")]
+    flags += ["--board", "11x11", "--curriculum", "1"]
+    r = evonet_here("evolve", "snake", *flags, "--out", "run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "run/fitness.png").stat().st_size > 0  # with the curriculum's line
+    assert "curriculum: generations 0-0 play snake 10x10, the rest snake 11x11" in r.stderr
+    assert "from generation 1 on, every generation plays snake 11x11" in r.stderr
+    # A curriculum as long as the run: said plainly, and the champion still plays 11x11.
+    flags.append("--no-plot")
+    r = evonet_here("evolve", "snake", *flags, "--curriculum", "5", "--out", "all", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "every generation plays snake 10x10 (--curriculum 5 >= --generations 3)" in r.stderr
+    assert "from generation" not in r.stderr

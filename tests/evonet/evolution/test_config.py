@@ -1,0 +1,191 @@
+"""Settings: bounds that keep every run finite, and strict settings read from files."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from evonet.cli.main import main
+from evonet.evolution.config import EvolveConfig, from_dict, game_from_meta, load_toml
+from evonet.evolution.rollout import rollout
+from evonet.games.snake.rules import MAX_HUNGER_FACTOR, N_OBS, Snake, SnakeSpec
+from evonet.nn import mlp
+
+
+@pytest.mark.parametrize(
+    "flags,needle",
+    [
+        (["--hunger", "1000000000000000"], "hunger must be from 0 (the board's cell count) to 4"),
+        (["--hunger", "401"], "(400 on 10x10)"),
+        (["--mutation-sigma", "inf"], "mutation_sigma must be a finite number"),
+        (["--mutation-sigma", "nan"], "mutation_sigma must be a finite number"),
+        (["--sigma-min", "nan"], "sigma_min must be a finite number"),
+        (["--mutation-sigma", "1e300"], "larger noise would overflow float32 genes"),
+        (["--time-limit", "inf"], "time_limit must be a finite number"),
+        (["--seed", "-1"], "seed must be from 0"),
+        (["--generations", "10000000"], "generations can be at most 200,000"),
+        (["--champion-episodes", "100001"], "champion episodes must be from 0 to 100,000"),
+        (["--observation", "3"], "observation layout must be one of 1, 2, got 3"),
+        (["--curriculum", "-1"], "curriculum must be from 0 to 200,000 generations"),
+        (["--curriculum", "1e20"], "argument --curriculum: expected a whole number"),
+        (["--selection", "tournament", "--tournament-size", "1000000000"], "cannot exceed"),
+        (["--config", "inf.toml"], "mutation_sigma must be a finite number"),
+    ],
+)
+def test_runaway_settings_are_one_line(tmp_path, monkeypatch, capsys, flags, needle):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "inf.toml").write_text("mutation_sigma = inf\n")
+    assert main(["evolve", "snake", *flags]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], lines
+    assert not (tmp_path / "checkpoints").exists()
+
+
+def test_the_largest_hunger_still_ends_every_game():
+    """A network that always turns right circles forever; hunger ends its games."""
+    topo = mlp.Topology((N_OBS, 3))
+    theta = np.zeros(topo.n_params, dtype=np.float32)
+    theta[-1] = 1.0  # bias of "turn right"
+    game = SnakeSpec(board=(6, 6), hunger=MAX_HUNGER_FACTOR * 36)
+    res = rollout(theta[None], topo, game, np.arange(3, dtype=np.uint64))
+    assert np.all(res.episode_steps == game.hunger) and np.all(res.episode_score == 0)
+    with pytest.raises(ValueError, match="at most 4 x the board's cells"):
+        Snake(1, 6, 6, game.hunger + 1)
+
+
+def test_a_file_config_must_hold_every_setting_with_its_own_type():
+    d = EvolveConfig().to_dict()
+    assert from_dict(d) == EvolveConfig()
+    with pytest.raises(ValueError, match="missing seed"):
+        from_dict({k: v for k, v in d.items() if k != "seed"})
+    with pytest.raises(ValueError, match="unknown colour"):
+        from_dict({**d, "colour": "red"})
+    for key, bad in [("population", 300.0), ("population", True), ("population", "300"),
+                     ("hidden", "16,16"), ("board", [10, 10.0]), ("mutation_rate", None),
+                     ("mutation_sigma", float("nan")), ("seed", 2**64)]:  # fmt: skip
+        with pytest.raises(ValueError, match=key):
+            from_dict({**d, key: bad})
+
+
+def test_the_python_api_checks_types_too():
+    with pytest.raises(ValueError, match="population must be a whole number"):
+        EvolveConfig(population=3.5).validate()
+    with pytest.raises(ValueError, match="board must be a tuple"):
+        dataclasses.replace(EvolveConfig(), board=(10,)).validate()
+
+
+@pytest.mark.parametrize(
+    "settings,needle",
+    [
+        ({"board": [float("inf"), 10]}, "board must be two whole numbers"),
+        ({"board": [10, 10], "hunger": 2**70}, "hunger must be from 0"),
+        ({"hunger": float("inf")}, "hunger must be a whole number"),
+        ({"hunger": True}, "hunger must be a whole number"),
+        ([], "config must be a table"),
+        ({"game": [1, 2]}, "game must be a name"),
+        ({"game": "x" * 100_000}, "at most 200"),
+        ({"game": "gym:NoSuchThing-v0"}, "no such Gymnasium environment"),
+        ({"game": "custom"}, "evolved on a Python fitness function"),
+        ({"game": "gym:CartPole-v1", "board": [8, 8]}, "has no setting 'board'"),
+        ({"observation": 3}, "observation layout must be one of 1, 2, got 3"),
+        ({"observation": 1.0}, "observation must be a whole number"),
+        ({"game": "gym:CartPole-v1", "observation": 1}, "has no setting 'observation'"),
+    ],
+)
+def test_game_settings_from_a_network_file_are_checked(settings, needle):
+    with pytest.raises(ValueError, match=needle.replace("(", r"\(")):
+        game_from_meta(settings)
+
+
+def test_game_settings_default_to_the_run_board():
+    assert game_from_meta({"board": [6, 8], "hunger": 0, "observation": 2}) == SnakeSpec(
+        board=(6, 8), hunger=0
+    )
+
+
+def test_files_from_before_observation_layouts_read_layout_1():
+    """A Snake network saved before the room features (its config has no observation
+    setting) keeps the 32 features it was evolved on; newer files say which layout."""
+    assert game_from_meta(None) == SnakeSpec(board=(10, 10), hunger=0, observation=1)
+    assert game_from_meta({"board": [6, 8]}).n_obs == 32
+    old = {k: v for k, v in EvolveConfig().to_dict().items() if k != "observation"}
+    assert from_dict(old).observation == 1
+    assert from_dict(EvolveConfig().to_dict()).observation == 2
+    gym = EvolveConfig.for_game("gym:CartPole-v1").to_dict()
+    del gym["observation"]  # other games have no layout: an old gym file still loads
+    assert from_dict(gym, memory=False).game_spec().name == "gym:CartPole-v1"
+
+
+def test_toml_keeps_its_friendly_conversions(tmp_path):
+    (tmp_path / "s.toml").write_text('board = "12x12"\nhidden = "8,8"\nmutation_sigma = 0.5\n')
+    assert load_toml(tmp_path / "s.toml") == {
+        "board": (12, 12), "hidden": (8, 8), "mutation_sigma": 0.5
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "content,needle",
+    [
+        ("population = 16\n" + "#" * (1 << 20), "at most 1048576 bytes"),
+        ("a = " + "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        (b'population = "\xff"\n', "invalid TOML"),
+    ],
+)
+def test_hostile_settings_files_are_one_line(tmp_path, monkeypatch, capsys, content, needle):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "s.toml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    assert main(["evolve", "snake", "--config", "s.toml"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], lines
+
+
+def test_a_pipe_is_not_read_as_a_file(tmp_path, monkeypatch, capsys):
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo("pipe")
+    assert main(["evolve", "snake", "--config", "pipe"]) == 2
+    assert main(["evaluate", "pipe"]) == 2
+    assert capsys.readouterr().err.count("is not a regular file") == 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["evaluate", "N" * 300 + ".npz"],
+        ["evolve", "snake", "--out", "N" * 300],
+        ["evolve", "snake", "--config", "N" * 300 + ".toml"],
+        ["watch", "--record", "N" * 300 + ".gif"],
+        ["watch", "--record", "folder.gif/"],
+    ],
+)
+def test_impossible_paths_are_one_line(tmp_path, monkeypatch, capsys, argv):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and ("File name too long" in lines[0] or "names a folder" in lines[0])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_at_the_most_generations_is_not_sent_looking_for_more(tmp_path, monkeypatch, capsys):
+    from evonet.evolution import config
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(config, "MAX_GENERATIONS", 3)
+    tiny = "--population 16 --elite 2 --parents 5 --episodes 2 --board 6x6 --hidden 6 "
+    tiny += "--backend serial"
+    assert main(["evolve", "snake", *tiny.split(), "--generations", "3", "--quiet"]) == 0
+    capsys.readouterr()
+    assert (
+        main(["evolve", "snake", "--resume", "checkpoints/snake/latest.npz", "--backend", "serial"])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "the most one run can have; its champion is checkpoints/snake/best.npz" in err
+
+
+def test_runs_from_before_curricula_played_their_board_from_the_start():
+    old = {k: v for k, v in EvolveConfig().to_dict().items() if k != "curriculum"}
+    assert from_dict({**old, "board": [20, 20]}).curriculum == 0
+    assert from_dict(EvolveConfig().to_dict()).curriculum == EvolveConfig().curriculum > 0

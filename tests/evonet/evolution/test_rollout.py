@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+
+from evonet.evolution.rollout import rollout
+from evonet.games.snake.rules import N_OBS, Snake, SnakeSpec, episode_fitness, episode_seeds
+from evonet.nn import mlp
+
+TOPO = mlp.Topology((N_OBS, 8, 3), "tanh", "linear")
+
+
+@pytest.mark.parametrize("episodes", [1, 4, 5])
+def test_population_rollout_equals_one_genome_at_a_time(rng, episodes):
+    pop = mlp.init(TOPO, rng, n=12, dtype=np.float32)
+    seeds = episode_seeds(3, episodes)
+    game = SnakeSpec(board=(7, 6))
+    together = rollout(pop, TOPO, game, seeds)
+    for p in range(12):
+        alone = rollout(pop[p : p + 1], TOPO, game, seeds)
+        assert alone.fitness[0] == together.fitness[p]
+        np.testing.assert_array_equal(alone.episode_score[0], together.episode_score[p])
+        np.testing.assert_array_equal(alone.episode_steps[0], together.episode_steps[p])
+
+
+def test_rollout_is_pure(rng):
+    pop = mlp.init(TOPO, rng, n=6, dtype=np.float32)
+    seeds = episode_seeds(1, 3)
+    a = rollout(pop, TOPO, SnakeSpec(), seeds)
+    b = rollout(pop.copy(), TOPO, SnakeSpec(), seeds.copy())
+    np.testing.assert_array_equal(a.fitness, b.fitness)
+    assert a.agent_steps == b.agent_steps == int(a.episode_steps.sum())
+
+
+def test_progress_counts_the_games_over_from_inside_the_batch(rng):
+    pop = mlp.init(TOPO, rng, n=5, dtype=np.float32)
+    seeds = episode_seeds(8, 7)
+    seen = []
+    res = rollout(pop, TOPO, SnakeSpec(board=(6, 5)), seeds, seen.append)
+    assert seen == sorted(set(seen)) and seen[-1] == 5 * 7  # growing, to every game
+    assert len(seen) > 2  # games end at different steps: more than one report
+    np.testing.assert_array_equal(
+        res.fitness, rollout(pop, TOPO, SnakeSpec(board=(6, 5)), seeds).fitness
+    )
+
+
+def test_rollout_matches_a_hand_written_loop(rng):
+    """The batched rollout against the plainest possible loop over one game at a time."""
+    pop = mlp.init(TOPO, rng, n=3, dtype=np.float32)
+    seeds = episode_seeds(8, 2)
+    res = rollout(pop, TOPO, SnakeSpec(board=(6, 6)), seeds)
+    for p in range(3):
+        for e in range(2):
+            env = Snake(1, 6, 6)
+            obs, _ = env.reset(seed=seeds[e : e + 1])
+            while env.alive[0]:
+                out = mlp.forward(pop[p], obs, TOPO)
+                obs, *_ = env.step(np.argmax(out, axis=-1))
+            assert res.episode_score[p, e] == env.apples[0]
+            assert res.episode_steps[p, e] == env.steps[0]
+
+
+def test_fitness_puts_apples_first_and_ignores_circling():
+    # apples dominate: 1 apple and a quick death beats 0 apples and a long life
+    f = episode_fitness(np.array([1, 0]), np.array([5, 90]), np.array([False, False]), 100, 100)
+    assert f[0] > f[1]
+    # survival breaks ties among equal apples
+    f = episode_fitness(np.array([2, 2]), np.array([30, 60]), np.array([False, False]), 100, 100)
+    assert f[1] > f[0]
+    # circling until starved earns nothing beyond the last apple
+    f = episode_fitness(np.array([0, 0]), np.array([100, 20]), np.array([True, False]), 100, 100)
+    assert f[0] == 0.0 and f[1] > 0
+
+
+def test_rollout_rejects_a_network_of_the_wrong_shape(rng):
+    topo = mlp.Topology((5, 3))
+    with pytest.raises(ValueError, match="inputs"):
+        rollout(mlp.init(topo, rng, n=2), topo, SnakeSpec(), episode_seeds(0, 1))

@@ -1,0 +1,193 @@
+import dataclasses
+
+import numpy as np
+
+from evonet.evolution.config import EvolveConfig
+from evonet.evolution.reporters import HistoryReporter
+from evonet.evolution.rollout import rollout
+from evonet.evolution.run import Run, champion_seeds, evolve, generation_seeds, history_fields
+from evonet.games.snake.rules import Snake, SnakeSpec, episode_seeds
+from tests.helpers import history_rows
+
+TINY = EvolveConfig(
+    generations=4, population=24, elite=2, parents=6, episodes=2, board=(6, 6), hidden=(8,)
+)
+
+
+def deterministic_columns(path):
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    assert header == list(history_fields("apples"))
+    return history_rows(path)[1:]
+
+
+def test_same_seed_gives_identical_history_csv(tmp_path):
+    runs = []
+    for name in ("a", "b", "c"):
+        cfg = dataclasses.replace(TINY, seed=1 if name != "c" else 2)
+        run = Run.start(cfg)
+        evolve(run, [HistoryReporter(tmp_path / f"{name}.csv")])
+        runs.append(run)
+    a, b, c = (deterministic_columns(tmp_path / f"{n}.csv") for n in "abc")
+    assert len(a) == 4 and a == b and a != c
+    np.testing.assert_array_equal(runs[0].ga.population, runs[1].ga.population)
+
+
+def test_each_generation_plays_new_seeds():
+    s0, s1 = generation_seeds(0, 0, 4), generation_seeds(0, 1, 4)
+    assert s0.shape == (4,) and not np.array_equal(s0, s1)
+    np.testing.assert_array_equal(s0, generation_seeds(0, 0, 4))
+
+
+def random_policy_apples(width, height, seeds, seed=0):
+    env = Snake(seeds.size, width, height)
+    env.reset(seed=seeds)
+    rng = np.random.default_rng(seed)
+    while env.alive.any():
+        env.step(rng.integers(0, 3, seeds.size))
+    return env.apples.mean()
+
+
+def test_short_evolution_clearly_beats_a_random_policy():
+    cfg = EvolveConfig(
+        generations=15,
+        population=80,
+        elite=4,
+        parents=16,
+        episodes=3,
+        board=(6, 6),
+        hidden=(8,),
+        seed=0,
+    )
+    run = Run.start(cfg)
+    evolve(run)
+    seeds = episode_seeds(999, 200)
+    champion = rollout(run.ga.best_genome[None], run.topology, run.game, seeds).score[0]
+    random = random_policy_apples(6, 6, seeds)
+    assert random < 0.5
+    assert champion > 2.0 + 4 * random, (champion, random)
+    assert run.history[-1]["mean_apples"] > run.history[0]["mean_apples"]
+
+
+def test_time_limit_stops_between_generations():
+    run = Run.start(dataclasses.replace(TINY, generations=1000, time_limit=0.3))
+    assert evolve(run) == "time limit"
+    assert 1 <= run.generation < 1000 and len(run.history) == run.generation
+
+
+def test_stop_request_ends_after_a_whole_generation():
+    run = Run.start(TINY)
+    calls = []
+    reason = evolve(run, should_stop=lambda: len(calls.append(1) or calls) > 2)
+    assert reason == "interrupted" and run.generation == 2
+
+
+def test_the_champion_is_the_best_candidate_on_fresh_episodes(tmp_path):
+    from evonet.evolution.reporters import BestGenomeReporter
+    from evonet.storage.checkpoint import load_network
+
+    cfg = dataclasses.replace(TINY, generations=6, elite=3, champion_episodes=30)
+    run = Run.start(cfg)
+    evolve(run, [BestGenomeReporter(tmp_path / "best.npz")])
+    champion = run.champion
+    assert champion is not None and champion.record["episodes"] == 30
+    # The candidates, replayed by hand: the last generation's elites, then the best so far.
+    candidates = np.concatenate([run.ga.population[:3], run.ga.best_genome[None]])
+    seeds = champion_seeds(cfg.seed, 30)
+    assert not set(seeds) & {s for g in range(6) for s in generation_seeds(cfg.seed, g, 2)}
+    result = rollout(candidates, run.topology, run.game, seeds)
+    best = int(np.argmax(result.fitness))
+    np.testing.assert_array_equal(champion.genome, candidates[best])
+    assert champion.record["fitness"] == result.fitness.max()
+    assert champion.record["mean_apples"] == result.score[best]
+    # best.npz is the champion, and says how it was picked.
+    theta, _, meta = load_network(tmp_path / "best.npz")
+    np.testing.assert_array_equal(theta, champion.genome)
+    assert meta["info"]["champion"] == champion.record
+    assert meta["info"]["fitness"] == champion.record["fitness"]
+
+
+def test_no_champion_is_picked_when_interrupted_or_asked_not_to():
+    run = Run.start(TINY)
+    evolve(run, should_stop=lambda: run.generation >= 2)
+    assert run.champion is None
+    run = Run.start(dataclasses.replace(TINY, champion_episodes=0))
+    evolve(run)
+    assert run.champion is None
+
+
+def test_a_resumed_run_picks_the_same_champion():
+    straight = Run.start(TINY)
+    evolve(straight)
+    resumed = Run.start(TINY)
+    evolve(resumed, should_stop=lambda: resumed.generation >= 2)
+    evolve(resumed)
+    assert straight.champion is not None and resumed.champion is not None
+    np.testing.assert_array_equal(straight.champion.genome, resumed.champion.genome)
+    assert straight.champion.record == resumed.champion.record
+
+
+# 12x12 has more cells than 10x10, so its first generations play 10x10.
+CURRICULUM = dataclasses.replace(TINY, board=(12, 12), curriculum=2, generations=4)
+
+
+def test_a_curriculum_plays_the_easier_board_first_then_the_runs_own():
+    run = Run.start(CURRICULUM)
+    assert run.curriculum_end == 2
+    genomes = run.ga.ask()
+    for gen, board in [(0, (10, 10)), (1, (10, 10)), (2, (12, 12)), (3, (12, 12))]:
+        assert run.game_at(gen) == SnakeSpec(board=board)
+        seeds = generation_seeds(CURRICULUM.seed, gen, CURRICULUM.episodes)
+        expected = rollout(genomes, run.topology, SnakeSpec(board=board), seeds)
+        np.testing.assert_array_equal(run.evaluate(genomes, gen).fitness, expected.fitness)
+    # None on a board no larger than 10x10, nor when asked for none.
+    small = Run.start(TINY)
+    assert small.curriculum_end == 0 and small.game_at(0) == SnakeSpec(board=(6, 6))
+    assert Run.start(dataclasses.replace(CURRICULUM, curriculum=0)).curriculum_end == 0
+
+
+def test_the_best_genome_so_far_is_the_best_on_the_runs_own_board():
+    run = Run.start(CURRICULUM)
+    evolve(run, should_stop=lambda: run.generation >= 2)
+    run.ga.best_fitness = 1e9  # beyond any fitness: only forgetting it lets 12x12 set it
+    evolve(run)
+    assert run.ga.best_fitness == max(r["best_fitness"] for r in run.history[2:])
+    # The champion is picked on the run's own board.
+    seeds = champion_seeds(CURRICULUM.seed, CURRICULUM.champion_episodes)
+    again = rollout(run.champion.genome[None], run.topology, SnakeSpec(board=(12, 12)), seeds)
+    assert again.fitness[0] == run.champion.record["fitness"]
+
+
+def test_a_run_resumed_across_the_curriculum_end_is_identical(tmp_path):
+    from evonet.storage.checkpoint import load_run, save_run
+
+    straight = Run.start(CURRICULUM)
+    evolve(straight)
+    first = Run.start(CURRICULUM)
+    evolve(first, should_stop=lambda: first.generation >= 1)
+    save_run(tmp_path / "latest.npz", first)
+    resumed = load_run(tmp_path / "latest.npz")
+    evolve(resumed)
+    np.testing.assert_array_equal(straight.ga.population, resumed.ga.population)
+    np.testing.assert_array_equal(straight.ga.best_genome, resumed.ga.best_genome)
+    columns = ("best_fitness", "mean_fitness", "best_apples")
+    assert [[r[c] for c in columns] for r in straight.history] == [
+        [r[c] for c in columns] for r in resumed.history
+    ]
+    assert straight.champion.record == resumed.champion.record
+
+
+def test_progress_shows_no_false_eta_and_runs_over_a_time_limit():
+    import io
+
+    from evonet.evolution.reporters import ProgressReporter
+
+    out = io.StringIO()
+    evolve(Run.start(TINY), [ProgressReporter(out)])
+    last = out.getvalue().split("\r")[-1]
+    assert "4/4 generations [" in last and "gen/min=" in last and "<" not in last
+    out = io.StringIO()
+    run = Run.start(dataclasses.replace(TINY, generations=100_000, time_limit=0.3))
+    evolve(run, [ProgressReporter(out)])
+    last = out.getvalue().split("\r")[-1]
+    assert "of the 00:00 time limit" in last and f"generation={run.generation}/100000" in last
