@@ -8,17 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from evonet.cli.args import (
-    UsageError,
-    add_backend_flags,
-    board_size,
-    emit_json,
-    evaluator_from,
-    examples,
-    get_ready,
-    nonneg_int,
-    positive_int,
-)
+from evonet.cli.args import board_size, nonneg_int, positive_int
+from evonet.cli.errors import UsageError
+from evonet.cli.flags import add_backend_flags, evaluator_from
+from evonet.cli.help import examples
+from evonet.cli.output import emit_json, get_ready
 from evonet.evolution.config import game_from_meta
 from evonet.evolution.evaluators.sharded import merge
 from evonet.evolution.rollout import RolloutResult, check_topology, rollout, rollout_bytes

@@ -10,19 +10,11 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from evonet.cli.args import (
-    UsageError,
-    add_backend_flags,
-    board_size,
-    evaluator_from,
-    examples,
-    flag_doc,
-    get_ready,
-    hidden_sizes,
-    info,
-    silence_stdout,
-    whole_number,
-)
+from evonet.cli.args import board_size, hidden_sizes, whole_number
+from evonet.cli.errors import UsageError
+from evonet.cli.flags import add_backend_flags, evaluator_from
+from evonet.cli.help import examples, flag_doc
+from evonet.cli.output import get_ready, info, silence_stdout
 from evonet.evolution import config as config_mod
 from evonet.evolution.reporters import CheckpointReporter, ProgressReporter, files, standard
 from evonet.evolution.run import Run, evolve

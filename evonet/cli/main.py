@@ -10,7 +10,6 @@ start-up included, ends in one line and exit code 130.
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 from typing import TYPE_CHECKING
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
 
-from evonet import __version__
+from evonet import __version__, signals
 
 DESCRIPTION = (
     "Evolve neural networks to play Snake or any Gymnasium environment, and train them by "
@@ -48,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     from evonet.cli import plot as plot_cmd
     from evonet.cli import train as train_cmd
     from evonet.cli import watch as watch_cmd
-    from evonet.cli.args import Formatter, UsageError, metavar
+    from evonet.cli.errors import UsageError
+    from evonet.cli.help import Formatter, metavar
 
     class Parser(argparse.ArgumentParser):
         """argparse that reports errors in one line (no usage block) with exit code 2."""
@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 def parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
     """``argv`` parsed, or UsageError with the command's prefix and a close match for a
     mistyped command or flag ("did you mean --population?")."""
-    from evonet.cli.args import UsageError
+    from evonet.cli.errors import UsageError
 
     first = argv[0] if argv else ""
     if first and not first.startswith("-") and first not in COMMANDS:
@@ -127,9 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     real = argv is None
     prefix = "evonet"  # then "evonet COMMAND", once the command is known
     if real:
-        signal.signal(signal.SIGINT, _exit_interrupted)
+        signals.exit_on_interrupt()
     try:
-        from evonet.cli.args import UsageError
+        from evonet.cli.errors import UsageError
 
         argv = sys.argv[1:] if argv is None else list(argv)
         try:
@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parse(parser, argv)
             prefix = f"evonet {args.command}"
             if real:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
+                signals.interrupts_raise()
             return int(args.run(args) or 0)
         except UsageError as e:
             msg = str(e)
@@ -154,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\nevonet: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        from evonet.cli.args import silence_stdout
+        from evonet.cli.output import silence_stdout
 
         silence_stdout()
         print("evonet: stdout was closed before the output was complete", file=sys.stderr)
@@ -174,12 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if real:
             # The process is about to exit: a Ctrl-C now would only turn a finished
             # command's exit into a traceback from interpreter shutdown.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _exit_interrupted(signum: int, frame: object) -> None:
-    os.write(2, b"\nevonet: interrupted\n")
-    os._exit(130)
+            signals.ignore_interrupts()
 
 
 def _caused_by_interrupt(e: BaseException) -> bool:

@@ -6,17 +6,11 @@ import argparse
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from evonet.cli.args import (
-    UsageError,
-    add_render_flag,
-    board_size,
-    examples,
-    float_in,
-    get_ready,
-    nonneg_int,
-    terminal_errors,
-    window_errors,
-)
+from evonet.cli.args import board_size, float_in, nonneg_int
+from evonet.cli.errors import UsageError, terminal_errors, window_errors
+from evonet.cli.flags import add_render_flag
+from evonet.cli.help import examples
+from evonet.cli.output import get_ready
 from evonet.games.base import episode_seeds
 from evonet.games.snake.render.keys import DIRECTION_HEADING, relative_action
 from evonet.views.replay import MAX_FPS, MIN_FPS

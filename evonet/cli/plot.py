@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from evonet.cli.args import UsageError, check_writable, examples, info
+from evonet.cli.args import check_writable
+from evonet.cli.errors import UsageError
+from evonet.cli.help import examples
+from evonet.cli.output import info
 from evonet.text import count
 
 # Enough for any comparison a figure can still show apart (ten colours, then they repeat).

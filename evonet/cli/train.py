@@ -12,19 +12,17 @@ import numpy as np
 from tqdm import tqdm
 
 from evonet.cli.args import (
-    UsageError,
     check_writable,
-    emit_json,
-    examples,
-    flag_doc,
     hidden_sizes,
-    info,
     int_in,
     nonneg_float,
     nonneg_int,
     positive_float,
     positive_int,
 )
+from evonet.cli.errors import UsageError
+from evonet.cli.help import examples, flag_doc
+from evonet.cli.output import emit_json, info
 from evonet.evolution.config import parse_hidden
 from evonet.memory import OverBudget, check_memory
 from evonet.nn import mlp
@@ -454,7 +452,7 @@ def _one_run(
 
 def _live(args: argparse.Namespace, task: Task, cell: Cell, save_path: Path | None) -> int:
     """Train one run in the live view; q stops it and keeps (and saves) what was learned."""
-    from evonet.cli.args import terminal_errors, window_errors
+    from evonet.cli.errors import terminal_errors, window_errors
     from evonet.views.live import model as live
 
     rng = np.random.default_rng(args.seed)

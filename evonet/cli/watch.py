@@ -3,34 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import signal
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from evonet.cli.args import (
-    UsageError,
-    add_render_flag,
-    board_size,
-    check_writable,
-    examples,
-    float_in,
-    get_ready,
-    info,
-    int_in,
-    nonneg_int,
-    terminal_errors,
-    window_errors,
-)
+from evonet import signals
+from evonet.cli.args import board_size, check_writable, float_in, int_in, nonneg_int
+from evonet.cli.errors import UsageError, terminal_errors, window_errors
 from evonet.cli.evaluate import load_agent
+from evonet.cli.flags import add_render_flag
+from evonet.cli.help import examples
+from evonet.cli.output import get_ready, info
 from evonet.games.base import GameSpec
 from evonet.games.ui.terminal import check_terminal
 from evonet.text import count
 from evonet.views import replay as watch
-
-# Signals that end a recording like Ctrl-C (SIGHUP: the terminal closed; not on Windows).
-STOP_SIGNALS = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -173,7 +160,7 @@ def _record_with_bar(
 
     target = Path(args.record)
     with (
-        stop_on_signals(STOP_SIGNALS),
+        signals.as_interrupt(),
         tqdm(
             total=int(expected.sum()),
             desc=f"record {target.name}",
@@ -235,24 +222,3 @@ class FrameProgress:
         self.bar.total += frames - self.expected[self.game]
         self.expected[self.game] = frames
         self.bar.refresh()
-
-
-@contextmanager
-def stop_on_signals(signals: Sequence[int]) -> Iterator[None]:
-    """Turn ``signals`` into KeyboardInterrupt for the duration, like Ctrl-C.
-
-    A recording runs for minutes into a temporary file; killed by SIGTERM or a closed
-    terminal (SIGHUP) with the default handlers, the process would leave that file behind.
-    As KeyboardInterrupt, the write is abandoned cleanly (the temporary file is removed and
-    an existing file at the destination kept) and the CLI exits with 130.
-    """
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = {s: signal.signal(s, interrupt) for s in signals}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)

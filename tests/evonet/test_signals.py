@@ -47,12 +47,12 @@ def test_ctrl_c_during_start_up_is_no_traceback(tmp_path, used):
 def test_a_ctrl_c_while_the_engine_loads_is_held_until_it_has_loaded():
     """numba loads compiled code in ctypes callbacks, where a KeyboardInterrupt is printed
     as "Exception ignored" with a traceback, and lost."""
-    from evonet.cli.args import interrupt_held
+    from evonet import signals
 
     before = signal.getsignal(signal.SIGINT)
     went_on = []
     with pytest.raises(KeyboardInterrupt):
-        with interrupt_held():
+        with signals.held():
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.05)  # the handler has run by now
             went_on.append(True)

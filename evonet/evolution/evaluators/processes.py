@@ -11,7 +11,6 @@ and exit when the process that owns the pool does.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import tempfile
 import threading
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from evonet import signals
 from evonet.evolution.evaluators.sharded import BLAS_THREADS, Sharded, quietly
 from evonet.evolution.rollout import RolloutResult, rollout
 from evonet.games.base import GameSpec
@@ -183,7 +183,7 @@ def _remove_stale(folder: Path) -> None:
 def _init_worker(owner: int) -> None:
     # Ctrl-C reaches the whole process group; the owner (the process whose pool this is)
     # decides when to stop, and a worker must not print a traceback of its own.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signals.ignore_interrupts()
 
     # An owner that dies without shutting the pool down (kill -9, a second Ctrl-C) leaves
     # its workers waiting forever; they notice and leave. The fork server, their parent,

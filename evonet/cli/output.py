@@ -1,0 +1,47 @@
+"""What the commands print: status lines on stderr, JSON on stdout."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from evonet import signals
+
+if TYPE_CHECKING:
+    from evonet.games.base import GameSpec
+
+
+def emit_json(obj: dict) -> None:
+    """One JSON object on one stdout line; NaN and infinities become null (strict JSON)."""
+    clean = {
+        k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in obj.items()
+    }
+    print(json.dumps(clean, sort_keys=False, allow_nan=False), flush=True)
+
+
+def silence_stdout() -> None:
+    """Point stdout at the null device once its reader has gone (a closed pipe), so that
+    nothing written later, the interpreter's final flush included, fails again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def info(text: str) -> None:
+    """Human-facing status on stderr, so stdout stays clean for --json."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def get_ready(game: GameSpec, always: bool = True) -> None:
+    """Let the game compile or load its engine now, and say what that took: the first run
+    after an install spends seconds compiling. With ``always=False`` only a compile is
+    mentioned (for views, where a fast start needs no comment)."""
+    seconds = time.perf_counter()
+    with signals.held():
+        note = game.warm_up()
+    if note and (always or time.perf_counter() - seconds > 1.0):
+        info(f"evonet: {note}")
