@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 from run_cli import evonet
 
+from evonet.evolution.files import load_network, load_run
 from evonet.evolution.rollout import rollout
 from evonet.games.base import episode_seeds
-from evonet.storage.checkpoint import load_network, load_run
 
 EVAL_SEED = 2026
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from evonet.evolution.config import game_from_meta
+from evonet.evolution.files import load_network
 from evonet.games.base import GameSpec
 from evonet.nn.mlp import Topology
-from evonet.storage.checkpoint import load_network
 from evonet.views.replay import shipped_champion
 
 # The champion of evonet 0.1.0, evolved on observation layout 1 (no room features): the

@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from evonet.evolution.evaluators.backends import SerialEvaluator
+from evonet.evolution.files import load_network
 from evonet.games.base import episode_seeds
 from evonet.games.snake.rules import SnakeSpec
-from evonet.storage.checkpoint import load_network
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -40,11 +40,11 @@ from pathlib import Path
 import numpy as np
 from run_cli import evonet
 
+from evonet.evolution.files import load_run
 from evonet.evolution.rollout import rollout
 from evonet.evolution.run import generation_seeds
 from evonet.games.snake.rules import Snake, episode_seeds
 from evonet.search.ga import GA, GAConfig, gaussian_mutation
-from evonet.storage.checkpoint import load_run
 
 EVAL_SEED = 2026
 # evonet 0.1.0's defaults, as flags over today's.

@@ -76,7 +76,7 @@ def main() -> None:
             # best.npz records its run folder in its config, so compare the genomes.
             import numpy as np
 
-            from evonet.storage.checkpoint import load_network
+            from evonet.evolution.files import load_network
 
             a, _, _ = load_network(folder / "serial/best.npz")
             b, _, _ = load_network(folder / "ray/best.npz")

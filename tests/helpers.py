@@ -149,14 +149,14 @@ def error_lines(stderr):
 
 def strip_timing(history):
     """History records without the wall-clock columns: what one seed must reproduce."""
-    from evonet.evolution.run import TIMING_FIELDS
+    from evonet.storage.history import TIMING_FIELDS
 
     return [{k: v for k, v in r.items() if k not in TIMING_FIELDS} for r in history]
 
 
 def history_rows(path):
     """``history.csv`` as rows of text, header first, without the wall-clock columns."""
-    from evonet.evolution.run import TIMING_FIELDS
+    from evonet.storage.history import TIMING_FIELDS
 
     lines = path.read_text().splitlines()
     header = lines[0].split(",")

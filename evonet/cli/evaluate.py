@@ -13,13 +13,12 @@ from evonet.cli.errors import UsageError
 from evonet.cli.flags import add_backend_flags, evaluator_from
 from evonet.cli.help import examples
 from evonet.cli.output import emit_json, get_ready
-from evonet.evolution.config import game_from_meta
+from evonet.evolution import files
 from evonet.evolution.evaluators.sharded import merge
-from evonet.evolution.rollout import RolloutResult, check_topology, rollout, rollout_bytes
-from evonet.games.base import GameSpec, MissingPackage, episode_seeds
+from evonet.evolution.rollout import RolloutResult, rollout, rollout_bytes
+from evonet.games.base import GameSpec, episode_seeds
 from evonet.memory import OverBudget, check_memory
 from evonet.nn.mlp import Topology
-from evonet.storage.checkpoint import CheckpointError, load_network
 from evonet.text import count
 
 
@@ -59,40 +58,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def load_agent(
     path: str, board: tuple[int, int] | None = None
 ) -> tuple[np.ndarray, Topology, GameSpec]:
-    """A network from a file, with the game it was evolved on (its board and hunger for
-    Snake; ``board`` plays another board)."""
+    """:func:`evonet.evolution.files.load_agent`, its refusals as one-line usage errors."""
     try:
-        theta, topo, meta = load_network(path)
-    except CheckpointError as e:
+        return files.load_agent(path, board)
+    except ValueError as e:  # a bad file, or a network that plays no game
         raise UsageError(str(e)) from None
-    # Networks from a run carry its config under "info"; checkpoints carry it directly.
-    info = meta.get("info") if isinstance(meta.get("info"), dict) else {}
-    settings = info.get("config") if "config" in info else meta.get("config")
-    task = info.get("task")  # a network from `evonet train TASK --save`
-    if settings is None and (topo.n_out == 1 or isinstance(task, str)):
-        by = f" by 'evonet train {task}'" if isinstance(task, str) else ""
-        raise UsageError(
-            f"{path}: network {'-'.join(map(str, topo.sizes))} was trained{by}, not evolved "
-            "on a game; watch and evaluate play agents from 'evonet evolve'"
-        )
-    try:
-        game = game_from_meta(settings)
-    except MissingPackage as e:
-        raise UsageError(f"{path}: {e}") from None
-    except ValueError as e:
-        raise UsageError(f"{path}: invalid game settings in its metadata: {e}") from None
-    if board is not None:
-        try:
-            # Another board, the same observation layout (the run's hunger fits its board).
-            layout = {k: v for k, v in game.info().items() if k == "observation"}
-            game = game_from_meta({"game": game.name, "board": list(board), **layout})
-        except ValueError as e:
-            raise UsageError(f"--board: {e}") from None
-    try:
-        check_topology(topo, game)
-    except ValueError as e:
-        raise UsageError(f"{path}: not an agent for {game.name}: {e}") from None
-    return theta, topo, game
 
 
 def run(args: argparse.Namespace) -> int:

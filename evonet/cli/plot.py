@@ -41,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from evonet.evolution.reporters import read_history_csv
+    from evonet.storage.history import read_history_csv
     from evonet.views import plots
 
     if len(args.runs) > MAX_RUNS:

@@ -15,14 +15,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from evonet.evolution.rollout import rollout_bytes
 from evonet.fields import same_as, setting
 from evonet.games import base as games
 from evonet.games.base import GameSpec
-from evonet.memory import check_memory
 from evonet.nn.mlp import Topology
 from evonet.search.ga import GAConfig
-from evonet.text import count
 
 # A run whose fitness is a Python function (evonet.run(fitness=...)), not a registered game.
 CUSTOM = "custom"
@@ -185,25 +182,14 @@ class EvolveConfig:
             io = (game.n_obs, game.n_outputs)
         return Topology((io[0], *self.hidden, io[1]), self.activation, "linear")
 
-    def memory_bytes(self, game: GameSpec | None = None, io: tuple[int, int] | None = None) -> int:
-        """An upper estimate of the memory one generation needs (breeding plus rollout)."""
-        if io is None:
-            game = game or self.game_spec()
-        topo = self.topology(game, io)
-        need = self.ga().memory_bytes(topo.n_params)
-        if game is not None:
-            generation = rollout_bytes(self.population, self.episodes, topo, game)
-            pick = rollout_bytes(self.elite + 1, self.champion_episodes, topo, game)
-            need += max(generation, pick)
-        return need
-
-    def validate(self, memory: bool = True, io: tuple[int, int] | None = None) -> None:
+    def validate(self, io: tuple[int, int] | None = None) -> None:
         """Raise ValueError naming the first impossible setting.
 
         Checks types (whole numbers are ints, not bools or floats), ranges, the game and
-        its settings, and (unless ``memory`` is False) that one generation's arrays fit in
-        this machine's memory, before anything is allocated. A ``custom`` run (a fitness
-        function) passes its network's ``io = (inputs, outputs)``.
+        its settings, and the network they make. A ``custom`` run (a fitness function)
+        passes its network's ``io = (inputs, outputs)``. Whether one generation fits in
+        this machine's memory is a question about the run
+        (:func:`evonet.evolution.run.check_fits`), asked before anything is allocated.
         """
         for f in fields(self):
             _check_type(f.name, getattr(self, f.name), f.default)
@@ -239,17 +225,8 @@ class EvolveConfig:
             raise ValueError(f"seed must be from 0 to 2**64 - 1, got {self.seed}")
         if not (math.isfinite(self.time_limit) and self.time_limit >= 0):
             raise ValueError(f"time limit must be a finite number >= 0, got {self.time_limit}")
-        topo = self.topology(game, io)  # Topology checks the layer sizes and the activation
+        self.topology(game, io)  # Topology checks the layer sizes and the activation
         self.ga().validate()
-        if not memory:
-            return
-        where = f" on {game.describe()}" if game is not None else ""
-        check_memory(
-            self.memory_bytes(game, io),
-            f"population {self.population} x {count(self.episodes, 'episode')} with a "
-            f"{'-'.join(map(str, topo.sizes))} network{where}",
-            "lower --population, --episodes or --hidden",
-        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able settings (tuples become lists)."""
@@ -454,14 +431,13 @@ def build(file_settings: dict[str, Any], flag_settings: dict[str, Any]) -> Evolv
     return cfg
 
 
-def from_dict(d: Any, memory: bool = True, io: tuple[int, int] | None = None) -> EvolveConfig:
+def from_dict(d: Any, io: tuple[int, int] | None = None) -> EvolveConfig:
     """The config stored in a file's metadata, validated.
 
     Stricter than a TOML file: every setting must be present (a missing seed would
     silently become 0 and play other episodes), and each must already have its JSON type
-    (whole numbers as integers, ``hidden`` and ``board`` as lists of integers). With
-    ``memory`` False the run's memory budget is not checked (for reading only its best
-    genome). Raises ValueError naming the problem.
+    (whole numbers as integers, ``hidden`` and ``board`` as lists of integers). Raises
+    ValueError naming the problem.
     """
     if not isinstance(d, dict):
         raise ValueError(f"config must be a table of settings, got {type(d).__name__}")
@@ -487,5 +463,5 @@ def from_dict(d: Any, memory: bool = True, io: tuple[int, int] | None = None) ->
             v = tuple(v)
         values[f.name] = v
     cfg = EvolveConfig(**values)
-    cfg.validate(memory, io)
+    cfg.validate(io)
     return cfg

@@ -5,23 +5,20 @@ Each is one small class with the hooks of :class:`evonet.evolution.run.Reporter`
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import math
-import os
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from evonet.evolution.files import save_run
 from evonet.evolution.rollout import RolloutResult
-from evonet.evolution.run import Champion, Reporter, Run, history_fields
+from evonet.evolution.run import Champion, Reporter, Run
 from evonet.storage.archive import atomic_write
 from evonet.storage.checkpoint import save_network
+from evonet.storage.history import history_csv
 from evonet.text import count
 
 
@@ -94,9 +91,7 @@ class ProgressReporter(Reporter):
             self.bar.set_description(f"evolve {_playing(run)}", refresh=False)
 
     def on_picking(self, run: Run) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+        self.close()
         n, e = run.config.elite + 1, run.config.champion_episodes
         print(
             f"evonet: picking the champion: {count(n, 'candidate')} x {count(e, 'fresh episode')}",
@@ -105,8 +100,15 @@ class ProgressReporter(Reporter):
         )
 
     def on_end(self, run: Run, reason: str) -> None:
+        self.close()
+
+    def on_abort(self, run: Run, error: BaseException) -> None:
+        self.close()  # so that what is said about the error starts on a line of its own
+
+    def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
 
 
 def _rate(x: float) -> str:
@@ -118,55 +120,6 @@ def _playing(run: Run) -> str:
     """What the run's next generation plays, in a few words (``snake 10x10``)."""
     game = run.game_at(run.generation)
     return game.describe() if game is not None else run.config.game
-
-
-def history_csv(history: list[dict], fields: Sequence[str]) -> str:
-    """The history as CSV text with the columns ``fields`` (see ``Run.fields``)."""
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
-    w.writeheader()
-    w.writerows({k: r[k] for k in fields} for r in history)
-    return buf.getvalue()
-
-
-# history.csv is a row of a few numbers per generation (at most 200,000 generations): far
-# below this, which keeps a huge or foreign file from filling memory.
-MAX_HISTORY_BYTES = 64 << 20
-
-
-def read_history_csv(path: str | os.PathLike) -> tuple[str, list[dict]]:
-    """``(score_name, records)`` from a run's ``history.csv``: its columns as written by
-    :func:`history_csv` (any game's score name), every value a number.
-
-    Raises ValueError naming the problem (not a history, a missing column, a bad value).
-    """
-    path = Path(path)
-    with open(path, "rb") as f:
-        data = f.read(MAX_HISTORY_BYTES + 1)
-    if len(data) > MAX_HISTORY_BYTES:
-        raise ValueError(f"{path}: more than {MAX_HISTORY_BYTES >> 20} MB, not a run history")
-    try:
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
-    except (UnicodeDecodeError, csv.Error) as e:
-        raise ValueError(f"{path}: not a CSV run history ({e})") from None
-    header = rows[0] if rows else []
-    score = next(
-        (c[len("best_") :] for c in header if c.startswith("best_") and c != "best_fitness"), ""
-    )
-    if not score or tuple(header) != history_fields(score):
-        raise ValueError(f"{path}: not a run history (its columns are not evonet's)")
-    records = []
-    for i, row in enumerate(rows[1:], start=2):
-        try:
-            record = {k: float(v) for k, v in zip(header, row, strict=True)}
-        except ValueError:
-            raise ValueError(f"{path}, line {i}: expected {len(header)} numbers") from None
-        if any(math.isinf(v) for v in record.values()):  # NaN: a genome that was not scored
-            raise ValueError(f"{path}, line {i}: an infinite value, not a run history")
-        records.append(record)
-    if not records:
-        raise ValueError(f"{path}: no generations yet")
-    return score, records
 
 
 class HistoryReporter(Reporter):
@@ -260,8 +213,6 @@ class CheckpointReporter(Reporter):
         self.written_at: int | None = None
 
     def write(self, run: Run) -> None:
-        from evonet.storage.checkpoint import save_run
-
         save_run(self.path, run)
         self.written_at = run.generation
 
@@ -283,19 +234,23 @@ def files(plot: bool = True) -> tuple[str, ...]:
 
 
 def standard(
-    out: Path, progress: bool = True, json_lines: bool = False, plot: bool = True
+    out: Path,
+    progress: bool = True,
+    json_lines: bool = False,
+    plot: bool = True,
+    checkpoints: CheckpointReporter | None = None,
 ) -> list[Reporter]:
     """The reporters of ``evonet evolve`` for run folder ``out``: the progress bar (if
-    ``progress``), history.csv, best.npz, latest.npz, fitness.png (if ``plot``) and (if
-    ``json_lines``) JSON lines on stdout."""
+    ``progress``), history.csv, best.npz, latest.npz (``checkpoints``, or a new
+    :class:`CheckpointReporter`), fitness.png (if ``plot``) and (if ``json_lines``) JSON
+    lines on stdout."""
     reporters: list[Reporter] = [ProgressReporter()] if progress else []
     reporters += [
         HistoryReporter(out / "history.csv"),
         BestGenomeReporter(out / "best.npz"),
-        CheckpointReporter(out / "latest.npz"),
+        checkpoints or CheckpointReporter(out / "latest.npz"),
     ]
     if plot:
-        # matplotlib's import and one figure take most of a second.
         reporters.append(PlotReporter(out / "fitness.png"))
     if json_lines:
         reporters.append(JsonLinesReporter())

@@ -17,29 +17,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from evonet.evolution.config import CUSTOM, EvolveConfig
-from evonet.evolution.rollout import RolloutResult, from_episodes, rollout
+from evonet.evolution.rollout import RolloutResult, from_episodes, rollout, rollout_bytes
 from evonet.games.base import GameSpec
+from evonet.memory import check_memory
 from evonet.nn import mlp
 from evonet.nn.mlp import Topology
 from evonet.search.ga import GA, rank
-
-# Wall-clock columns and how the generation ran (its worker processes); every other column
-# of the history is a pure function of the config.
-TIMING_FIELDS = ("seconds", "agent_steps_per_s", "workers")
-
-
-def history_fields(score_name: str) -> tuple[str, ...]:
-    """The columns of ``history.csv`` for a game whose score is ``score_name``."""
-    return (
-        "generation",
-        "best_fitness",
-        "mean_fitness",
-        "median_fitness",
-        f"best_{score_name}",
-        f"mean_{score_name}",
-        *TIMING_FIELDS,
-    )
-
+from evonet.storage.history import history_fields
+from evonet.text import count
 
 Evaluator = Callable[[np.ndarray, Topology, GameSpec, np.ndarray], RolloutResult]
 """Where rollouts run (:mod:`evonet.evolution.evaluators`): called as
@@ -95,6 +80,7 @@ class Run:
             raise ValueError(f'a fitness function runs with game="{CUSTOM}", not {cfg.game!r}')
         cfg.validate(io=io)
         game = None if fitness is not None else cfg.game_spec()
+        check_fits(cfg, game, io)
         topo = cfg.topology(game, io)
         rng = np.random.default_rng(cfg.seed)
         population = mlp.init(topo, rng, n=cfg.population, dtype=np.float32)
@@ -203,6 +189,35 @@ class Run:
         return self.champion
 
 
+def generation_bytes(cfg: EvolveConfig, game: GameSpec | None, topo: Topology) -> int:
+    """An upper estimate of the memory one generation needs: breeding the population, and
+    the larger of its rollout and the champion's pick."""
+    need = cfg.ga().memory_bytes(topo.n_params)
+    if game is not None:
+        generation = rollout_bytes(cfg.population, cfg.episodes, topo, game)
+        pick = rollout_bytes(cfg.elite + 1, cfg.champion_episodes, topo, game)
+        need += max(generation, pick)
+    return need
+
+
+def check_fits(
+    cfg: EvolveConfig, game: GameSpec | None = None, io: tuple[int, int] | None = None
+) -> None:
+    """Raise :class:`evonet.memory.OverBudget` (a ValueError) unless one generation of a
+    run with ``cfg`` on ``game`` (or, for a fitness function, a network of ``io``) fits in
+    this machine's memory; nothing is allocated to find out."""
+    if io is None and game is None:
+        game = cfg.game_spec()
+    topo = cfg.topology(game, io)
+    where = f" on {game.describe()}" if game is not None else ""
+    check_memory(
+        generation_bytes(cfg, game, topo),
+        f"population {cfg.population} x {count(cfg.episodes, 'episode')} with a "
+        f"{'-'.join(map(str, topo.sizes))} network{where}",
+        "lower --population, --episodes or --hidden",
+    )
+
+
 def _workers(evaluator: Evaluator | None, game: GameSpec | None) -> int:
     """The processes a generation ran on: 1 for a fitness function (always in this
     process) or a game an evaluator does not split."""
@@ -243,6 +258,10 @@ class Reporter:
         """After the loop and the champion's pick (:attr:`Run.champion`, none when
         interrupted): ``reason`` is ``finished``, ``time limit`` or ``interrupted``."""
 
+    def on_abort(self, run: Run, error: BaseException) -> None:
+        """The loop stopped with ``error`` (a full disk, a second Ctrl-C); the run holds
+        the last generation that finished. Nothing is written after this."""
+
 
 def evolve(
     run: Run,
@@ -250,58 +269,79 @@ def evolve(
     should_stop: Callable[[], bool] = lambda: False,
     evaluator: Evaluator | None = None,
 ) -> str:
-    """Run generations until ``run.config.generations`` or the time limit.
+    """Run generations until ``run.config.generations`` or the time limit, then pick the
+    champion.
 
     ``should_stop`` is checked between generations (a signal handler sets it); a generation
     in progress always finishes, so the run state is never half-updated. ``evaluator``
-    says where a game's rollouts run (:mod:`evonet.evolution.evaluators`); results do not depend
-    on it.
+    says where a game's rollouts run (:mod:`evonet.evolution.evaluators`); results do not
+    depend on it.
 
     Returns:
         why the loop ended: ``finished``, ``time limit`` or ``interrupted``.
     """
+    start = time.perf_counter()  # the time limit counts from here
+    try:
+        for r in reporters:
+            r.on_start(run)
+        reason = _generations(run, reporters, should_stop, evaluator, start)
+        # An interrupted run is resumed or abandoned: people wait for it, so no pick. A
+        # resumed run that finishes picks the same champion as one that ran straight through.
+        run.champion = None
+        if reason != "interrupted" and run.game is not None and run.config.champion_episodes:
+            for r in reporters:
+                r.on_picking(run)
+            run.pick_champion(evaluator)
+        for r in reporters:
+            r.on_end(run, reason)
+    except BaseException as e:
+        for r in reporters:
+            r.on_abort(run, e)
+        raise
+    return reason
+
+
+def _generations(
+    run: Run,
+    reporters: Sequence[Reporter],
+    should_stop: Callable[[], bool],
+    evaluator: Evaluator | None,
+    start: float,
+) -> str:
+    """The loop of :func:`evolve`, until the last generation, the time limit (counted
+    from ``start``, a ``time.perf_counter()``) or a stop."""
     cfg = run.config
-    start = time.perf_counter()
-    for r in reporters:
-        r.on_start(run)
-    reason = "finished"
     while run.generation < cfg.generations:
         if should_stop():
-            reason = "interrupted"
-            break
+            return "interrupted"
         if cfg.time_limit and time.perf_counter() - start >= cfg.time_limit:
-            reason = "time limit"
-            break
-        t0 = time.perf_counter()
-        gen = run.generation
-        result = run.evaluate(run.ga.ask(), gen, evaluator)
-        if gen == run.curriculum_end and gen > 0:
-            # Fitness on the easier game does not compare with the run's own: the best
-            # genome so far is the best on the run's game, from its first generation on.
-            run.ga.forget_best()
-        run.ga.tell(result.fitness)
-        seconds = time.perf_counter() - t0
-        record = {
-            "generation": gen,
-            "best_fitness": float(np.nanmax(result.fitness)),
-            "mean_fitness": float(np.nanmean(result.fitness)),
-            "median_fitness": float(np.nanmedian(result.fitness)),
-            f"best_{run.score_name}": float(np.nanmax(result.score)),
-            f"mean_{run.score_name}": float(np.nanmean(result.score)),
-            "seconds": round(seconds, 4),
-            "agent_steps_per_s": round(result.agent_steps / seconds, 1),
-            "workers": _workers(evaluator, run.game),
-        }
+            return "time limit"
+        record, result = _one_generation(run, evaluator)
         run.history.append(record)
         for r in reporters:
             r.on_generation(run, record, result)
-    # An interrupted run is resumed or abandoned: people wait for it, so no pick. A resumed
-    # run that finishes picks the same champion as one that ran straight through.
-    run.champion = None
-    if reason != "interrupted" and run.game is not None and cfg.champion_episodes:
-        for r in reporters:
-            r.on_picking(run)
-        run.pick_champion(evaluator)
-    for r in reporters:
-        r.on_end(run, reason)
-    return reason
+    return "finished"
+
+
+def _one_generation(run: Run, evaluator: Evaluator | None) -> tuple[dict, RolloutResult]:
+    """Ask, evaluate, tell: one generation, and its history record."""
+    t0, gen = time.perf_counter(), run.generation
+    result = run.evaluate(run.ga.ask(), gen, evaluator)
+    if gen == run.curriculum_end and gen > 0:
+        # Fitness on the easier game does not compare with the run's own: the best
+        # genome so far is the best on the run's game, from its first generation on.
+        run.ga.forget_best()
+    run.ga.tell(result.fitness)
+    seconds = time.perf_counter() - t0
+    record = {
+        "generation": gen,
+        "best_fitness": float(np.nanmax(result.fitness)),
+        "mean_fitness": float(np.nanmean(result.fitness)),
+        "median_fitness": float(np.nanmedian(result.fitness)),
+        f"best_{run.score_name}": float(np.nanmax(result.score)),
+        f"mean_{run.score_name}": float(np.nanmean(result.score)),
+        "seconds": round(seconds, 4),
+        "agent_steps_per_s": round(result.agent_steps / seconds, 1),
+        "workers": _workers(evaluator, run.game),
+    }
+    return record, result

@@ -18,7 +18,7 @@ import numpy as np
 from evonet.evolution.rollout import rollout
 from evonet.games.base import GameSpec, episode_seeds
 from evonet.storage.archive import atomic_write
-from evonet.storage.checkpoint import CheckpointError, load_network
+from evonet.storage.checkpoint import CheckpointError, read_network
 from evonet.text import count
 from evonet.views.gif import GifStream, PaletteMap
 from evonet.views.panel import Agent, activation_colour, label_font, network_panel
@@ -325,7 +325,7 @@ def shipped_champion(board: tuple[int, int] | None = None) -> Path:
 def run_board(path: Path) -> tuple[int, int] | None:
     """The board a saved Snake network was evolved on, or None if it cannot tell."""
     try:
-        _, _, meta = load_network(path)
+        _, _, meta = read_network(path)
     except (CheckpointError, OSError):
         return None
     info = meta.get("info") if isinstance(meta.get("info"), dict) else {}

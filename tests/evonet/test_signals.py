@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from evonet.storage.checkpoint import load_run
+from evonet.evolution.files import load_run
 from tests.helpers import TINY_EVOLVE, cpu_seconds, start_evolve, wait_for_cpu, wait_for_rows
 
 # Generations of about 0.8 s of a core after the first (early snakes circle until they

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from evonet.evolution.run import history_fields
+from evonet.storage.history import history_fields
 from tests.helpers import TINY_EVOLVE, TINY_PLOTTED, evonet_here
 
 TINY = ["--generations", "3", *TINY_EVOLVE]

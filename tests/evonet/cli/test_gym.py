@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 
-from evonet.storage.checkpoint import load_network
+from evonet.evolution.files import load_network
 from tests.helpers import evonet_here, history_rows, last_json
 
 CART = "gym:CartPole-v1"

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from evonet.storage.checkpoint import load_run
+from evonet.evolution.files import load_run
 from tests.helpers import (
     TINY_EVOLVE,
     evonet_here,

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from evonet.evolution.files import load_network
 from evonet.nn import mlp
-from evonet.storage.checkpoint import load_network
 from evonet.train.tasks.registry import TASKS
 from tests.helpers import TINY_EVOLVE, evonet_here, last_json
 

@@ -113,7 +113,7 @@ def test_files_from_before_observation_layouts_read_layout_1():
     assert from_dict(EvolveConfig().to_dict()).observation == 2
     gym = EvolveConfig.for_game("gym:CartPole-v1").to_dict()
     del gym["observation"]  # other games have no layout: an old gym file still loads
-    assert from_dict(gym, memory=False).game_spec().name == "gym:CartPole-v1"
+    assert from_dict(gym).game_spec().name == "gym:CartPole-v1"
 
 
 def test_toml_keeps_its_friendly_conversions(tmp_path):

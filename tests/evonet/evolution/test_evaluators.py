@@ -15,9 +15,9 @@ import pytest
 from evonet.evolution.evaluators.backends import SerialEvaluator
 from evonet.evolution.evaluators.processes import ProcessEvaluator
 from evonet.evolution.evaluators.sharded import shards
+from evonet.evolution.files import load_network, load_run
 from evonet.games.base import episode_seeds
 from evonet.games.snake.rules import SnakeSpec
-from evonet.storage.checkpoint import load_network, load_run
 from evonet.views.replay import shipped_champion
 from tests.helpers import (
     TINY_EVOLVE,

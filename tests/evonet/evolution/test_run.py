@@ -5,8 +5,9 @@ import numpy as np
 from evonet.evolution.config import EvolveConfig
 from evonet.evolution.reporters import HistoryReporter
 from evonet.evolution.rollout import rollout
-from evonet.evolution.run import Run, champion_seeds, evolve, generation_seeds, history_fields
+from evonet.evolution.run import Run, champion_seeds, evolve, generation_seeds
 from evonet.games.snake.rules import Snake, SnakeSpec, episode_seeds
+from evonet.storage.history import history_fields
 from tests.helpers import history_rows
 
 TINY = EvolveConfig(
@@ -83,8 +84,8 @@ def test_stop_request_ends_after_a_whole_generation():
 
 
 def test_the_champion_is_the_best_candidate_on_fresh_episodes(tmp_path):
+    from evonet.evolution.files import load_network
     from evonet.evolution.reporters import BestGenomeReporter
-    from evonet.storage.checkpoint import load_network
 
     cfg = dataclasses.replace(TINY, generations=6, elite=3, champion_episodes=30)
     run = Run.start(cfg)
@@ -159,7 +160,7 @@ def test_the_best_genome_so_far_is_the_best_on_the_runs_own_board():
 
 
 def test_a_run_resumed_across_the_curriculum_end_is_identical(tmp_path):
-    from evonet.storage.checkpoint import load_run, save_run
+    from evonet.evolution.files import load_run, save_run
 
     straight = Run.start(CURRICULUM)
     evolve(straight)

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from evonet.evolution.config import MAX_GENERATIONS
-from evonet.evolution.run import history_fields
 from evonet.storage.archive import (
     MAX_INT_DIGITS,
     MAX_JSON_DEPTH,
@@ -18,6 +17,7 @@ from evonet.storage.archive import (
     parse_json,
     save_arrays,
 )
+from evonet.storage.history import history_fields
 from tests.crafted import npy, npy_header, write_zip
 
 

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from evonet.evolution.config import EvolveConfig
+from evonet.evolution.files import load_network, load_run, save_run
 from evonet.evolution.run import Run, evolve
 from evonet.storage import checkpoint
-from evonet.storage.checkpoint import CheckpointError, load_run, save_run
+from evonet.storage.checkpoint import CheckpointError
 from tests.helpers import evonet_here, strip_timing
 
 TINY = EvolveConfig(
@@ -90,7 +91,7 @@ def test_a_writer_killed_midway_leaves_a_loadable_checkpoint(tmp_path):
         time.sleep(0.05 + 0.13 * attempt)  # kill at different points of a write
         proc.kill()
         proc.wait()
-        theta, _, meta = checkpoint.load_network(path)
+        theta, _, meta = load_network(path)
         assert np.all(theta == meta["info"]["i"])
 
 

@@ -16,8 +16,8 @@ import time
 
 import pytest
 
+from evonet.evolution.files import load_run
 from evonet.storage.archive import atomic_write, remove_stale_temps
-from evonet.storage.checkpoint import load_run
 from tests.helpers import TINY_EVOLVE, error_lines, evonet, evonet_here
 
 # 40 genomes of 32-6-3: latest.npz is about 36 KB, so a 64 KB disk holds one checkpoint

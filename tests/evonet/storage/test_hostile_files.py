@@ -13,15 +13,10 @@ import pytest
 
 from evonet.cli.main import main
 from evonet.evolution.config import EvolveConfig
+from evonet.evolution.files import load_network, load_run, save_run
 from evonet.evolution.run import Run, evolve
 from evonet.nn.mlp import Topology
-from evonet.storage.checkpoint import (
-    CheckpointError,
-    load_network,
-    load_run,
-    save_network,
-    save_run,
-)
+from evonet.storage.checkpoint import CheckpointError, save_network
 from tests import crafted
 from tests.crafted import deep_json, meta_member, npy, npy_header, variant, write_zip
 from tests.helpers import evonet_limited

@@ -5,8 +5,8 @@ import signal
 import numpy as np
 import pytest
 
+from evonet.evolution.files import load_network
 from evonet.nn import mlp
-from evonet.storage.checkpoint import load_network
 from evonet.train import fit as train
 from evonet.train.tasks.registry import TASKS
 from evonet.views.live import model as live

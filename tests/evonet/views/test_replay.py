@@ -195,7 +195,7 @@ def test_watch_picks_the_champion_for_the_board_asked_for(tmp_path):
     import os
 
     from evonet.evolution.config import game_from_meta
-    from evonet.storage.checkpoint import load_network
+    from evonet.evolution.files import load_network
 
     for board in [(10, 10), (20, 20), (6, 6), (16, 16), (32, 32), (64, 64)]:
         path = watch.default_target(tmp_path, board)

@@ -13,6 +13,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import evonet  # noqa: F401 - registers evonet/Snake-v0
+from evonet.evolution.files import load_network
 from evonet.evolution.rollout import rollout
 from evonet.games.snake.gym_env import (
     CELL_PIXELS,
@@ -25,7 +26,6 @@ from evonet.games.snake.gym_env import (
 from evonet.games.snake.render.window import HUD_HEIGHT
 from evonet.games.snake.rules import N_OBS, Snake, SnakeSpec, episode_seeds
 from evonet.nn.mlp import forward
-from evonet.storage.checkpoint import load_network
 from tests.helpers import evonet_here, last_json
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # drawing tests need no screen

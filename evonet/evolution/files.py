@@ -1,0 +1,229 @@
+"""A run's files as runs understand them: checkpoints that resume a run exactly, and the
+networks (a champion, a run's best genome) that play a game.
+
+:mod:`evonet.storage.checkpoint` checks a file's envelope (format, version, kind, keys,
+members); here a checkpoint's metadata is checked field by field against what a run is
+(its settings, the game they name and the network it needs, the history, the random
+state, the GA's settings) before any array is read. Every failure raises
+:class:`~evonet.storage.checkpoint.CheckpointError` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evonet.evolution import config as config_mod
+from evonet.evolution.rollout import check_topology
+from evonet.evolution.run import FitnessFunction, Run, check_fits
+from evonet.games.base import GameSpec, MissingPackage
+from evonet.nn.mlp import Topology
+from evonet.search.ga import GA
+from evonet.storage.archive import Archive
+from evonet.storage.checkpoint import (
+    finite,
+    network_of,
+    open_file,
+    rng_state_problem,
+    save_file,
+    topology_of,
+)
+from evonet.storage.history import history_fields, record_problem
+
+Spec = tuple[tuple[int, ...], tuple[str, ...]]  # an array's shape and accepted dtypes
+
+
+def save_run(path: str | os.PathLike, run: Run) -> Path:
+    """Write everything a run needs to continue exactly, atomically.
+
+    Arrays: ``population (P, D)``, ``fitness (P,)``, ``best_genome (D,)``. Metadata: the
+    config, topology, generation, RNG state, best fitness and the history records. A state
+    with non-finite genes is refused: it could never be resumed.
+    """
+    arrays, values = run.ga.state()
+    for name in ("population", "best_genome"):
+        if not np.isfinite(arrays[name]).all():
+            raise ValueError(f"{name} holds NaN or infinite genes; refusing to save it")
+    meta = {
+        "config": run.config.to_dict(),
+        "topology": run.topology.to_dict(),
+        "history": run.history,
+        **values,
+    }
+    return save_file(path, "checkpoint", arrays, meta)
+
+
+def load_run(path: str | os.PathLike, fitness: FitnessFunction | None = None) -> Run:
+    """Read and validate a checkpoint written by :func:`save_run`.
+
+    A run evolved on a Python fitness function evaluates and resumes only with that
+    ``fitness`` passed again (a function cannot be saved without pickling it); without it
+    the run can still be read. A game's run takes none.
+    """
+    with open_file(path, "checkpoint") as (a, meta):
+        cfg, topo, game = _run_meta(a, meta)
+        if game is not None and fitness is not None:
+            raise a.fail(f"plays {cfg.game}; it takes no fitness function")
+        expected = _check_run_arrays(a, cfg, topo)
+        arrays = {name: a.read(name, *spec) for name, spec in expected.items()}
+    for name in ("population", "best_genome"):
+        if not np.isfinite(arrays[name]).all():
+            raise a.fail(f"array {name!r} holds NaN or infinite values")
+    if np.isinf(arrays["fitness"]).any():
+        raise a.fail("array 'fitness' holds infinite values")
+    ga = GA.from_state(arrays, {**meta, "ga_config": dataclasses.asdict(cfg.ga())})
+    return Run(cfg, topo, game, ga, meta["history"], fitness)
+
+
+def load_network(path: str | os.PathLike) -> tuple[np.ndarray, Topology, dict]:
+    """Read a network file, or the best genome of an evolution checkpoint.
+
+    Returns ``(theta (D,), topology, meta)``. A checkpoint's metadata is checked in full,
+    but only its best genome is read (the run's population need not fit in memory here).
+    """
+    with open_file(path) as (a, meta):
+        if meta["kind"] == "network":
+            return network_of(a, meta), topology_of(a, meta), meta
+        cfg, topo, _ = _run_meta(a, meta, memory=False)
+        _check_run_arrays(a, cfg, topo, memory=False)
+        theta = finite(a, a.read("best_genome", (topo.n_params,), ("<f4",)))
+    return theta, topo, meta
+
+
+class NotAnAgent(ValueError):
+    """A saved network that plays no game (trained by gradient descent, or on a fitness
+    function), or whose recorded game cannot be made here."""
+
+
+def load_agent(
+    path: str | os.PathLike, board: tuple[int, int] | None = None
+) -> tuple[np.ndarray, Topology, GameSpec]:
+    """A network from a file, with the game it was evolved on: ``(theta (D,), topology,
+    game)``. Its board and hunger for Snake; ``board`` plays another board with the same
+    observation layout.
+
+    Raises :class:`~evonet.storage.checkpoint.CheckpointError` for a bad file and
+    :class:`NotAnAgent` for a network that cannot play (each message names the file).
+    """
+    theta, topo, meta = load_network(path)
+    # Networks from a run carry its config under "info"; checkpoints carry it directly.
+    info = meta.get("info") if isinstance(meta.get("info"), dict) else {}
+    settings = info.get("config") if "config" in info else meta.get("config")
+    task = info.get("task")  # a network from `evonet train TASK --save`
+    if settings is None and (topo.n_out == 1 or isinstance(task, str)):
+        by = f" by 'evonet train {task}'" if isinstance(task, str) else ""
+        raise NotAnAgent(
+            f"{path}: network {'-'.join(map(str, topo.sizes))} was trained{by}, not evolved "
+            "on a game; watch and evaluate play agents from 'evonet evolve'"
+        )
+    game = _agent_game(path, settings, board)
+    try:
+        check_topology(topo, game)
+    except ValueError as e:
+        raise NotAnAgent(f"{path}: not an agent for {game.name}: {e}") from None
+    return theta, topo, game
+
+
+def _agent_game(path: Any, settings: Any, board: tuple[int, int] | None) -> GameSpec:
+    """The game recorded with a saved network, on ``board`` if given."""
+    try:
+        game = config_mod.game_from_meta(settings)
+    except MissingPackage as e:
+        raise NotAnAgent(f"{path}: {e}") from None
+    except ValueError as e:
+        raise NotAnAgent(f"{path}: invalid game settings in its metadata: {e}") from None
+    if board is None:
+        return game
+    try:
+        # Another board, the same observation layout (the run's hunger fits its board).
+        layout = {k: v for k, v in game.info().items() if k == "observation"}
+        return config_mod.game_from_meta({"game": game.name, "board": list(board), **layout})
+    except ValueError as e:
+        raise NotAnAgent(f"--board: {e}") from None
+
+
+def _check_run_arrays(
+    a: Archive, cfg: config_mod.EvolveConfig, topo: Topology, memory: bool = True
+) -> dict[str, Spec]:
+    """Check every array header of a checkpoint against its config, before any data is
+    read; returns ``{name: (shape, dtypes)}``."""
+    p, d = cfg.population, topo.n_params
+    expected: dict[str, Spec] = {
+        "population": ((p, d), ("<f4",)),
+        "fitness": ((p,), ("<f8",)),
+        "best_genome": ((d,), ("<f4",)),
+    }
+    for name, spec in expected.items():
+        a.check(name, *spec, memory=memory)
+    return expected
+
+
+def _run_meta(
+    a: Archive, meta: dict, memory: bool = True
+) -> tuple[config_mod.EvolveConfig, Topology, GameSpec | None]:
+    """Check a checkpoint's metadata field by field; returns ``(config, topology, game)``
+    (no game for a run on a fitness function). With ``memory``, the run must also fit in
+    this machine's memory to be resumed here."""
+    cfg, topo, game, io = _run_settings(a, meta)
+    if memory:
+        try:
+            check_fits(cfg, game, io)
+        except ValueError as e:
+            raise a.fail(f"invalid config: {e}") from None
+    _check_history(a, meta, game)
+    best = meta["best_fitness"]
+    if best is not None and not (_number(best) and math.isfinite(best)):
+        raise a.fail(f"best_fitness must be a finite number or null, got {best!r}")
+    problem = rng_state_problem(meta["rng_state"])
+    if problem:
+        raise a.fail(f"invalid RNG state: {problem}")
+    if meta["ga_config"] != dataclasses.asdict(cfg.ga()):
+        raise a.fail("ga_config does not match the config's GA settings")
+    return cfg, topo, game
+
+
+def _run_settings(
+    a: Archive, meta: dict
+) -> tuple[config_mod.EvolveConfig, Topology, GameSpec | None, tuple[int, int] | None]:
+    """The checkpoint's config, its topology (checked against the config), its game, and
+    for a fitness function the network's ``io``."""
+    topo = topology_of(a, meta)
+    config = meta["config"]
+    custom = isinstance(config, dict) and config.get("game") == config_mod.CUSTOM
+    # A fitness function's network sizes are the user's: only the file records them.
+    io = (topo.n_in, topo.n_out) if custom else None
+    try:
+        cfg = config_mod.from_dict(config, io)
+        game = None if custom else cfg.game_spec()
+    except ValueError as e:
+        raise a.fail(f"invalid config: {e}") from None
+    expected = cfg.topology(game, io)
+    if topo != expected:
+        raise a.fail(
+            f"topology {list(topo.sizes)} {topo.hidden}/{topo.output} does not match the "
+            f"config's {list(expected.sizes)} {cfg.activation}/linear"
+        )
+    return cfg, topo, game, io
+
+
+def _check_history(a: Archive, meta: dict, game: GameSpec | None) -> None:
+    history = meta["history"]
+    if not isinstance(history, list):
+        raise a.fail("history is not a list of records")
+    fields = history_fields(game.score_name if game is not None else "score")
+    for i, record in enumerate(history):
+        problem = record_problem(i, record, fields)
+        if problem:
+            raise a.fail(f"history record {i}: {problem}")
+    gen = meta["generation"]
+    if not (isinstance(gen, int) and not isinstance(gen, bool)) or gen != len(history):
+        raise a.fail(f"generation {gen!r} does not match the {len(history)} history records")
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
