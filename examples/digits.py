@@ -13,7 +13,8 @@ import dataclasses
 import numpy as np
 
 import evonet
-from evonet.train.fit import confusion, fit
+from evonet.train.fit import fit
+from evonet.train.losses import confusion
 from evonet.train.tasks.registry import TASKS
 
 

@@ -29,19 +29,10 @@ from evonet.nn import mlp
 from evonet.storage.checkpoint import file_kind, save_network
 from evonet.text import count
 from evonet.train import sweep
-from evonet.train.fit import (
-    MAX_EPOCHS,
-    OPTIMIZERS,
-    Data,
-    Task,
-    TrainConfig,
-    TrainResult,
-    confusion,
-    fit,
-    fit_bytes,
-    is_classifier,
-    raw_input_network,
-)
+from evonet.train.fit import MAX_EPOCHS, TrainConfig, TrainResult, fit, fit_bytes
+from evonet.train.losses import confusion, is_classifier
+from evonet.train.optimizers import OPTIMIZERS
+from evonet.train.task import Data, Task, raw_input_network
 from evonet.train.tasks.registry import TASKS
 
 

@@ -14,7 +14,9 @@ import numpy as np
 
 from evonet.nn import mlp
 from evonet.nn.mlp import Topology
-from evonet.train.fit import Data, Task, TrainConfig, accuracy
+from evonet.train.fit import TrainConfig
+from evonet.train.losses import accuracy
+from evonet.train.task import Data, Task
 from evonet.train.tasks import idx
 
 TARGET_ACCURACY = 0.97

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from evonet.train.fit import Task
+from evonet.train.task import Task
 from evonet.train.tasks import digits, sine, xor
 
 TASKS: dict[str, Task] = {"sine": sine.TASK, "xor": xor.TASK, "digits": digits.TASK}

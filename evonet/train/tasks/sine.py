@@ -6,7 +6,8 @@ import numpy as np
 
 from evonet.nn import mlp
 from evonet.nn.mlp import Topology
-from evonet.train.fit import Data, Task, TrainConfig
+from evonet.train.fit import TrainConfig
+from evonet.train.task import Data, Task
 
 TARGET_MSE = 1e-4
 

@@ -6,7 +6,9 @@ import numpy as np
 
 from evonet.nn import mlp
 from evonet.nn.mlp import Topology
-from evonet.train.fit import Data, Task, TrainConfig, accuracy
+from evonet.train.fit import TrainConfig
+from evonet.train.losses import accuracy
+from evonet.train.task import Data, Task
 
 
 def make_data(rng: np.random.Generator) -> Data:

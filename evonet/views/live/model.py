@@ -18,7 +18,9 @@ import numpy as np
 
 from evonet.nn import mlp
 from evonet.nn.mlp import Topology
-from evonet.train.fit import Data, TrainConfig, TrainResult, fit, predict_classes
+from evonet.train.fit import TrainConfig, TrainResult, fit
+from evonet.train.losses import predict_classes
+from evonet.train.task import Data
 from evonet.views.panel import Agent
 
 FPS = 30.0

@@ -5,7 +5,7 @@ import pytest
 
 from evonet.nn import mlp
 from evonet.nn.mlp import Topology
-from evonet.train import fit as train
+from evonet.train import losses
 
 
 def numeric_grad(f, theta, eps=1e-4):
@@ -49,9 +49,9 @@ def test_gradient_matches_finite_differences(rng, hidden, output, loss, weight_d
     else:
         y = rng.normal(size=(9, n_out))
 
-    value, grad = train.loss_and_grad(theta, topo, x, y, loss, weight_decay)
+    value, grad = losses.loss_and_grad(theta, topo, x, y, loss, weight_decay)
     numeric = numeric_grad(
-        lambda t: train.loss_and_grad(t, topo, x, y, loss, weight_decay)[0], theta.copy()
+        lambda t: losses.loss_and_grad(t, topo, x, y, loss, weight_decay)[0], theta.copy()
     )
     assert grad.shape == theta.shape
     assert np.abs(grad).max() > 1e-4  # a real gradient, not a trivially zero one
@@ -60,4 +60,4 @@ def test_gradient_matches_finite_differences(rng, hidden, output, loss, weight_d
 
 def test_cross_entropy_rejects_an_unsuitable_output():
     with pytest.raises(ValueError, match="cross_entropy needs"):
-        train.check_loss("cross_entropy", Topology((2, 3), "tanh", "linear"))
+        losses.check_loss("cross_entropy", Topology((2, 3), "tanh", "linear"))

@@ -5,6 +5,7 @@ import pytest
 
 from evonet.nn import mlp
 from evonet.train import fit as train
+from evonet.train import losses, optimizers
 from evonet.train.fit import TrainConfig
 from evonet.train.tasks import sine
 from evonet.train.tasks.registry import TASKS
@@ -52,7 +53,7 @@ def test_training_is_deterministic_per_seed():
     assert a.train_loss == b.train_loss
 
 
-@pytest.mark.parametrize("optimizer", train.OPTIMIZERS)
+@pytest.mark.parametrize("optimizer", optimizers.OPTIMIZERS)
 def test_every_optimizer_lowers_the_loss(optimizer):
     lr = {"sgd": 0.1, "momentum": 0.02, "adam": 0.01}[optimizer]
     res, _ = run_task("sine", 1, optimizer=optimizer, lr=lr, epochs=30)
@@ -67,15 +68,38 @@ def test_target_loss_stops_early():
 def test_weight_decay_shrinks_weights():
     plain, _ = run_task("sine", 2, epochs=50)
     decayed, _ = run_task("sine", 2, epochs=50, weight_decay=0.05)
-    mask = train.weight_mask(TASKS["sine"].topology())
+    mask = losses.weight_mask(TASKS["sine"].topology())
     assert np.linalg.norm(decayed.theta * mask) < np.linalg.norm(plain.theta * mask)
 
 
 def test_minibatches_follow_the_seeded_shuffle():
-    # Different shuffles give different paths; the same seed gives the same one.
-    a, _ = run_task("sine", 3, epochs=3, batch_size=8)
-    b, _ = run_task("sine", 4, epochs=3, batch_size=8)
-    assert not np.array_equal(a.theta, b.theta)
+    # The batches of each epoch are consecutive slices of one permutation drawn from the
+    # generator, and the same seed gives the very same run, bit for bit.
+    task, cfg = TASKS["sine"], dataclasses.replace(TASKS["sine"].config, epochs=3, batch_size=8)
+    data, topo = task.make_data(np.random.default_rng(0)), task.topology()
+    theta = mlp.init(topo, np.random.default_rng(1))
+
+    def run(seed):
+        batches = []
+
+        def seen(th, idx, r):
+            batches.append(idx.copy())
+            return False  # go on
+
+        res = train.fit(theta, topo, data.x, data.y, cfg, np.random.default_rng(seed), on_step=seen)
+        return res, batches
+
+    a, batches = run(3)
+    shuffle = np.random.default_rng(3)
+    expected = [p[lo : lo + 8] for p in (shuffle.permutation(len(data.x)) for _ in range(3))
+                for lo in range(0, len(data.x), 8)]  # fmt: skip
+    assert len(batches) == len(expected) == a.steps
+    assert all(np.array_equal(b, e) for b, e in zip(batches, expected, strict=True))
+    again, _ = run(3)
+    np.testing.assert_array_equal(again.theta, a.theta)
+    assert again.train_loss == a.train_loss and again.val_loss == a.val_loss
+    other, _ = run(4)
+    assert not np.array_equal(other.theta, a.theta)
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import pytest
 
 from evonet.nn import mlp
 from evonet.train import fit as train
+from evonet.train import losses, task
 from evonet.train.tasks import digits
 from evonet.train.tasks.registry import TASKS
 from tests.evonet.train.tasks.mnist_fixture import write_mnist
@@ -80,7 +81,7 @@ def test_a_few_epochs_on_the_digits_beat_chance_by_far():
 def test_a_saved_network_reads_raw_pixels():
     res, data, topo = fit_task(TASKS["digits"], epochs=1)
     raw = data.x_test * data.scale + data.shift  # pixels from 0 to 1
-    folded = train.raw_input_network(res.theta, topo, data)
+    folded = task.raw_input_network(res.theta, topo, data)
     np.testing.assert_allclose(
         mlp.forward(folded, raw, topo), mlp.forward(res.theta, data.x_test, topo), atol=1e-12
     )
@@ -89,9 +90,9 @@ def test_a_saved_network_reads_raw_pixels():
 def test_the_confusion_matrix_counts_targets_against_predictions():
     res, data, topo = fit_task(TASKS["digits"], epochs=2)
     out = mlp.forward(res.theta, data.x_test, topo)
-    counts = train.confusion(out, data.y_test)
+    counts = losses.confusion(out, data.y_test)
     assert counts.shape == (10, 10) and counts.sum() == len(data.x_test)
-    assert np.trace(counts) / counts.sum() == pytest.approx(train.accuracy(out, data.y_test))
+    assert np.trace(counts) / counts.sum() == pytest.approx(losses.accuracy(out, data.y_test))
     np.testing.assert_array_equal(counts.sum(axis=1), data.y_test.sum(axis=0))
 
 
