@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import statistics
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from evonet.cli import results as report
 from evonet.cli.args import (
     check_writable,
     hidden_sizes,
@@ -22,7 +22,7 @@ from evonet.cli.args import (
 )
 from evonet.cli.errors import UsageError
 from evonet.cli.help import examples, flag_doc
-from evonet.cli.output import emit_json, info
+from evonet.cli.output import info
 from evonet.evolution.config import parse_hidden
 from evonet.memory import OverBudget, check_memory
 from evonet.nn import mlp
@@ -120,6 +120,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "MNIST's IDX files with --data.",
         ),  # fmt: skip
     )
+    _add_task_flags(p)
+    _add_run_flags(p)
+    _add_output_flags(p)
+    p.add_argument("--json", action="store_true", help="last stdout line is one JSON object")
+    p.set_defaults(run=run)
+
+
+def _add_task_flags(p: argparse.ArgumentParser) -> None:
+    """The task, its data, the network and the training settings."""
     p.add_argument(
         "task",
         choices=sorted(TASKS),
@@ -155,6 +164,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="learning-rate schedule "
         f"(default: {_per_task(lambda t: 'cosine' if t.config.cosine else 'constant')})",
     )
+
+
+def _add_run_flags(p: argparse.ArgumentParser) -> None:
+    """Seeds, grids of settings and the live view: which runs are trained, and how."""
     p.add_argument("--seed", type=nonneg_int, default=0, help="first seed (default: 0)")
     p.add_argument(
         "--runs",
@@ -171,6 +184,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "written 10-25 (default: none)",
     )
     p.add_argument(
+        "--live",
+        nargs="?",
+        const="window",
+        choices=("window", "terminal"),
+        help="watch one run learn: the network, the sample fed, the loss; space pauses, "
+        "+/- change speed, q stops and keeps what was learned (default: off; "
+        "bare --live: window)",
+    )
+
+
+def _add_output_flags(p: argparse.ArgumentParser) -> None:
+    """The files a training writes."""
+    p.add_argument(
         "--plot",
         metavar="FILE.png",
         help="write the loss curves (and accuracy for digits and xor, the fit for sine; "
@@ -182,36 +208,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="digits and xor: write the test set's confusion matrix (default: none)",
     )
     p.add_argument(
-        "--live",
-        nargs="?",
-        const="window",
-        choices=("window", "terminal"),
-        help="watch one run learn: the network, the sample fed, the loss; space pauses, "
-        "+/- change speed, q stops and keeps what was learned (default: off; "
-        "bare --live: window)",
-    )
-    p.add_argument(
         "--save", metavar="FILE.npz", help="write the first run's network (default: none)"
     )
-    p.add_argument("--json", action="store_true", help="last stdout line is one JSON object")
-    p.set_defaults(run=run)
 
 
-@dataclasses.dataclass
-class Cell:
-    """One setting of a grid (the defaults when there is no --sweep), and its runs."""
-
-    settings: dict[str, object]
-    topo: mlp.Topology
-    cfg: TrainConfig
-    results: list[tuple[TrainResult, dict]] = dataclasses.field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return sweep.label(self.settings)
-
-
-def _cell(task: Task, args: argparse.Namespace, settings: dict[str, object]) -> Cell:
+def _cell(task: Task, args: argparse.Namespace, settings: dict[str, object]) -> report.Cell:
     """The network and settings of a cell: flags, then the cell's swept values on top."""
     overrides = {name: getattr(args, name) for name in TRAIN_FLAGS}
     overrides["cosine"] = None if args.schedule is None else args.schedule == "cosine"
@@ -231,7 +232,7 @@ def _cell(task: Task, args: argparse.Namespace, settings: dict[str, object]) -> 
         topo = task.topology(hidden, activation)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    return Cell(settings, topo, cfg)
+    return report.Cell(settings, topo, cfg)
 
 
 def _task(args: argparse.Namespace) -> Task:
@@ -305,85 +306,23 @@ def _is_png(path: Path) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    sweeps = []
-    for text in args.sweep or []:
-        try:
-            sweeps.append(sweep.parse(text, SWEEPABLE))
-        except ValueError as e:
-            raise UsageError(f"--sweep {e}") from None
-    try:
-        settings = sweep.grid(sweeps)
-    except ValueError as e:
-        raise UsageError(f"--sweep: {e}") from None
-    if args.live and (sweeps or args.runs > 1):
-        raise UsageError("--live watches one run; drop --sweep and --runs")
+    sweeps = _sweeps(args)
     task = _task(args)
-    cells = [_cell(task, args, s) for s in settings]
+    cells = [_cell(task, args, s) for s in sweep_grid(sweeps)]
     paths = _check_outputs(args, is_classifier(task.config.loss))
-
-    # Every run's data has the first run's size: check the networks fit before any bar.
-    try:
-        sample = task.make_data(np.random.default_rng(args.seed))
-    except ValueError as e:  # the digits' scikit-learn is missing
-        raise UsageError(str(e)) from None
-    rows = max(
-        len(sample.x), len(sample.x_test), len(sample.x_val if sample.x_val is not None else ())
-    )
-    try:
-        for cell in cells:
-            check_memory(
-                fit_bytes(cell.topo, rows),
-                f"training a {_sizes(cell.topo)} network",
-                "use smaller --hidden",
-            )
-    except OverBudget as e:
-        raise UsageError(str(e)) from None
-
+    sample = _sample(task, args, cells)
     if args.live:
         return _live(args, task, cells[0], paths["save"])
     _train_cells(task, cells, args, sample if task.fixed_data else None)
-
-    first_cell = cells[0]
-    first, first_metrics = first_cell.results[0]
-    topo = first_cell.topo
-    if paths["plot"] is not None:
-        plot_path = paths["plot"]
-        if sweeps:
-            _write(lambda: _plot_sweep(plot_path, task.name, cells), "--plot", plot_path)
-        else:
-            fit_panel = _fit_panel(task, topo, first, sample)
-            # Sine scores its test points each epoch: it has no validation set (Data).
-            val = "held-out" if sample.x_val is None else "validation"
-            _write(
-                lambda: _plot(plot_path, first, task.name, topo, fit_panel, val),
-                "--plot",
-                plot_path,
-            )
-        info(f"wrote {plot_path}")
-    if paths["confusion"] is not None:
-        conf_path = paths["confusion"]
-        _write(lambda: _plot_confusion(conf_path, task, first, topo, sample), "--confusion",
-               conf_path)  # fmt: skip
-        info(f"wrote {conf_path}")
+    first, first_metrics = cells[0].results[0]
+    _write_figures(paths, task, cells, sample, bool(sweeps))
     diverged = not np.isfinite(first.theta).all()
     if paths["save"] is not None and not diverged:
-        _save(paths["save"], task, first, first_metrics, topo, args.seed, sample)
-
+        _save(paths["save"], task, first, first_metrics, cells[0].topo, args.seed, sample)
     if sweeps:
-        table = _sweep_table(cells)
-        if args.json:
-            emit_json({"task": task.name, "runs": args.runs, "cells": table})
-        else:
-            print(_sweep_text(task.name, table, args.runs))
+        report.print_sweep(task.name, cells, args.runs, args.json)
         return 0
-    summary = _summary(task.name, first_cell.results)
-    if args.json:
-        emit_json(summary)
-    elif args.runs > 1:
-        print(
-            f"{task.name}: solved {summary['solved_runs']} of {count(args.runs, 'run')} "
-            f"({_sizes(topo)} {topo.hidden})"
-        )
+    report.print_runs(task.name, cells[0], args.runs, args.json)
     if diverged:
         # A network of NaN weights is never written: it could not be loaded or used.
         unsaved = f"; {paths['save']} was not written" if paths["save"] is not None else ""
@@ -395,8 +334,72 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweeps(args: argparse.Namespace) -> list[tuple[str, tuple]]:
+    """The ``--sweep`` flags, parsed; refused with ``--live``, which watches one run."""
+    sweeps = []
+    for text in args.sweep or []:
+        try:
+            sweeps.append(sweep.parse(text, SWEEPABLE))
+        except ValueError as e:
+            raise UsageError(f"--sweep {e}") from None
+    if args.live and (sweeps or args.runs > 1):
+        raise UsageError("--live watches one run; drop --sweep and --runs")
+    return sweeps
+
+
+def sweep_grid(sweeps: list[tuple[str, tuple]]) -> list[dict[str, object]]:
+    """The cells of the grid, each a dict of swept settings (one empty cell without)."""
+    try:
+        return sweep.grid(sweeps)
+    except ValueError as e:
+        raise UsageError(f"--sweep: {e}") from None
+
+
+def _sample(task: Task, args: argparse.Namespace, cells: list[report.Cell]) -> Data:
+    """The first run's data; every network must fit in memory on data of its size (every
+    run's data has that size), checked before any progress bar."""
+    try:
+        sample = task.make_data(np.random.default_rng(args.seed))
+    except ValueError as e:  # the digits' scikit-learn is missing
+        raise UsageError(str(e)) from None
+    sets = (sample.x, sample.x_test, sample.x_val if sample.x_val is not None else ())
+    rows = max(len(s) for s in sets)
+    try:
+        for cell in cells:
+            check_memory(
+                fit_bytes(cell.topo, rows),
+                f"training a {report.sizes(cell.topo)} network",
+                "use smaller --hidden",
+            )
+    except OverBudget as e:
+        raise UsageError(str(e)) from None
+    return sample
+
+
+def _write_figures(
+    paths: dict[str, Path | None], task: Task, cells: list[report.Cell], sample: Data, swept: bool
+) -> None:
+    """``--plot`` and ``--confusion``, of the first run (a sweep plots every run)."""
+    first, topo = cells[0].results[0][0], cells[0].topo
+    plot_path, conf_path = paths["plot"], paths["confusion"]
+    if plot_path is not None:
+        if swept:
+            _write(lambda: _plot_sweep(plot_path, task.name, cells), "--plot", plot_path)
+        else:
+            fit_panel = _fit_panel(task, topo, first, sample)
+            # Sine scores its test points each epoch: it has no validation set (Data).
+            val = "held-out" if sample.x_val is None else "validation"
+            draw = lambda: _plot(plot_path, first, task.name, topo, fit_panel, val)  # noqa: E731
+            _write(draw, "--plot", plot_path)
+        info(f"wrote {plot_path}")
+    if conf_path is not None:
+        draw = lambda: _plot_confusion(conf_path, task, first, topo, sample)  # noqa: E731
+        _write(draw, "--confusion", conf_path)
+        info(f"wrote {conf_path}")
+
+
 def _train_cells(
-    task: Task, cells: list[Cell], args: argparse.Namespace, shared: Data | None
+    task: Task, cells: list[report.Cell], args: argparse.Namespace, shared: Data | None
 ) -> None:
     """Train every cell from seeds ``--seed`` on, with one progress bar over all epochs;
     ``shared``: the data of a task whose data is the same for every seed."""
@@ -419,12 +422,12 @@ def _train_cells(
                 metrics = task.metrics(res.theta, cell.topo, data)
                 cell.results.append((res, metrics))
                 if not quiet:
-                    bar.write(_run_line(task.name, r, args.runs, seed, res, metrics, data))
+                    bar.write(report.run_line(task.name, r, args.runs, seed, res, metrics, data))
 
 
 def _one_run(
     task: Task,
-    cell: Cell,
+    cell: report.Cell,
     seed: int,
     shared: Data | None = None,
     on_epoch: Callable[[TrainResult], None] | None = None,
@@ -441,7 +444,7 @@ def _one_run(
     return res, data
 
 
-def _live(args: argparse.Namespace, task: Task, cell: Cell, save_path: Path | None) -> int:
+def _live(args: argparse.Namespace, task: Task, cell: report.Cell, save_path: Path | None) -> int:
     """Train one run in the live view; q stops it and keeps (and saves) what was learned."""
     from evonet.cli.errors import terminal_errors, window_errors
     from evonet.views.live import model as live
@@ -460,7 +463,7 @@ def _live(args: argparse.Namespace, task: Task, cell: Cell, save_path: Path | No
     res = state.result
     with np.errstate(over="ignore", invalid="ignore"):
         metrics = task.metrics(res.theta, cell.topo, data)
-    info(_run_line(task.name, 0, 1, args.seed, res, metrics, data))
+    info(report.run_line(task.name, 0, 1, args.seed, res, metrics, data))
     if not np.isfinite(res.theta).all():
         unsaved = f"; {save_path} was not written" if save_path is not None else ""
         info(f"evonet: training diverged to NaN or infinite weights{unsaved}; try a smaller --lr")
@@ -485,10 +488,6 @@ def _save(path: Path, task: Task, res: TrainResult, metrics: dict, topo, seed: i
     info(f"wrote {path}")
 
 
-def _sizes(topo: mlp.Topology) -> str:
-    return "-".join(map(str, topo.sizes))
-
-
 def _fit_panel(task: Task, topo: mlp.Topology, res: TrainResult, data: Data):
     """For a function of one input (sine): ``data``'s held-out points, their targets and
     the network's predictions, for the plot's second panel; else None."""
@@ -501,10 +500,10 @@ def _fit_panel(task: Task, topo: mlp.Topology, res: TrainResult, data: Data):
 def _plot(path, res: TrainResult, name: str, topo: mlp.Topology, fit_panel, val: str) -> None:
     from evonet.views import plots  # matplotlib loads only when a plot is asked for
 
-    plots.training_curves(path, res, f"{name}: {_sizes(topo)} {topo.hidden}", fit_panel, val)
+    plots.training_curves(path, res, f"{name}: {report.sizes(topo)} {topo.hidden}", fit_panel, val)
 
 
-def _plot_sweep(path, name: str, cells: list[Cell]) -> None:
+def _plot_sweep(path, name: str, cells: list[report.Cell]) -> None:
     from evonet.views import plots
 
     curves = [(c.label, [r.train_loss for r, _ in c.results]) for c in cells]
@@ -516,7 +515,9 @@ def _plot_confusion(path, task: Task, res: TrainResult, topo, data: Data) -> Non
     from evonet.views import plots
 
     counts = confusion(mlp.forward(res.theta, data.x_test, topo), data.y_test)
-    plots.confusion_matrix(path, counts, data.classes, f"{task.name}: test set, {_sizes(topo)}")
+    plots.confusion_matrix(
+        path, counts, data.classes, f"{task.name}: test set, {report.sizes(topo)}"
+    )
 
 
 def _write(action, flag: str, path) -> None:
@@ -524,93 +525,3 @@ def _write(action, flag: str, path) -> None:
         action()
     except OSError as e:
         raise UsageError(f"{flag} {path}: cannot write: {e.strerror or e}") from None
-
-
-def _run_line(
-    name: str, r: int, runs: int, seed: int, res: TrainResult, m: dict, data: Data
-) -> str:
-    if "test_mse" in m:
-        score = f"test MSE {m['test_mse']:.2e}"
-    else:
-        score = f"test accuracy {m['accuracy']:.3f}"
-        if res.val_acc and data.x_val is not None:  # a validation set apart from the test
-            score += f" (validation {res.val_acc[-1]:.3f})"
-    status = "solved" if m["solved"] else "NOT solved"
-    # Stopped within the first epoch, a run has no epoch's loss yet.
-    loss = f"{res.train_loss[-1]:.2e}" if res.train_loss else "not measured yet"
-    stopped = " (stopped)" if res.stopped else ""
-    return (
-        f"{name} run {r + 1}/{runs} (seed {seed}): {count(res.epochs, 'epoch')}{stopped} in "
-        f"{res.seconds:.2f}s, train loss {loss}, {score}, {status}"
-    )
-
-
-def _summary(name: str, results: list[tuple[TrainResult, dict]]) -> dict:
-    """The --json object: single-run values, or medians over runs plus run counts."""
-    med = statistics.median
-    out: dict = {
-        "task": name,
-        "epochs": int(med(r.epochs for r, _ in results)),
-        "seconds": round(sum(r.seconds for r, _ in results), 4),
-        "train_loss": float(med(r.train_loss[-1] for r, _ in results)),
-    }
-    if "test_mse" in results[0][1]:
-        out["test_mse"] = float(med(m["test_mse"] for _, m in results))
-    else:
-        out["accuracy"] = float(statistics.mean(m["accuracy"] for _, m in results))
-        out["min_accuracy"] = float(min(m["accuracy"] for _, m in results))
-        out["max_accuracy"] = float(max(m["accuracy"] for _, m in results))
-    solved = sum(bool(m["solved"]) for _, m in results)
-    out["solved"] = solved == len(results)
-    if len(results) > 1:
-        out["runs"] = len(results)
-        out["solved_runs"] = solved
-    return out
-
-
-def _finite(v: float) -> float | None:
-    return float(v) if np.isfinite(v) else None
-
-
-def _sweep_table(cells: list[Cell]) -> list[dict]:
-    """Per cell: its settings, solved runs, and medians of the final losses and the test
-    score, computed from the cell's runs."""
-    med = statistics.median
-    rows = []
-    for c in cells:
-        metrics = [m for _, m in c.results]
-        row: dict = {k: sweep.shown(v) for k, v in c.settings.items()}
-        row["solved_runs"] = sum(bool(m["solved"]) for m in metrics)
-        row["runs"] = len(c.results)
-        row["median_loss"] = _finite(med(r.train_loss[-1] for r, _ in c.results))
-        if "test_mse" in metrics[0]:
-            row["median_test_mse"] = _finite(med(m["test_mse"] for m in metrics))
-        else:
-            row["median_accuracy"] = float(med(m["accuracy"] for m in metrics))
-        row["median_epochs"] = int(med(r.epochs for r, _ in c.results))
-        rows.append(row)
-    return rows
-
-
-def _sweep_text(name: str, rows: list[dict], runs: int) -> str:
-    keys = [k for k in rows[0] if k not in ("solved_runs", "runs") and not k.startswith("median")]
-    score = "median_test_mse" if "median_test_mse" in rows[0] else "median_accuracy"
-    headers = [
-        *keys,
-        "solved",
-        "median loss",
-        "median test MSE" if score == "median_test_mse" else "median test accuracy",
-        "median epochs",
-    ]
-
-    def number(v: float | None, fmt: str) -> str:
-        return "diverged" if v is None else format(v, fmt)
-
-    table = [
-        [*(r[k] for k in keys), f"{r['solved_runs']}/{r['runs']}", number(r["median_loss"], ".2e"),
-         number(r[score], ".2e" if score == "median_test_mse" else ".3f"), str(r["median_epochs"])]
-        for r in rows
-    ]  # fmt: skip
-    return f"{name}: {count(len(rows), 'cell')}, {count(runs, 'run')} each\n" + sweep.table(
-        headers, table
-    )
