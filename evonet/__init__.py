@@ -93,8 +93,8 @@ def __dir__() -> list[str]:
 def _register_snake_with_gymnasium() -> None:
     """Register ``evonet/Snake-v0`` when Gymnasium is (or gets) imported.
 
-    Registering needs Gymnasium itself, which would cost every ``evonet`` command a fifth
-    of a second at start-up. So if it is not imported yet, a one-shot import hook
+    Registering needs Gymnasium itself, whose import would slow every ``evonet`` command's
+    start-up. So if it is not imported yet, a one-shot import hook
     registers right after Gymnasium's own import finishes, whoever imports it.
     """
     import sys

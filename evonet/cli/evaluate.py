@@ -75,11 +75,9 @@ def run(args: argparse.Namespace) -> int:
         )
     except OverBudget as e:
         raise UsageError(str(e)) from None
-    # One champion's games play here, in one batch, unless workers are asked for: on this
-    # 2-core machine the 10x10 champion's 100 games took 1.9 to 2.5 s here against 2.3 to
-    # 3.1 s with two worker processes, whose fork server costs about a second to start
-    # (1000 games: 4.6 to 5.6 s here, 5.5 to 5.7 s on two workers; three runs each of the
-    # whole command).
+    # One champion's games play here, in one batch, unless workers are asked for: starting
+    # worker processes costs more than a champion's few hundred games take in one batch
+    # (the docs' benchmarks page has the figures).
     with evaluator_from(args, default="serial") as evaluator:
         get_ready(game)
         res = play_with_progress(
@@ -113,9 +111,8 @@ def run(args: argparse.Namespace) -> int:
 
 # With workers, the episodes go out in up to this many blocks, so a long evaluation shows
 # progress; each worker's part of a block is at least MIN_SHARD episodes, because a batch
-# costs a forward pass per step of its longest game: cut into batches of 5, the 10x10 and
-# 20x20 champions' 100 games took 6 to 8 times as long as in one batch, and batches of 25
-# still twice as long.
+# costs a forward pass per step of its longest game, and small batches pay it over and
+# over (benchmarks/evaluate.py measures batches of 5 and 25 against one batch).
 PROGRESS_BLOCKS = 20
 MIN_SHARD = 100
 
@@ -124,9 +121,9 @@ def play_with_progress(
     evaluator: Any, theta: np.ndarray, topo: Topology, game: GameSpec, seeds: np.ndarray
 ) -> RolloutResult:
     """``evaluator(theta[None], topo, game, seeds)`` with a progress bar on stderr once it
-    has taken a second. ``theta`` is ``(P,)`` and ``seeds`` ``(E,)``; the result is that
-    of one genome on ``E`` episodes, the same however the episodes were split (a game's
-    result depends only on its seed).
+    has taken a moment (tqdm's ``delay``). ``theta`` is ``(P,)`` and ``seeds`` ``(E,)``;
+    the result is that of one genome on ``E`` episodes, the same however the episodes were
+    split (a game's result depends only on its seed).
 
     With at most one worker (one worker would only play what this process can, after its
     start-up), or for a game whose batch shares randomness (which cannot be split), every
@@ -136,8 +133,8 @@ def play_with_progress(
 
     n = len(seeds)
     # No rate and no time left: the games of one batch play side by side and end in
-    # clumps (the 20x20 champion's first game ends after a second, most after eight), so
-    # a pace from the first ones would promise minutes.
+    # clumps (a good player's short games end long before its long ones), so a pace from
+    # the first ones would promise far too much.
     with tqdm(
         total=n,
         desc="evaluate",

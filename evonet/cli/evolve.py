@@ -50,7 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="evolve networks to play a game",
         description="Evolve a population of networks with a genetic algorithm to play a game.",
         epilog=examples(
-            ("evonet evolve snake", "10x10 with the default settings: minutes on a laptop"),
+            ("evonet evolve snake", "10x10 with the default settings"),
             (
                 "evonet evolve snake --board 20x20",
                 "325 generations on 10x10, then 25 on 20x20 (see the docs' benchmarks)",

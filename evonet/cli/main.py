@@ -26,7 +26,7 @@ DESCRIPTION = (
 )
 EXAMPLES = """examples:
   evonet evolve snake
-      evolve Snake players (5 to 7 minutes on 2 cores)
+      evolve Snake players with the default settings
   evonet watch
       watch the best of your newest run play
   evonet evaluate checkpoints/snake/best.npz --episodes 100

@@ -26,8 +26,8 @@ class ProgressReporter(Reporter):
     """A tqdm bar on stderr: the best and mean score (apples, return), generations per
     minute and agent-steps/s.
 
-    Generations grow longer as players improve (from a fraction of a second to half a
-    minute on 20x20), so a rate-based ETA would be false: without a time limit the bar
+    Generations grow longer as players improve (many times longer on a big board), so a
+    rate-based ETA would be false: without a time limit the bar
     counts generations and shows the time elapsed, with no ETA; with a time limit it runs
     over that time, which does say when the run will end.
     """

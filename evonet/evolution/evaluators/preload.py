@@ -4,8 +4,8 @@
 (multiprocessing's ``forkserver``) that imports this module: numpy, the rollout, the
 workers' task, and every built-in game made ready to play (Snake's compiled engine loaded
 from its cache). Each worker is a fork of that server, so it starts with all of them in
-place instead of spending a second of a core importing and loading them itself, and a
-pool that replaces a dead worker starts at once.
+place instead of importing and loading them all itself, and a pool that replaces a dead
+worker starts at once.
 """
 
 import evonet.evolution.evaluators.processes  # noqa: F401  (the workers' initializer and task)

@@ -69,8 +69,8 @@ def load_bundled() -> tuple[np.ndarray, np.ndarray]:
 
     Read from the file scikit-learn ships (``datasets/data/digits.csv.gz``: per row 64
     pixels from 0 to 16, then the label) without importing scikit-learn, whose import
-    (with SciPy's) took 1.1 to 1.5 s here, longer than the training; through scikit-learn
-    only if that file has moved."""
+    (SciPy's with it) takes longer than the training; through scikit-learn only if that
+    file has moved."""
     import importlib.util
 
     missing = MissingData(
