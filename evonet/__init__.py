@@ -21,14 +21,17 @@ Pieces:
 
 * networks: :class:`Topology`, :func:`init` ``-> (n, D)``, :func:`forward` (genomes
   ``(*G, D)`` with inputs ``(*G, *B, n_in)`` -> ``(*G, *B, n_out)``), :func:`unflatten`;
-* evolution: :class:`EvolveConfig`, :func:`run`, :class:`Run` (with :meth:`Run.start`; the bare
-  loop is ``evonet.evolution.run.evolve``), :class:`Reporter`, :class:`GA`, :class:`GAConfig`;
+* evolution: :class:`EvolveConfig`, :func:`run`, :class:`Session` (the run behind
+  :func:`run` and ``evonet evolve``, for your own evaluator or messages), :class:`Run` (with
+  :meth:`Run.start`; the bare loop is ``evonet.evolution.run.evolve``), :class:`Reporter`,
+  :class:`GA`, :class:`GAConfig`;
 * games: :func:`make_game` (``"snake"``, ``"gym:ENV_ID"``), :func:`supported_games`,
   :func:`register_game` (your own game),
   :class:`GameSpec`, :class:`BatchedGame`, :func:`evaluate` (genomes ``(P, D)`` on
   episode seeds ``(E,)`` from :func:`episode_seeds` ``-> RolloutResult``);
-* files: :func:`save_network`, :func:`load_network`, :func:`save_run`, :func:`load_run`
-  (pickle-free ``.npz``, validated before anything is read).
+* files: :func:`save_network`, :func:`load_network`, :func:`load_agent` (a network with
+  the game it plays), :func:`save_run`, :func:`load_run` (pickle-free ``.npz``, validated
+  before anything is read).
 
 Importing evonet also registers Snake with Gymnasium as ``evonet/Snake-v0`` (once
 Gymnasium is imported, before or after evonet). Everything is imported on first use, so
@@ -55,11 +58,13 @@ _EXPORTS = {
     "Run": "evonet.evolution.run",
     "Reporter": "evonet.evolution.run",
     "run": "evonet.api",
+    "Session": "evonet.api",
     "RolloutResult": "evonet.evolution.rollout",
     "save_network": "evonet.storage.checkpoint",
     "load_network": "evonet.evolution.files",
     "save_run": "evonet.evolution.files",
     "load_run": "evonet.evolution.files",
+    "load_agent": "evonet.evolution.files",
     "GameSpec": "evonet.games.base",
     "BatchedGame": "evonet.games.base",
     "EpisodeStats": "evonet.games.base",

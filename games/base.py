@@ -184,7 +184,7 @@ class GameSpec(ABC):
 
     def easier(self) -> GameSpec | None:
         """A smaller version of this game for a run's first generations (the curriculum of
-        :attr:`evonet.config.EvolveConfig.curriculum`), or None when there is none. It
+        :attr:`evonet.evolution.config.EvolveConfig.curriculum`), or None when there is none. It
         must take the same network (observations and actions) and cost no more memory."""
         return None
 

@@ -132,7 +132,7 @@ class CursesScreen:
         self.screen.refresh()
 
     def poll(self) -> list[str]:
-        """Key presses since the last call, as names (see :mod:`games.ui.keys`)."""
+        """Key presses since the last call, as names (see :mod:`evonet.games.ui.keys`)."""
         keys = []
         while True:
             ch = self.screen.getch()

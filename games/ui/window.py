@@ -81,7 +81,7 @@ def check_screen(pygame: Any | None = None) -> None:
 
 def poll_keys(pygame: Any) -> list[str]:
     """Key presses waiting in pygame's event queue, as names (see
-    :mod:`games.ui.keys`); closing the window is ``quit``."""
+    :mod:`evonet.games.ui.keys`); closing the window is ``quit``."""
     keys = []
     for event in pygame.event.get():
         if event.type == pygame.QUIT:
@@ -115,7 +115,7 @@ class PygameWindow:
         self.closed = False
 
     def poll(self) -> list[str]:
-        """Key presses since the last call, as names (see :mod:`games.ui.keys`)."""
+        """Key presses since the last call, as names (see :mod:`evonet.games.ui.keys`)."""
         return poll_keys(self.pygame)
 
     def tick(self, fps: float) -> None:
