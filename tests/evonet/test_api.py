@@ -220,8 +220,10 @@ def test_the_snake_example_runs(tmp_path):
     assert "apples" in r.stdout and (tmp_path / "s" / "best.npz").exists()
 
 
-def test_ctrl_c_stops_a_python_run_after_a_generation_and_it_resumes(tmp_path):
-    # A slow fitness function, so the signal lands mid-run.
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stop_signal_stops_a_python_run_after_a_generation_and_it_resumes(tmp_path, sig):
+    # The command line's stop signals, the same for Python: a slow fitness function, so
+    # the signal lands mid-run.
     script = (
         "import time, numpy as np, evonet\n"
         "def f(g):\n    time.sleep(0.05)\n    return -np.abs(g).sum(axis=1)\n"
@@ -240,7 +242,7 @@ def test_ctrl_c_stops_a_python_run_after_a_generation_and_it_resumes(tmp_path):
     deadline = time.time() + 60
     while not (tmp_path / "r" / "best.npz").exists() and time.time() < deadline:
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     reason, generation = out.split()
