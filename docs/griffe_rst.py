@@ -41,6 +41,8 @@ def _target(obj: griffe.Object, name: str, public: dict[str, str]) -> str:
     name = name.lstrip(".")
     if obj.path == obj.package.path and f"{obj.path}.{name.split('.')[0]}" in public:
         name = f"{obj.path}.{name}"  # the package's docstring names its public API
+    if name.startswith("games."):  # the games package installs as evonet.games
+        name = f"evonet.{name}"
     for short, full in public.items():  # evonet.run -> evonet.api.run
         if name == short or name.startswith(short + "."):
             name = full + name[len(short) :]
