@@ -169,3 +169,12 @@ def test_nothing_imports_the_games_by_a_generic_name():
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                     names = [node.module]
                 assert not any(n == "games" or n.startswith("games.") for n in names), path
+
+
+def test_the_api_reference_lists_every_public_name_where_it_is_defined():
+    import evonet
+
+    table = (ROOT / "docs" / "api" / "index.md").read_text()
+    for name in evonet.__all__:
+        module, attr = evonet._RENAMED.get(name, (evonet._EXPORTS.get(name), name))
+        assert f"| `{name}` | [`{module}.{attr}`][{module}.{attr}] |" in table, name

@@ -57,8 +57,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             ),
             ("evonet evolve gym:CartPole-v1", "any Gymnasium environment, its own defaults"),
             ("evonet evolve snake --resume checkpoints/snake/latest.npz", "go on from there"),
-            notes="The defaults shown are Snake's; each gym:ENV_ID game has its own (see the "
-            "README). Ctrl-C stops after the current generation, saves a checkpoint and "
+            notes="The defaults shown are Snake's; each gym:ENV_ID game has its own (see "
+            "docs/gymnasium.md). Ctrl-C stops after the current generation, saves a checkpoint and "
             "prints the command that resumes.",
         ),
     )
