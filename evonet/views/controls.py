@@ -106,7 +106,7 @@ def frame(view: View, controls: Controls, show: Callable[[Press], object]) -> bo
     return True
 
 
-def run(
+def loop(
     view: View, controls: Controls, show: Callable[[Press], object], max_frames: int = -1
 ) -> None:
     """:func:`frame` after frame until a key quits (or ``max_frames``, for tests)."""
