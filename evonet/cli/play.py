@@ -107,27 +107,28 @@ class Playing:
         self.pending.clear()
 
     def show(self, press: Press) -> None:
-        env, view = self.env, self.view
-        if self.controls.help:  # the game waits while the keys are shown
+        env, view, controls = self.env, self.view, self.controls
+        if controls.help:  # the game waits while the keys are shown
             view.draw(0, message=KEYS_HELP)
             return
-        if not self.controls.paused:  # a paused game takes no turns
+        if not controls.paused:  # a paused game takes no turns
             self.pending.extend(k for k in press.others if k in DIRECTION_HEADING)
+        status = [f"{controls.speed:.3g} fps"] + ["paused"] * controls.paused
         if env.done[0]:
             score = count(int(env.apples[0]), "apple") + (
                 ", board full: you win!" if env.won[0] else ""
             )
-            view.draw(0, message=["game over: " + score, "r: play again   q: quit"])
+            view.draw(0, status, ["game over: " + score, "r: play again   q: quit"])
             if press.restart:
                 self.new_game()
         elif not self.started and not self._start():
-            view.draw(0, message=["press an arrow key to start", "q: quit   h: keys"])
-        elif self.controls.paused:
-            view.draw(0, ["paused"])
+            view.draw(0, status, ["press an arrow key to start", "q: quit   h: keys"])
+        elif controls.paused:
+            view.draw(0, status)
         else:
             key = self.pending.popleft() if self.pending else None
             env.step([relative_action(int(env.heading[0]), key)])
-            view.draw(0)
+            view.draw(0, status)
 
     def _start(self) -> bool:
         """Whether a queued key starts the game. A first key back into the body would be

@@ -21,6 +21,7 @@ from evonet.games.ui.window import (
     FrameLayout,
     PygameWindow,
     screen_fraction,
+    sdl_stderr_silenced,
 )
 from evonet.text import count
 from evonet.views.panel import PANEL_WIDTH, Agent, label_font, network_panel
@@ -40,6 +41,7 @@ class SingleGym:
         mode = "rgb_array" if pictures else None
         self.env = import_gymnasium().make(spec.env_id, render_mode=mode)
         self.total, self._steps, self._over = 0.0, 0, False
+        self._drawn = False
 
     def reset(self, seed: int) -> np.ndarray:
         obs, _ = self.env.reset(seed=int(seed))
@@ -55,7 +57,14 @@ class SingleGym:
 
     def picture(self) -> np.ndarray:
         """The environment's current frame ``(H, W, 3)`` uint8."""
-        return np.asarray(self.env.render())[..., :3]
+        if self._drawn:
+            return np.asarray(self.env.render())[..., :3]
+        # The first render starts pygame, whose video start-up writes its own complaints
+        # to stderr where there is no display; a recording needs none.
+        with sdl_stderr_silenced():
+            picture = np.asarray(self.env.render())[..., :3]
+        self._drawn = True
+        return picture
 
     @property
     def over(self) -> bool:

@@ -212,6 +212,10 @@ class FrameLayout:
         ]
         total = sum(i.get_height() + 8 for i in imgs)
         cy = y + (h - total) // 2
+        # A dark box behind the text: legible over any picture, a white one included.
+        bw = max(i.get_width() for i in imgs) + 32
+        box = (x + (w - bw) // 2, cy - 12, bw, total + 16)
+        self.pygame.draw.rect(surface, (15, 16, 22), box, border_radius=8)
         for img in imgs:
             surface.blit(img, (x + (w - img.get_width()) // 2, cy))
             cy += img.get_height() + 8
