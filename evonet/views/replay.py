@@ -23,8 +23,6 @@ from evonet.views import gif
 from evonet.views.controls import MAX_FPS, MIN_FPS, Controls, Press, keys_help, loop
 from evonet.views.panel import Agent
 
-__all__ = ["MAX_FPS", "MIN_FPS", "Agent"]  # watch's speed range and its agent, for the CLI
-
 MAX_GIF_FPS = gif.MAX_FPS
 MIN_SCALE, MAX_SCALE = 0.1, 4.0  # recorded frame size factor: 82x48 to 3280x1904 pixels
 MAX_EPISODES = 10_000  # games to watch; their seeds are drawn up front
