@@ -3,7 +3,9 @@ with ``render_mode="rgb_array"``, its pictures shown in evonet's window beside t
 panel, or written into a GIF.
 
 Episode ``i`` is reset with seed ``i`` of ``episode_seeds(seed, episodes)`` on the one
-environment, as :func:`evonet.games.gym.episodes` plays them, so returns are the same.
+environment, and its actions come from the network's outputs as in evolution
+(:func:`evonet.games.base.actions_from_outputs`): an episode's return depends only on its
+seed and the network, in the window and in a recording alike.
 """
 
 from __future__ import annotations
