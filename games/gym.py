@@ -22,7 +22,6 @@ whole is deterministic and resumes bit for bit.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -209,49 +208,6 @@ class GymGame(BatchedGame):
 
     def close(self) -> None:
         self.venv.close()
-
-
-Policy = Callable[[np.ndarray], np.ndarray]
-"""``policy(observation (n_obs,) float32) -> network outputs (n_outputs,)``."""
-
-
-def episodes(
-    spec: GymSpec,
-    policy: Policy,
-    seeds: np.ndarray,
-    render_mode: str | None = None,
-    max_steps: int | None = None,
-) -> Iterator[tuple[int, int, Any, float, bool]]:
-    """Play one environment, episode after episode, for people to watch or record.
-
-    Yields ``(episode, step, frame, return so far, over)`` after the reset and after each
-    move: ``frame`` is ``env.render()`` for ``rgb_array`` (an ``(H, W, 3)`` uint8 array),
-    None otherwise (``human`` draws its own window on every step). Episode ``i`` is reset
-    with seed ``seeds[i]``, as evolution seeds a synchronous batch. ``max_steps`` caps the
-    moves per episode.
-    """
-    from .base import actions_from_outputs
-
-    gym = import_gymnasium()
-    env = gym.make(spec.env_id, render_mode=render_mode)
-    try:
-        for i, seed in enumerate(np.asarray(seeds, dtype=np.uint64)):
-            obs, _ = env.reset(seed=int(seed))
-            total, step, over = 0.0, 0, False
-            while True:
-                frame = env.render() if render_mode == "rgb_array" else None
-                over = over or (max_steps is not None and step >= max_steps)
-                yield i, step, frame, total, over
-                if over:
-                    break
-                out = np.asarray(policy(np.asarray(obs, dtype=np.float32)), dtype=np.float32)
-                action = actions_from_outputs(out, spec.action_space)
-                obs, reward, term, trunc, _ = env.step(spec.to_env_action(action))
-                total += float(reward)
-                step += 1
-                over = bool(term or trunc)
-    finally:
-        env.close()
 
 
 def render_fps(spec: GymSpec) -> float:

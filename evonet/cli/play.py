@@ -13,7 +13,8 @@ from evonet.cli.help import examples
 from evonet.cli.output import get_ready
 from evonet.games.base import episode_seeds
 from evonet.games.snake.render.keys import DIRECTION_HEADING, relative_action
-from evonet.views.replay import MAX_FPS, MIN_FPS
+from evonet.text import count
+from evonet.views.controls import MAX_FPS, MIN_FPS, Controls, Press, keys_help, loop
 
 if TYPE_CHECKING:
     from evonet.games.snake.rules import Snake
@@ -29,7 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             ("evonet play snake --render terminal", "curses; arrow keys or WASD"),
             ("evonet play snake --board 16x12 --fps 10", "a bigger board, faster"),
             notes="The snake waits for your first move, a key that does not turn it back "
-            "into itself. Esc or q quits; r restarts after a game over.",
+            "into itself. Space pauses, + and - change the speed, h shows the keys, Esc or "
+            "q quits; r restarts after a game over.",
         ),
     )
     p.add_argument("game", choices=["snake"], help="the game to play: snake")
@@ -82,51 +84,72 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+KEYS_HELP = keys_help("arrow keys or WASD: steer", "r: play again (game over)")
+
+
+class Playing:
+    """What the played game shows each frame, moving on as the keys ask.
+
+    The snake waits for the first direction key that moves it (not back into its body),
+    then moves once a frame; direction keys queue up so quick turns are not lost.
+    """
+
+    def __init__(self, view: Any, env: Snake, controls: Controls, seed: int | None) -> None:
+        self.view, self.env, self.controls = view, env, controls
+        self.seeds = None if seed is None else iter(episode_seeds(seed, 1_000_000))
+        self.pending: deque[str] = deque(maxlen=3)
+        self.games = 0
+        self.new_game()
+
+    def new_game(self) -> None:
+        self.env.reset(seed=None if self.seeds is None else [next(self.seeds)])
+        self.games, self.started = self.games + 1, False
+        self.pending.clear()
+
+    def show(self, press: Press) -> None:
+        env, view, controls = self.env, self.view, self.controls
+        if controls.help:  # the game waits while the keys are shown
+            view.draw(0, message=KEYS_HELP)
+            return
+        if not controls.paused:  # a paused game takes no turns
+            self.pending.extend(k for k in press.others if k in DIRECTION_HEADING)
+        status = [f"{controls.speed:.3g} fps"] + ["paused"] * controls.paused
+        if env.done[0]:
+            score = count(int(env.apples[0]), "apple") + (
+                ", board full: you win!" if env.won[0] else ""
+            )
+            view.draw(0, status, ["game over: " + score, "r: play again   q: quit"])
+            if press.restart:
+                self.new_game()
+        elif not self.started and not self._start():
+            view.draw(0, status, ["press an arrow key to start", "q: quit   h: keys"])
+        elif controls.paused:
+            view.draw(0, status)
+        else:
+            key = self.pending.popleft() if self.pending else None
+            env.step([relative_action(int(env.heading[0]), key)])
+            view.draw(0, status)
+
+    def _start(self) -> bool:
+        """Whether a queued key starts the game. A first key back into the body would be
+        ignored and the snake would run on into the wall before the player knew it had
+        started: only one that moves it counts."""
+        heading = int(self.env.heading[0])
+        while self.pending and (DIRECTION_HEADING[self.pending[0]] - heading) % 4 == 2:
+            self.pending.popleft()
+        self.started = bool(self.pending)
+        return self.started
+
+
 def play_loop(view: Any, env: Snake, fps: float, seed: int | None, max_frames: int = -1) -> int:
     """Run games until the player quits; returns the number of games started.
 
-    ``view`` is a window or terminal view (``draw``, ``poll``, ``tick``). The snake waits
-    for the first direction key that moves it (not back into its body), then moves at
-    ``fps``; key presses queue up so quick turns are not lost.
+    ``view`` is a window or terminal view (``draw``, ``poll``, ``tick``). Keys: the arrows
+    (or WASD) steer, r plays again after a game over, and the shared keys of
+    :mod:`evonet.views.controls` (space pauses, + and - change the speed, h shows the keys,
+    Esc or q quits).
     """
-    games, frame = 0, 0
-    seeds = None if seed is None else iter(episode_seeds(seed, 1_000_000))
-
-    def new_game() -> None:
-        env.reset(seed=None if seeds is None else [next(seeds)])
-
-    new_game()
-    games, started, pending = 1, False, deque(maxlen=3)
-    while frame != max_frames:
-        frame += 1
-        keys = view.poll()
-        if "quit" in keys:
-            break
-        pending.extend(k for k in keys if k in DIRECTION_HEADING)
-        if env.done[0]:
-            score = f"{int(env.apples[0])} apples" + (
-                ", board full: you win!" if env.won[0] else ""
-            )
-            view.draw(0, message=["game over: " + score, "r: play again   q: quit"])
-            if "restart" in keys:
-                new_game()
-                games, started = games + 1, False
-                pending.clear()
-            view.tick(fps)
-            continue
-        if not started:
-            # A first key back into the body would be ignored and the snake would run on
-            # into the wall before the player knew it had started: wait for one that moves.
-            heading = int(env.heading[0])
-            while pending and (DIRECTION_HEADING[pending[0]] - heading) % 4 == 2:
-                pending.popleft()
-            started = bool(pending)
-            if not started:
-                view.draw(0, message=["press an arrow key to start", "q: quit"])
-                view.tick(fps)
-                continue
-        key = pending.popleft() if pending else None
-        env.step([relative_action(int(env.heading[0]), key)])
-        view.draw(0)
-        view.tick(fps)
-    return games
+    controls = Controls(fps, MIN_FPS, MAX_FPS)
+    playing = Playing(view, env, controls, seed)
+    loop(view, controls, playing.show, max_frames)
+    return playing.games

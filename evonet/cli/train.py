@@ -447,7 +447,7 @@ def _one_run(
 def _live(args: argparse.Namespace, task: Task, cell: report.Cell, save_path: Path | None) -> int:
     """Train one run in the live view; q stops it and keeps (and saves) what was learned."""
     from evonet.cli.errors import terminal_errors, window_errors
-    from evonet.views.live import model as live
+    from evonet.views import live
 
     rng = np.random.default_rng(args.seed)
     data = task.make_data(rng)

@@ -18,6 +18,9 @@ from evonet.games.base import GameSpec
 from evonet.games.ui.terminal import check_terminal
 from evonet.text import count
 from evonet.views import replay as watch
+from evonet.views import replay_snake as snake
+
+DEFAULT_FPS = 10.0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -32,8 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             notes="Without PATH: the best of the newest run under checkpoints/, else the "
             "shipped champion; with --board, the newest run evolved on that board, else the "
             "shipped champion nearest that board. Keys: space pause, right arrow or n step, "
-            "+ and - speed, r restart, Esc or q quit. A Gymnasium agent plays in the "
-            "environment's own window, at the environment's speed: Esc or q quits.",
+            "+ and - speed, r restart, h keys, Esc or q quit. A Gymnasium agent plays in the "
+            "same window, as the environment draws itself, with the same keys.",
         ),
     )
     p.add_argument(
@@ -51,9 +54,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--fps",
         type=float_in(watch.MIN_FPS, watch.MAX_FPS),
-        default=10.0,
+        default=None,
         help=f"moves per second, {watch.MIN_FPS:g} to {watch.MAX_FPS:g}; "
-        f"with --record at most {watch.MAX_GIF_FPS:g} (default: 10)",
+        f"with --record at most {watch.MAX_GIF_FPS:g} (default: 10; a Gymnasium agent in "
+        "the window: the environment's own speed)",
     )
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the games (default: 0)")
     p.add_argument("--board", type=board_size, help="WIDTHxHEIGHT (default: the agent's board)")
@@ -83,9 +87,13 @@ def run(args: argparse.Namespace) -> int:
         check_record_flags(args)  # before any work: nothing is loaded or created on error
     path = Path(args.path) if args.path else watch.default_target(board=args.board)
     theta, topo, game = load_agent(str(path), args.board)
-    if game.name.startswith("gym:"):
-        return watch_gym(args, path, theta, topo, game)
     agent = watch.Agent(theta, topo)
+    gym = game.name.startswith("gym:")
+    if gym and args.render == "terminal":
+        raise UsageError(
+            f"{path}: a {game.name} agent is shown as the environment draws it, in a window: "
+            "use --render window or --record FILE.gif"
+        )
     # Say which file was picked only once the view can start: when it cannot, the error
     # is the one line on stderr.
     announce = (lambda: info(f"evonet: watching {path}")) if not args.path else (lambda: None)
@@ -100,17 +108,43 @@ def run(args: argparse.Namespace) -> int:
             check_terminal()
             announce()
             get_ready(game, always=False)
-            scores = watch.run_terminal(agent, game, args.episodes, args.seed, args.fps)
+            scores = snake.run_terminal(agent, game, args.episodes, args.seed, _fps(args, game))
     else:
-        with window_errors("try --render terminal or --record FILE.gif"):
-            view, eps = watch.open_window(agent, game, args.episodes, args.seed, args.scale)
-        announce()
-        get_ready(game, always=False)
-        with view:
-            scores = watch.watch_loop(view, eps, args.fps)
-    if scores:
+        scores = _watch_window(args, agent, game, announce)
+    if scores and gym:
+        info(f"evonet: {count(len(scores), 'episode')}, returns {[round(r, 1) for r in scores]}")
+    elif scores:
         info(f"evonet: {count(len(scores), 'game')}, apples {scores}")
     return 0
+
+
+def _fps(args: argparse.Namespace, game: GameSpec) -> float:
+    """--fps, else 10 moves a second, or a Gymnasium environment's own speed in a window."""
+    if args.fps is not None:
+        return args.fps
+    if game.name.startswith("gym:") and args.record is None:
+        from evonet.games.gym import render_fps
+
+        return min(max(render_fps(game), watch.MIN_FPS), watch.MAX_FPS)
+    return DEFAULT_FPS
+
+
+def _watch_window(
+    args: argparse.Namespace, agent: watch.Agent, game: GameSpec, announce: Callable[[], None]
+) -> list[float]:
+    """Watch in evonet's window, with the network panel; returns the finished games' scores."""
+    if game.name.startswith("gym:"):
+        from evonet.views import replay_gym as opener
+
+        hint = "try --record FILE.gif"
+    else:
+        opener, hint = snake, "try --render terminal or --record FILE.gif"  # type: ignore[assignment]
+    with window_errors(hint):
+        view, replay = opener.open_window(agent, game, args.episodes, args.seed, args.scale)
+    announce()
+    get_ready(game, always=False)
+    with view:
+        return watch.watch_loop(view, replay, _fps(args, game))
 
 
 def check_record_flags(args: argparse.Namespace) -> None:
@@ -120,7 +154,7 @@ def check_record_flags(args: argparse.Namespace) -> None:
             f"--record {args.record}: can only write an animated GIF; use a name ending in .gif"
         )
     check_writable(args.record, "--record")
-    if args.fps > watch.MAX_GIF_FPS:
+    if args.fps is not None and args.fps > watch.MAX_GIF_FPS:
         raise UsageError(
             f"--fps {args.fps:g}: a GIF plays at most {watch.MAX_GIF_FPS:g} frames per second "
             f"(viewers slow down shorter frames); use --fps {watch.MAX_GIF_FPS:g} or less "
@@ -128,34 +162,25 @@ def check_record_flags(args: argparse.Namespace) -> None:
         )
 
 
-def watch_gym(args: argparse.Namespace, path: Path, theta: Any, topo: Any, game: Any) -> int:
-    """A Gymnasium agent: the environment's own window, or a GIF of its frames."""
-    from evonet.views import replay_gym as view
-
-    if args.render == "terminal":
-        raise UsageError(f"{game.name} draws itself in a window: use --render window or --record")
-    if args.record is not None:
-        expected = view.frame_counts(theta, topo, game, args.episodes, args.seed, args.max_steps)
-        return _record_with_bar(args, expected, view.record_gif, theta, topo, game)
-    with window_errors("try --record FILE.gif"):
-        returns = view.watch_window(theta, topo, game, args.episodes, args.seed)
-    if returns:
-        n = len(returns)
-        info(f"evonet: {n} episode{'s' * (n != 1)}, returns {[round(r, 1) for r in returns]}")
-    return 0
-
-
 def record(args: argparse.Namespace, agent: watch.Agent, game: GameSpec) -> int:
-    """``watch --record``: write the GIF with a progress bar on stderr."""
-    expected = watch.frame_counts(agent, game, args.episodes, args.seed, args.max_steps)
-    return _record_with_bar(args, expected, watch.record_gif, agent, game)
+    """``watch --record``: the games' frames into a GIF, with a progress bar on stderr.
+
+    Snake's frames are its board, HUD and network panel; a Gymnasium environment's are its
+    own pictures. The bar's total is predicted by playing the same games undrawn first.
+    """
+    if game.name.startswith("gym:"):
+        from evonet.views import replay_gym as recorder
+    else:
+        recorder = snake  # type: ignore[assignment]
+    expected = recorder.frame_counts(agent, game, args.episodes, args.seed, args.max_steps)
+    return _record_with_bar(args, expected, recorder.record_gif, agent, game)
 
 
 def _record_with_bar(
     args: argparse.Namespace, expected: Any, record_gif: Callable[..., int], *lead: Any
 ) -> int:
     """``record_gif(*lead, episodes, seed, target, fps, ...)`` (the Snake or the Gymnasium
-    recorder) with a progress bar of ``expected`` frames per game."""
+    recorder) with a progress bar of ``expected`` frames per game ``(episodes,)``."""
     from tqdm import tqdm
 
     target = Path(args.record)
@@ -176,7 +201,7 @@ def _record_with_bar(
                 args.episodes,
                 args.seed,
                 target,
-                args.fps,
+                args.fps if args.fps is not None else DEFAULT_FPS,
                 max_steps=args.max_steps,
                 scale=args.scale,
                 on_frame=progress,

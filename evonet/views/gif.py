@@ -1,5 +1,10 @@
 """Animated GIFs written frame by frame, in memory that does not grow with their length.
 
+:func:`record` is the one recorder of ``evonet watch --record``: it takes frames from any
+game (Snake's board with the network panel, a Gymnasium environment's own pictures),
+scales them, draws them in one palette and streams them into a file that replaces the
+destination only when complete.
+
 Pillow's ``save_all`` keeps every frame until the end; a recording of a few thousand
 moves then needs gigabytes. :class:`GifStream` writes each frame as it arrives and keeps
 only the previous one. Frames are palette indices ``(H, W)`` under one global palette;
@@ -9,9 +14,23 @@ still does the LZW coding (its GIF header and frame-block helpers).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+
+from evonet.storage.archive import atomic_write
+
+# The palette policy of every recording: up to 255 colours taken from the first frame
+# (plus any colours the caller says will appear later), index 255 meaning "unchanged
+# since the last frame".
+TRANSPARENT = 255
+RGBX_SHIFTS = (0, 8, 16)  # bit offsets of red, green, blue in a little-endian RGBX pixel
+# GIF frame times are whole hundredths of a second, and browsers show anything shorter
+# than 2/100 s at 10 frames per second: a faster recording would play slower.
+MAX_FPS = 50.0
 
 # Pillow maps a colour to a palette index through a cache of 64 x 64 x 64 cells (the top
 # six bits of each channel): every colour in a cell gets that cell's index. A table with
@@ -181,3 +200,87 @@ class GifStream:
     def _write(self, blocks: list[bytes]) -> None:
         for block in blocks:
             self.f.write(block)
+
+
+Frame = tuple[np.ndarray, int, int]
+"""A picture ``(H, W, 3)`` uint8 RGB, the episode it shows and the move within it (0 for
+the episode's start)."""
+
+
+def palette(first: np.ndarray, later: np.ndarray | None = None) -> np.ndarray:
+    """A recording's palette ``(n, 3)`` uint8, ``n <= TRANSPARENT``: the colours of the
+    first frame ``(H, W, 3)`` and of ``later`` ``(k, 3)``, colours known to appear later
+    (a neuron that lights up), so those are not forced onto a wrong colour."""
+    from PIL import Image
+
+    source = np.asarray(first, dtype=np.uint8)
+    if later is not None and len(later):
+        h, w, _ = source.shape
+        strip = np.repeat(np.asarray(later, np.uint8)[None], 8, axis=0).repeat(4, axis=1)
+        grown = np.zeros((h + 8, max(w, strip.shape[1]), 3), np.uint8)
+        grown[:h, :w] = source
+        grown[h:, : strip.shape[1]] = strip
+        source = grown
+    # No dithering: flat colours compress far better.
+    quantized = Image.fromarray(source).quantize(TRANSPARENT, dither=Image.Dither.NONE)
+    return np.array(quantized.getpalette(), np.uint8).reshape(-1, 3)[:TRANSPARENT]
+
+
+def packed(rgb: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """A picture ``(H, W, 3)`` uint8 resized by ``scale`` (each side at least one pixel)
+    as packed pixels ``(h, w)`` uint32, RGBX bytes (see :data:`RGBX_SHIFTS`)."""
+    from PIL import Image
+
+    image = Image.fromarray(np.ascontiguousarray(rgb[..., :3], dtype=np.uint8))
+    if scale != 1:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    rgbx = np.asarray(image.convert("RGBX"))
+    return rgbx.view("<u4").reshape(rgbx.shape[:2])
+
+
+def record(
+    path: str | os.PathLike,
+    frames: Iterable[Frame],
+    fps: float,
+    scale: float = 1.0,
+    later_colours: np.ndarray | None = None,
+    on_frame: Callable[[int, int], object] | None = None,
+) -> int:
+    """Write ``frames`` into an animated GIF at ``path``; returns the number written.
+
+    Each frame is resized by ``scale`` and shows for ``round(100 / fps)`` hundredths of a
+    second (GIF's time unit; at least 1). The palette comes from the first frame and
+    ``later_colours`` (:func:`palette`). Frames go to the file as they come (memory does
+    not grow with the recording), into a temporary file beside ``path`` that replaces it
+    only when complete: an interruption (Ctrl-C, or a signal raised as one) leaves
+    ``path`` as it was and no temporary. ``on_frame(episode, step)`` follows each frame.
+    """
+    if not (fps > 0 and scale > 0):
+        raise ValueError(f"bad recording settings: {fps=}, {scale=}")
+    written = 0
+
+    def write(f: BinaryIO) -> None:
+        nonlocal written
+        gif: GifStream | None = None
+        for rgb, episode, step in frames:
+            pixels = packed(rgb, scale)
+            if gif is None:  # the palette comes from the first frame
+                colours = PaletteMap(palette(packed_rgb(pixels), later_colours))
+                gif = GifStream(f, colours, TRANSPARENT, max(1, round(100 / fps)))
+            gif.add(pixels, RGBX_SHIFTS)
+            if on_frame is not None:
+                on_frame(episode, step)
+        if gif is None:
+            raise ValueError("a recording needs at least one frame")
+        gif.close()
+        written = gif.frames
+
+    atomic_write(Path(path), write)
+    return written
+
+
+def packed_rgb(pixels: np.ndarray) -> np.ndarray:
+    """Packed RGBX pixels ``(H, W)`` uint32 as an RGB picture ``(H, W, 3)`` uint8."""
+    h, w = pixels.shape
+    return pixels.view(np.uint8).reshape(h, w, 4)[..., :3]

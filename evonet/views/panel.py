@@ -24,6 +24,7 @@ EDGES_PER_NEURON = 3  # the strongest incoming connections drawn for each neuron
 MAX_SHOWN = 40  # neurons per layer: 35 labelled Snake inputs fit; wider layers are summarised
 LABEL_FONTS = "dejavusans,liberationsans,arial,helvetica"  # clear at small sizes
 LABEL_SIZE = 15  # pixels; pygame's own font, the fallback, needs 20 to be as legible
+PANEL_WIDTH = 460  # pixels beside a watched game's board
 BACKGROUND = (28, 30, 38)
 TEXT, DIM = (230, 230, 230), (150, 150, 160)
 _ZERO, _POSITIVE, _NEGATIVE = (55, 58, 68), (255, 152, 0), (66, 165, 245)

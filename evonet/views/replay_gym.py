@@ -1,102 +1,183 @@
-"""Replay an agent on a Gymnasium environment: its own ``human`` window, or a GIF.
+"""Gymnasium environments for :class:`evonet.views.replay.Replay`: one environment made
+with ``render_mode="rgb_array"``, its pictures shown in evonet's window beside the network
+panel, or written into a GIF.
 
-Gymnasium environments draw themselves (``render_mode="human"`` opens the environment's
-window; ``"rgb_array"`` gives frames), so this view is the environment's own, without the
-network panel of the Snake view. Episode ``i`` is reset with seed ``i`` of
-``episode_seeds(seed, episodes)``, the seeds ``evonet evaluate`` plays.
+Episode ``i`` is reset with seed ``i`` of ``episode_seeds(seed, episodes)`` on the one
+environment, and its actions come from the network's outputs as in evolution
+(:func:`evonet.games.base.actions_from_outputs`): an episode's return depends only on its
+seed and the network, in the window and in a recording alike.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from pathlib import Path
-from typing import BinaryIO
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from evonet.games.base import episode_seeds
-from evonet.games.gym import GymSpec, episodes
-from evonet.nn import mlp
-from evonet.nn.mlp import Topology
-from evonet.storage.archive import atomic_write
-from evonet.views.gif import GifStream, PaletteMap
-
-TRANSPARENT = 255  # palette index for "unchanged since the last frame"; 255 colours drawn
-RGBX_SHIFTS = (0, 8, 16)
-
-
-def policy(theta: np.ndarray, topo: Topology) -> Callable[[np.ndarray], np.ndarray]:
-    """The network ``theta (D,)`` as ``observation (n_in,) -> outputs (n_out,)``."""
-    layers = mlp.unflatten(theta, topo)
-    return lambda obs: mlp.forward_layers(layers, obs[None], topo, 0)[0]
+from evonet.games.gym import GymSpec, import_gymnasium
+from evonet.games.ui.window import (
+    HUD_HEIGHT,
+    Area,
+    FrameLayout,
+    PygameWindow,
+    screen_fraction,
+    sdl_stderr_silenced,
+)
+from evonet.text import count
+from evonet.views.panel import PANEL_WIDTH, Agent, label_font, network_panel
+from evonet.views.replay import Replay
+from evonet.views.replay import record_gif as replay_gif
 
 
-def watch_window(
-    theta: np.ndarray, topo: Topology, game: GymSpec, n_episodes: int, seed: int
-) -> list[float]:
-    """Play in the environment's own window (``human`` render mode); returns the return of
-    each finished episode. The environment sets the pace (its ``render_fps``); closing the
-    window, Esc or q stops.
+class SingleGym:
+    """One Gymnasium environment, move by move (a :class:`evonet.views.replay.SingleGame`).
+
+    With ``pictures``, :meth:`picture` gives the environment's ``rgb_array`` frames;
+    without, nothing is drawn (predicting a recording's length).
+    """
+
+    def __init__(self, spec: GymSpec, pictures: bool = True) -> None:
+        self.spec = spec
+        mode = "rgb_array" if pictures else None
+        self.env = import_gymnasium().make(spec.env_id, render_mode=mode)
+        self.total, self._steps, self._over = 0.0, 0, False
+        self._drawn = False
+
+    def reset(self, seed: int) -> np.ndarray:
+        obs, _ = self.env.reset(seed=int(seed))
+        self.total, self._steps, self._over = 0.0, 0, False
+        return np.asarray(obs, dtype=np.float32)
+
+    def step(self, action: Any) -> np.ndarray:
+        obs, reward, term, trunc, _ = self.env.step(self.spec.to_env_action(action))
+        self.total += float(reward)
+        self._steps += 1
+        self._over = bool(term or trunc)
+        return np.asarray(obs, dtype=np.float32)
+
+    def picture(self) -> np.ndarray:
+        """The environment's current frame ``(H, W, 3)`` uint8."""
+        if self._drawn:
+            return np.asarray(self.env.render())[..., :3]
+        # The first render starts pygame, whose video start-up writes its own complaints
+        # to stderr where there is no display; a recording needs none.
+        with sdl_stderr_silenced():
+            picture = np.asarray(self.env.render())[..., :3]
+        self._drawn = True
+        return picture
+
+    @property
+    def over(self) -> bool:
+        return self._over
+
+    @property
+    def steps(self) -> int:
+        return self._steps
+
+    @property
+    def score(self) -> float:
+        return self.total
+
+    def result(self) -> str:
+        return f"return {self.total:.1f}"
+
+    def summary(self, scores: Sequence[float]) -> str:
+        mean = np.mean(scores) if scores else 0.0
+        return f"{count(len(scores), 'episode')}, mean return {mean:.1f}"
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def gym_replay(
+    agent: Agent,
+    game: GymSpec,
+    episodes: int,
+    seed: int,
+    max_steps: int | None = None,
+    pictures: bool = True,
+) -> Replay:
+    """The episodes of ``game`` that ``agent`` plays (see :class:`Replay`)."""
+    return Replay(agent, SingleGym(game, pictures), episodes, seed, max_steps)
+
+
+def fit_picture(size: tuple[int, int], area: Area) -> Area:
+    """The largest rectangle of ``size``'s shape ``(w, h)`` centred in ``area``."""
+    x, y, w, h = area
+    k = min(w / size[0], h / size[1])
+    fw, fh = max(1, int(size[0] * k)), max(1, int(size[1] * k))
+    return x + (w - fw) // 2, y + (h - fh) // 2, fw, fh
+
+
+class GymWindow(PygameWindow):
+    """A resizable window: the HUD, the environment's picture scaled into the board area,
+    the network panel beside it. Draws like Snake's window (``draw(k, extra, message)``),
+    so :func:`evonet.views.replay.watch_loop` runs it.
 
     Raises :class:`evonet.games.ui.window.NoScreenError` when there is no display.
     """
-    from evonet.games.ui.window import check_screen
 
-    check_screen()  # raises NoScreenError without a display, before anything plays
-    returns: list[float] = []
-    seeds = episode_seeds(seed, n_episodes)
-    for i, step, _, total, over in episodes(game, policy(theta, topo), seeds, "human"):
-        if step == 0:
-            _caption(f"evonet watch {game.name}: episode {i + 1}/{n_episodes}   q: quit")
-        if over:
-            returns.append(total)
-        if _quit_requested():
-            break
-    return returns
+    def __init__(self, replay: Replay, scale: float = 1.0, title: str = "evonet watch") -> None:
+        self.replay, self.game = replay, replay.game
+        # The first picture is drawn once the screen is known to be there: Gymnasium's
+        # renderers start pygame, which would complain on stderr without one.
+        super().__init__(lambda: self._fitting(scale), title, require_screen=True)
+        self.frames = FrameLayout(PANEL_WIDTH)
+        self.frames.panel = network_panel(replay.agent, self.pygame, label_font(self.pygame))
+
+    def _fitting(self, scale: float) -> tuple[int, int]:
+        """The picture at ``scale`` beside the panel, or smaller to fit the screen."""
+        picture = self.game.picture()
+        w, h = (max(1, round(scale * side)) for side in (picture.shape[1], picture.shape[0]))
+        room = screen_fraction(self.pygame, 0.9, 0.85)
+        if room is not None:
+            k = min(1.0, (room[0] - PANEL_WIDTH) / w, (room[1] - HUD_HEIGHT) / h)
+            w, h = max(1, int(w * k)), max(1, int(h * k))
+        return w + PANEL_WIDTH, h + HUD_HEIGHT
+
+    def draw(self, k: int, extra: Sequence[str] = (), message: Sequence[str] = ()) -> None:
+        """Draw the environment's current picture with the HUD, the panel and an optional
+        centred message (``k`` is always 0: one game)."""
+        pygame = self.pygame
+        rgb = self.game.picture()
+
+        def board(surface: Any, area: Area) -> None:
+            image = pygame.surfarray.make_surface(rgb.transpose(1, 0, 2))  # surfarray is (x, y)
+            x, y, w, h = fit_picture((rgb.shape[1], rgb.shape[0]), area)
+            surface.blit(pygame.transform.smoothscale(image, (w, h)), (x, y))
+
+        hud = [f"return {self.game.total:.1f}", f"steps {self.game.steps}", *extra]
+        self.screen = pygame.display.get_surface()  # resizing replaces the surface
+        self.frames.render_frame(self.screen, board, hud, message)
+        pygame.display.flip()
+
+    def close(self) -> None:
+        super().close()
+        self.game.close()
 
 
-def _caption(text: str) -> None:
-    import sys
+def open_window(
+    agent: Agent, game: GymSpec, episodes: int, seed: int, scale: float = 1.0
+) -> tuple[GymWindow, Replay]:
+    """A pygame window showing ``game`` with the network panel, and the episodes to show
+    in it; ``scale`` sizes the picture (the window never opens larger than the screen).
 
-    pygame = sys.modules.get("pygame")
-    if pygame is not None and pygame.display.get_init():
-        pygame.display.set_caption(text)
-
-
-def _quit_requested() -> bool:
-    """Whether the window was closed or Esc or q pressed since the last look.
-
-    The environment draws with pygame and only pumps its events; reading them here is
-    what lets the user leave early.
+    Raises :class:`evonet.games.ui.window.NoScreenError` when there is no display.
     """
-    import sys
-
-    pygame = sys.modules.get("pygame")
-    if pygame is None or not pygame.display.get_init():
-        return False
-    for event in pygame.event.get((pygame.QUIT, pygame.KEYDOWN)):
-        if event.type == pygame.QUIT or event.key in (pygame.K_ESCAPE, pygame.K_q):
-            return True
-    return False
-
-
-def frame_counts(
-    theta: np.ndarray, topo: Topology, game: GymSpec, n_episodes: int, seed: int, max_steps: int
-) -> np.ndarray:
-    """Frames per episode ``(n_episodes,)`` that :func:`record_gif` writes (headless)."""
-    counts = np.zeros(n_episodes, dtype=np.int64)
-    seeds = episode_seeds(seed, n_episodes)
-    for i, _, _, _, _ in episodes(game, policy(theta, topo), seeds, None, max_steps):
-        counts[i] += 1
-    return counts
+    replay = gym_replay(agent, game, episodes, seed)
+    try:
+        return GymWindow(replay, scale), replay
+    except BaseException:
+        replay.game.close()
+        raise
 
 
 def record_gif(
-    theta: np.ndarray,
-    topo: Topology,
+    agent: Agent,
     game: GymSpec,
-    n_episodes: int,
+    episodes: int,
     seed: int,
     path: str | os.PathLike,
     fps: float = 30.0,
@@ -104,41 +185,22 @@ def record_gif(
     scale: float = 1.0,
     on_frame: Callable[[int, int], object] | None = None,
 ) -> int:
-    """Render episodes with ``rgb_array`` into an animated GIF; returns the frame count.
+    """Record ``episodes`` episodes into an animated GIF of the environment's own pictures
+    (``rgb_array``); returns the frame count: one per state, at most ``max_steps`` moves an
+    episode (:func:`evonet.views.replay.record_gif`). Needs no screen."""
+    replay = gym_replay(agent, game, episodes, seed, max_steps)
+    try:
+        return replay_gif(replay, replay.game.picture, path, fps, scale, None, on_frame)
+    finally:
+        replay.game.close()
 
-    One frame per state (the reset and every move, at most ``max_steps`` moves per
-    episode), written as it is rendered into a temporary file that replaces ``path`` when
-    complete. ``on_frame(episode, step)`` follows each frame.
-    """
-    from PIL import Image
 
-    seeds = episode_seeds(seed, n_episodes)
-    written = 0
-
-    def write(f: BinaryIO) -> None:
-        nonlocal written
-        gif: GifStream | None = None
-        for i, step, frame, _, _ in episodes(
-            game, policy(theta, topo), seeds, "rgb_array", max_steps
-        ):
-            image = Image.fromarray(np.ascontiguousarray(frame[..., :3], dtype=np.uint8))
-            if scale != 1:
-                size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-                image = image.resize(size, Image.Resampling.LANCZOS)
-            rgbx = np.asarray(image.convert("RGBX"))
-            pixels = rgbx.view("<u4").reshape(rgbx.shape[:2])
-            if gif is None:  # the palette comes from the first frame
-                quantized = image.quantize(TRANSPARENT, dither=Image.Dither.NONE)
-                palette = np.array(quantized.getpalette(), np.uint8).reshape(-1, 3)
-                gif = GifStream(
-                    f, PaletteMap(palette[:TRANSPARENT]), TRANSPARENT, max(1, round(100 / fps))
-                )
-            gif.add(pixels, RGBX_SHIFTS)
-            if on_frame is not None:
-                on_frame(i, step)
-        assert gif is not None  # n_episodes >= 1
-        gif.close()
-        written = gif.frames
-
-    atomic_write(Path(path), write)
-    return written
+def frame_counts(
+    agent: Agent, game: GymSpec, episodes: int, seed: int, max_steps: int = 5000
+) -> np.ndarray:
+    """Frames per episode ``(episodes,)`` that :func:`record_gif` writes (undrawn)."""
+    replay = gym_replay(agent, game, episodes, seed, max_steps, pictures=False)
+    try:
+        return replay.frame_counts()
+    finally:
+        replay.game.close()

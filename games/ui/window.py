@@ -1,4 +1,5 @@
-"""A resizable pygame window that reports keys by name: what game views build on.
+"""A resizable pygame window that reports keys by name, and the frames game views draw in
+it (a HUD strip, the board, an optional side panel, a message over the board).
 
 pygame is imported when a window is made, never on import of this module, so headless use
 does not need it.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,6 +29,15 @@ def import_pygame() -> Any:
             "(or use --render terminal)"
         ) from e
     return pygame
+
+
+BACKGROUND = (24, 26, 33)
+TEXT = (230, 230, 230)
+DIM = (150, 150, 160)
+HUD_HEIGHT = 36
+
+Area = tuple[int, int, int, int]  # x, y, width, height in pixels
+Draw = Callable[[Any, Area], None]  # draws into ``area`` of a surface
 
 
 class NoScreenError(RuntimeError):
@@ -132,3 +142,92 @@ class PygameWindow:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def draw_hud(surface: Any, area: Area, items: Sequence[str], font: Any) -> None:
+    """One line of HUD text, items spaced evenly, in ``area``."""
+    x, y, w, h = area
+    import_pygame().draw.rect(surface, BACKGROUND, area)
+    text = "    ".join(items)
+    img = font.render(text, True, TEXT)
+    surface.blit(img, (x + 10, y + (h - img.get_height()) // 2))
+
+
+class FrameLayout:
+    """Draws whole frames on any surface: a HUD strip on top, the board below it, an
+    optional side panel right of the board, and an optional message over the board.
+
+    Works without a display, so frames can be rendered offscreen (GIF recording) as well as
+    into a window. ``panel(surface, area)`` draws the side panel, ``panel_width`` pixels
+    wide (0 for none).
+    """
+
+    def __init__(self, panel_width: int = 0, panel: Draw | None = None) -> None:
+        pygame = import_pygame()
+        pygame.font.init()
+        self.pygame, self.panel, self.panel_width = pygame, panel, panel_width
+        self.font = pygame.font.Font(None, 26)
+        self.big_font = pygame.font.Font(None, 48)
+
+    def frame_size(self, board: tuple[int, int]) -> tuple[int, int]:
+        """Pixel size of a frame whose board is ``board`` pixels ``(width, height)``."""
+        return board[0] + self.panel_width, board[1] + HUD_HEIGHT
+
+    def areas(self, size: tuple[int, int]) -> tuple[Area, Area, Area]:
+        """``(hud, board, panel)`` rectangles of a frame of ``size`` pixels."""
+        w, h = size
+        panel_w = min(self.panel_width, w // 2) if self.panel_width else 0
+        hud = (0, 0, w, HUD_HEIGHT)
+        board = (0, HUD_HEIGHT, w - panel_w, max(1, h - HUD_HEIGHT))
+        panel = (w - panel_w, HUD_HEIGHT, panel_w, max(1, h - HUD_HEIGHT))
+        return hud, board, panel
+
+    def render_frame(
+        self, surface: Any, board: Draw, hud: Sequence[str], message: Sequence[str] = ()
+    ) -> None:
+        """Draw a frame: ``board(surface, area)``, the ``hud`` items, the side panel and an
+        optional centred ``message`` (its first line large)."""
+        surface.fill(BACKGROUND)
+        hud_area, board_area, panel_area = self.areas(surface.get_size())
+        board(surface, board_area)
+        draw_hud(surface, hud_area, hud, self.font)
+        if self.panel is not None and panel_area[2] > 0:
+            self.panel(surface, panel_area)
+        if message:
+            self._message(surface, board_area, message)
+
+    def _message(self, surface: Any, area: Area, lines: Sequence[str]) -> None:
+        x, y, w, h = area
+        shade = self.pygame.Surface((w, h), self.pygame.SRCALPHA)
+        shade.fill((0, 0, 0, 150))
+        surface.blit(shade, (x, y))
+        imgs = [self.big_font.render(lines[0], True, TEXT)]
+        imgs += [self.font.render(t, True, DIM) for t in lines[1:]]
+        # Shrink any line wider than the board so small windows still show it whole.
+        imgs = [
+            self.pygame.transform.smoothscale_by(i, (w - 20) / i.get_width())
+            if i.get_width() > w - 20
+            else i
+            for i in imgs
+        ]
+        total = sum(i.get_height() + 8 for i in imgs)
+        cy = y + (h - total) // 2
+        # A dark box behind the text: legible over any picture, a white one included.
+        bw = max(i.get_width() for i in imgs) + 32
+        box = (x + (w - bw) // 2, cy - 12, bw, total + 16)
+        self.pygame.draw.rect(surface, (15, 16, 22), box, border_radius=8)
+        for img in imgs:
+            surface.blit(img, (x + (w - img.get_width()) // 2, cy))
+            cy += img.get_height() + 8
+
+
+def screen_fraction(pygame: Any, width: float, height: float) -> tuple[int, int] | None:
+    """``width`` and ``height`` fractions of the first screen in pixels, or None when the
+    screen's size is unknown."""
+    try:
+        screen_w, screen_h = pygame.display.get_desktop_sizes()[0]
+    except (AttributeError, IndexError, pygame.error):
+        return None
+    if screen_w <= 0 or screen_h <= 0:
+        return None
+    return int(screen_w * width), int(screen_h * height)

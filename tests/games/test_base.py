@@ -78,7 +78,7 @@ def test_no_snake_constant_or_module_outside_snakes_own_modules():
         text = path.read_text()
         assert not any(c in text for c in snake_only), path
         if path.name not in (
-            "replay.py",
+            "replay_snake.py",
             "watch.py",
             "play.py",
             "args.py",

@@ -4,9 +4,10 @@ Training runs in :func:`evonet.train.fit.fit` as usual; its ``on_step`` hook han
 update to :class:`Live`, which shows a frame every ``speed`` updates: the network with the
 sample just fed (neurons by activation, connections by weight), the sample, the loss
 curves so far, the epoch progress and the weights that changed most since the last frame.
-Keys: space pauses, + and - change the speed, h shows the keys, q stops training and
-keeps what was learned. The views (:mod:`evonet.views.live.window`,
-:mod:`evonet.views.live.terminal`) only draw a :class:`Live` and report keys.
+Keys: the shared ones of :mod:`evonet.views.controls` (space pauses, + and - double or
+halve the speed, h shows the keys); q stops training and keeps what was learned. The
+views (:mod:`evonet.views.live.window`, :mod:`evonet.views.live.terminal`) only draw a
+:class:`Live` and report keys; :func:`evonet.views.live.run` picks one.
 """
 
 from __future__ import annotations
@@ -21,18 +22,18 @@ from evonet.nn.mlp import Topology
 from evonet.train.fit import TrainConfig, TrainResult, fit
 from evonet.train.losses import predict_classes
 from evonet.train.task import Data
+from evonet.views.controls import Controls, frame, keys_help
 from evonet.views.panel import Agent
 
 FPS = 30.0
 MIN_SPEED, MAX_SPEED = 1 / 16, float(1 << 14)  # updates per frame; below 1, slow motion
 FIRST_RUN_SECONDS = 40.0  # at the starting speed a default run takes about this long
-KEYS_HELP = [
-    "keys",
-    "space: pause, or go on",
-    "+ and -: faster, slower",
-    "h or ?: show or hide this help",
-    "q or Esc: stop, keep what was learned",
-]
+KEYS_HELP = keys_help(quit="q or Esc: stop, keep what was learned")
+
+
+def _pace(speed: float) -> float:
+    """Frames per second at ``speed`` updates a frame: below one, slow motion."""
+    return FPS * min(1.0, speed)
 
 
 class View(Protocol):
@@ -56,8 +57,9 @@ class Live:
         self.name, self.topo, self.data, self.cfg = name, topo, data, cfg
         self.steps_per_epoch = -(-len(data.x) // cfg.batch_size)
         self.total_steps = self.steps_per_epoch * cfg.epochs
-        self.speed = starting_speed(self.total_steps)
-        self.paused = self.stop = self.help = self.done = self.interrupted = False
+        self.controls = Controls(starting_speed(self.total_steps), MIN_SPEED, MAX_SPEED,
+                                 pace=_pace)  # fmt: skip
+        self.done = self.interrupted = False
         self.result = TrainResult(theta)
         self.sample = 0  # row of data.x shown
         self.agent = Agent(theta, topo, input_labels=_input_labels(data, topo),
@@ -65,6 +67,26 @@ class Live:
         self._before = theta.copy()  # the weights at the last frame
         self.changes: list[tuple[int, int, int, float]] = []  # (layer, i, j, delta)
         self.show(theta, 0)
+
+    # ----------------------------------------------------- the keys' state, for views
+
+    @property
+    def speed(self) -> float:
+        """Updates per frame; below 1, slow motion."""
+        return self.controls.speed
+
+    @property
+    def paused(self) -> bool:
+        return self.controls.paused
+
+    @property
+    def help(self) -> bool:
+        return self.controls.help
+
+    @property
+    def stop(self) -> bool:
+        """Whether q (or Ctrl-C) asked training to stop."""
+        return self.controls.quit
 
     # ------------------------------------------------------------------ what is shown
 
@@ -150,21 +172,6 @@ class Live:
     def change_lines(self) -> list[str]:
         return [f"layer {layer + 1} w[{i}->{j}] {d:+.2e}" for layer, i, j, d in self.changes]
 
-    # --------------------------------------------------------------------- the keys
-
-    def press(self, keys: list[str]) -> None:
-        for key in keys:
-            if key == "quit":
-                self.stop = True
-            elif key == "pause":
-                self.paused = not self.paused
-            elif key == "faster":
-                self.speed = min(MAX_SPEED, self.speed * 2)
-            elif key == "slower":
-                self.speed = max(MIN_SPEED, self.speed / 2)
-            elif key == "help":
-                self.help = not self.help
-
 
 def train_live(
     view: View,
@@ -177,19 +184,17 @@ def train_live(
     learned either way."""
     data, cfg = live.data, live.cfg
 
-    def frame() -> None:
-        view.draw(live)
-        live.press(view.poll())
-        view.tick(FPS * min(1.0, live.speed))  # below one update a frame: slow motion
+    def show_frame() -> bool:
+        """One frame of the shared loop; False once q asked to stop."""
+        return frame(view, live.controls, lambda _: view.draw(live))
 
     def on_step(theta: np.ndarray, batch: np.ndarray, res: TrainResult) -> bool:
         live.result = res
         if res.steps % max(1, int(live.speed)) and res.steps != 1:
             return False
         live.show(theta, batch[0])
-        frame()
-        while live.paused and not live.stop:
-            frame()
+        while show_frame() and live.paused:
+            pass
         return live.stop
 
     def on_epoch(res: TrainResult) -> None:
@@ -203,13 +208,13 @@ def train_live(
     except KeyboardInterrupt:
         # Ctrl-C stops like q: what was learned so far is kept (and saved with --save).
         res = live.result
-        res.stopped = live.stop = live.interrupted = True
+        res.stopped = live.controls.quit = live.interrupted = True
         return res
-    live.result, live.done, live.paused = res, True, False
+    live.result, live.done, live.controls.paused = res, True, False
     live.show(res.theta, live.sample)
     if wait_at_end and not live.stop:
-        while not live.stop:
-            frame()
+        while show_frame():
+            pass
     else:
         view.draw(live)
     return res
@@ -230,24 +235,3 @@ def _output_names(data: Data, topo: Topology) -> tuple[str, ...]:
     if data.classes:
         return ("p(1)",)
     return ("y",)
-
-
-def run(mode: str, name: str, theta: np.ndarray, topo: Topology, data: Data,
-        cfg: TrainConfig, rng: np.random.Generator) -> Live:  # fmt: skip
-    """Train in a window (``mode="window"``) or the terminal; q (or Ctrl-C) keeps what was
-    learned. Returns the :class:`Live`: its ``result``, and ``interrupted`` for Ctrl-C.
-
-    Raises :class:`evonet.games.ui.window.NoScreenError` or
-    :class:`evonet.games.ui.terminal.NoTerminalError` when the view cannot start.
-    """
-    live = Live(name, topo, data, cfg, theta)
-    if mode == "terminal":
-        from evonet.views.live.terminal import run_terminal
-
-        run_terminal(live, rng)
-        return live
-    from evonet.views.live.window import LiveWindow
-
-    with LiveWindow() as view:
-        train_live(view, live, rng)
-    return live

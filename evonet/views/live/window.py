@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from evonet.games.ui.window import PygameWindow
+from evonet.games.ui.window import PygameWindow, screen_fraction
 from evonet.nn import mlp
 from evonet.views.live.model import KEYS_HELP, Live
 from evonet.views.panel import (
@@ -57,13 +57,10 @@ class LiveWindow(PygameWindow):
 
 def _fitting(pygame: Any) -> tuple[int, int]:
     """:data:`SIZE`, or smaller to fit the screen (the window can be resized)."""
-    try:
-        w, h = pygame.display.get_desktop_sizes()[0]
-    except (AttributeError, IndexError, pygame.error):
+    room = screen_fraction(pygame, 0.95, 0.9)
+    if room is None:
         return SIZE
-    if w <= 0 or h <= 0:
-        return SIZE
-    return min(SIZE[0], int(w * 0.95)), min(SIZE[1], int(h * 0.9))
+    return min(SIZE[0], room[0]), min(SIZE[1], room[1])
 
 
 def render(surface: Any, live: Live, pygame: Any, font: Any, big: Any, panel: NetworkPanel) -> None:

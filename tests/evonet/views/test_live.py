@@ -56,9 +56,11 @@ def test_the_window_draws_the_network_learning_and_q_keeps_it(window, name):
     keys = Keys(window, [[], ["faster"], ["faster"], ["slower"], [], ["quit"]])
     before = state.agent.theta.copy()
     res = live.train_live(keys, state, rng)
-    assert res.stopped and keys.frames == 6 + 1  # six frames, then the last one
-    s0 = keys.speeds[0]
-    assert keys.speeds[1:5] == [s0, 2 * s0, 4 * s0, 2 * s0]
+    # Keys are read before each frame is drawn, so the frame whose keys quit is not: five
+    # frames, then the last one.
+    assert res.stopped and keys.frames == 5 + 1
+    s0 = live.starting_speed(state.total_steps)
+    assert keys.speeds[:4] == [s0, 2 * s0, 4 * s0, 2 * s0]
     assert not np.array_equal(res.theta, before)  # what was learned is kept
     pixels = window.pygame.surfarray.array3d(window.screen)
     assert colours(pixels) > 20  # a drawn frame, not a blank
@@ -67,16 +69,25 @@ def test_the_window_draws_the_network_learning_and_q_keeps_it(window, name):
 
 
 def test_the_panel_follows_the_weights_as_they_change(window):
+    """At every frame the panel shows the neurons and connections that frame's weights
+    imply: a panel made afresh from them draws the same."""
+    from evonet.views.panel import Agent, NetworkPanel
+
     state, rng = make_live("xor", target_loss=None, epochs=300)
     seen = []
 
     class Record(Keys):
         def draw(self, s):
             super().draw(s)
-            seen.append(list(window.panel.edges))
+            panel = window.panel
+            seen.append((s.agent.theta.copy(), list(panel.edges), [list(n) for n in panel.shown]))
 
     live.train_live(Record(window, []), state, rng, wait_at_end=False)
-    assert seen[0] != seen[-1]
+    assert len(seen) > 10
+    for theta, edges, shown in seen:
+        fresh = NetworkPanel(Agent(theta, state.topo), window.pygame, window.font)
+        assert edges == fresh.edges and shown == [list(n) for n in fresh.shown]
+    assert seen[0][1] != seen[-1][1]  # and the weights did move the picture
 
 
 def test_pause_holds_training_until_pressed_again(window):

@@ -6,6 +6,7 @@ from evonet.nn import mlp
 from evonet.storage.checkpoint import save_network
 from evonet.views import panel
 from evonet.views import replay as watch
+from evonet.views import replay_snake as snake
 from tests.helpers import ScriptedView, evonet_here
 
 TOPO = mlp.Topology((N_OBS, 6, 3), "tanh", "linear")
@@ -21,14 +22,14 @@ def test_record_writes_a_gif_with_one_frame_per_state(tmp_path, agent):
     from PIL import Image
 
     game = SnakeSpec(board=(6, 6))
-    n = watch.record_gif(agent, game, episodes=3, seed=1, path=tmp_path / "a.gif", fps=20)
-    eps = watch.Episodes(agent, game, 3, 1)
+    n = snake.record_gif(agent, game, episodes=3, seed=1, path=tmp_path / "a.gif", fps=20)
+    eps = snake.snake_replay(agent, game, 3, 1)
     expected = 0
     for i in range(3):  # replay the same games to count their states
         eps.start(i)
         while not eps.over:
             eps.step()
-        expected += int(eps.env.steps[0]) + 1
+        expected += int(eps.game.env.steps[0]) + 1
     with Image.open(tmp_path / "a.gif") as im:
         assert im.n_frames == n == expected
         assert im.info["duration"] == 50
@@ -38,19 +39,23 @@ def test_recorded_frames_are_the_rendered_states_in_one_palette(tmp_path, agent)
     from PIL import Image, ImageSequence
 
     game = SnakeSpec(board=(6, 6))
-    n = watch.record_gif(agent, game, 1, 2, tmp_path / "a.gif", max_steps=3, scale=0.5)
+    n = snake.record_gif(agent, game, 1, 2, tmp_path / "a.gif", max_steps=3, scale=0.5)
     assert n == 4  # the start and three moves: max_steps cuts the game short
     # Render the same states again and map them the way Pillow's quantize does.
-    eps = watch.Episodes(agent, game, 1, 2)
-    source = watch.FrameSource(agent, game, eps, 32, 0.5)
+    from evonet.views import gif
+
+    eps = snake.snake_replay(agent, game, 1, 2)
+    source = snake.SnakePictures(eps, 32)
     with Image.open(tmp_path / "a.gif") as im:
-        assert im.size == source.size and im.n_frames == n
+        assert im.n_frames == n
         for i, frame in enumerate(ImageSequence.Iterator(im)):
-            pixels = source.grab()
+            pixels = gif.packed(source(), 0.5)
+            assert im.size == pixels.shape[::-1]
             if i == 0:
                 palette = Image.new("P", (1, 1))
-                palette.putpalette(source.palette(pixels).tobytes())
-            rgb = pixels.view(np.uint8).reshape(*pixels.shape, 4)[..., :3]
+                colours = gif.palette(gif.packed_rgb(pixels), snake.ACTIVATION_RAMP)
+                palette.putpalette(colours.tobytes())
+            rgb = gif.packed_rgb(pixels)
             want = Image.fromarray(rgb).quantize(palette=palette, dither=Image.Dither.NONE)
             assert np.array_equal(np.asarray(frame.convert("RGB")), np.asarray(want.convert("RGB")))
             eps.step()
@@ -65,7 +70,7 @@ def test_record_streams_into_a_temporary_file_renamed_when_complete(tmp_path, ag
         (tmp,) = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
         sizes.append(tmp.stat().st_size)
 
-    n = watch.record_gif(
+    n = snake.record_gif(
         agent, SnakeSpec(board=(6, 6)), 2, 0, path, max_steps=40, on_frame=on_frame
     )
     assert len(sizes) == n and sizes == sorted(sizes)
@@ -87,34 +92,34 @@ def test_interrupted_record_keeps_the_old_file_and_leaves_no_temporary(tmp_path,
             raise error()
 
     with pytest.raises(error):
-        watch.record_gif(agent, SnakeSpec(board=(6, 6)), 2, 0, path, on_frame=on_frame)
+        snake.record_gif(agent, SnakeSpec(board=(6, 6)), 2, 0, path, on_frame=on_frame)
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["a.gif"]
 
 
 def test_frame_counts_predict_the_recording(agent):
     game = SnakeSpec(board=(6, 6))
-    counts = watch.frame_counts(agent, game, 3, 4, max_steps=10_000)
-    eps = watch.Episodes(agent, game, 3, 4)
+    counts = snake.frame_counts(agent, game, 3, 4, max_steps=10_000)
+    eps = snake.snake_replay(agent, game, 3, 4)
     played = []
     for i in range(3):
         eps.start(i)
         while not eps.over:
             eps.step()
-        played.append(int(eps.env.steps[0]) + 1)
+        played.append(int(eps.game.env.steps[0]) + 1)
     assert counts.tolist() == played
-    capped = watch.frame_counts(agent, game, 3, 4, max_steps=2)
+    capped = snake.frame_counts(agent, game, 3, 4, max_steps=2)
     assert capped.tolist() == [min(n, 3) for n in played]
 
 
 def test_network_panel_draws_activations_and_the_chosen_action(agent):
     from evonet.games.snake.render.window import FrameRenderer
 
-    eps = watch.Episodes(agent, SnakeSpec(board=(8, 8)), 1, 0)
-    renderer = FrameRenderer(eps.env, watch.PANEL_WIDTH)
+    eps = snake.snake_replay(agent, SnakeSpec(board=(8, 8)), 1, 0)
+    renderer = FrameRenderer(eps.game.env, panel.PANEL_WIDTH)
     pygame = renderer.pygame
     renderer.panel = panel.network_panel(agent, pygame, pygame.font.Font(None, 18))
-    surface = pygame.Surface(renderer.size(watch.cell_size(SnakeSpec(board=(8, 8)))))
+    surface = pygame.Surface(renderer.size(snake.cell_size(SnakeSpec(board=(8, 8)))))
     renderer.render(surface, 0)
     _, _, area = renderer.areas(surface.get_size())
     pos = panel.neuron_positions(TOPO.sizes, area)
@@ -130,7 +135,7 @@ def test_network_panel_draws_activations_and_the_chosen_action(agent):
 
 
 def test_watch_keys_pause_step_speed_restart_quit(agent):
-    eps = watch.Episodes(agent, SnakeSpec(board=(10, 10)), 2, 0)
+    eps = snake.snake_replay(agent, SnakeSpec(board=(10, 10)), 2, 0)
     view = ScriptedView(
         [
             ["pause"],
@@ -147,20 +152,21 @@ def test_watch_keys_pause_step_speed_restart_quit(agent):
     )
     watch.watch_loop(view, eps, fps=10)
     assert "paused" in view.frames[0][0] and "paused" in view.frames[1][0]
+    assert "20 fps" in view.frames[4][0]  # + doubles the speed, - halves it
     # paused: no move, then "n" and the right arrow step once each; unpaused: two more
     # moves; r restarts; two more frames, two more moves.
-    assert eps.env.steps[0] == 2 and eps.env.alive[0]
-    assert view.fps == pytest.approx(10 * 1.5 / 1.5 / 1.5)
+    assert eps.game.env.steps[0] == 2 and eps.game.env.alive[0]
+    assert view.fps == pytest.approx(10 * 2 / 2 / 2)
 
 
 def test_h_shows_the_keys_and_the_game_waits_until_it_is_hidden(agent):
-    eps = watch.Episodes(agent, SnakeSpec(board=(6, 6)), 1, 0)
+    eps = snake.snake_replay(agent, SnakeSpec(board=(6, 6)), 1, 0)
     view = ScriptedView([[], ["help"], [], [], ["help"], [], ["quit"]])
     watch.watch_loop(view, eps, fps=10)
     assert all("h: keys" in extra for extra, _ in view.frames)  # the hint, always
     messages = [m for _, m in view.frames]
     assert messages[0] == [] and messages[1:4] == [watch.KEYS_HELP] * 3
-    assert messages[4:] == [[], []] and eps.env.steps[0] == 3  # no move while shown
+    assert messages[4:] == [[], []] and eps.game.env.steps[0] == 3  # no move while shown
     assert keys_named("h") == keys_named("?") == "help"
 
 
@@ -171,7 +177,7 @@ def keys_named(char):
 
 
 def test_watch_plays_all_episodes_and_reports_scores(agent):
-    eps = watch.Episodes(agent, SnakeSpec(board=(6, 6)), 2, 0)
+    eps = snake.snake_replay(agent, SnakeSpec(board=(6, 6)), 2, 0)
     view = ScriptedView([[]] * 3000)
     scores = watch.watch_loop(view, eps, fps=1000, max_frames=3000)
     assert len(scores) == 2
@@ -331,8 +337,8 @@ def test_the_panel_draws_each_neurons_strongest_inputs(rng, hidden):
 
     topo = mlp.Topology((N_OBS, *hidden, 3))
     agent = watch.Agent(mlp.init(topo, rng), topo)
-    eps = watch.Episodes(agent, SnakeSpec(board=(6, 6)), 1, 0)
-    renderer = FrameRenderer(eps.env, watch.PANEL_WIDTH)
+    eps = snake.snake_replay(agent, SnakeSpec(board=(6, 6)), 1, 0)
+    renderer = FrameRenderer(eps.game.env, panel.PANEL_WIDTH)
     pygame = renderer.pygame
     renderer.panel = panel.network_panel(agent, pygame, panel.label_font(pygame))
     renderer.render(pygame.Surface(renderer.size(40)), 0)  # draws without error

@@ -67,11 +67,26 @@ def test_window_closes_cleanly_and_can_reopen():
     from evonet.games.snake.render import window
 
     env = game()
-    view = window.WindowView(env)
+    view = window.WindowView(env, cell=20)
+    pygame = view.pygame
+    assert pygame.display.get_init() and pygame.display.get_surface() is not None
     view.close()
-    view.close()  # idempotent
-    with window.WindowView(env) as again:
+    assert view.closed and not pygame.display.get_init()  # the display is shut down
+    view.close()  # a second close is harmless: nothing reopens, nothing raises
+    assert not pygame.display.get_init()
+    with window.WindowView(env, cell=20) as again:
+        assert pygame.display.get_init() and not again.closed
         again.draw(0, message=["hello"])
+        # The reopened window shows the frame the renderer draws for this game.
+        expected = pygame.Surface(again.screen.get_size())
+        window.FrameRenderer(env).render(expected, 0, message=["hello"])
+        shown = pygame.surfarray.array3d(pygame.display.get_surface())
+        assert (shown == pygame.surfarray.array3d(expected)).all()
+        hud, board, _ = again.areas()
+        cell, left, top = window.board_layout(env.width, env.height, board)
+        head = (left + 3 * cell + cell // 2, top + 2 * cell + cell // 2)
+        assert tuple(pygame.display.get_surface().get_at(head))[:3] != window.BOARD
+    assert again.closed and not pygame.display.get_init()
 
 
 def test_terminal_frame_as_text():
