@@ -26,7 +26,7 @@ from evonet.storage.archive import atomic_write
 # The palette policy of every recording: up to 255 colours taken from the first frame
 # (plus any colours the caller says will appear later), index 255 meaning "unchanged
 # since the last frame".
-TRANSPARENT = 255
+MAX_COLOURS = 255  # drawn colours at most; one more index is left for "transparent"
 RGBX_SHIFTS = (0, 8, 16)  # bit offsets of red, green, blue in a little-endian RGBX pixel
 # GIF frame times are whole hundredths of a second, and browsers show anything shorter
 # than 2/100 s at 10 frames per second: a faster recording would play slower.
@@ -203,14 +203,17 @@ class GifStream:
 
 
 Frame = tuple[np.ndarray, int, int]
-"""A picture ``(H, W, 3)`` uint8 RGB, the episode it shows and the move within it (0 for
-the episode's start)."""
+"""A picture, the episode it shows and the move within it (0 for the episode's start). The
+picture is ``(H, W, 3)`` uint8 RGB, or already packed ``(H, W)`` uint32 RGBX bytes (see
+:data:`RGBX_SHIFTS`), as a pygame surface gives it without a copy."""
 
 
-def palette(first: np.ndarray, later: np.ndarray | None = None) -> np.ndarray:
-    """A recording's palette ``(n, 3)`` uint8, ``n <= TRANSPARENT``: the colours of the
-    first frame ``(H, W, 3)`` and of ``later`` ``(k, 3)``, colours known to appear later
-    (a neuron that lights up), so those are not forced onto a wrong colour."""
+def palette(
+    first: np.ndarray, later: np.ndarray | None = None, colours: int = MAX_COLOURS
+) -> np.ndarray:
+    """A recording's palette ``(n, 3)`` uint8, ``n <= colours``: the colours of the first
+    frame ``(H, W, 3)`` and of ``later`` ``(k, 3)``, colours known to appear later (a
+    neuron that lights up), so those are not forced onto a wrong colour."""
     from PIL import Image
 
     source = np.asarray(first, dtype=np.uint8)
@@ -222,16 +225,19 @@ def palette(first: np.ndarray, later: np.ndarray | None = None) -> np.ndarray:
         grown[h:, : strip.shape[1]] = strip
         source = grown
     # No dithering: flat colours compress far better.
-    quantized = Image.fromarray(source).quantize(TRANSPARENT, dither=Image.Dither.NONE)
-    return np.array(quantized.getpalette(), np.uint8).reshape(-1, 3)[:TRANSPARENT]
+    quantized = Image.fromarray(source).quantize(colours, dither=Image.Dither.NONE)
+    return np.array(quantized.getpalette(), np.uint8).reshape(-1, 3)[:colours]
 
 
-def packed(rgb: np.ndarray, scale: float = 1.0) -> np.ndarray:
-    """A picture ``(H, W, 3)`` uint8 resized by ``scale`` (each side at least one pixel)
-    as packed pixels ``(h, w)`` uint32, RGBX bytes (see :data:`RGBX_SHIFTS`)."""
+def packed(picture: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """A picture (see :data:`Frame`) resized by ``scale`` (each side at least one pixel) as
+    packed pixels ``(h, w)`` uint32, RGBX bytes (see :data:`RGBX_SHIFTS`)."""
     from PIL import Image
 
-    image = Image.fromarray(np.ascontiguousarray(rgb[..., :3], dtype=np.uint8))
+    if picture.ndim == 2 and scale == 1:
+        return picture  # packed already: converting every frame would cost most of a GIF
+    rgb = packed_rgb(picture) if picture.ndim == 2 else picture[..., :3]
+    image = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8))
     if scale != 1:
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
         image = image.resize(size, Image.Resampling.LANCZOS)
@@ -246,28 +252,31 @@ def record(
     scale: float = 1.0,
     later_colours: np.ndarray | None = None,
     on_frame: Callable[[int, int], object] | None = None,
+    colours: int = MAX_COLOURS,
 ) -> int:
     """Write ``frames`` into an animated GIF at ``path``; returns the number written.
 
     Each frame is resized by ``scale`` and shows for ``round(100 / fps)`` hundredths of a
-    second (GIF's time unit; at least 1). The palette comes from the first frame and
-    ``later_colours`` (:func:`palette`). Frames go to the file as they come (memory does
-    not grow with the recording), into a temporary file beside ``path`` that replaces it
-    only when complete: an interruption (Ctrl-C, or a signal raised as one) leaves
-    ``path`` as it was and no temporary. ``on_frame(episode, step)`` follows each frame.
+    second (GIF's time unit; at least 1). The palette, at most ``colours`` colours (a
+    flat-shaded picture needs few, and fewer make a smaller file), comes from the first
+    frame and ``later_colours`` (:func:`palette`). Frames go to the file as they come
+    (memory does not grow with the recording), into a temporary file beside ``path``
+    that replaces it only when complete: an interruption (Ctrl-C, or a signal raised as
+    one) leaves ``path`` as it was and no temporary. ``on_frame(episode, step)`` follows each frame.
     """
-    if not (fps > 0 and scale > 0):
-        raise ValueError(f"bad recording settings: {fps=}, {scale=}")
+    if not (fps > 0 and scale > 0 and 1 <= colours <= MAX_COLOURS):
+        raise ValueError(f"bad recording settings: {fps=}, {scale=}, {colours=}")
     written = 0
 
     def write(f: BinaryIO) -> None:
         nonlocal written
         gif: GifStream | None = None
-        for rgb, episode, step in frames:
-            pixels = packed(rgb, scale)
+        for picture, episode, step in frames:
+            pixels = packed(picture, scale)
             if gif is None:  # the palette comes from the first frame
-                colours = PaletteMap(palette(packed_rgb(pixels), later_colours))
-                gif = GifStream(f, colours, TRANSPARENT, max(1, round(100 / fps)))
+                mapping = PaletteMap(palette(packed_rgb(pixels), later_colours, colours))
+                # The first index after the drawn colours means "unchanged".
+                gif = GifStream(f, mapping, colours, max(1, round(100 / fps)))
             gif.add(pixels, RGBX_SHIFTS)
             if on_frame is not None:
                 on_frame(episode, step)

@@ -131,15 +131,16 @@ def record_gif(
     scale: float = 1.0,
     later_colours: np.ndarray | None = None,
     on_frame: Callable[[int, int], object] | None = None,
+    colours: int = gif.MAX_COLOURS,
 ) -> int:
     """Record every episode of ``replay`` into an animated GIF; returns the frame count.
 
     One frame per state (:meth:`Replay.states`), ``picture()`` drawing it ``(H, W, 3)``;
     see :func:`evonet.views.gif.record` for ``fps``, ``scale``, ``later_colours``,
-    ``on_frame`` and how the file is written. Needs no screen.
+    ``on_frame``, ``colours`` and how the file is written. Needs no screen.
     """
     frames = ((picture(), i, step) for i, step in replay.states())
-    return gif.record(path, frames, fps, scale, later_colours, on_frame)
+    return gif.record(path, frames, fps, scale, later_colours, on_frame, colours)
 
 
 class Watching:

@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # numba loads when a game is played, not to build the CLI
 
 MIN_BOARD_PIXELS = 630  # tall enough for 35 labelled input neurons (18 px each)
 
+SNAKE_COLOURS = 63  # a recording's palette: see record_gif
+
 
 def cell_size(game: SnakeSpec, cell: int = 40, scale: float = 1.0) -> int:
     """Cell pixels: ``cell``, enlarged on small boards so the network panel stays legible,
@@ -99,11 +101,12 @@ class SnakePictures:
         self.surface = pygame.Surface(self.renderer.size(cell_size(replay.game.spec, cell)))
 
     def __call__(self) -> np.ndarray:
-        """The current state as a picture ``(H, W, 3)`` uint8."""
+        """The current state as packed pixels ``(H, W)`` uint32, RGBX bytes (a
+        :data:`evonet.views.gif.Frame`'s picture)."""
         self.renderer.render(self.surface, 0, self.replay.hud())
         w, h = self.surface.get_size()
-        data = self.pygame.image.tobytes(self.surface, "RGB")
-        return np.frombuffer(data, dtype=np.uint8).reshape(h, w, 3)
+        data = self.pygame.image.tobytes(self.surface, "RGBX")
+        return np.frombuffer(data, dtype="<u4").reshape(h, w)
 
 
 def record_gif(
@@ -125,7 +128,9 @@ def record_gif(
         raise ValueError(f"bad recording settings: {max_steps=}")
     replay = snake_replay(agent, game, episodes, seed, max_steps)
     pictures = SnakePictures(replay, cell)
-    return replay_gif(replay, pictures, path, fps, scale, ACTIVATION_RAMP, on_frame)
+    # Board, HUD and panel are flat colours (the panel's shades among them, thanks to the
+    # ramp): 63 colours keep them all, in a smaller file than a full palette.
+    return replay_gif(replay, pictures, path, fps, scale, ACTIVATION_RAMP, on_frame, SNAKE_COLOURS)
 
 
 def frame_counts(

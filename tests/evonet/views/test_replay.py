@@ -53,7 +53,8 @@ def test_recorded_frames_are_the_rendered_states_in_one_palette(tmp_path, agent)
             assert im.size == pixels.shape[::-1]
             if i == 0:
                 palette = Image.new("P", (1, 1))
-                colours = gif.palette(gif.packed_rgb(pixels), snake.ACTIVATION_RAMP)
+                ramp, n = snake.ACTIVATION_RAMP, snake.SNAKE_COLOURS
+                colours = gif.palette(gif.packed_rgb(pixels), ramp, n)
                 palette.putpalette(colours.tobytes())
             rgb = gif.packed_rgb(pixels)
             want = Image.fromarray(rgb).quantize(palette=palette, dither=Image.Dither.NONE)
