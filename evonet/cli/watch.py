@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from evonet import signals
 from evonet.cli.args import board_size, check_writable, float_in, int_in, nonneg_int
 from evonet.cli.errors import UsageError, terminal_errors, window_errors
@@ -14,7 +16,8 @@ from evonet.cli.evaluate import load_agent
 from evonet.cli.flags import add_render_flag
 from evonet.cli.help import examples
 from evonet.cli.output import get_ready, info
-from evonet.games.base import GameSpec
+from evonet.evolution.rollout import rollout
+from evonet.games.base import GameSpec, episode_seeds
 from evonet.games.ui.terminal import check_terminal
 from evonet.text import count
 from evonet.views import replay as watch
@@ -172,7 +175,14 @@ def record(args: argparse.Namespace, agent: watch.Agent, game: GameSpec) -> int:
         from evonet.views import replay_gym as recorder
     else:
         recorder = snake  # type: ignore[assignment]
-    expected = recorder.frame_counts(agent, game, args.episodes, args.seed, args.max_steps)
+    if game.shardable:
+        # Each game depends only on its seed and its moves, so one batch of all of them,
+        # with no drawing, tells how long each is, far sooner than playing them one by one.
+        seeds = episode_seeds(args.seed, args.episodes)
+        steps = rollout(agent.theta[None], agent.topo, game, seeds).episode_steps[0]
+        expected = np.minimum(steps, args.max_steps) + 1
+    else:
+        expected = recorder.frame_counts(agent, game, args.episodes, args.seed, args.max_steps)
     return _record_with_bar(args, expected, recorder.record_gif, agent, game)
 
 
