@@ -45,6 +45,7 @@ def test_import_evonet_loads_neither_numpy_nor_gymnasium():
     assert out.stdout.split() == ["False", "False"], out.stderr
 
 
+@pytest.mark.slow
 def test_a_fitness_function_evolves_with_the_cli_files(tmp_path):
     cfg, fitness = xor_setup(40)
     run = evonet.run(
@@ -143,6 +144,7 @@ def test_a_one_genome_population_must_be_a_matrix():
     )
 
 
+@pytest.mark.slow
 def test_a_game_run_from_python_matches_the_cli(tmp_path):
     from tests.helpers import evonet_here as cli
 
@@ -189,6 +191,7 @@ def run_example(name, *args, cwd):
     )
 
 
+@pytest.mark.slow
 def test_the_custom_fitness_example_learns_xor(tmp_path):
     r = run_example("custom_fitness.py", "--generations", "60", "--out", "xor", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -197,12 +200,14 @@ def test_the_custom_fitness_example_learns_xor(tmp_path):
     assert (tmp_path / "xor" / "latest.npz").exists()
 
 
+@pytest.mark.slow
 def test_the_cartpole_example_runs(tmp_path):
     r = run_example("cartpole.py", "--generations", "2", "--out", "cp", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "mean return" in r.stdout and (tmp_path / "cp" / "best.npz").exists()
 
 
+@pytest.mark.slow
 def test_the_snake_example_runs(tmp_path):
     r = run_example(
         "snake.py",
@@ -220,6 +225,7 @@ def test_the_snake_example_runs(tmp_path):
     assert "apples" in r.stdout and (tmp_path / "s" / "best.npz").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_a_stop_signal_stops_a_python_run_after_a_generation_and_it_resumes(tmp_path, sig):
     # The command line's stop signals, the same for Python: a slow fitness function, so
@@ -251,6 +257,7 @@ def test_a_stop_signal_stops_a_python_run_after_a_generation_and_it_resumes(tmp_
     assert run.generation == int(generation) > 0
 
 
+@pytest.mark.slow
 def test_the_digits_example_trains_past_chance(tmp_path):
     r = run_example("digits.py", "--epochs", "3", "--hidden", "32", cwd=tmp_path)
     assert r.returncode == 0, r.stderr

@@ -117,6 +117,7 @@ def refused(tmp_path_factory):
     return [(r, folder) for r, (_, folder) in zip(results, commands, strict=True)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", range(len(HUGE)), ids=[" ".join(a) for a, _ in HUGE])
 def test_huge_settings_are_refused_with_the_size_they_need(refused, case):
     r, folder = refused[case]

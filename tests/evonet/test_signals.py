@@ -11,6 +11,9 @@ import pytest
 from evonet.evolution.files import load_run
 from tests.helpers import TINY_EVOLVE, cpu_seconds, start_evolve, wait_for_cpu, wait_for_rows
 
+# Every test here starts evonet in a process of its own and signals it.
+pytestmark = pytest.mark.slow
+
 # Generations of about 0.8 s of a core after the first (early snakes circle until they
 # starve, after 400 steps): time enough to land two signals inside one. The signals are
 # paced by the processor time the run has used, so a busy machine, which stretches the

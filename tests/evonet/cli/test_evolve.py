@@ -10,6 +10,7 @@ from tests.helpers import TINY_EVOLVE, TINY_PLOTTED, evonet_here
 TINY = ["--generations", "3", *TINY_EVOLVE]
 
 
+@pytest.mark.slow
 def test_evolve_json_writes_the_run_folder(tmp_path):
     r = evonet_here("evolve", "snake", "--generations", "3", *TINY_PLOTTED, "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -25,6 +26,7 @@ def test_evolve_json_writes_the_run_folder(tmp_path):
     assert f"run folder checkpoints/snake/ ({', '.join(files)})" in r.stderr
 
 
+@pytest.mark.slow
 def test_no_plot_writes_the_run_but_no_figure_and_plot_draws_it_later(tmp_path):
     r = evonet_here("evolve", "snake", *TINY, "--out", "run", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -114,6 +116,7 @@ def test_a_finished_run_says_which_champion_it_picked(tmp_path):
     assert "elite" in line or "best genome so far" in line
 
 
+@pytest.mark.slow
 def test_config_file_sets_values_and_flags_override(tmp_path):
     (tmp_path / "c.toml").write_text(
         'population = 20\nelite = 2\nparents = 5\nepisodes = 2\nboard = "6x6"\n'
@@ -169,6 +172,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, needle):
     assert not (tmp_path / "checkpoints").exists()  # nothing was started
 
 
+@pytest.mark.slow
 def test_a_big_board_says_which_generations_play_the_curriculum(tmp_path):
     flags = [a for a in TINY if a not in ("--quiet", "--no-plot")]
     flags += ["--board", "11x11", "--curriculum", "1"]

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from evonet.evolution.files import load_network
 from tests.helpers import evonet_here, history_rows, last_json
@@ -13,6 +14,7 @@ CART = "gym:CartPole-v1"
 TINY = "--population 8 --parents 4 --elite 2 --episodes 1 --hidden 4 --quiet --no-plot".split()
 
 
+@pytest.mark.slow
 def test_evolve_a_gym_game_then_evaluate_its_champion(tmp_path):
     plotted = [a for a in TINY if a != "--no-plot"]
     r = evonet_here("evolve", CART, *plotted, "--generations", "3", "--out", "cp", cwd=tmp_path)
@@ -34,6 +36,7 @@ def test_evolve_a_gym_game_then_evaluate_its_champion(tmp_path):
     assert 8 <= out["mean_return"] <= 500 and out["mean_return"] == out["mean_steps"]
 
 
+@pytest.mark.slow
 def test_a_gym_run_resumes_bit_for_bit(tmp_path):
     r = evonet_here("evolve", CART, *TINY, "--generations", "4", "--out", "whole", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -51,6 +54,7 @@ def test_a_gym_run_resumes_bit_for_bit(tmp_path):
     np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_watch_records_a_gym_agent_with_rgb_frames(tmp_path):
     from PIL import Image
 
@@ -95,6 +99,7 @@ def test_bad_gym_names_are_one_line_exit_2(tmp_path):
         assert len(lines) == 1 and needle in lines[0], r.stderr
 
 
+@pytest.mark.slow
 def test_without_gymnasium_a_gym_name_names_the_extra(tmp_path):
     code = (
         "import sys; sys.modules['gymnasium'] = None\n"  # as if it were not installed

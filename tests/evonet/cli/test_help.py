@@ -65,6 +65,7 @@ def test_every_error_is_one_line_with_the_command_prefix(tmp_path, monkeypatch, 
     assert len(err) == 1 and err[0].startswith(line), err
 
 
+@pytest.mark.slow
 def test_help_runs_as_a_process_and_names_the_commands(tmp_path):
     r = evonet("--help", cwd=tmp_path)
     assert r.returncode == 0

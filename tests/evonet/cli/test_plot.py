@@ -16,6 +16,7 @@ def runs(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_plot_overlays_runs_into_one_png(runs):
     r = evonet_here("plot", "s1", "s2/history.csv", "--out", "both.png", cwd=runs)
     assert r.returncode == 0, r.stderr

@@ -83,6 +83,7 @@ def test_resume_needs_more_generations(tmp_path):
     assert r.returncode == 2 and "--generations" in r.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
 )
@@ -131,6 +132,7 @@ def test_resuming_an_older_copy_never_replaces_the_newer_run_beside_it(tmp_path)
     assert r.returncode == 0 and load_run(tmp_path / "branch/latest.npz").generation == 3
 
 
+@pytest.mark.slow
 def test_two_runs_never_write_one_folder(tmp_path):
     # The first run (20 genomes, to tell its checkpoint from the others') runs until stopped.
     first = start_evolve(

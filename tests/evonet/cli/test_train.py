@@ -126,6 +126,7 @@ def test_save_never_replaces_a_checkpoint_or_a_foreign_file(tmp_path):
     assert evonet_here("train", "xor", "--save", "run/best.npz", cwd=tmp_path).returncode == 0
 
 
+@pytest.mark.slow
 def test_train_digits_curves_confusion_and_a_network_for_raw_pixels(tmp_path, monkeypatch):
     from evonet.train.tasks import digits
 
@@ -171,6 +172,7 @@ def test_train_digits_reads_mnist_idx_files_and_refuses_a_malformed_one(tmp_path
     assert f"{labels}: is shorter than its header says" in r.stderr
 
 
+@pytest.mark.slow
 def test_digits_without_scikit_learn_says_what_to_install(tmp_path):
     # A scikit-learn that cannot be imported stands in for one that is not installed.
     (tmp_path / "sklearn").mkdir()
@@ -182,6 +184,7 @@ def test_digits_without_scikit_learn_says_what_to_install(tmp_path):
     assert "pip install 'evonet[digits]'" in r.stderr
 
 
+@pytest.mark.slow
 def test_plot_never_replaces_a_file_that_is_not_a_png(tmp_path):
     (tmp_path / "notes.png").write_text("not a picture")
     r = evonet_here("train", "xor", "--epochs", "2", "--plot", "notes.png", cwd=tmp_path)

@@ -41,6 +41,7 @@ def test_runaway_settings_are_one_line(tmp_path, monkeypatch, capsys, flags, nee
     assert not (tmp_path / "checkpoints").exists()
 
 
+@pytest.mark.slow
 def test_the_largest_hunger_still_ends_every_game():
     """A network that always turns right circles forever; hunger ends its games."""
     topo = mlp.Topology((N_OBS, 3))
@@ -168,6 +169,7 @@ def test_impossible_paths_are_one_line(tmp_path, monkeypatch, capsys, argv):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_run_at_the_most_generations_is_not_sent_looking_for_more(tmp_path, monkeypatch, capsys):
     from evonet.evolution import config
 

@@ -52,6 +52,7 @@ def test_shards_are_contiguous_balanced_blocks(p, workers):
     assert min(sizes) >= 1 and max(sizes) - min(sizes) <= 1 and len(blocks) <= workers
 
 
+@pytest.mark.slow
 def test_processes_give_serial_numbers_for_any_worker_count():
     # One worker, and three for 23 genomes (blocks of 8, 8, 7) on two cores; two workers
     # are in the tests below. (How blocks are cut for any count: the test above.)
@@ -63,6 +64,7 @@ def test_processes_give_serial_numbers_for_any_worker_count():
             assert same(ev(pop, topo, game, seeds), serial), workers
 
 
+@pytest.mark.slow
 def test_one_genome_is_split_by_episodes_with_the_same_numbers():
     pop, topo = champion_population(1)
     game, seeds = SnakeSpec(), episode_seeds(2026, 9)
@@ -115,6 +117,7 @@ def kill_a_worker_mid_generation(ev, find_worker):
     assert same(got["r"], expected)
 
 
+@pytest.mark.slow
 def test_a_killed_worker_has_its_shard_run_again():
     with ProcessEvaluator(2) as ev:
         ev.start()
@@ -122,6 +125,7 @@ def test_a_killed_worker_has_its_shard_run_again():
         assert ev.restarts == 1
 
 
+@pytest.mark.slow
 def test_a_run_on_two_workers_resumed_serially_matches_an_uninterrupted_one(tmp_path):
     flags = [*TINY_EVOLVE, "--population", "17", "--seed", "5", "--out", "r"]
 
@@ -139,6 +143,7 @@ def test_a_run_on_two_workers_resumed_serially_matches_an_uninterrupted_one(tmp_
     assert header[0].endswith(",workers") and header[1].endswith(",2")
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_workers_without_a_trace(tmp_path):
     proc = start_evolve(
         tmp_path,
@@ -162,6 +167,7 @@ def test_ctrl_c_stops_the_workers_without_a_trace(tmp_path):
     assert_gone(children)
 
 
+@pytest.mark.slow
 def test_workers_leave_when_their_owner_is_killed(tmp_path):
     """kill -9 gives the owner no chance to shut its pool down."""
     code = (
@@ -224,6 +230,7 @@ def running(pid):
         return False
 
 
+@pytest.mark.slow
 def test_a_run_on_ray_keeps_serial_numbers_through_a_killed_worker_and_ctrl_c_leaves_no_trace(
     tmp_path,
 ):
@@ -283,7 +290,11 @@ def test_a_run_on_ray_keeps_serial_numbers_through_a_killed_worker_and_ctrl_c_le
 @pytest.mark.parametrize(
     "flags,needle",
     [
-        (["--backend", "ray", "--ray-address", "127.0.0.1:1"], "cannot reach the Ray cluster"),
+        pytest.param(
+            ["--backend", "ray", "--ray-address", "127.0.0.1:1"],
+            "cannot reach the Ray cluster",
+            marks=pytest.mark.slow,  # imports Ray
+        ),
         (["--ray-address", "auto"], "needs --backend ray"),
         (["--backend", "ray", "--ray-address", "127.0.0.1:99999999"], "port from 1 to 65535"),
         (["--backend", "ray", "--ray-address", "h" * 3000 + ":1"], "at most 253"),

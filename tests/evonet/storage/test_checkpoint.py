@@ -71,6 +71,7 @@ def test_a_failed_write_leaves_the_previous_file(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["x.npz"]  # no temporary left behind
 
 
+@pytest.mark.slow
 def test_a_writer_killed_midway_leaves_a_loadable_checkpoint(tmp_path):
     path = tmp_path / "latest.npz"
     writer = textwrap.dedent(f"""

@@ -46,6 +46,7 @@ def evonet_cmd(*args):
     return " ".join(shlex.quote(a) for a in [sys.executable, "-m", "evonet", *args])
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_one_line_and_keeps_the_last_checkpoint(tmp_path):
     keep = in_namespace(
         tmp_path,
@@ -73,6 +74,7 @@ def test_a_full_disk_is_one_line_and_keeps_the_last_checkpoint(tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+@pytest.mark.slow
 def test_a_read_only_folder_is_refused_before_the_run_and_keeps_the_checkpoint(tmp_path):
     keep = in_namespace(
         tmp_path,
@@ -93,6 +95,7 @@ def test_a_read_only_folder_is_refused_before_the_run_and_keeps_the_checkpoint(t
     assert (keep / "before").read_text() == (keep / "after").read_text()
 
 
+@pytest.mark.slow
 def test_a_folder_removed_mid_run_is_one_line(tmp_path):
     cmd = [sys.executable, "-m", "evonet", "evolve", "snake", *TINY_EVOLVE]
     cmd += ["--generations", "100000", "--checkpoint-every", "1", "--out", "run"]
@@ -114,6 +117,7 @@ def test_a_folder_removed_mid_run_is_one_line(tmp_path):
     assert "nothing is left to resume: run/latest.npz is gone" in lines[0]
 
 
+@pytest.mark.slow
 def test_an_unwritable_out_folder_is_refused_before_any_work(tmp_path):
     (tmp_path / "file").write_text("x")
     r = evonet("evolve", "snake", *TINY_EVOLVE, "--out", "file/sub", cwd=tmp_path)

@@ -332,6 +332,7 @@ def limited(argvs, cwd):
     return evonet_limited([(argv, cwd) for argv in argvs], memory=LIMIT, timeout=120)
 
 
+@pytest.mark.slow
 def test_a_deflated_gigabyte_member_is_never_read(good, tmp_path):
     ckpt, _ = good
     path = crafted.deflated_zeros(tmp_path / "bomb.npz", crafted.members(ckpt), "junk.npy", 1 << 30)
@@ -344,6 +345,7 @@ def test_a_deflated_gigabyte_member_is_never_read(good, tmp_path):
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["population_declares_1e9_rows", "extra_member_declares_1e9_rows"])
 def test_bombs_are_refused_before_allocating_under_a_memory_limit(name, good, tmp_path):
     path, needle = build(name, good, tmp_path)
@@ -352,6 +354,7 @@ def test_bombs_are_refused_before_allocating_under_a_memory_limit(name, good, tm
         assert len(r.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_a_run_too_big_for_this_machine_is_refused_on_resume_but_its_champion_plays(good, tmp_path):
     path = variant(good[0], tmp_path / "e.npz", meta=_config(episodes=10**9))
     resume = ["evolve", "snake", "--resume", str(path), "--generations", "5"]

@@ -21,6 +21,7 @@ def run_task(name, seed, **overrides):
     return res, task.metrics(res.theta, topo, data)
 
 
+@pytest.mark.slow
 def test_sine_defaults_reach_target_mse():
     res, metrics = run_task("sine", seed=0)
     assert metrics["test_mse"] <= sine.TARGET_MSE
@@ -33,6 +34,7 @@ def test_xor_defaults_solve_twenty_seeds_out_of_twenty():
     assert all(solved)
 
 
+@pytest.mark.slow
 def test_xor_with_two_hidden_units_sometimes_fails():
     # Four seeds are enough to see both outcomes (benchmarks/train.py: 9 of 20 solve).
     task = TASKS["xor"]

@@ -51,6 +51,7 @@ def test_the_grid_size_is_capped_and_a_key_is_swept_once():
         sweep.grid([sweep.parse("lr=0.1", SWEEPABLE), sweep.parse("lr=0.2", SWEEPABLE)])
 
 
+@pytest.mark.slow
 def test_the_sweep_table_is_computed_from_real_runs():
     r = evonet_here("train", "xor", "--sweep", "hidden=2,4", "--runs", "4", "--json")
     assert r.returncode == 0, r.stderr
@@ -72,6 +73,7 @@ def test_the_sweep_table_is_computed_from_real_runs():
         assert cell["median_loss"] == pytest.approx(float(np.median(losses)), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_a_sweep_prints_a_table_and_overlays_its_curves(tmp_path):
     plot = tmp_path / "grid.png"
     r = evonet_here("train", "sine", "--sweep", "lr=0.01,0.03", "--sweep", "batch-size=16,64",

@@ -68,6 +68,7 @@ def test_the_window_draws_the_network_learning_and_q_keeps_it(window, name):
     assert panel.edges and all(len(s) <= 40 for s in panel.shown)
 
 
+@pytest.mark.slow
 def test_the_panel_follows_the_weights_as_they_change(window):
     """At every frame the panel shows the neurons and connections that frame's weights
     imply: a panel made afresh from them draws the same."""
@@ -139,6 +140,7 @@ def test_training_to_the_end_waits_for_q_then_returns_the_result(window):
     np.testing.assert_array_equal(res.theta, plain.theta)
 
 
+@pytest.mark.slow
 def test_the_terminal_view_trains_and_q_saves_what_was_learned(tmp_path):
     save = tmp_path / "xor.npz"
     code, err = run_in_terminal(
@@ -204,6 +206,7 @@ def test_live_refusals_are_one_line(args, needle):
     assert needle in r.stderr
 
 
+@pytest.mark.slow
 def test_a_live_window_without_a_screen_is_one_line():
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "SDL_VIDEODRIVER",
                                                             "WAYLAND_DISPLAY")}  # fmt: skip

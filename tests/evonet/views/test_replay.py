@@ -18,6 +18,7 @@ def agent(rng):
     return watch.Agent(mlp.init(TOPO, rng), TOPO)
 
 
+@pytest.mark.slow
 def test_record_writes_a_gif_with_one_frame_per_state(tmp_path, agent):
     from PIL import Image
 
@@ -62,6 +63,7 @@ def test_recorded_frames_are_the_rendered_states_in_one_palette(tmp_path, agent)
             eps.step()
 
 
+@pytest.mark.slow
 def test_record_streams_into_a_temporary_file_renamed_when_complete(tmp_path, agent):
     path = tmp_path / "a.gif"
     sizes = []
@@ -236,6 +238,7 @@ def test_shipped_champions_are_packaged_and_match_the_repository_copies():
             assert repo.read_bytes() == packaged.read_bytes()
 
 
+@pytest.mark.slow
 def test_watch_command_records_with_a_progress_bar_and_rejects_bad_files(tmp_path):
     r = evonet_here(
         "watch", "--record", "champ.GIF", "--episodes", "2", "--max-steps", "20", cwd=tmp_path
@@ -251,6 +254,7 @@ def test_watch_command_records_with_a_progress_bar_and_rejects_bad_files(tmp_pat
     assert r.returncode == 2 and "--record" in r.stderr
 
 
+@pytest.mark.slow
 def test_killed_record_leaves_no_temporary_file(tmp_path):
     import signal
     import subprocess

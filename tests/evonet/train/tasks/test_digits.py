@@ -35,6 +35,7 @@ def test_the_split_is_fixed_disjoint_and_covers_every_image():
     np.testing.assert_allclose(a.x.mean(axis=0), 0, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_the_bundled_digits_are_scikit_learns_read_without_importing_it(monkeypatch, tmp_path):
     import importlib.util
     import subprocess
