@@ -16,7 +16,7 @@ from evonet.games.snake.render.keys import DIRECTION_HEADING, relative_action
 from evonet.views.replay import MAX_FPS, MIN_FPS
 
 if TYPE_CHECKING:
-    from evonet.games.snake.rules import Snake
+    from evonet.games.snake import Snake
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -53,7 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from evonet.games.snake.rules import Snake, SnakeSpec  # numba: only when a game is played
+    from evonet.games.snake import Snake, SnakeSpec  # numba: only when a game is played
 
     width, height = args.board
     try:

@@ -24,7 +24,7 @@ from evonet.views.gif import GifStream, PaletteMap
 from evonet.views.panel import Agent, activation_colour, label_font, network_panel
 
 if TYPE_CHECKING:  # numba loads when a game is played, not to build the CLI
-    from evonet.games.snake.rules import SnakeSpec
+    from evonet.games.snake import SnakeSpec
 
 PANEL_WIDTH = 460
 MIN_FPS, MAX_FPS = 1.0, 240.0  # moves per second while watching (or playing)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ...ui.window import PygameWindow, import_pygame
 
 if TYPE_CHECKING:  # numba loads only for views that show a game
-    from ..rules import Snake
+    from ..engine import Snake
 
 BACKGROUND = (24, 26, 33)
 BOARD = (36, 40, 50)

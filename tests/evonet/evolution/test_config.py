@@ -8,7 +8,8 @@ import pytest
 from evonet.cli.main import main
 from evonet.evolution.config import EvolveConfig, from_dict, game_from_meta, load_toml
 from evonet.evolution.rollout import rollout
-from evonet.games.snake.rules import MAX_HUNGER_FACTOR, N_OBS, Snake, SnakeSpec
+from evonet.games.snake import N_OBS, Snake, SnakeSpec
+from evonet.games.snake.rules import MAX_HUNGER_FACTOR
 from evonet.nn import mlp
 
 

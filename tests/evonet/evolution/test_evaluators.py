@@ -16,7 +16,7 @@ from evonet.evolution.evaluators.backends import SerialEvaluator
 from evonet.evolution.evaluators.processes import ProcessEvaluator
 from evonet.evolution.evaluators.sharded import shards
 from evonet.games.base import episode_seeds
-from evonet.games.snake.rules import SnakeSpec
+from evonet.games.snake import SnakeSpec
 from evonet.storage.checkpoint import load_network, load_run
 from evonet.views.replay import shipped_champion
 from tests.helpers import (

@@ -6,7 +6,8 @@ from evonet.evolution.config import EvolveConfig
 from evonet.evolution.reporters import HistoryReporter
 from evonet.evolution.rollout import rollout
 from evonet.evolution.run import Run, champion_seeds, evolve, generation_seeds, history_fields
-from evonet.games.snake.rules import Snake, SnakeSpec, episode_seeds
+from evonet.games.base import episode_seeds
+from evonet.games.snake import Snake, SnakeSpec
 from tests.helpers import history_rows
 
 TINY = EvolveConfig(
