@@ -28,7 +28,7 @@ from .rules import (
     episode_fitness,
     new_board,
     new_games,
-    observe_game,
+    observe,
     start_games,
 )
 
@@ -71,23 +71,24 @@ class Snake(BatchedGame):
         self._obs = g.obs
         self.seeds = np.zeros(n, dtype=np.uint64)
         self._reward = np.zeros(n, dtype=np.float32)
-        # Readable per-game state: the games' own arrays, (N,) each.
-        self.heading, self.head_cell, self.apple_cell = g.heading, g.head_cell, g.apple_cell
-        self.length, self.apples, self.steps = g.length, g.apples, g.steps
-        self.steps_since_apple = g.steps_since_apple
-        self.alive, self.terminated = g.alive, g.terminated
-        self.truncated, self.won = g.truncated, g.won
+        # Readable per-game state, (N,) each: views of the games' state records, and alive.
+        st = g.state
+        self.heading, self.head_cell, self.apple_cell = st.heading, st.head_cell, st.apple_cell
+        self.length, self.apples, self.steps = st.length, st.apples, st.steps
+        self.steps_since_apple = st.steps_since_apple
+        self.alive, self.terminated = g.alive, st.terminated
+        self.truncated, self.won = st.truncated, st.won
         self._seeded = False
 
     @staticmethod
     def memory_bytes(n_games: int, width: int, height: int) -> int:
         """An upper estimate of the bytes ``Snake(n_games, width, height)`` uses: per game
-        its occupancy grid (1 byte a cell), body ring buffer (2 bytes a cell), observation
-        and state (nine int64 counters and a few bytes more). Nothing grows faster than the
-        board's cells."""
+        its occupancy grid (1 byte a cell), body ring buffer (2 bytes a cell), observation,
+        state record, seed and reward. Nothing grows faster than the board's cells."""
         cells = width * height
         fill = 40 * cells  # the flood fill's queue and neighbours, one for all the games
-        return n_games * (3 * cells + 4 * N_OBS + 8 * 9 + 64) + fill + (1 << 16)
+        state = 8 * 9 + 64  # at least STATE.itemsize + 8 + 4
+        return n_games * (3 * cells + 4 * N_OBS + state) + fill + (1 << 16)
 
     # ------------------------------------------------------------------------- reset
 
@@ -176,13 +177,14 @@ class Snake(BatchedGame):
         g.grid[k] = 0
         g.grid[k, flat] = 1
         g.body[k, : len(flat)] = flat
-        g.head_ptr[k], g.length[k], g.head_cell[k] = len(flat) - 1, len(flat), flat[-1]
-        g.heading[k] = heading
-        g.apple_cell[k] = -1 if apple is None else apple[1] * self.width + apple[0]
-        g.apples[k] = g.steps[k] = g.steps_since_apple[k] = 0
-        g.alive[k], g.terminated[k], g.truncated[k], g.won[k] = True, False, False, False
+        s = g.state[k]
+        s.head_ptr, s.length, s.head_cell = len(flat) - 1, len(flat), flat[-1]
+        s.heading = heading
+        s.apple_cell = -1 if apple is None else apple[1] * self.width + apple[0]
+        s.apples = s.steps = s.steps_since_apple = 0
+        g.alive[k], s.terminated, s.truncated, s.won = True, False, False, False
         with _quiet():
-            observe_game(k, *self._rules)
+            observe(k, self._board, g)
 
     def _check_position(
         self, cells: list[tuple[int, int]], heading: int, apple: tuple[int, int] | None
@@ -295,7 +297,7 @@ class Snake(BatchedGame):
     def snake_cells(self, k: int) -> np.ndarray:
         """``(length, 2)`` int array of game ``k``'s segments as ``(x, y)``, head first."""
         g = self._games
-        ptr, n = g.head_ptr[k], self.length[k]
+        ptr, n = g.state[k].head_ptr, self.length[k]
         cells = g.body[k, (ptr - np.arange(n)) % self.cells].astype(np.int64)
         return np.stack([cells % self.width, cells // self.width], axis=1)
 

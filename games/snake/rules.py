@@ -227,6 +227,42 @@ def whole(value: object) -> bool:
 
 # ------------------------------------------------------------------------ the game state
 
+# One game's counters and flags, a numpy record: game k's is ``g.state[k]``, read and
+# written by name (``s.heading``, ``s.steps += 1``) in the compiled rules and in Python
+# alike. One record per game keeps what a step reads together; whether a game is alive,
+# which every step reads for every game (and so does a rollout), has an array of its own.
+STATE = np.dtype(
+    [
+        ("heading", np.int64),  # UP, RIGHT, DOWN or LEFT
+        ("head_ptr", np.int64),  # the head's slot in the game's body
+        ("length", np.int64),
+        ("head_cell", np.int64),
+        ("apple_cell", np.int64),  # -1 once the board is full
+        ("apples", np.int64),  # eaten
+        ("steps", np.int64),  # played
+        ("steps_since_apple", np.int64),
+        ("placed", np.int64),  # apples placed, so apple n is the game's draw number n
+        ("key", np.uint64),  # the hashed seed, from which every random draw comes
+        ("terminated", np.bool_),  # died or won
+        ("truncated", np.bool_),  # starved
+        ("won", np.bool_),  # filled the board
+    ],
+    align=True,
+)
+
+
+class Games(NamedTuple):
+    """N games: their states, and per game a row of each array (the queue excepted)."""
+
+    state: np.ndarray  # (N,) STATE records, as a numpy recarray
+    alive: np.ndarray  # (N,) bool
+    grid: np.ndarray  # (N, cells) uint8: 1 where the snake is; the flood fill marks 2-4
+    body: np.ndarray  # (N, cells) int16: a ring buffer of the snake's cells, tail ... head
+    obs: np.ndarray  # (N, n_obs) float32: the observations
+    # The flood fill's queue of cells, (cells,) int64: shared, as the games are stepped one
+    # after another.
+    queue: np.ndarray
+
 
 class Board(NamedTuple):
     """What every rule takes about the board: its settings, and each cell's neighbours."""
@@ -238,53 +274,11 @@ class Board(NamedTuple):
     neighbours: np.ndarray  # (cells, 4) int64: up, right, down, left; -1 off the board
 
 
-class Games(NamedTuple):
-    """The state of N games, one array per field: game k's is element (or row) k of each.
-
-    The compiled rules take it whole and read it by name (``g.heading[k]``,
-    ``g.grid[k, cell]``); numba compiles a named tuple of arrays as it does a plain one.
-    """
-
-    heading: np.ndarray  # (N,) int64: UP, RIGHT, DOWN or LEFT
-    head_ptr: np.ndarray  # (N,) int64: the head's slot in body
-    length: np.ndarray  # (N,) int64
-    head_cell: np.ndarray  # (N,) int64
-    apple_cell: np.ndarray  # (N,) int64: -1 once the board is full
-    apples: np.ndarray  # (N,) int64: eaten
-    steps: np.ndarray  # (N,) int64: played
-    steps_since_apple: np.ndarray  # (N,) int64
-    placed: np.ndarray  # (N,) int64: apples placed, so apple n is the game's draw n
-    alive: np.ndarray  # (N,) bool
-    terminated: np.ndarray  # (N,) bool: died or won
-    truncated: np.ndarray  # (N,) bool: starved
-    won: np.ndarray  # (N,) bool: filled the board
-    key: np.ndarray  # (N,) uint64: the hashed seed, from which every random draw comes
-    grid: np.ndarray  # (N, cells) uint8: 1 where the snake is; the flood fill marks 2-4
-    body: np.ndarray  # (N, cells) int16: a ring buffer of the snake's cells, tail ... head
-    obs: np.ndarray  # (N, n_obs) float32: the observations
-    # The flood fill's queue of cells, (cells,) int64: shared, as the games are stepped
-    # one after another.
-    queue: np.ndarray
-
-
 def new_games(n: int, cells: int, n_obs: int) -> Games:
     """The arrays of ``n`` games on a board of ``cells`` cells, zeroed (none started)."""
-    counter, flag = np.int64, bool
     return Games(
-        heading=np.zeros(n, counter),
-        head_ptr=np.zeros(n, counter),
-        length=np.zeros(n, counter),
-        head_cell=np.zeros(n, counter),
-        apple_cell=np.zeros(n, counter),
-        apples=np.zeros(n, counter),
-        steps=np.zeros(n, counter),
-        steps_since_apple=np.zeros(n, counter),
-        placed=np.zeros(n, counter),
-        alive=np.zeros(n, flag),
-        terminated=np.zeros(n, flag),
-        truncated=np.zeros(n, flag),
-        won=np.zeros(n, flag),
-        key=np.zeros(n, np.uint64),
+        state=np.zeros(n, STATE).view(np.recarray),
+        alive=np.zeros(n, bool),
         grid=np.zeros((n, cells), np.uint8),
         body=np.zeros((n, cells), np.int16),  # cells < 64 * 64 fit
         obs=np.zeros((n, n_obs), np.float32),
@@ -303,41 +297,40 @@ def new_board(width: int, height: int, hunger: int, observation: int) -> Board:
     return Board(width, height, hunger, LAYOUTS[observation] > ROOM, neighbours)
 
 
-# ------------------------------------------------------------------------ the compiled rules
-
-# A rule is compiled into the rules that call it, and they into the batch drivers at the end
-# (numba's inline="always"): a call between compiled functions would pass the game state's
-# 18 arrays one by one, counting a reference to each, which costs more than most rules' own
-# work. For the same reason a rule takes the arrays its loops use out of the record first
-# (``obs = g.obs``): numba counts a reference each time a field is read.
-rule = njit(cache=True, inline="always")
+# -------------------------------------------------------------------- the compiled rules
+#
+# Each takes game k of the games ``g`` on ``board``: its state ``s = g.state[k]`` and row k
+# of the arrays. A rule takes the arrays it uses out of ``g`` once (``obs = g.obs``), as
+# numba counts a reference each time a field of a tuple is read, and a call counts one to
+# each array passed: the parts observe and room are split into for reading
+# (wall_and_apple_rays, body_rays, fill) are compiled into them (inline="always").
 
 
 # ---------------------------------------------------------------------------- the start
 
 
-@rule
+@njit(cache=True)
 def start_game(k: int, seed: np.uint64, board: Board, g: Games) -> None:
     """Game k's start for ``seed``: length 3 through the centre, heading from draw 0, the
     first apple from draw 1."""
     width, height = board.width, board.height
-    g.key[k] = mix64(np.uint64(seed))
-    heading = draw(g.key[k], 0) % np.uint64(4)
+    s, grid, body = g.state[k], g.grid, g.body
+    s.key = mix64(np.uint64(seed))
+    heading = draw(s.key, 0) % np.uint64(4)
     dx, dy = DX4[heading], DY4[heading]
     cx, cy = width // 2, height // 2
-    grid, body = g.grid, g.body
     grid[k, :] = 0
     for i in range(3):  # tail, middle, head
         cell = (cy + (i - 1) * dy) * width + (cx + (i - 1) * dx)
         body[k, i] = cell
         grid[k, cell] = 1
-    g.heading[k] = heading
-    g.head_ptr[k] = 2
-    g.length[k] = 3
-    g.head_cell[k] = body[k, 2]
-    g.apples[k] = g.steps[k] = g.steps_since_apple[k] = g.placed[k] = 0
+    s.heading = heading
+    s.head_ptr = 2
+    s.length = 3
+    s.head_cell = body[k, 2]
+    s.apples = s.steps = s.steps_since_apple = s.placed = 0
     g.alive[k] = True
-    g.terminated[k] = g.truncated[k] = g.won[k] = False
+    s.terminated = s.truncated = s.won = False
     place_apple(k, width * height, g)
     observe(k, board, g)
 
@@ -345,7 +338,7 @@ def start_game(k: int, seed: np.uint64, board: Board, g: Games) -> None:
 # -------------------------------------------------------------------------- the actions
 
 
-@rule
+@njit(cache=True)
 def turn(heading: int, action: int) -> int:
     """The heading after ``action``: 0 turns left (anticlockwise), 1 keeps it, 2 turns
     right."""
@@ -355,64 +348,66 @@ def turn(heading: int, action: int) -> int:
 # ----------------------------------------------------------------------------- one step
 
 
-@rule
+@njit(cache=True)
 def step_game(k: int, action: int, board: Board, g: Games) -> float:
     """One move of live game k; returns its reward (+1 apple, -1 death, else 0)."""
     width, height = board.width, board.height
     cells = width * height
-    heading = turn(g.heading[k], action)
-    g.heading[k] = heading  # a dead snake keeps the heading it died with
-    g.steps[k] += 1
-    g.steps_since_apple[k] += 1
-    head = g.head_cell[k]
+    s, grid, body = g.state[k], g.grid, g.body
+    heading = turn(s.heading, action)
+    s.heading = heading  # a dead snake keeps the heading it died with
+    s.steps += 1
+    s.steps_since_apple += 1
+    head = s.head_cell
     x, y = head % width + DX4[heading], head // width + DY4[heading]
     if not (0 <= x < width and 0 <= y < height):
-        g.alive[k], g.terminated[k] = False, True  # left the board
+        g.alive[k], s.terminated = False, True  # left the board
         return -1.0
     cell = y * width + x
-    eats = cell == g.apple_cell[k]
-    tail = g.body[k, (g.head_ptr[k] - g.length[k] + 1) % cells]
+    eats = cell == s.apple_cell
+    tail = body[k, (s.head_ptr - s.length + 1) % cells]
     if not eats:
-        g.grid[k, tail] = 0  # the tail leaves its cell first, so following it is legal
-    if g.grid[k, cell]:
+        grid[k, tail] = 0  # the tail leaves its cell first, so following it is legal
+    if grid[k, cell]:
         if not eats:
-            g.grid[k, tail] = 1  # the snake died where it was
-        g.alive[k], g.terminated[k] = False, True  # ran into its body
+            grid[k, tail] = 1  # the snake died where it was
+        g.alive[k], s.terminated = False, True  # ran into its body
         return -1.0
-    g.grid[k, cell] = 1
-    ptr = (g.head_ptr[k] + 1) % cells
-    g.body[k, ptr] = cell
-    g.head_ptr[k], g.head_cell[k] = ptr, cell
+    grid[k, cell] = 1
+    ptr = (s.head_ptr + 1) % cells
+    body[k, ptr] = cell
+    s.head_ptr, s.head_cell = ptr, cell
     reward = 0.0
     if eats:
         reward = 1.0
-        g.length[k] += 1
-        g.apples[k] += 1
-        g.steps_since_apple[k] = 0
-        if g.length[k] == cells:  # the board is full: won, and no new apple
-            g.apple_cell[k] = -1
+        s.length += 1
+        s.apples += 1
+        s.steps_since_apple = 0
+        if s.length == cells:  # the board is full: won, and no new apple
+            s.apple_cell = -1
             g.alive[k] = False
-            g.terminated[k] = g.won[k] = True
+            s.terminated = s.won = True
         else:
             place_apple(k, cells, g)
-    elif g.steps_since_apple[k] >= board.hunger:
-        g.alive[k], g.truncated[k] = False, True  # starved
+    elif s.steps_since_apple >= board.hunger:
+        g.alive[k], s.truncated = False, True  # starved
     observe(k, board, g)
     return reward
 
 
-@rule
+@njit(cache=True)
 def place_apple(k: int, cells: int, g: Games) -> None:
     """Put game k's apple on a uniformly random free cell: the game's draw number
     ``placed + 1``, modulo the free cells, picks one in row-major order."""
-    g.placed[k] += 1
-    n_free = np.uint64(cells - g.length[k])
-    nth = draw(g.key[k], g.placed[k]) % n_free
-    seen, grid = np.uint64(0), g.grid
+    s, grid = g.state[k], g.grid
+    s.placed += 1
+    n_free = np.uint64(cells - s.length)
+    nth = draw(s.key, s.placed) % n_free
+    seen = np.uint64(0)
     for cell in range(cells):
         if grid[k, cell] == 0:
             if seen == nth:
-                g.apple_cell[k] = cell
+                s.apple_cell = cell
                 return
             seen += np.uint64(1)
 
@@ -426,14 +421,14 @@ _STREAM = np.uint64(0xD1B54A32D192ED03)
 _S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
 
 
-@rule
+@njit(cache=True)
 def draw(key: np.uint64, counter: int) -> np.uint64:
     """Random number ``counter`` of the game whose hashed seed is ``key``. Counter-based, so
     a game's numbers depend only on its own seed and how many it drew."""
     return mix64(key ^ (np.uint64(counter) * _STREAM))
 
 
-@rule
+@njit(cache=True)
 def mix64(z: np.uint64) -> np.uint64:
     """SplitMix64 finaliser: a well-mixed, stateless hash of a uint64."""
     z = z + _GOLDEN
@@ -445,12 +440,13 @@ def mix64(z: np.uint64) -> np.uint64:
 # ------------------------------------------------------------------------- observations
 
 
-@rule
+@njit(cache=True)
 def observe(k: int, board: Board, g: Games) -> None:
     """Write game k's features (the rule book's table) into ``g.obs[k]``: all but the
     room's, and the room's when the board says so."""
     width, height = board.width, board.height
-    head, heading, apple, obs = g.head_cell[k], g.heading[k], g.apple_cell[k], g.obs
+    s, obs = g.state[k], g.obs
+    head, heading, apple = s.head_cell, s.heading, s.apple_cell
     hx, hy = head % width, head // width
     ax, ay = apple % width - hx, apple // width - hy  # the apple relative to the head
     ray_cells = wall_and_apple_rays(k, board, g, hx, hy, ax, ay)
@@ -465,18 +461,19 @@ def observe(k: int, board: Board, g: Games) -> None:
         obs[k, APPLE_RIGHT] = (ax * rx + ay * ry) / side
     else:  # a full board has no apple
         obs[k, APPLE_AHEAD] = obs[k, APPLE_RIGHT] = 0.0
-    obs[k, LENGTH_SHARE] = g.length[k] / (width * height)
-    obs[k, HUNGER_SHARE] = g.steps_since_apple[k] / board.hunger
+    obs[k, LENGTH_SHARE] = s.length / (width * height)
+    obs[k, HUNGER_SHARE] = s.steps_since_apple / board.hunger
     if board.room:
         room(k, board, g)
 
 
-@rule
+@njit(cache=True, inline="always")
 def wall_and_apple_rays(k: int, board: Board, g: Games, hx: int, hy: int, ax: int, ay: int) -> int:
     """The wall and apple features of the 8 rays from the head ``(hx, hy)``, the apple at
     ``(ax, ay)`` from it; clears the body rays. Returns the cells on the rays."""
     width, height = board.width, board.height
-    heading, apple, obs = g.heading[k], g.apple_cell[k], g.obs
+    s, obs = g.state[k], g.obs
+    heading, apple = s.heading, s.apple_cell
     ray_cells = 0  # cells on the 8 rays, walls excluded
     for i in range(8):  # ray i points 45 * i degrees clockwise from the heading
         d = (2 * heading + i) % 8
@@ -496,7 +493,7 @@ def wall_and_apple_rays(k: int, board: Board, g: Games, hx: int, hy: int, ax: in
     return ray_cells
 
 
-@rule
+@njit(cache=True, inline="always")
 def body_rays(k: int, board: Board, g: Games, hx: int, hy: int, ray_cells: int) -> None:
     """The body features: 1 / moves to the nearest segment on each ray from the head
     ``(hx, hy)``, on rays already cleared to 0.
@@ -505,11 +502,12 @@ def body_rays(k: int, board: Board, g: Games, hx: int, hy: int, ray_cells: int) 
     rays have cells (``ray_cells``; large boards), by placing each segment on its ray: the
     same answer, from the cheaper side.
     """
-    width, height, heading, length = board.width, board.height, g.heading[k], g.length[k]
-    obs, body, grid = g.obs, g.body, g.grid
+    width, height = board.width, board.height
+    s, obs, body, grid = g.state[k], g.obs, g.body, g.grid
+    heading, length = s.heading, s.length
     if length - 1 < ray_cells:
         cells = width * height
-        ptr = g.head_ptr[k] - length + 1  # the tail
+        ptr = s.head_ptr - length + 1  # the tail
         if ptr < 0:
             ptr += cells
         for _ in range(length - 1):  # every segment but the head
@@ -532,7 +530,7 @@ def body_rays(k: int, board: Board, g: Games, hx: int, hy: int, ray_cells: int) 
                 x, y, moves = x + DX8[d], y + DY8[d], moves + 1
 
 
-@rule
+@njit(cache=True)
 def room(k: int, board: Board, g: Games) -> None:
     """The room features: for each move (turn left, straight, turn right), the cells
     reachable from the cell it enters, ``R``, as ``min(R, length) / length``; 0 for a move
@@ -543,9 +541,9 @@ def room(k: int, board: Board, g: Games) -> None:
     """
     width, height = board.width, board.height
     cells = width * height
-    head, heading, length = g.head_cell[k], g.heading[k], g.length[k]
-    obs, grid, queue = g.obs, g.grid, g.queue
-    tail = g.body[k, (g.head_ptr[k] - length + 1) % cells]
+    s, obs, grid, queue = g.state[k], g.obs, g.grid, g.queue
+    head, heading, length = s.head_cell, s.heading, s.length
+    tail = g.body[k, (s.head_ptr - length + 1) % cells]
     hx, hy = head % width, head // width
     # The fills mark the cells they reach in the grid itself, 2 + the move's number, so one
     # byte tells free (0), body (1) and reached (by which fill); the tail's cell is free for
@@ -576,7 +574,7 @@ def room(k: int, board: Board, g: Games) -> None:
     grid[k, tail] = 1
 
 
-@rule
+@njit(cache=True, inline="always")
 def fill(k: int, board: Board, g: Games, start: int, a: int, top: int) -> tuple[int, int]:
     """Move ``a``'s flood fill from cell ``start``, appending the cells it reaches to
     ``g.queue`` from ``top`` on; returns ``(the new top, the earlier move whose region it
@@ -587,7 +585,7 @@ def fill(k: int, board: Board, g: Games, start: int, a: int, top: int) -> tuple[
     snake leaves few free cells to fill. It stops too on meeting a cell that an earlier
     move's fill reached (and stopped short of its end): the same region.
     """
-    length, neighbours, grid, queue = g.length[k], board.neighbours, g.grid, g.queue
+    length, neighbours, grid, queue = g.state[k].length, board.neighbours, g.grid, g.queue
     grid[k, start] = 2 + a
     first = top
     queue[top] = start
@@ -641,19 +639,14 @@ def start_games(ks: np.ndarray, seeds: np.ndarray, board: tuple, games: tuple) -
 def advance_games(actions: np.ndarray, reward: np.ndarray, board: tuple, games: tuple) -> None:
     """One move of every live game: ``actions`` ``(N,)`` in, ``reward`` ``(N,)`` out."""
     b, g = Board(*board), Games(*games)
+    alive = g.alive
     for k in range(actions.size):
-        if g.alive[k]:
+        if alive[k]:
             reward[k] = step_game(k, actions[k], b, g)
 
 
-@njit(cache=True)
-def observe_game(k: int, board: tuple, games: tuple) -> None:
-    """:func:`observe` game k anew (after it was put in a position)."""
-    observe(k, Board(*board), Games(*games))
-
-
 # The compiled functions Python calls directly; the rest are compiled into them.
-ENTRY_POINTS = (start_games, advance_games, observe_game)
+ENTRY_POINTS = (start_games, advance_games, observe)
 # Every compiled function of the rules (none, as plain Python: NUMBA_DISABLE_JIT), so a
 # damaged cache of any of them can be rebuilt (games.compiled.load_or_compile).
 COMPILED = tuple(f for f in list(globals().values()) if isinstance(f, CPUDispatcher))
