@@ -50,7 +50,7 @@ def test_the_largest_hunger_still_ends_every_game():
     game = SnakeSpec(board=(6, 6), hunger=MAX_HUNGER_FACTOR * 36)
     res = rollout(theta[None], topo, game, np.arange(3, dtype=np.uint64))
     assert np.all(res.episode_steps == game.hunger) and np.all(res.episode_score == 0)
-    with pytest.raises(ValueError, match="at most 4 x the board's cells"):
+    with pytest.raises(ValueError, match="to 4 x the board's cells"):
         Snake(1, 6, 6, game.hunger + 1)
 
 
