@@ -302,8 +302,8 @@ def new_board(width: int, height: int, hunger: int, observation: int) -> Board:
 # Each takes game k of the games ``g`` on ``board``: its state ``s = g.state[k]`` and row k
 # of the arrays. A rule takes the arrays it uses out of ``g`` once (``obs = g.obs``), as
 # numba counts a reference each time a field of a tuple is read, and a call counts one to
-# each array passed: the parts observe and room are split into for reading
-# (wall_and_apple_rays, body_rays, fill) are compiled into them (inline="always").
+# each array passed: the parts observe is split into (wall_and_apple_rays, body_rays, and
+# room with its fill), called on every step, are compiled into it (inline="always").
 
 
 # ---------------------------------------------------------------------------- the start
@@ -530,7 +530,7 @@ def body_rays(k: int, board: Board, g: Games, hx: int, hy: int, ray_cells: int) 
                 x, y, moves = x + DX8[d], y + DY8[d], moves + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def room(k: int, board: Board, g: Games) -> None:
     """The room features: for each move (turn left, straight, turn right), the cells
     reachable from the cell it enters, ``R``, as ``min(R, length) / length``; 0 for a move
