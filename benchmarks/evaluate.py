@@ -32,7 +32,7 @@ import numpy as np
 from evonet.evolution.evaluators.backends import SerialEvaluator
 from evonet.evolution.files import load_network
 from evonet.games.base import episode_seeds
-from evonet.games.snake.rules import SnakeSpec
+from evonet.games.snake import SnakeSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,7 +62,7 @@ def main() -> int:
         "from evonet.cli.evaluate import play_with_progress\n"
         "from evonet.evolution.evaluators.processes import ProcessEvaluator\n"
         "from evonet.games.base import episode_seeds\n"
-        "from evonet.games.snake.rules import SnakeSpec\n"
+        "from evonet.games.snake import SnakeSpec\n"
         "path, w, h, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])\n"
         "theta, topo, _ = load_network(path)\n"
         "game, seeds = SnakeSpec(board=(w, h)), episode_seeds(12345, n)\n"

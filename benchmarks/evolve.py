@@ -43,7 +43,8 @@ from run_cli import evonet
 from evonet.evolution.files import load_run
 from evonet.evolution.rollout import rollout
 from evonet.evolution.run import generation_seeds
-from evonet.games.snake.rules import Snake, episode_seeds
+from evonet.games.base import episode_seeds
+from evonet.games.snake import Snake
 from evonet.search.ga import GA, GAConfig, gaussian_mutation
 
 EVAL_SEED = 2026

@@ -37,7 +37,7 @@ from evonet.evolution.evaluators.processes import ProcessEvaluator
 from evonet.evolution.evaluators.ray_tasks import RayEvaluator
 from evonet.evolution.evaluators.sharded import available_cores
 from evonet.games.base import episode_seeds
-from evonet.games.snake.rules import SnakeSpec
+from evonet.games.snake import SnakeSpec
 
 FIELDS = ("fitness", "episode_score", "episode_steps", "episode_won")
 

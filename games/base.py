@@ -198,7 +198,7 @@ class GameSpec(ABC):
 # ("mypkg.tetris") for games that live elsewhere. A maker is called as maker(name, **options)
 # and returns a GameSpec, or raises ValueError naming the problem (a bad option, a missing package).
 REGISTRY: dict[str, str] = {
-    "snake": ".snake.rules:SnakeSpec",
+    "snake": ".snake.spec:SnakeSpec",
 }
 # Name prefixes whose maker takes the rest of the name: gym:CartPole-v1.
 PREFIXES: dict[str, str] = {

@@ -18,9 +18,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # evonet process the tests start would otherwise compile it at the same time, about
     # 6 s of a core each.
     if "PYTEST_XDIST_WORKER" not in os.environ:
-        import evonet.games.snake.rules
+        import evonet.games.snake.engine
 
-        evonet.games.snake.rules.warm_up()
+        evonet.games.snake.engine.warm_up()
 
 
 @pytest.fixture

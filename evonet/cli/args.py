@@ -90,7 +90,7 @@ hidden_sizes = _argument_type(parse_hidden)  # "16,16" -> (16, 16)
 
 
 def _snake_board(text: str) -> tuple[int, int]:
-    from evonet.games.snake.rules import check_board  # --board is Snake's setting
+    from evonet.games.snake import check_board  # --board is Snake's setting
 
     return check_board(*parse_board(text))
 

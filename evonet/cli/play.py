@@ -17,7 +17,7 @@ from evonet.text import count
 from evonet.views.controls import MAX_FPS, MIN_FPS, Controls, Press, keys_help, loop
 
 if TYPE_CHECKING:
-    from evonet.games.snake.rules import Snake
+    from evonet.games.snake import Snake
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -55,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from evonet.games.snake.rules import Snake, SnakeSpec  # numba: only when a game is played
+    from evonet.games.snake import Snake, SnakeSpec  # numba: only when a game is played
 
     width, height = args.board
     try:

@@ -27,7 +27,7 @@ from evonet.views.replay import Replay, watch_loop
 from evonet.views.replay import record_gif as replay_gif
 
 if TYPE_CHECKING:  # numba loads when a game is played, not to build the CLI
-    from evonet.games.snake.rules import Snake, SnakeSpec
+    from evonet.games.snake import Snake, SnakeSpec
 
 MIN_BOARD_PIXELS = 630  # tall enough for 35 labelled input neurons (18 px each)
 

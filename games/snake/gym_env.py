@@ -1,10 +1,10 @@
 """Snake as a Gymnasium environment: ``evonet/Snake-v0``, single and natively vectorized.
 
 :class:`SnakeEnv` is one game behind the :class:`gymnasium.Env` API; :class:`SnakeVectorEnv`
-is the batched engine (:class:`games.snake.rules.Snake`) behind :class:`gymnasium.vector.VectorEnv`,
-stepping all its games in one numpy call. Both play exactly the engine's games: a game
-started from the same per-game seed and given the same actions goes the same way here, in
-the engine, and so in ``evonet evaluate``.
+is the batched engine (:class:`games.snake.engine.Snake`) behind
+:class:`gymnasium.vector.VectorEnv`, stepping all its games in one numpy call. Both play
+exactly the engine's games: a game started from the same per-game seed and given the same
+actions goes the same way here, in the engine, and so in ``evonet evaluate``.
 
 Register the id once with :func:`register_envs` (importing :mod:`evonet` does it when
 Gymnasium is installed), then::
@@ -27,7 +27,8 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from .rules import N_OBS, Snake
+from .engine import Snake
+from .rules import FEATURE_BLOCKS, FEATURE_NAMES, N_OBS
 
 ENV_ID = "evonet/Snake-v0"
 RENDER_FPS = 10  # moves per second in "human" mode, as `evonet watch` plays by default
@@ -41,13 +42,15 @@ _SPACES_DOC = """
     1 straight, 2 turn right.
 
     **Observation space:** ``Box(low, high, (35,), float32)``, the engine's 35 features
-    (observation layout 2) in the snake's own frame (see :class:`games.snake.rules.Snake` for
-    the table): wall, apple and body along 8 rays (0-23), the heading one-hot (24-27), the
-    apple's offset ahead (28) and to the right (29) as a fraction of the longer side,
-    length / cells (30), steps since the last apple / hunger (31), and the room after
-    turning left, going straight and turning right (32-34), ``min(reachable cells,
-    length) / length``. Every feature lies in ``[0, 1]`` except the two apple offsets,
-    which lie in ``[-1, 1]``.
+    (observation layout 2) in the snake's own frame (the table is in the rule book,
+    :mod:`games.snake.rules`): wall, apple and body along 8 rays (0-23), the heading
+    one-hot (24-27), the apple's offset ahead (28) and to the right (29) as a fraction of
+    the longer side, length / cells (30), steps since the last apple / hunger (31), and the
+    room after turning left, going straight and turning right (32-34), ``min(reachable
+    cells, length) / length``. Every feature lies in ``[0, 1]`` except the two apple offsets,
+    which lie in ``[-1, 1]``. The env's ``feature_names`` (``env.unwrapped.feature_names``
+    after ``gymnasium.make``) names them in order, as the rule book and evonet's network
+    panel do: ``"wall fwd"``, ``"wall fwd-R"``, ..., ``"room R"``.
 
     **Rewards:** +1 for eating an apple, -1 for dying, 0 otherwise.
 
@@ -73,7 +76,7 @@ def observation_space() -> spaces.Box:
     ``[-1, 1]`` (0 once the board is full and there is no apple).
     """
     low = np.zeros(N_OBS, dtype=np.float32)
-    low[28:30] = -1.0
+    low[FEATURE_BLOCKS["apple offset"]] = -1.0
     high = np.ones(N_OBS, dtype=np.float32)
     return spaces.Box(low, high, dtype=np.float32)
 
@@ -165,9 +168,9 @@ class SnakeEnv(gymnasium.Env):
         + """
     **Seeding:** ``reset(seed=s)`` seeds :attr:`np_random` as Gymnasium envs do, and each
     reset draws the game's per-game seed from it. To play one exact engine game instead,
-    for comparison with :class:`games.snake.rules.Snake` or ``evonet evaluate``, pass
+    for comparison with :class:`games.snake.engine.Snake` or ``evonet evaluate``, pass
     ``reset(options={"game_seed": S})``: the game with per-game seed ``S`` (for example an
-    element of :func:`games.snake.rules.episode_seeds`); ``np_random`` is then not used.
+    element of :func:`games.base.episode_seeds`); ``np_random`` is then not used.
 
     **Arguments:** ``width``, ``height`` (4 to 64, default 10), ``hunger`` (moves without an
     apple before truncation; default ``width * height``), ``render_mode`` (``"human"``:
@@ -177,6 +180,7 @@ class SnakeEnv(gymnasium.Env):
     )
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": RENDER_FPS}
+    feature_names: tuple[str, ...] = FEATURE_NAMES  # the observation's, in order
 
     def __init__(
         self,
@@ -286,7 +290,7 @@ class SnakeVectorEnv(VectorEnv):
     **Seeding:** ``reset(seed=s)`` with an int seeds :attr:`np_random`, from which every
     game's per-game seed is drawn (now and at autoresets). ``reset(seed=[S_0, ...])`` with
     ``num_envs`` whole numbers plays exactly the engine games with those per-game seeds,
-    for example ``games.snake.rules.episode_seeds(2026, num_envs)`` to replay
+    for example ``games.base.episode_seeds(2026, num_envs)`` to replay
     ``evonet evaluate --seed 2026``; :attr:`np_random` is then seeded from the list.
     ``options={"game_seeds": [...]}`` gives the per-game seeds alongside an int ``seed``
     (which still seeds the autoresets).
@@ -308,6 +312,7 @@ class SnakeVectorEnv(VectorEnv):
         "render_fps": RENDER_FPS,
         "autoreset_mode": AutoresetMode.NEXT_STEP,
     }
+    feature_names: tuple[str, ...] = FEATURE_NAMES  # a single observation's, in order
 
     def __init__(
         self,

@@ -68,7 +68,7 @@ def test_the_engine_rebuilds_every_compiled_function_it_has():
     defined = {f for f in vars(evonet.games.snake.rules).values() if isinstance(f, CPUDispatcher)}
     assert (
         defined
-        == set(evonet.games.snake.rules._RULES)
-        >= set(evonet.games.snake.rules._ENTRY_POINTS)
+        == set(evonet.games.snake.rules.COMPILED)
+        >= set(evonet.games.snake.rules.ENTRY_POINTS)
     )
     assert len(defined) >= 9

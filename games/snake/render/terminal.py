@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ...ui.terminal import CursesScreen
 
 if TYPE_CHECKING:  # numba loads only for views that show a game
-    from ..rules import Snake
+    from ..engine import Snake
 
 HEAD_CHARS = "^>v<"  # by heading: up, right, down, left
 BODY_CHAR = "o"

@@ -24,7 +24,7 @@ from ...ui.window import (
 )
 
 if TYPE_CHECKING:  # numba loads only for views that show a game
-    from ..rules import Snake
+    from ..engine import Snake
 
 BOARD = (36, 40, 50)
 GRID = (46, 51, 63)

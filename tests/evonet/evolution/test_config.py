@@ -8,7 +8,8 @@ import pytest
 from evonet.cli.main import main
 from evonet.evolution.config import EvolveConfig, from_dict, game_from_meta, load_toml
 from evonet.evolution.rollout import rollout
-from evonet.games.snake.rules import MAX_HUNGER_FACTOR, N_OBS, Snake, SnakeSpec
+from evonet.games.snake import N_OBS, Snake, SnakeSpec
+from evonet.games.snake.rules import MAX_HUNGER_FACTOR
 from evonet.nn import mlp
 
 
@@ -50,7 +51,7 @@ def test_the_largest_hunger_still_ends_every_game():
     game = SnakeSpec(board=(6, 6), hunger=MAX_HUNGER_FACTOR * 36)
     res = rollout(theta[None], topo, game, np.arange(3, dtype=np.uint64))
     assert np.all(res.episode_steps == game.hunger) and np.all(res.episode_score == 0)
-    with pytest.raises(ValueError, match="at most 4 x the board's cells"):
+    with pytest.raises(ValueError, match="to 4 x the board's cells"):
         Snake(1, 6, 6, game.hunger + 1)
 
 

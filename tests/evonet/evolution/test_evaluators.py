@@ -17,7 +17,7 @@ from evonet.evolution.evaluators.processes import ProcessEvaluator
 from evonet.evolution.evaluators.sharded import shards
 from evonet.evolution.files import load_network, load_run
 from evonet.games.base import episode_seeds
-from evonet.games.snake.rules import SnakeSpec
+from evonet.games.snake import SnakeSpec
 from evonet.views.replay import shipped_champion
 from tests.helpers import (
     TINY_EVOLVE,

@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 
 from evonet.evolution.rollout import rollout
-from evonet.games.snake.rules import N_OBS, Snake, SnakeSpec, episode_fitness, episode_seeds
+from evonet.games.base import episode_seeds
+from evonet.games.snake import N_OBS, Snake, SnakeSpec
+from evonet.games.snake.rules import episode_fitness
 from evonet.nn import mlp
 
 TOPO = mlp.Topology((N_OBS, 8, 3), "tanh", "linear")

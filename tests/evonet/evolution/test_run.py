@@ -6,7 +6,8 @@ from evonet.evolution.config import EvolveConfig
 from evonet.evolution.reporters import HistoryReporter
 from evonet.evolution.rollout import rollout
 from evonet.evolution.run import Run, champion_seeds, evolve, generation_seeds
-from evonet.games.snake.rules import Snake, SnakeSpec, episode_seeds
+from evonet.games.base import episode_seeds
+from evonet.games.snake import Snake, SnakeSpec
 from evonet.storage.history import history_fields
 from tests.helpers import history_rows
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from evonet.games.snake.rules import N_OBS, SnakeSpec
+from evonet.games.snake import N_OBS, SnakeSpec
 from evonet.nn import mlp
 from evonet.storage.checkpoint import save_network
 from evonet.views import panel

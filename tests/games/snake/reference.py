@@ -1,6 +1,6 @@
 """A slow, obviously correct pure-Python Snake: one game, lists and loops, no numpy.
 
-It follows the rule book in the docstring of ``evonet.games.snake.rules.Snake`` and is the
+It follows the rule book, the docstring of ``evonet.games.snake.rules``, and is the
 reference the vectorized engine is checked against move for move.
 """
 

@@ -15,6 +15,8 @@ from gymnasium.utils.env_checker import check_env
 import evonet  # noqa: F401 - registers evonet/Snake-v0
 from evonet.evolution.files import load_network
 from evonet.evolution.rollout import rollout
+from evonet.games.base import episode_seeds
+from evonet.games.snake import FEATURE_BLOCKS, FEATURE_NAMES, N_OBS, Snake, SnakeSpec
 from evonet.games.snake.gym_env import (
     CELL_PIXELS,
     ENV_ID,
@@ -24,7 +26,6 @@ from evonet.games.snake.gym_env import (
     register_envs,
 )
 from evonet.games.snake.render.window import HUD_HEIGHT
-from evonet.games.snake.rules import N_OBS, Snake, SnakeSpec, episode_seeds
 from evonet.nn.mlp import forward
 from tests.helpers import evonet_here, last_json
 
@@ -91,6 +92,17 @@ def test_observations_stay_inside_the_space_and_use_its_negative_range():
     assert all(space.contains(o) for o in seen)
     # The apple's offsets ahead and to the right are signed: their bounds must be too.
     assert (seen[:, 28] < 0).any() and (seen[:, 29] < 0).any()
+
+
+def test_the_space_and_the_envs_name_the_engines_features():
+    space = observation_space()
+    signed = np.flatnonzero(space.low < 0)
+    np.testing.assert_array_equal(signed, np.arange(N_OBS)[FEATURE_BLOCKS["apple offset"]])
+    assert [FEATURE_NAMES[i] for i in signed] == ["apple ahead", "apple right"]
+    env = gym.make(ENV_ID, width=6, height=6)
+    assert env.unwrapped.feature_names == FEATURE_NAMES
+    assert len(FEATURE_NAMES) == env.observation_space.shape[0]
+    assert gym.make_vec(ENV_ID, num_envs=2).feature_names == FEATURE_NAMES
 
 
 # ---------------------------------------------------------------------------- one game

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evonet.games.snake.rules import Snake
+from evonet.games.snake import Snake
 from tests.games.snake.reference import DIRS4, ReferenceSnake
 
 
@@ -141,9 +141,10 @@ def test_the_rules_run_as_plain_python_too(tmp_path):
     reference: the readable path is the compiled one."""
     code = (
         "import numba.core.registry, evonet.games.snake.rules as s\n"
+        "from evonet.games.snake.engine import warm_up\n"
         "from tests.games.snake.test_reference import play_against_reference\n"
         "assert not isinstance(s.step_game, numba.core.registry.CPUDispatcher)\n"
-        "assert s.warm_up()[1] is False  # nothing to compile, and no error\n"
+        "assert warm_up()[1] is False  # nothing to compile, and no error\n"
         "env = play_against_reference(6, 4, 'cycle', 4, 400)\n"
         "assert env.won.sum() >= 1\n"
         "play_against_reference(7, 5, 'random', 20, 60)\n"

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from evonet.games.snake import Snake
 from evonet.games.snake.render import keys
 from evonet.games.snake.render.terminal import frame_lines
-from evonet.games.snake.rules import LEFT, RIGHT, UP, Snake
+from evonet.games.snake.rules import LEFT, RIGHT, UP
 from tests.helpers import ScriptedView, evonet_here, run_in_terminal
 
 CHAMPION = Path(__file__).parents[3] / "evonet" / "assets" / "snake-champion.npz"
@@ -24,7 +25,7 @@ def game(width=6, height=5):
 
 def test_headless_use_imports_neither_pygame_nor_curses():
     code = (
-        "import sys, evonet.games.snake.rules, evonet.games.snake.render.window, "
+        "import sys, evonet.games.snake.engine, evonet.games.snake.render.window, "
         "evonet.games.snake.render.terminal, evonet.cli.main; "
         "print('pygame' in sys.modules, 'curses' in sys.modules)"
     )

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from evonet.games.snake.rules import LEFT, RIGHT, UP, Snake, SnakeSpec, episode_seeds
+from evonet.games.base import episode_seeds
+from evonet.games.snake import Snake, SnakeSpec
+from evonet.games.snake.rules import LEFT, RIGHT, UP
 
 TURN_LEFT, STRAIGHT, TURN_RIGHT = 0, 1, 2
 
@@ -247,12 +249,13 @@ def test_observation_scaling_in_a_known_position():
     obs = env._obs[0]
     names = env.observation_names()
     o = dict(zip(names, obs, strict=True))
-    assert o["wall ahead"] == pytest.approx(1 / 6)  # y=5 -> leaves the board after 6 moves
-    assert o["wall left"] == pytest.approx(1 / 3)  # x=2 -> 3 moves to the left
+    assert len(o) == len(names)  # every feature has a name of its own
+    assert o["wall fwd"] == pytest.approx(1 / 6)  # y=5 -> leaves the board after 6 moves
+    assert o["wall L"] == pytest.approx(1 / 3)  # x=2 -> 3 moves to the left
     assert o["apple ahead"] == pytest.approx(0.4) and o["apple right"] == 0.0
     assert obs[8] == 1.0 and obs[9:16].sum() == 0  # apple on the "ahead" ray only
-    assert o["body behind"] == 1.0 and obs[16:20].sum() == 0
-    assert o["heading up"] == 1.0 and o["length"] == pytest.approx(0.03)
+    assert o["body back"] == 1.0 and obs[16:20].sum() == 0
+    assert o["head up"] == 1.0 and o["length"] == pytest.approx(0.03)
 
 
 def test_a_board_with_more_cells_than_10x10_learns_first_on_10x10():
