@@ -15,8 +15,8 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 def pytest_configure(config: pytest.Config) -> None:
     # Compile the Snake engine (or load it) once, in the process that starts the test
     # workers, before they start: on a fresh clone, every pytest-xdist worker and every
-    # evonet process the tests start would otherwise compile it at the same time, about
-    # 6 s of a core each.
+    # evonet process the tests start would otherwise compile it at the same time, each
+    # paying the whole compile.
     if "PYTEST_XDIST_WORKER" not in os.environ:
         import evonet.games.snake.engine
 

@@ -14,23 +14,23 @@ from tests.helpers import TINY_EVOLVE, cpu_seconds, start_evolve, wait_for_cpu, 
 # Every test here starts evonet in a process of its own and signals it.
 pytestmark = pytest.mark.slow
 
-# Generations of about 0.8 s of a core after the first (early snakes circle until they
-# starve, after 400 steps): time enough to land two signals inside one. The signals are
-# paced by the processor time the run has used, so a busy machine, which stretches the
-# wall time of everything, cannot move them out of the generation. Serial: worker
-# processes are the backends' tests. No fitness.png: it is not what these test.
+# Generations long enough to land two signals inside one: early snakes circle until they
+# starve (400 steps), so a generation is about 1,500 x 4 x 400 moves whatever the engine's
+# speed leaves of it. The signals are paced by the processor time the run has used, so a
+# busy machine, which stretches the wall time of everything, cannot move them out of the
+# generation. Serial: worker processes are the backends' tests. No fitness.png: it is not
+# what these test.
 SLOW = (
-    "--population 600 --elite 2 --parents 5 --hunger 400 --quiet --backend serial --no-plot"
+    "--population 1500 --elite 2 --parents 5 --hunger 400 --quiet --backend serial --no-plot"
 ).split()
 
 
 @pytest.mark.parametrize("used", [0.1, 0.3, 0.6, 0.9])
 def test_ctrl_c_during_start_up_is_no_traceback(tmp_path, used):
     """From evonet's first line on: in its imports, its parsing, numba's import, and
-    (from about 0.6 to 1.1 s of processor time here) the loading of the compiled engine.
-    (Before evonet's first line, in its first ~40 ms of processor time, Python itself is
-    still importing its site module and the evonet package, and reports a Ctrl-C there as
-    a fatal start-up error.)"""
+    the loading of the compiled engine. (Before evonet's first line, Python itself is still
+    importing its site module and the evonet package, and reports a Ctrl-C there as a
+    fatal start-up error.)"""
     proc = start_evolve(tmp_path, *TINY_EVOLVE, "--generations", "100000", "--out", "run")
     # Somewhere in evonet's imports, parsing, or the first generations. Counted in the
     # processor time it has used, not in wall time: on a busy machine start-up takes
