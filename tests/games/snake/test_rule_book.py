@@ -112,3 +112,18 @@ def test_the_check_gives_the_settings_the_rules_play():
     assert check_settings(np.int64(8), 6, 100, 1) == (8, 6, 100, 1)
     game = Snake(1, 8, 6, 100, 1)
     assert (game.width, game.height, game.hunger, game.observation) == (8, 6, 100, 1)
+
+
+def test_the_docs_feature_table_uses_the_one_list_of_names():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[3] / "docs" / "snake.md").read_text()
+    names = []
+    for line in page.splitlines():
+        m = re.match(r"\| (\d+)(?:-(\d+))? \| `([^`]+)` \|", line)
+        if m:
+            placeholder = next((p for p in PLACEHOLDERS if p in m[3]), None)
+            values = PLACEHOLDERS[placeholder] if placeholder else [None]
+            names += [m[3].replace(placeholder, v) if placeholder else m[3] for v in values]
+            assert len(names) == int(m[2] or m[1]) + 1, m[3]
+    assert tuple(names) == FEATURE_NAMES
