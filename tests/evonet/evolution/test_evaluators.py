@@ -310,6 +310,7 @@ def test_bad_backend_flags_are_one_line_before_any_file(tmp_path, flags, needle)
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.slow
 def test_shared_files_of_killed_runs_are_removed_by_the_next_one():
     folder = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
     stale = folder / "evonet-genomes-999999999-abc"  # no such process

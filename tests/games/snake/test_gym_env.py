@@ -318,6 +318,7 @@ def test_render_without_a_mode_warns():
         assert env.render() is None
 
 
+@pytest.mark.slow
 def test_playing_without_rendering_never_imports_pygame():
     code = (
         "import sys, gymnasium as gym, numpy as np, evonet; "

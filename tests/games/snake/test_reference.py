@@ -106,14 +106,16 @@ def play_against_reference(width, height, mode, n_games, max_steps, observation=
         (4, 4, "random", 200, 60),
         (32, 5, "random", 200, 150),
         (5, 32, "random", 200, 150),
-        (64, 64, "random", 10, 1500),  # the largest board: random walks reach its walls
+        # The largest board: random walks reach its walls.
+        pytest.param(64, 64, "random", 10, 1500, marks=pytest.mark.slow),
         (64, 4, "random", 50, 200),  # wide and thin
         (4, 64, "random", 50, 200),  # tall and thin
         (33, 47, "random", 20, 200),  # odd sides past the old 32-cell limit
         (4, 4, "cycle", 100, 400),
-        (6, 4, "cycle", 60, 1000),
+        pytest.param(6, 4, "cycle", 60, 1000, marks=pytest.mark.slow),
         (5, 6, "cycle", 20, 2000),
-        (10, 10, "greedy", 60, 600),  # long snakes that wall themselves in
+        # Long snakes that wall themselves in.
+        pytest.param(10, 10, "greedy", 60, 600, marks=pytest.mark.slow),
         (9, 6, "greedy", 40, 400),
     ],
 )
@@ -136,6 +138,7 @@ def test_layout_1_is_the_first_32_features(mode):
     assert env.observations.shape == (50, 32)
 
 
+@pytest.mark.slow
 def test_the_rules_run_as_plain_python_too(tmp_path):
     """With numba's JIT off, the same rule functions run as Python and still match the
     reference: the readable path is the compiled one."""

@@ -23,6 +23,7 @@ def game(width=6, height=5):
     return env
 
 
+@pytest.mark.slow
 def test_headless_use_imports_neither_pygame_nor_curses():
     code = (
         "import sys, evonet.games.snake.engine, evonet.games.snake.render.window, "
@@ -225,6 +226,7 @@ def test_play_rejects_bad_flags(monkeypatch):
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, args
 
 
+@pytest.mark.slow
 def test_missing_pygame_names_the_package_to_install():
     code = (
         "import sys; sys.modules['pygame'] = None\n"
@@ -236,6 +238,7 @@ def test_missing_pygame_names_the_package_to_install():
     assert "pip install pygame" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_no_display_is_exactly_one_line_not_an_invisible_window():
     # Without a display SDL prints its own complaint about XDG_RUNTIME_DIR; only
     # evonet's line may reach stderr.
@@ -258,6 +261,7 @@ def test_no_display_is_exactly_one_line_not_an_invisible_window():
 TERMINAL_COMMANDS = [["play", "snake"], ["watch", str(CHAMPION), "--episodes", "1"]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cmd", [*TERMINAL_COMMANDS, ["watch"]], ids=["play", "watch", "default"])
 def test_terminal_view_without_a_terminal_is_one_line(cmd):
     args = [*cmd, "--render", "terminal"]
@@ -273,6 +277,7 @@ def test_terminal_view_without_a_terminal_is_one_line(cmd):
     assert "--render window" in r.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("term,reason", [("dumb", "cannot move the cursor"), (None, "not set")])
 def test_a_terminal_that_cannot_draw_is_one_line(term, reason):
     # play and watch share this check (both reach it: the test above); one command shows it.
@@ -281,6 +286,7 @@ def test_a_terminal_that_cannot_draw_is_one_line(term, reason):
     assert f"TERM{'=dumb' if term else ' is'} {reason}" in err and "--render window" in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cmd", TERMINAL_COMMANDS, ids=["play", "watch"])
 def test_terminal_view_runs_in_a_real_terminal_and_quits_on_q(cmd):
     code, err = run_in_terminal([*cmd, "--render", "terminal"], "xterm", keys=b"q")

@@ -152,6 +152,7 @@ def run(env, seeds, actions):
     return np.stack(trace), env.apples.copy(), env.steps.copy(), env.apple_cell.copy()
 
 
+@pytest.mark.slow
 def test_a_game_is_the_same_alone_in_a_big_batch_or_in_any_shard():
     n, steps = 10_000, 40
     seeds = episode_seeds(11, n)
