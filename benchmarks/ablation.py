@@ -24,6 +24,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
+import machine  # benchmarks/machine.py, beside this script
 import numpy as np
 from run_cli import evonet
 
@@ -51,6 +52,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--skip-layout-1", action="store_true")
     a = ap.parse_args()
+    print(machine.describe())  # the figures below belong with this line
     seeds = [int(s) for s in a.seeds.split(",")]
     rows: dict[str, list[tuple[float, int]]] = {}
     with tempfile.TemporaryDirectory() as tmp:

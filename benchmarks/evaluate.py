@@ -27,6 +27,7 @@ import sys
 import time
 from pathlib import Path
 
+import machine  # benchmarks/machine.py, beside this script
 import numpy as np
 
 from evonet.evolution.evaluators.backends import SerialEvaluator
@@ -44,6 +45,7 @@ def main() -> int:
     ap.add_argument("--episodes", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
+    print(machine.describe())  # the figures below belong with this line
     theta, topo, _ = load_network(args.champion)
     w, h = (int(v) for v in args.board.split("x"))
     game, seeds = SnakeSpec(board=(w, h)), episode_seeds(12345, args.episodes)

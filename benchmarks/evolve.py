@@ -37,6 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import machine  # benchmarks/machine.py, beside this script
 import numpy as np
 from run_cli import evonet
 
@@ -196,6 +197,7 @@ def main() -> None:
     ap.add_argument("--checkpoint", type=Path, help="population to breed the 1,000 from")
     ap.add_argument("--generations", type=int, default=5, help="throughput generations")
     a = ap.parse_args()
+    print(machine.describe())  # the figures below belong with this line
     checkpoint = a.checkpoint
     with tempfile.TemporaryDirectory() as tmp:
         root = a.keep or Path(tmp)

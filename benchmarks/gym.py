@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import machine  # benchmarks/machine.py, beside this script
 from run_cli import evonet
 
 EVAL_SEED = 2026
@@ -73,6 +74,7 @@ def main() -> None:
     parser.add_argument("--env", action="append", choices=sorted(TARGETS), help="repeatable")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated (0,1,2)")
     args = parser.parse_args()
+    print(machine.describe())  # the figures below belong with this line
     envs = args.env or ["CartPole-v1", "Acrobot-v1"]
     seeds = [int(s) for s in args.seeds.split(",")]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, BLAS threads 1")

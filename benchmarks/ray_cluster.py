@@ -18,6 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import machine  # benchmarks/machine.py, beside this script
+
 FLAGS = (
     "--population 23 --elite 2 --parents 5 --episodes 3 --board 6x6 --hidden 6 "
     "--generations 4 --seed 3 --quiet"
@@ -50,6 +52,7 @@ ENV = {**os.environ, "RAY_AUTH_MODE": "disabled"}
 
 
 def main() -> None:
+    print(machine.describe())  # the figures below belong with this line
     port = free_port()
     address = f"127.0.0.1:{port}"
     ray = [sys.executable, "-m", "ray.scripts.scripts"]

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 
+import machine  # benchmarks/machine.py, beside this script
 import numpy as np
 from bred import champion_bred
 
@@ -79,6 +80,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--population", type=int, default=1000)
     args = parser.parse_args()
+    print(machine.describe())  # the figures below belong with this line
     genomes, topo, game = champion_bred(args.population)
     seeds = episode_seeds(7, 4)
     tiny, tiny_topo, _ = champion_bred(16)

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+import machine  # benchmarks/machine.py, beside this script
 import numpy as np
 from bred import PREVIOUS, champion_bred
 
@@ -259,6 +260,7 @@ def main() -> None:
         "--against", metavar="REV", help="time against the engine of git revision REV too"
     )
     a = ap.parse_args()
+    print(machine.describe())  # the figures below belong with this line
     print(f"python {sys.version.split()[0]}, one core, median of {a.repeats} runs")
     with tempfile.TemporaryDirectory() as folder:
         engines: dict[str, type] = {"now": Snake}

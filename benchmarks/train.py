@@ -18,6 +18,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse
 import json
 
+import machine  # benchmarks/machine.py, beside this script
 from run_cli import evonet
 
 
@@ -30,6 +31,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=20, help="seeds per setting (default 20)")
     n = ap.parse_args().runs
+    print(machine.describe())  # the figures below belong with this line
     rows = [
         ("sine (1-10-25-1 tanh, adam)", ["train", "sine"], n),
         ("xor (2-4-1 tanh, momentum)", ["train", "xor"], n),
