@@ -1,7 +1,7 @@
 """What each change of evonet 0.2.0's Snake defaults bought: the same command with and
 without it, on seeds 0-4, each champion on the same 100 fresh 10x10 games.
 
-    python benchmarks/ablation.py                 # about 1.5 hours on 2 cores
+    python benchmarks/ablation.py                 # every row: the longest benchmark
     python benchmarks/ablation.py --seeds 0,1 --skip-layout-1
 
 Per seed it runs `evonet evolve snake --seed S --generations 200` (whose end picks a

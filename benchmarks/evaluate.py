@@ -1,6 +1,6 @@
 """`evonet evaluate`: one champion's games in one batch, in small batches, or on workers.
 
-    python benchmarks/evaluate.py                 # about half a minute on 2 cores
+    python benchmarks/evaluate.py                 # the 10x10 champion
     python benchmarks/evaluate.py --board 20x20 --champion checkpoints/snake-champion-20x20.npz
 
 Plays the shipped 10x10 champion on the same 100 episodes (seed 12345, as `evonet evaluate`

@@ -4,7 +4,7 @@
     python benchmarks/evolve.py --board 20x20 --seeds 0  # 10x10 curriculum, then 20x20
     python benchmarks/evolve.py --board 20x20 --seeds 0 --skip-now --skip-previous \\
         --compare "--curriculum 0"   # what the curriculum buys
-    python benchmarks/evolve.py --skip-learning  # throughput only, under a minute
+    python benchmarks/evolve.py --skip-learning  # throughput only
 
 Learning: runs the real command `evonet evolve snake --seed S` (every other setting at its
 default, all cores) for each seed, times it, then plays its champion (best.npz) on 100

@@ -1,7 +1,7 @@
 """Learning targets on Gymnasium environments: the plain `evonet evolve gym:ENV`.
 
     python benchmarks/gym.py                          # CartPole and Acrobot, 3 seeds each
-    python benchmarks/gym.py --env LunarLander-v3 --seeds 0   # one long run (up to 30 min)
+    python benchmarks/gym.py --env LunarLander-v3 --seeds 0   # one long run
 
 For each environment and seed: `evonet evolve gym:ENV --seed S` with every other setting at
 the environment's defaults (evonet.evolution.config.GAME_DEFAULTS), timed from the outside; then

@@ -1,6 +1,6 @@
 """A real 2-node Ray cluster on this machine: evolve on it, and compare with a serial run.
 
-    python benchmarks/ray_cluster.py        # about half a minute; needs evonet[ray]
+    python benchmarks/ray_cluster.py        # needs evonet[ray]
 
 Starts a head node (`ray start --head`) and a second node that joins it (`ray start
 --address`), each with one CPU, then runs the same small `evonet evolve snake` serially

@@ -1,6 +1,6 @@
 """Parallel evaluation: agent-steps/s of one generation on each backend, in one run.
 
-    python benchmarks/scaling.py            # about two minutes on 2 cores
+    python benchmarks/scaling.py            # every backend against serial
 
 The population: 1,000 genomes bred from the shipped champion (its weights plus N(0, 0.05)
 noise), so games last as long as late in a real run; 4 episodes each on 10x10. Each

@@ -88,3 +88,21 @@ def test_no_snake_constant_or_module_outside_snakes_own_modules():
             "args.py",
         ):  # Snake's views and --board
             assert not any(name in text for name in snake_engine), path
+
+
+def test_a_game_from_another_package_registers_with_one_call_and_evolves(tmp_path, monkeypatch):
+    import evonet
+    from evonet.games import base as registry
+
+    monkeypatch.setattr(registry, "REGISTRY", dict(registry.REGISTRY))  # leave no trace
+    evonet.register_game("sign", "tests.games.toy:SignSpec")
+    assert "sign" in evonet.supported_games()
+    config = evonet.EvolveConfig.for_game(
+        "sign", generations=15, population=30, elite=2, parents=8, hidden=(), episodes=2
+    )
+    run = evonet.run(config, out=tmp_path / "sign", progress=False, plot=False)
+    first, last = run.history[0], run.history[-1]
+    assert last["best_right"] == 10 > first["mean_right"]  # it learned to say the sign
+    assert run.champion is not None and run.champion.record["mean_right"] > 9
+    theta, topo, game = evonet.load_agent(tmp_path / "sign" / "best.npz")
+    assert game.name == "sign" and topo.sizes == (1, 2)
