@@ -60,7 +60,7 @@ def main() -> int:
 
     child = (
         "import contextlib, io, json, sys, time\n"
-        "from evonet.storage.checkpoint import load_network\n"
+        "from evonet.evolution.files import load_network\n"
         "from evonet.cli.evaluate import play_with_progress\n"
         "from evonet.evolution.evaluators.processes import ProcessEvaluator\n"
         "from evonet.games.base import episode_seeds\n"
