@@ -238,8 +238,9 @@ class Snake(BatchedGame):
         buffer the next call overwrites); read the new observations from
         :attr:`observations`. A population rollout uses this in its inner loop.
         """
-        # One dtype for the compiled loop, so it is compiled (and cached) once.
-        actions = actions.astype(np.int64, copy=False)
+        # One dtype and one memory layout for the compiled loop, so it is compiled (and
+        # cached) once: a strided view of actions would compile a second version of it.
+        actions = np.ascontiguousarray(actions, dtype=np.int64)
         self._reward[:] = 0.0
         with _quiet():
             advance_games(actions, self._reward, *self._rules)

@@ -72,3 +72,19 @@ def test_the_engine_rebuilds_every_compiled_function_it_has():
         >= set(evonet.games.snake.rules.ENTRY_POINTS)
     )
     assert len(defined) >= 9
+
+
+def test_the_engine_is_compiled_for_one_kind_of_actions_whatever_it_is_given():
+    """A strided or narrower actions array would make numba compile (and cache) a second
+    version of the whole step, once per process that first meets it."""
+    import numpy as np
+
+    from evonet.games.snake import Snake, rules
+
+    env = Snake(4, 6, 6)
+    env.reset(seed=1)
+    before = len(rules.advance_games.signatures)
+    env.advance(np.ones((4, 2), dtype=np.int64)[:, 0])  # a strided view
+    env.advance(np.ones(4, dtype=np.uint8))  # a narrower type
+    if isinstance(rules.advance_games, CPUDispatcher):  # compiled, not plain Python
+        assert len(rules.advance_games.signatures) == max(before, 1)
