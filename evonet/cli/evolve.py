@@ -21,6 +21,7 @@ from evonet.evolution import config as config_mod
 from evonet.evolution.run import Run
 from evonet.nn.mlp import HIDDEN_ACTIVATIONS
 from evonet.search.ga import SELECTIONS, NonFiniteGenes
+from evonet.search.strategies import STRATEGY_NAMES
 from evonet.storage.checkpoint import CheckpointError
 from evonet.storage.folders import FolderError
 from evonet.text import count
@@ -39,7 +40,7 @@ def _flag_type(f: dataclasses.Field) -> Any:
 FLAGS = {
     f.name: _flag_type(f) for f in dataclasses.fields(config_mod.EvolveConfig) if f.name != "game"
 }
-CHOICES = {"selection": SELECTIONS, "activation": HIDDEN_ACTIVATIONS}
+CHOICES = {"selection": SELECTIONS, "activation": HIDDEN_ACTIVATIONS, "strategy": STRATEGY_NAMES}
 METAVARS = {"out": "DIR", "time_limit": "SECONDS"}  # the rest follow their type
 
 

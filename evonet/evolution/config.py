@@ -19,7 +19,9 @@ from evonet.fields import same_as, setting
 from evonet.games import base as games
 from evonet.games.base import GameSpec
 from evonet.nn.mlp import Topology
+from evonet.search.distribution import ESConfig
 from evonet.search.ga import GAConfig
+from evonet.search.strategies import strategy_class
 
 # A run whose fitness is a Python function (evonet.run(fitness=...)), not a registered game.
 CUSTOM = "custom"
@@ -79,6 +81,11 @@ class EvolveConfig:
     generations: int = setting(
         350, "Generations to run (a resumed run counts from generation 0 of the original)."
     )
+    strategy: str = setting(
+        "ga",
+        "Search strategy: ga (the genetic algorithm), or an evolution strategy: openai-es, "
+        "pgpe, snes or cma-es.",
+    )
     population: int = same_as(GAConfig, "population")
     elite: int = same_as(GAConfig, "elite")
     parents: int = same_as(GAConfig, "parents")
@@ -88,6 +95,17 @@ class EvolveConfig:
     mutation_sigma: float = same_as(GAConfig, "mutation_sigma")
     sigma_decay: float = same_as(GAConfig, "sigma_decay")
     sigma_min: float = same_as(GAConfig, "sigma_min")
+    sigma: float = setting(
+        0.0,
+        "Evolution strategies: initial standard deviation of the search distribution; 0: "
+        "the strategy's own default.",
+    )
+    learning_rate: float = setting(
+        0.0,
+        "Evolution strategies: step size of the mean (Adam's for openai-es, ClipUp's for "
+        "pgpe, with a speed limit of twice it, the natural gradient's for snes; cma-es has "
+        "none); 0: the strategy's own default.",
+    )
     hidden: tuple[int, ...] = setting(
         (16, 16), "Hidden layer sizes; the game sets the input and output sizes."
     )
@@ -149,6 +167,24 @@ class EvolveConfig:
             sigma_decay=self.sigma_decay,
             sigma_min=self.sigma_min,
         )
+
+    def search(self) -> GAConfig | ESConfig:
+        """The settings of the run's strategy (:attr:`strategy`): the GA's, or an evolution
+        strategy's with :attr:`population`, and :attr:`sigma` and :attr:`learning_rate`
+        where they are given."""
+        if self.strategy == "ga":
+            return self.ga()
+        cls = strategy_class(self.strategy).config_class
+        given: dict[str, Any] = {"population": self.population}
+        if self.sigma:
+            given["sigma"] = self.sigma
+        if self.learning_rate:
+            if "learning_rate" not in cls.__dataclass_fields__:
+                raise ValueError(f"{self.strategy} has no learning rate (leave it at 0)")
+            given["learning_rate"] = self.learning_rate
+            if "max_speed" in cls.__dataclass_fields__:  # ClipUp's rule of thumb
+                given["max_speed"] = 2 * self.learning_rate
+        return cls(**given)
 
     def run_folder(self) -> str:
         """:attr:`out`, or the game's default folder ``checkpoints/GAME`` (``:`` and other
@@ -226,7 +262,11 @@ class EvolveConfig:
         if not (math.isfinite(self.time_limit) and self.time_limit >= 0):
             raise ValueError(f"time limit must be a finite number >= 0, got {self.time_limit}")
         self.topology(game, io)  # Topology checks the layer sizes and the activation
-        self.ga().validate()
+        for name in ("sigma", "learning_rate"):
+            value = getattr(self, name)
+            if value < 0:
+                raise ValueError(f"{name.replace('_', ' ')} must be >= 0, got {value}")
+        self.search().validate()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able settings (tuples become lists)."""
@@ -341,6 +381,9 @@ def saved_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "observation": 1 if settings.get("game", "snake") == "snake" else _DEFAULTS["observation"],
         "champion_episodes": 0,  # the best genome so far was the champion
         "curriculum": 0,  # every generation played the run's board
+        "strategy": "ga",  # the only one there was
+        "sigma": 0.0,
+        "learning_rate": 0.0,
     }
     return {**before, **settings}
 

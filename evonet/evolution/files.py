@@ -24,6 +24,7 @@ from evonet.evolution.run import FitnessFunction, Run, check_fits
 from evonet.games.base import GameSpec, MissingPackage
 from evonet.nn.mlp import Topology
 from evonet.search.ga import GA
+from evonet.search.strategies import Strategy, strategy_class
 from evonet.storage.archive import Archive
 from evonet.storage.checkpoint import (
     finite,
@@ -33,27 +34,37 @@ from evonet.storage.checkpoint import (
     save_file,
     topology_of,
 )
-from evonet.storage.history import history_fields, record_problem
+from evonet.storage.history import STRATEGY_FIELDS, history_fields, record_problem
 
 Spec = tuple[tuple[int, ...], tuple[str, ...]]  # an array's shape and accepted dtypes
+_COMMON = ("fitness", "best_genome")  # arrays of every strategy's checkpoint
+
+
+# An evolution strategy's state arrays are stored under this prefix (es_mean, es_sigma...).
+ES_PREFIX = "es_"
 
 
 def save_run(path: str | os.PathLike, run: Run) -> Path:
     """Write everything a run needs to continue exactly, atomically.
 
-    Arrays: ``population (P, D)``, ``fitness (P,)``, ``best_genome (D,)``. Metadata: the
-    config, topology, generation, RNG state, best fitness and the history records. A state
-    with non-finite genes is refused: it could never be resumed.
+    Arrays: ``fitness (P,)``, ``best_genome (D,)``, and the strategy's state: the GA's
+    ``population (P, D)``, or an evolution strategy's arrays (``es_mean (D,)``...).
+    Metadata: the config, topology, generation, RNG state, best fitness, the strategy's
+    settings and the history records. A state with non-finite values is refused: it could
+    never be resumed.
     """
-    arrays, values = run.ga.state()
-    for name in ("population", "best_genome"):
-        if not np.isfinite(arrays[name]).all():
-            raise ValueError(f"{name} holds NaN or infinite genes; refusing to save it")
+    arrays, values = run.strategy.state()
+    if run.config.strategy != "ga":
+        arrays = {k if k in _COMMON else ES_PREFIX + k: v for k, v in arrays.items()}
+    for name, array in arrays.items():
+        if name != "fitness" and not np.isfinite(array).all():
+            raise ValueError(f"{name} holds NaN or infinite values; refusing to save it")
     meta = {
         "config": run.config.to_dict(),
         "topology": run.topology.to_dict(),
         "history": run.history,
         **values,
+        "ga_config": dataclasses.asdict(run.config.search()),
     }
     return save_file(path, "checkpoint", arrays, meta)
 
@@ -71,13 +82,24 @@ def load_run(path: str | os.PathLike, fitness: FitnessFunction | None = None) ->
             raise a.fail(f"plays {cfg.game}; it takes no fitness function")
         expected = _check_run_arrays(a, cfg, topo)
         arrays = {name: a.read(name, *spec) for name, spec in expected.items()}
-    for name in ("population", "best_genome"):
-        if not np.isfinite(arrays[name]).all():
+    for name, array in arrays.items():
+        if name != "fitness" and not np.isfinite(array).all():
             raise a.fail(f"array {name!r} holds NaN or infinite values")
     if np.isinf(arrays["fitness"]).any():
         raise a.fail("array 'fitness' holds infinite values")
-    ga = GA.from_state(arrays, {**meta, "ga_config": dataclasses.asdict(cfg.ga())})
-    return Run(cfg, topo, game, ga, meta["history"], fitness)
+    return Run(cfg, topo, game, _strategy_of(a, cfg, arrays, meta), meta["history"], fitness)
+
+
+def _strategy_of(a: Archive, cfg: config_mod.EvolveConfig, arrays: dict, meta: dict) -> Strategy:
+    """The run's strategy from its checked arrays and metadata."""
+    if cfg.strategy == "ga":
+        return GA.from_state(arrays, {**meta, "ga_config": dataclasses.asdict(cfg.ga())})
+    cls = strategy_class(cfg.strategy)
+    state = {k.removeprefix(ES_PREFIX): v for k, v in arrays.items()}
+    problem = cls.state_problem(state)
+    if problem:
+        raise a.fail(f"invalid {cfg.strategy} state: {problem}")
+    return cls.from_state(cfg.search(), state, meta)
 
 
 def load_network(path: str | os.PathLike) -> tuple[np.ndarray, Topology, dict]:
@@ -153,11 +175,13 @@ def _check_run_arrays(
     """Check every array header of a checkpoint against its config, before any data is
     read; returns ``{name: (shape, dtypes)}``."""
     p, d = cfg.population, topo.n_params
-    expected: dict[str, Spec] = {
-        "population": ((p, d), ("<f4",)),
-        "fitness": ((p,), ("<f8",)),
-        "best_genome": ((d,), ("<f4",)),
-    }
+    expected: dict[str, Spec] = {"fitness": ((p,), ("<f8",)), "best_genome": ((d,), ("<f4",))}
+    if cfg.strategy == "ga":
+        expected["population"] = ((p, d), ("<f4",))
+    else:
+        shapes = strategy_class(cfg.strategy).state_shapes(cfg.search(), d)
+        expected |= {ES_PREFIX + k: (shape, ("<f8",)) for k, shape in shapes.items()}
+    a.require_names(("meta", *expected), "checkpoint")
     for name, spec in expected.items():
         a.check(name, *spec, memory=memory)
     return expected
@@ -175,15 +199,16 @@ def _run_meta(
             check_fits(cfg, game, io)
         except ValueError as e:
             raise a.fail(f"invalid config: {e}") from None
-    _check_history(a, meta, game)
+    figures = () if cfg.strategy == "ga" else STRATEGY_FIELDS
+    _check_history(a, meta, game, figures)
     best = meta["best_fitness"]
     if best is not None and not (_number(best) and math.isfinite(best)):
         raise a.fail(f"best_fitness must be a finite number or null, got {best!r}")
     problem = rng_state_problem(meta["rng_state"])
     if problem:
         raise a.fail(f"invalid RNG state: {problem}")
-    if meta["ga_config"] != dataclasses.asdict(cfg.ga()):
-        raise a.fail("ga_config does not match the config's GA settings")
+    if meta["ga_config"] != dataclasses.asdict(cfg.search()):
+        raise a.fail(f"ga_config does not match the config's {cfg.strategy} settings")
     return cfg, topo, game
 
 
@@ -211,11 +236,11 @@ def _run_settings(
     return cfg, topo, game, io
 
 
-def _check_history(a: Archive, meta: dict, game: GameSpec | None) -> None:
+def _check_history(a: Archive, meta: dict, game: GameSpec | None, figures: tuple[str, ...]) -> None:
     history = meta["history"]
     if not isinstance(history, list):
         raise a.fail("history is not a list of records")
-    fields = history_fields(game.score_name if game is not None else "score")
+    fields = history_fields(game.score_name if game is not None else "score", figures)
     for i, record in enumerate(history):
         problem = record_problem(i, record, fields)
         if problem:

@@ -70,6 +70,7 @@ class ProgressReporter(Reporter):
         shown |= {
             f"best_{name}": f"{record[f'best_{name}']:.1f}",
             f"mean_{name}": f"{record[f'mean_{name}']:.2f}",
+            **{k: f"{record[k]:.3g}" for k in run.strategy.figure_names},
             "gen/min": _rate(60 * (run.generation - self.first) / max(elapsed, 1e-9)),
         }
         if run.game is not None:
@@ -92,7 +93,7 @@ class ProgressReporter(Reporter):
 
     def on_picking(self, run: Run) -> None:
         self.close()
-        n, e = run.config.elite + 1, run.config.champion_episodes
+        n, e = len(run.strategy.candidates()[1]), run.config.champion_episodes
         print(
             f"evonet: picking the champion: {count(n, 'candidate')} x {count(e, 'fresh episode')}",
             file=self.file,

@@ -22,7 +22,8 @@ from evonet.games.base import GameSpec
 from evonet.memory import check_memory
 from evonet.nn import mlp
 from evonet.nn.mlp import Topology
-from evonet.search.ga import GA, rank
+from evonet.search.ga import GA, GAConfig, rank
+from evonet.search.strategies import Strategy, strategy_class
 from evonet.storage.history import history_fields
 from evonet.text import count
 
@@ -53,7 +54,9 @@ class Run:
     config: EvolveConfig
     topology: Topology
     game: GameSpec | None
-    ga: GA
+    strategy: Strategy
+    """What asks for genomes and learns from their fitness: the GA or an evolution
+    strategy (:mod:`evonet.search`)."""
     history: list[dict] = field(default_factory=list)
     fitness: FitnessFunction | None = None
     stop_reason: str = ""
@@ -82,18 +85,21 @@ class Run:
         game = None if fitness is not None else cfg.game_spec()
         check_fits(cfg, game, io)
         topo = cfg.topology(game, io)
-        rng = np.random.default_rng(cfg.seed)
-        population = mlp.init(topo, rng, n=cfg.population, dtype=np.float32)
-        return cls(cfg, topo, game, GA(cfg.ga(), population, rng), fitness=fitness)
+        return cls(cfg, topo, game, start_search(cfg, topo), fitness=fitness)
+
+    @property
+    def ga(self) -> Strategy:
+        """The run's :attr:`strategy` (the name from when the GA was the only one)."""
+        return self.strategy
 
     @property
     def generation(self) -> int:
         """Generations finished so far."""
-        return self.ga.generation
+        return self.strategy.generation
 
     def __repr__(self) -> str:
         game = self.game.describe() if self.game is not None else "fitness function"
-        best = self.ga.best_fitness
+        best = self.strategy.best_fitness
         return (
             f"Run({game}, network {'-'.join(map(str, self.topology.sizes))}, generation "
             f"{self.generation}/{self.config.generations}, best fitness {best})"
@@ -123,7 +129,7 @@ class Run:
     @property
     def fields(self) -> tuple[str, ...]:
         """The history's columns."""
-        return history_fields(self.score_name)
+        return history_fields(self.score_name, self.strategy.figure_names)
 
     def evaluate(
         self, genomes: np.ndarray, generation: int, evaluator: Evaluator | None = None
@@ -170,8 +176,7 @@ class Run:
         cfg = self.config
         if self.game is None or cfg.champion_episodes == 0 or self.generation == 0:
             return None
-        # After tell() the population starts with the elites of the generation just scored.
-        candidates = np.concatenate([self.ga.population[: cfg.elite], self.ga.best_genome[None]])
+        candidates, labels = self.strategy.candidates()
         seeds = champion_seeds(cfg.seed, cfg.champion_episodes)
         result = (evaluator or rollout)(candidates, self.topology, self.game, seeds)
         i = int(rank(result.fitness)[0])
@@ -180,22 +185,33 @@ class Run:
             "fitness": float(result.fitness[i]),
             f"mean_{self.score_name}": float(result.score[i]),
             "wins": int(result.episode_won[i].sum()),
-            "picked": "the best genome so far"
-            if i == len(candidates) - 1
-            else f"elite {i + 1} of the last generation",
+            "picked": labels[i],
             "candidates": len(candidates),
         }
         self.champion = Champion(candidates[i].copy(), record)
         return self.champion
 
 
+def start_search(cfg: EvolveConfig, topo: Topology) -> Strategy:
+    """The run's strategy at generation 0, drawn from ``cfg.seed``: the GA's population of
+    networks initialised as :func:`evonet.nn.mlp.init` does, or an evolution strategy's
+    distribution centred on one such network."""
+    rng = np.random.default_rng(cfg.seed)
+    settings = cfg.search()
+    if isinstance(settings, GAConfig):
+        return GA(settings, mlp.init(topo, rng, n=cfg.population, dtype=np.float32), rng)
+    mean = mlp.init(topo, rng, n=1, dtype=np.float64)[0]
+    return strategy_class(cfg.strategy)(settings, mean, rng)
+
+
 def generation_bytes(cfg: EvolveConfig, game: GameSpec | None, topo: Topology) -> int:
-    """An upper estimate of the memory one generation needs: breeding the population, and
-    the larger of its rollout and the champion's pick."""
-    need = cfg.ga().memory_bytes(topo.n_params)
+    """An upper estimate of the memory one generation needs: its strategy's ask and tell,
+    and the larger of its rollout and the champion's pick."""
+    need = cfg.search().memory_bytes(topo.n_params)
     if game is not None:
         generation = rollout_bytes(cfg.population, cfg.episodes, topo, game)
-        pick = rollout_bytes(cfg.elite + 1, cfg.champion_episodes, topo, game)
+        candidates = cfg.elite + 1 if cfg.strategy == "ga" else 2
+        pick = rollout_bytes(candidates, cfg.champion_episodes, topo, game)
         need += max(generation, pick)
     return need
 
@@ -326,12 +342,12 @@ def _generations(
 def _one_generation(run: Run, evaluator: Evaluator | None) -> tuple[dict, RolloutResult]:
     """Ask, evaluate, tell: one generation, and its history record."""
     t0, gen = time.perf_counter(), run.generation
-    result = run.evaluate(run.ga.ask(), gen, evaluator)
+    result = run.evaluate(run.strategy.ask(), gen, evaluator)
     if gen == run.curriculum_end and gen > 0:
         # Fitness on the easier game does not compare with the run's own: the best
         # genome so far is the best on the run's game, from its first generation on.
-        run.ga.forget_best()
-    run.ga.tell(result.fitness)
+        run.strategy.forget_best()
+    run.strategy.tell(result.fitness)
     seconds = time.perf_counter() - t0
     record = {
         "generation": gen,
@@ -340,6 +356,7 @@ def _one_generation(run: Run, evaluator: Evaluator | None) -> tuple[dict, Rollou
         "median_fitness": float(np.nanmedian(result.fitness)),
         f"best_{run.score_name}": float(np.nanmax(result.score)),
         f"mean_{run.score_name}": float(np.nanmean(result.score)),
+        **run.strategy.figures(),
         "seconds": round(seconds, 4),
         "agent_steps_per_s": round(result.agent_steps / seconds, 1),
         "workers": _workers(evaluator, run.game),

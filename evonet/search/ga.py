@@ -181,6 +181,21 @@ class GA:
         self.best_genome = population[0].copy()
         self.best_fitness = -np.inf
 
+    figure_names: tuple[str, ...] = ()  # the GA adds no columns to a run's history
+
+    def figures(self) -> dict[str, float]:
+        """The strategy's own figures for the history: none for the GA (its mutation
+        sigma follows from its settings)."""
+        return {}
+
+    def candidates(self) -> tuple[np.ndarray, list[str]]:
+        """The genomes ``(elite + 1, D)`` that may become the run's champion, and what each
+        is: after :meth:`tell`, the elites of the generation just scored, then the best
+        genome so far."""
+        genomes = np.concatenate([self.population[: self.cfg.elite], self.best_genome[None]])
+        labels = [f"elite {i + 1} of the last generation" for i in range(self.cfg.elite)]
+        return genomes, [*labels, "the best genome so far"]
+
     def forget_best(self) -> None:
         """Let the next :meth:`tell` set the best genome ever afresh (its fitness is no
         longer comparable: the game changed)."""

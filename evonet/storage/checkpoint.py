@@ -8,9 +8,11 @@ Every file is one ``.npz`` (see :mod:`evonet.storage.archive`): ``.npy`` arrays 
 kind        arrays                                 metadata (besides format, version, kind)
 ==========  =====================================  =========================================
 network     ``theta (D,)`` float32 or float64      ``topology``, ``info`` (free-form table)
-checkpoint  ``population (P, D)`` float32,         ``config``, ``topology``, ``generation``,
-            ``fitness (P,)`` float64,              ``history``, ``best_fitness``,
-            ``best_genome (D,)`` float32           ``rng_state``, ``ga_config``
+checkpoint  ``fitness (P,)`` float64,              ``config``, ``topology``, ``generation``,
+            ``best_genome (D,)`` float32, and the  ``history``, ``best_fitness``,
+            strategy's: ``population (P, D)``      ``rng_state``, ``ga_config`` (the
+            float32 for the GA, ``es_*`` float64   strategy's settings, under the name it
+            for an evolution strategy              had when the GA was the only one)
 ==========  =====================================  =========================================
 
 Loading never trusts the file: the zip directory and the metadata are read and checked
@@ -38,8 +40,8 @@ from evonet.storage.archive import Archive, FileError, save_arrays
 FORMAT = "evonet"
 VERSION = 1
 NETWORK_ARRAYS = ("theta",)
-RUN_ARRAYS = ("population", "fitness", "best_genome")
-ARRAYS = {"network": NETWORK_ARRAYS, "checkpoint": RUN_ARRAYS}
+# A checkpoint's arrays depend on its run's strategy: evonet.evolution.files checks them.
+ARRAYS: dict[str, tuple[str, ...] | None] = {"network": NETWORK_ARRAYS, "checkpoint": None}
 WHAT = {"network": "network file", "checkpoint": "checkpoint"}  # in messages
 _COMMON_KEYS = frozenset({"format", "version", "kind", "topology"})
 _KEYS = {
@@ -86,7 +88,9 @@ def open_file(path: str | os.PathLike, kind: str | None = None) -> Iterator[tupl
     and members. No array data has been read."""
     with Archive(path) as a:
         meta = _read_meta(a, kind)
-        a.require_names(("meta", *ARRAYS[meta["kind"]]), WHAT[meta["kind"]])
+        arrays = ARRAYS[meta["kind"]]
+        if arrays is not None:
+            a.require_names(("meta", *arrays), WHAT[meta["kind"]])
         yield a, meta
 
 

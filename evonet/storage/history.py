@@ -19,8 +19,14 @@ from typing import Any
 TIMING_FIELDS = ("seconds", "agent_steps_per_s", "workers")
 
 
-def history_fields(score_name: str) -> tuple[str, ...]:
-    """The columns of ``history.csv`` for a game whose score is ``score_name``."""
+# The columns an evolution strategy adds: its distribution's typical standard deviation,
+# and how far the last generation moved its mean.
+STRATEGY_FIELDS = ("sigma", "step")
+
+
+def history_fields(score_name: str, figures: Sequence[str] = ()) -> tuple[str, ...]:
+    """The columns of ``history.csv`` for a game whose score is ``score_name``, with the
+    strategy's own ``figures`` (:data:`STRATEGY_FIELDS` or none)."""
     return (
         "generation",
         "best_fitness",
@@ -28,6 +34,7 @@ def history_fields(score_name: str) -> tuple[str, ...]:
         "median_fitness",
         f"best_{score_name}",
         f"mean_{score_name}",
+        *figures,
         *TIMING_FIELDS,
     )
 
@@ -48,7 +55,7 @@ MAX_HISTORY_BYTES = 64 << 20
 
 def read_history_csv(path: str | os.PathLike) -> tuple[str, list[dict]]:
     """``(score_name, records)`` from a run's ``history.csv``: its columns as written by
-    :func:`history_csv` (any game's score name), every value a number.
+    :func:`history_csv` (any game's score name, any strategy), every value a number.
 
     Raises ValueError naming the problem (not a history, a missing column, a bad value).
     """
@@ -65,7 +72,8 @@ def read_history_csv(path: str | os.PathLike) -> tuple[str, list[dict]]:
     score = next(
         (c[len("best_") :] for c in header if c.startswith("best_") and c != "best_fitness"), ""
     )
-    if not score or tuple(header) != history_fields(score):
+    known = (history_fields(score), history_fields(score, STRATEGY_FIELDS))
+    if not score or tuple(header) not in known:
         raise ValueError(f"{path}: not a run history (its columns are not evonet's)")
     records = []
     for i, row in enumerate(rows[1:], start=2):

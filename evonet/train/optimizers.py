@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from evonet.search.steps import adam_step
+
 OPTIMIZERS = ("sgd", "momentum", "adam")
 
 
@@ -17,7 +19,7 @@ class Optimizer:
         if not lr > 0:
             raise ValueError(f"learning rate must be positive, got {lr}")
         self.name, self.lr, self.t = name, lr, 0
-        self.beta1, self.beta2, self.eps, self.momentum = 0.9, 0.999, 1e-8, 0.9
+        self.momentum = 0.9
         self.m = np.zeros(n_params, dtype=dtype)
         self.v = np.zeros(n_params, dtype=dtype)
 
@@ -31,11 +33,7 @@ class Optimizer:
             self.m += grad
             theta -= lr * self.m
         else:
-            self.m += (1 - self.beta1) * (grad - self.m)
-            self.v += (1 - self.beta2) * (grad * grad - self.v)
-            m_hat = self.m / (1 - self.beta1**self.t)
-            v_hat = self.v / (1 - self.beta2**self.t)
-            theta -= lr * m_hat / (np.sqrt(v_hat) + self.eps)
+            adam_step(theta, grad, self.m, self.v, self.t, lr)
 
 
 # -------------------------------------------------------------------------- the loop
