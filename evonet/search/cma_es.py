@@ -139,7 +139,8 @@ class CMAES(Distribution):
             s["c_diag"] = keep * s["c_diag"] + k.c_1 * s["p_c"] ** 2 + k.c_mu * (k.weights @ y**2)
         else:
             rank_mu = (y.T * k.weights) @ y
-            s["c"] = keep * s["c"] + k.c_1 * np.outer(s["p_c"], s["p_c"]) + k.c_mu * rank_mu
+            c = keep * s["c"] + k.c_1 * np.outer(s["p_c"], s["p_c"]) + k.c_mu * rank_mu
+            s["c"] = np.triu(c) + np.triu(c, 1).T  # exactly symmetric, as a file must hold
             self._decompose(s, k)
         s["sigma"] = s["sigma"] * math.exp(k.c_s / k.damps * (norm / k.chi_n - 1))
         return s
@@ -150,9 +151,7 @@ class CMAES(Distribution):
         due = 1 / (k.c_1 + k.c_mu) / self.n_params / 10
         if self.generation + 1 - float(s["eigen_at"]) < due:
             return
-        c = np.triu(s["c"]) + np.triu(s["c"], 1).T  # exactly symmetric
-        eigenvalues, b = np.linalg.eigh(c)
-        s["c"], s["b"] = c, b
+        eigenvalues, s["b"] = np.linalg.eigh(s["c"])
         s["d"] = np.sqrt(np.maximum(eigenvalues, 1e-300))
         s["eigen_at"] = np.array(float(self.generation + 1))
 

@@ -143,7 +143,8 @@ class Distribution:
             )
         population = self.ask()
         assert self._asked is not None
-        new = self.update(self._asked[0], np.where(np.isfinite(fitness), fitness, np.nan))
+        with np.errstate(all="ignore"):  # a diverged update is refused just below
+            new = self.update(self._asked[0], np.where(np.isfinite(fitness), fitness, np.nan))
         if not all(np.isfinite(a).all() for a in new.values()):
             # Nothing is committed: ask() still returns this generation's genomes, so a
             # checkpoint never holds a distribution that could not be resumed.
