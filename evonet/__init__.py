@@ -24,7 +24,9 @@ Pieces:
 * evolution: :class:`EvolveConfig`, :func:`run`, :class:`Session` (the run behind
   :func:`run` and ``evonet evolve``, for your own evaluator or messages), :class:`Run` (with
   :meth:`Run.start`; the bare loop is ``evonet.evolution.run.evolve``), :class:`Reporter`,
-  :class:`GA`, :class:`GAConfig`;
+  :class:`GA`, :class:`GAConfig`, and the evolution strategies :class:`OpenAIES`,
+  :class:`PGPE`, :class:`SNES`, :class:`CMAES` (each with its ``...Config``; ask/tell over
+  your own fitness too);
 * games: :func:`make_game` (``"snake"``, ``"gym:ENV_ID"``), :func:`supported_games`,
   :func:`register_game` (your own game),
   :class:`GameSpec`, :class:`BatchedGame`, :func:`evaluate` (genomes ``(P, D)`` on
@@ -54,6 +56,14 @@ _EXPORTS = {
     "unflatten": "evonet.nn.mlp",
     "GA": "evonet.search.ga",
     "GAConfig": "evonet.search.ga",
+    "OpenAIES": "evonet.search.openai_es",
+    "OpenAIESConfig": "evonet.search.openai_es",
+    "PGPE": "evonet.search.pgpe",
+    "PGPEConfig": "evonet.search.pgpe",
+    "SNES": "evonet.search.snes",
+    "SNESConfig": "evonet.search.snes",
+    "CMAES": "evonet.search.cma_es",
+    "CMAESConfig": "evonet.search.cma_es",
     "EvolveConfig": "evonet.evolution.config",
     "Run": "evonet.evolution.run",
     "Reporter": "evonet.evolution.run",

@@ -109,7 +109,7 @@ def cma_reference(m, sigma, c, z, f, separable):
     hs = np.linalg.norm(ps) / math.sqrt(1 - (1 - cs) ** 2) / chin < 1.4 + 2 / (n + 1)
     pc = hs * math.sqrt(cc * (2 - cc) * mueff) * yw
     c2 = (1 - c1 - cmu) * c + c1 * (np.outer(pc, pc) + (1 - hs) * cc * (2 - cc) * c)
-    c2 += cmu * sum(wi * np.outer(yi, yi) for wi, yi in zip(w, y))
+    c2 += cmu * sum(wi * np.outer(yi, yi) for wi, yi in zip(w, y, strict=True))
     sigma2 = sigma * math.exp(cs / damps * (np.linalg.norm(ps) / chin - 1))
     return m2, sigma2, ps, pc, c2
 
