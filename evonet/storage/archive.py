@@ -20,6 +20,7 @@ import io
 import json
 import os
 import re
+import reprlib
 import secrets
 import stat
 import zipfile
@@ -33,13 +34,13 @@ from numpy.lib import format as npy
 
 from evonet.memory import OverBudget, check_memory
 
-# JSON metadata of 64 MiB holds about 300,000 generations of history: far longer than any
-# run here, and still cheap to parse.
+# Version 1 checkpoints keep their history in the JSON metadata: 64 MiB holds about 300,000
+# generations of it, far longer than any run here (version 2 keeps it in an array).
 MAX_META_BYTES = 64 << 20
 MAX_JSON_DEPTH = 32  # evonet's own metadata nests 4 deep
 MAX_INT_DIGITS = 40  # a 128-bit RNG state has 39 digits
-# Values and containers: 200,000 generations of history hold about 1.8 million. Parsing
-# makes one Python object of a few dozen bytes per item, so this bounds its memory too.
+# Values and containers: 200,000 generations of a version 1 history hold about 1.8 million.
+# Parsing makes one Python object of a few dozen bytes per item, so this bounds its memory.
 MAX_JSON_ITEMS = 2_500_000
 MAX_MEMBERS = 16  # evonet's files hold 2 or 4
 MAX_NPY_HEADER = 4096  # numpy writes 128 bytes for the arrays evonet saves
@@ -52,6 +53,18 @@ class FileError(ValueError):
 
     The message names the file and the problem, in one line.
     """
+
+
+# A value read from a file, as messages quote it: a file could hold a string or a list of
+# millions of characters where a number belongs.
+_BRIEF = reprlib.Repr()  # Python 3.11's takes no settings as arguments
+_BRIEF.maxlevel, _BRIEF.maxlist, _BRIEF.maxdict = 2, 4, 4
+_BRIEF.maxstring, _BRIEF.maxother, _BRIEF.maxlong = 40, 40, 50
+
+
+def brief(value: Any) -> str:
+    """``repr(value)``, shortened with ``...`` to a few dozen characters (one line)."""
+    return _BRIEF.repr(value)
 
 
 # ------------------------------------------------------------------------- writing
