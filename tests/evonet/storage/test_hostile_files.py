@@ -183,6 +183,14 @@ CHECKPOINT_CASES = {
         _entries(lambda e: {**e, "notes.txt": b"hello"}),
         "member 'notes.txt' is not an .npy array",
     ),
+    "member_name_with_a_newline": (
+        _entries(lambda e: {**e, "a\nb.npy": npy(np.zeros(1))}),
+        "unexpected member 'a\\nb'",
+    ),
+    "member_name_of_5000_characters": (
+        _entries(lambda e: {**e, "n" * 5000 + ".npy": npy(np.zeros(1))}),
+        "unexpected member 'nnnnnnnnnnnnnnnnn...",
+    ),
     "member_listed_twice": (
         _entries(lambda e: [*e.items(), ("population.npy", e["population.npy"])]),
         "lists a member twice",
