@@ -6,17 +6,17 @@ Every file is one ``.npz`` (see :mod:`evonet.storage.archive`): ``.npy`` arrays 
 Files are written as format version 2 and read in versions 1 and 2. The versions differ
 only in where a checkpoint keeps its history (one record of numbers per generation):
 
-==========  ======================================  =========================================
-kind        arrays                                  metadata (besides format, version, kind)
-==========  ======================================  =========================================
-network     ``theta (D,)`` float32 or float64       ``topology``, ``info`` (free-form table)
-checkpoint  ``population (P, D)`` float32,          ``config``, ``topology``, ``generation``,
-            ``fitness (P,)`` float64,               ``history_fields``, ``best_fitness``,
-            ``best_genome (D,)`` float32,           ``rng_state``, ``ga_config``
-            ``history (G, F)`` float64
-v1 ckpt     the same, without ``history``           the same, with ``history`` (a list of G
-                                                    records) instead of ``history_fields``
-==========  ======================================  =========================================
+=============  =====================================  ======================================
+kind           arrays                                 metadata (besides format, version, kind)
+=============  =====================================  ======================================
+network        ``theta (D,)`` float32 or float64      ``topology``, ``info`` (free-form)
+checkpoint     ``population (P, D)`` float32,         ``config``, ``topology``,
+               ``fitness (P,)`` float64,              ``generation``, ``history_fields``,
+               ``best_genome (D,)`` float32,          ``best_fitness``, ``rng_state``,
+               ``history (G, F)`` float64             ``ga_config``
+checkpoint v1  the same, without ``history``          the same, with ``history`` (a list of
+                                                      G records) for ``history_fields``
+=============  =====================================  ======================================
 
 In version 2, row ``g`` of ``history`` is generation ``g``'s record: ``G`` equals
 ``generation``, and its ``F`` columns are named, in order, by ``history_fields`` (those of
