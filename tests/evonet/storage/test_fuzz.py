@@ -12,6 +12,7 @@ import io
 import json
 import os
 import tempfile
+import warnings
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -83,7 +84,8 @@ def unzip(raw):
 
 def rezip(entries):
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
+    with zipfile.ZipFile(buf, "w") as z, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a duplicate name is one of the mutations
         for name, data, method in entries:
             z.writestr(zipfile.ZipInfo(name), data, compress_type=method)
     return buf.getvalue()
@@ -260,8 +262,9 @@ def array_values(rng, raw):
     a = npy_array(data).copy()
     kind = rng.integers(5)
     if kind <= 1 and a.size:
-        for _ in range(rng.integers(1, 4)):
-            a.flat[rng.integers(a.size)] = ODD_NUMBERS[rng.integers(len(ODD_NUMBERS))]
+        with np.errstate(over="ignore"):  # 1e300 in float32 genes: infinity, as meant
+            for _ in range(rng.integers(1, 4)):
+                a.flat[rng.integers(a.size)] = ODD_NUMBERS[rng.integers(len(ODD_NUMBERS))]
     elif kind == 2:
         a = a[: max(0, len(a) - 1)] if rng.random() < 0.5 else np.concatenate([a, a[:1]])
     elif kind == 3:
