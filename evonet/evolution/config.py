@@ -28,8 +28,9 @@ CUSTOM = "custom"
 # Settings a game may take (Snake's board and hunger); a game that takes none refuses them
 # when they are not at their defaults.
 GAME_OPTIONS = ("board", "hunger", "observation")
-# A checkpoint keeps one history record per generation in its metadata (about 300 bytes
-# each); this bound keeps that within what loading accepts (evonet.storage.archive.MAX_META_BYTES).
+# A checkpoint keeps a history row per generation, and loading refuses more generations;
+# version 1 kept them in its JSON metadata (about 300 bytes each), within what loading
+# accepts (evonet.storage.archive.MAX_META_BYTES).
 MAX_GENERATIONS = 200_000
 # Any curriculum up to the most generations a run can have; one past a run's generations
 # simply never ends.

@@ -2,9 +2,12 @@
 networks (a champion, a run's best genome) that play a game.
 
 :mod:`evonet.storage.checkpoint` checks a file's envelope (format, version, kind, keys,
-members); here a checkpoint's metadata is checked field by field against what a run is
-(its settings, the game they name and the network it needs, the history, the random
-state, the GA's settings) before any array is read. Every failure raises
+members; its docstring has the layout of each version); here a checkpoint's metadata is
+checked field by field against what a run is (its settings, the game they name and the
+network it needs, the generation and the history's columns, the random state, the GA's
+settings), then every array header against the shapes the metadata implies, before any
+array is read. Checkpoints are written in version 2 (the history as a ``(G, F)`` matrix)
+and read in versions 1 and 2. Every failure raises
 :class:`~evonet.storage.checkpoint.CheckpointError` naming the file and the problem.
 """
 
@@ -25,8 +28,9 @@ from evonet.games.base import GameSpec, MissingPackage
 from evonet.nn.mlp import Topology
 from evonet.search.ga import GA
 from evonet.search.strategies import Strategy, strategy_class
-from evonet.storage.archive import Archive
+from evonet.storage.archive import Archive, brief
 from evonet.storage.checkpoint import (
+    HISTORY_ARRAYS,
     finite,
     network_of,
     open_file,
@@ -34,7 +38,15 @@ from evonet.storage.checkpoint import (
     save_file,
     topology_of,
 )
-from evonet.storage.history import STRATEGY_FIELDS, history_fields, record_problem
+from evonet.storage.history import (
+    STRATEGY_FIELDS,
+    array_problem,
+    array_records,
+    history_array,
+    history_fields,
+    history_matrix,
+    record_problem,
+)
 
 Spec = tuple[tuple[int, ...], tuple[str, ...]]  # an array's shape and accepted dtypes
 _COMMON = ("fitness", "best_genome")  # arrays of every strategy's checkpoint
@@ -45,13 +57,13 @@ ES_PREFIX = "es_"
 
 
 def save_run(path: str | os.PathLike, run: Run) -> Path:
-    """Write everything a run needs to continue exactly, atomically.
+    """Write everything a run needs to continue exactly, atomically (format version 2).
 
-    Arrays: ``fitness (P,)``, ``best_genome (D,)``, and the strategy's state: the GA's
-    ``population (P, D)``, or an evolution strategy's arrays (``es_mean (D,)``...).
-    Metadata: the config, topology, generation, RNG state, best fitness, the strategy's
-    settings and the history records. A state with non-finite values is refused: it could
-    never be resumed.
+    Arrays: ``fitness (P,)``, ``best_genome (D,)``, the history ``(G, F)`` and the
+    strategy's state: the GA's ``population (P, D)``, or an evolution strategy's arrays
+    (``es_mean (D,)``...). Metadata: the config, topology, generation, the history's column
+    names, RNG state, best fitness and the strategy's settings. A state with non-finite
+    values is refused: it could never be resumed.
     """
     arrays, values = run.strategy.state()
     if run.config.strategy != "ga":
@@ -62,11 +74,12 @@ def save_run(path: str | os.PathLike, run: Run) -> Path:
     meta = {
         "config": run.config.to_dict(),
         "topology": run.topology.to_dict(),
-        "history": run.history,
+        "history_fields": list(run.fields),
         **values,
         "ga_config": dataclasses.asdict(run.config.search()),
     }
-    return save_file(path, "checkpoint", arrays, meta)
+    history = history_array(run.history, run.fields)
+    return save_file(path, "checkpoint", {**arrays, "history": history}, meta)
 
 
 def load_run(path: str | os.PathLike, fitness: FitnessFunction | None = None) -> Run:
@@ -80,14 +93,15 @@ def load_run(path: str | os.PathLike, fitness: FitnessFunction | None = None) ->
         cfg, topo, game = _run_meta(a, meta)
         if game is not None and fitness is not None:
             raise a.fail(f"plays {cfg.game}; it takes no fitness function")
-        expected = _check_run_arrays(a, cfg, topo)
-        arrays = {name: a.read(name, *spec) for name, spec in expected.items()}
+        expected = _check_run_arrays(a, cfg, topo, meta)
+        history = _history(a, meta, _fields(cfg, game))
+        arrays = {n: a.read(n, *spec) for n, spec in expected.items() if n not in HISTORY_ARRAYS}
     for name, array in arrays.items():
         if name != "fitness" and not np.isfinite(array).all():
             raise a.fail(f"array {name!r} holds NaN or infinite values")
     if np.isinf(arrays["fitness"]).any():
         raise a.fail("array 'fitness' holds infinite values")
-    return Run(cfg, topo, game, _strategy_of(a, cfg, arrays, meta), meta["history"], fitness)
+    return Run(cfg, topo, game, _strategy_of(a, cfg, arrays, meta), history, fitness)
 
 
 def _strategy_of(a: Archive, cfg: config_mod.EvolveConfig, arrays: dict, meta: dict) -> Strategy:
@@ -111,8 +125,9 @@ def load_network(path: str | os.PathLike) -> tuple[np.ndarray, Topology, dict]:
     with open_file(path) as (a, meta):
         if meta["kind"] == "network":
             return network_of(a, meta), topology_of(a, meta), meta
-        cfg, topo, _ = _run_meta(a, meta, memory=False)
-        _check_run_arrays(a, cfg, topo, memory=False)
+        cfg, topo, game = _run_meta(a, meta, memory=False)
+        _check_run_arrays(a, cfg, topo, meta, memory=False)
+        _history(a, meta, _fields(cfg, game))  # a few bytes a generation: checked as load_run does
         theta = finite(a, a.read("best_genome", (topo.n_params,), ("<f4",)))
     return theta, topo, meta
 
@@ -170,10 +185,20 @@ def _agent_game(path: Any, settings: Any, board: tuple[int, int] | None) -> Game
 
 
 def _check_run_arrays(
-    a: Archive, cfg: config_mod.EvolveConfig, topo: Topology, memory: bool = True
+    a: Archive, cfg: config_mod.EvolveConfig, topo: Topology, meta: dict, memory: bool = True
 ) -> dict[str, Spec]:
-    """Check every array header of a checkpoint against its config, before any data is
-    read; returns ``{name: (shape, dtypes)}``."""
+    """Check every array header of a checkpoint against its config and metadata, before
+    any data is read; returns ``{name: (shape, dtypes)}``. Without ``memory``, the GA's
+    arrays need not fit in this machine's memory (the history, small, always must)."""
+    expected = _expected_arrays(cfg, topo, meta)
+    a.require_names(("meta", *expected), "checkpoint")  # the members depend on the strategy
+    for name, spec in expected.items():
+        a.check(name, *spec, memory=memory or name in HISTORY_ARRAYS)
+    return expected
+
+
+def _expected_arrays(cfg: config_mod.EvolveConfig, topo: Topology, meta: dict) -> dict[str, Spec]:
+    """Every array member of a checkpoint, by name: its exact shape and accepted dtypes."""
     p, d = cfg.population, topo.n_params
     expected: dict[str, Spec] = {"fitness": ((p,), ("<f8",)), "best_genome": ((d,), ("<f4",))}
     if cfg.strategy == "ga":
@@ -181,9 +206,8 @@ def _check_run_arrays(
     else:
         shapes = strategy_class(cfg.strategy).state_shapes(cfg.search(), d)
         expected |= {ES_PREFIX + k: (shape, ("<f8",)) for k, shape in shapes.items()}
-    a.require_names(("meta", *expected), "checkpoint")
-    for name, spec in expected.items():
-        a.check(name, *spec, memory=memory)
+    if meta["version"] >= 2:
+        expected["history"] = ((meta["generation"], len(meta["history_fields"])), ("<f8",))
     return expected
 
 
@@ -199,11 +223,10 @@ def _run_meta(
             check_fits(cfg, game, io)
         except ValueError as e:
             raise a.fail(f"invalid config: {e}") from None
-    figures = () if cfg.strategy == "ga" else STRATEGY_FIELDS
-    _check_history(a, meta, game, figures)
+    _check_history(a, meta, _fields(cfg, game))
     best = meta["best_fitness"]
     if best is not None and not (_number(best) and math.isfinite(best)):
-        raise a.fail(f"best_fitness must be a finite number or null, got {best!r}")
+        raise a.fail(f"best_fitness must be a finite number or null, got {brief(best)}")
     problem = rng_state_problem(meta["rng_state"])
     if problem:
         raise a.fail(f"invalid RNG state: {problem}")
@@ -236,19 +259,56 @@ def _run_settings(
     return cfg, topo, game, io
 
 
-def _check_history(a: Archive, meta: dict, game: GameSpec | None, figures: tuple[str, ...]) -> None:
+def _fields(cfg: config_mod.EvolveConfig, game: GameSpec | None) -> tuple[str, ...]:
+    """The history's columns of a run of ``cfg`` on ``game`` (None: a fitness function):
+    an evolution strategy's add its figures."""
+    figures = () if cfg.strategy == "ga" else STRATEGY_FIELDS
+    return history_fields(game.score_name if game is not None else "score", figures)
+
+
+def _check_history(a: Archive, meta: dict, fields: tuple[str, ...]) -> None:
+    """The generation, and the history's columns (version 2) or records (version 1)."""
+    gen = meta["generation"]
+    if not _whole(gen) or not 0 <= gen <= config_mod.MAX_GENERATIONS:
+        raise a.fail(
+            f"generation {brief(gen)} is not a whole number from 0 to "
+            f"{config_mod.MAX_GENERATIONS:,}"
+        )
+    if meta["version"] >= 2:
+        if meta["history_fields"] != list(fields):
+            raise a.fail(
+                f"history_fields {brief(meta['history_fields'])} are not the columns of this "
+                f"run's history ({', '.join(fields)})"
+            )
+        return
     history = meta["history"]
     if not isinstance(history, list):
         raise a.fail("history is not a list of records")
-    fields = history_fields(game.score_name if game is not None else "score", figures)
     for i, record in enumerate(history):
         problem = record_problem(i, record, fields)
         if problem:
             raise a.fail(f"history record {i}: {problem}")
-    gen = meta["generation"]
-    if not (isinstance(gen, int) and not isinstance(gen, bool)) or gen != len(history):
+    if gen != len(history):
         raise a.fail(f"generation {gen!r} does not match the {len(history)} history records")
+
+
+def _history(a: Archive, meta: dict, fields: tuple[str, ...]) -> list[dict]:
+    """The checkpoint's history records (the metadata and the array headers checked):
+    its ``history`` array read and checked (version 2), or its JSON records (version 1),
+    each with the same types either way."""
+    if meta["version"] >= 2:
+        h = a.read("history", (meta["generation"], len(fields)), ("<f8",))
+    else:
+        h = history_matrix(meta["history"], fields)  # each record checked by _run_meta
+    problem = array_problem(h, fields)
+    if problem:
+        raise a.fail(f"history {problem}")
+    return array_records(h, fields)
 
 
 def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _whole(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)

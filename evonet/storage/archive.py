@@ -20,9 +20,12 @@ import io
 import json
 import os
 import re
+import reprlib
 import secrets
 import stat
+import tokenize
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,18 +36,32 @@ from numpy.lib import format as npy
 
 from evonet.memory import OverBudget, check_memory
 
-# JSON metadata of 64 MiB holds about 300,000 generations of history: far longer than any
-# run here, and still cheap to parse.
+# Version 1 checkpoints keep their history in the JSON metadata: 64 MiB holds about 300,000
+# generations of it, far longer than any run here (version 2 keeps it in an array).
 MAX_META_BYTES = 64 << 20
 MAX_JSON_DEPTH = 32  # evonet's own metadata nests 4 deep
 MAX_INT_DIGITS = 40  # a 128-bit RNG state has 39 digits
-# Values and containers: 200,000 generations of history hold about 1.8 million. Parsing
-# makes one Python object of a few dozen bytes per item, so this bounds its memory too.
+# Values and containers: 200,000 generations of a version 1 history hold about 1.8 million.
+# Parsing makes one Python object of a few dozen bytes per item, so this bounds its memory.
 MAX_JSON_ITEMS = 2_500_000
 MAX_MEMBERS = 16  # evonet's files hold 2 or 4
+SMALL_ARRAY = 1 << 20  # bytes: read without asking how much memory is left
 MAX_NPY_HEADER = 4096  # numpy writes 128 bytes for the arrays evonet saves
 _READ_CHUNK = 1 << 20
 _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
+# What zipfile raises for a damaged archive: besides its own errors, a version it does not
+# know (NotImplementedError), and corrupt deflated data (zlib.error).
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    RuntimeError,
+    zlib.error,
+)
+# What numpy raises for a damaged .npy header: it tokenizes and parses the header's text.
+_HEADER_ERRORS = (ValueError, TypeError, SyntaxError, OverflowError, tokenize.TokenError)
 
 
 class FileError(ValueError):
@@ -52,6 +69,26 @@ class FileError(ValueError):
 
     The message names the file and the problem, in one line.
     """
+
+
+# A value read from a file, as messages quote it: a file could hold a string or a list of
+# millions of characters where a number belongs.
+_BRIEF = reprlib.Repr()  # Python 3.11's takes no settings as arguments
+_BRIEF.maxlevel, _BRIEF.maxlist, _BRIEF.maxdict = 2, 4, 4
+_BRIEF.maxstring, _BRIEF.maxother, _BRIEF.maxlong = 40, 40, 50
+
+
+def brief(value: Any) -> str:
+    """``repr(value)``, shortened with ``...`` to a few dozen characters (one line)."""
+    return _BRIEF.repr(value)
+
+
+def reason(e: BaseException) -> str:
+    """An exception of zipfile, zlib or numpy as a short phrase: its first line, cut to a
+    readable length (zipfile quotes raw header bytes, which a damaged file makes huge)."""
+    text = str(e).strip()
+    line = text.splitlines()[0] if text else type(e).__name__
+    return line if len(line) <= 160 else line[:150] + "..."
 
 
 # ------------------------------------------------------------------------- writing
@@ -221,8 +258,9 @@ class Archive:
         try:
             self._zip = zipfile.ZipFile(path)
             infos = self._zip.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as e:
-            raise self.fail(f"not a valid .npz archive (truncated or not a zip: {e})") from None
+        except _ZIP_ERRORS as e:
+            problem = f"truncated or not a zip: {reason(e)}"
+            raise self.fail(f"not a valid .npz archive ({problem})") from None
         try:
             if len(infos) > MAX_MEMBERS:
                 raise self.fail(
@@ -244,23 +282,25 @@ class Archive:
             self._zip.close()
 
     def _check_entry(self, i: zipfile.ZipInfo, archive_size: int) -> None:
-        name = i.filename
+        name, shown = i.filename, brief(i.filename)
         if not name.endswith(".npy") or "/" in name or name == ".npy":
-            raise self.fail(f"member {name!r} is not an .npy array")
+            raise self.fail(f"member {shown} is not an .npy array")
         if i.flag_bits & 0x1:
-            raise self.fail(f"member {name!r} is encrypted")
+            raise self.fail(f"member {shown} is encrypted")
         if i.compress_type not in _METHODS:
-            raise self.fail(f"member {name!r} uses zip compression method {i.compress_type}")
+            raise self.fail(f"member {shown} uses zip compression method {i.compress_type}")
         if i.compress_size > archive_size or (
             i.compress_type == zipfile.ZIP_STORED and i.compress_size != i.file_size
         ):
-            raise self.fail(f"member {name!r} declares sizes that do not fit the archive")
+            raise self.fail(f"member {shown} declares sizes that do not fit the archive")
 
     def require_names(self, expected: Iterable[str], kind: str) -> None:
         """The members must be exactly ``expected`` (names without ``.npy``)."""
         expected = frozenset(expected)
         if self.names != expected:
             extra, missing = sorted(self.names - expected), sorted(expected - self.names)
+            # Names as they are, unless a file's name could break or flood the line.
+            extra = [n if n.isprintable() and len(n) <= 40 else brief(n) for n in extra]
             if len(extra) > 3:  # keep the message to one readable line
                 extra = [*extra[:3], f"and {len(extra) - 3} more"]
             parts = [f"unexpected member {', '.join(extra)}" if extra else ""]
@@ -283,8 +323,8 @@ class Archive:
         try:
             with self._zip.open(info) as f:
                 head = f.read(MAX_NPY_HEADER + 12)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as e:
-            raise self.fail(f"member {name!r} cannot be read: {e}") from None
+        except _ZIP_ERRORS as e:
+            raise self.fail(f"member {name!r} cannot be read: {reason(e)}") from None
         try:
             buf = io.BytesIO(head)
             version = npy.read_magic(buf)
@@ -294,9 +334,8 @@ class Archive:
                 shape, fortran, dtype = npy.read_array_header_2_0(buf, MAX_NPY_HEADER)
             else:
                 raise ValueError(f"unsupported .npy version {version}")
-        except (ValueError, TypeError, SyntaxError, OverflowError) as e:
-            problem = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise self.fail(f"member {name!r} is not a valid .npy array: {problem}") from None
+        except _HEADER_ERRORS as e:
+            raise self.fail(f"member {name!r} is not a valid .npy array: {reason(e)}") from None
         if dtype.hasobject:
             raise self.fail(
                 f"member {name!r} holds a pickled object array, which evonet never loads"
@@ -323,7 +362,9 @@ class Archive:
             raise self.fail(f"array {name!r} has dtype {m.dtype.str}, expected {want}")
         if m.shape != tuple(shape):
             raise self.fail(f"array {name!r} has shape {m.shape}, expected {tuple(shape)}")
-        if memory:
+        # Below a mebibyte an array fits wherever Python itself does, and asking the system
+        # (/proc, the cgroup) would cost more than reading it.
+        if memory and m.nbytes > SMALL_ARRAY:
             try:
                 check_memory(m.nbytes, f"array {name!r}")
             except OverBudget as e:
@@ -347,8 +388,8 @@ class Archive:
                     view[pos : pos + len(chunk)] = chunk
                     pos += len(chunk)
                 f.read(1)  # reaches the end, where zipfile checks the CRC
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as e:
-            raise self.fail(f"array {name!r} cannot be read: {e}") from None
+        except _ZIP_ERRORS as e:
+            raise self.fail(f"array {name!r} cannot be read: {reason(e)}") from None
         return out.T if m.fortran_order else out
 
     def read_json(self, name: str = "meta") -> Any:
@@ -364,7 +405,7 @@ class Archive:
         try:
             return parse_json(raw)
         except ValueError as e:
-            raise self.fail(f"metadata is not JSON that evonet reads: {e}") from None
+            raise self.fail(f"metadata is not JSON that evonet reads: {reason(e)}") from None
 
 
 # ---------------------------------------------------------------------------- JSON

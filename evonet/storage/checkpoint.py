@@ -3,23 +3,36 @@ and networks read in full.
 
 Every file is one ``.npz`` (see :mod:`evonet.storage.archive`): ``.npy`` arrays plus a member
 ``meta`` holding UTF-8 JSON as a ``uint8`` array, so no object arrays are ever needed.
+Files are written as format version 2 and read in versions 1 and 2. The versions differ
+only in where a checkpoint keeps its history (one record of numbers per generation):
 
-==========  =====================================  =========================================
-kind        arrays                                 metadata (besides format, version, kind)
-==========  =====================================  =========================================
-network     ``theta (D,)`` float32 or float64      ``topology``, ``info`` (free-form table)
-checkpoint  ``fitness (P,)`` float64,              ``config``, ``topology``, ``generation``,
-            ``best_genome (D,)`` float32, and the  ``history``, ``best_fitness``,
-            strategy's: ``population (P, D)``      ``rng_state``, ``ga_config`` (the
-            float32 for the GA, ``es_*`` float64   strategy's settings, under the name it
-            for an evolution strategy              had when the GA was the only one)
-==========  =====================================  =========================================
+=============  =====================================  ======================================
+kind           arrays                                 metadata (besides format, version, kind)
+=============  =====================================  ======================================
+network        ``theta (D,)`` float32 or float64      ``topology``, ``info`` (free-form)
+checkpoint     ``fitness (P,)`` float64,              ``config``, ``topology``,
+               ``best_genome (D,)`` float32,          ``generation``, ``history_fields``,
+               ``history (G, F)`` float64, and the    ``best_fitness``, ``rng_state``,
+               strategy's: ``population (P, D)``      ``ga_config`` (the strategy's
+               float32 for the GA, ``es_*`` float64   settings, under the name it had when
+               for an evolution strategy              the GA was the only one)
+checkpoint v1  the same, without ``history``          the same, with ``history`` (a list of
+                                                      G records) for ``history_fields``
+=============  =====================================  ======================================
+
+In version 2, row ``g`` of ``history`` is generation ``g``'s record: ``G`` equals
+``generation``, and its ``F`` columns are named, in order, by ``history_fields`` (those of
+``history.csv``; see :mod:`evonet.storage.history`). Its ``generation`` and ``workers``
+columns hold whole numbers, read back as ints. Version 1 kept the records in the JSON,
+which made a checkpoint written every generation grow with the square of the
+generations and take long to parse. A checkpoint's array members depend on its run's
+strategy, so :mod:`evonet.evolution.files` checks them.
 
 Loading never trusts the file: the zip directory and the metadata are read and checked
 first (:func:`open_file`: the format tag, the version, the kind, exactly the keys and the
-members of that kind); the shapes and exact dtypes the metadata implies are then checked
-against each member's ``.npy`` header, and only then is array data read. What a
-checkpoint's metadata must hold beyond its keys (the run's settings, history and random
+members of that kind and version); the shapes and exact dtypes the metadata implies are
+then checked against each member's ``.npy`` header, and only then is array data read. What
+a checkpoint's metadata must hold beyond its keys (the run's settings, history and random
 state) is checked where runs are understood: :mod:`evonet.evolution.files`. Every failure
 raises :class:`CheckpointError` naming the file and the problem in one line.
 """
@@ -35,19 +48,28 @@ from typing import Any
 import numpy as np
 
 from evonet.nn.mlp import Topology
-from evonet.storage.archive import Archive, FileError, save_arrays
+from evonet.storage.archive import Archive, FileError, brief, save_arrays
 
 FORMAT = "evonet"
-VERSION = 1
+VERSION = 2  # what is written
+VERSIONS = (1, 2)  # what is read
 NETWORK_ARRAYS = ("theta",)
-# A checkpoint's arrays depend on its run's strategy: evonet.evolution.files checks them.
-ARRAYS: dict[str, tuple[str, ...] | None] = {"network": NETWORK_ARRAYS, "checkpoint": None}
+HISTORY_ARRAYS = ("history",)  # a run's record of its generations, from version 2 on
 WHAT = {"network": "network file", "checkpoint": "checkpoint"}  # in messages
 _COMMON_KEYS = frozenset({"format", "version", "kind", "topology"})
+_RUN_KEYS = _COMMON_KEYS | {"config", "generation", "best_fitness", "rng_state", "ga_config"}
+# (kind, version) -> the metadata keys and the array members of such a file
 _KEYS = {
-    "network": _COMMON_KEYS | {"info"},
-    "checkpoint": _COMMON_KEYS
-    | {"config", "generation", "history", "best_fitness", "rng_state", "ga_config"},
+    ("network", 1): _COMMON_KEYS | {"info"},
+    ("network", 2): _COMMON_KEYS | {"info"},
+    ("checkpoint", 1): _RUN_KEYS | {"history"},
+    ("checkpoint", 2): _RUN_KEYS | {"history_fields"},
+}
+ARRAYS: dict[tuple[str, int], tuple[str, ...] | None] = {
+    ("network", 1): NETWORK_ARRAYS,
+    ("network", 2): NETWORK_ARRAYS,
+    ("checkpoint", 1): None,
+    ("checkpoint", 2): None,
 }
 
 CheckpointError = FileError  # the name callers know; one class for every file problem
@@ -88,8 +110,8 @@ def open_file(path: str | os.PathLike, kind: str | None = None) -> Iterator[tupl
     and members. No array data has been read."""
     with Archive(path) as a:
         meta = _read_meta(a, kind)
-        arrays = ARRAYS[meta["kind"]]
-        if arrays is not None:
+        arrays = ARRAYS[meta["kind"], meta["version"]]
+        if arrays is not None:  # a checkpoint's: checked by evonet.evolution.files
             a.require_names(("meta", *arrays), WHAT[meta["kind"]])
         yield a, meta
 
@@ -140,14 +162,17 @@ def _read_meta(a: Archive, kind: str | None = None) -> dict:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise a.fail("not an evonet file (metadata has no evonet format tag)")
     version = meta.get("version")
-    if type(version) is not int or version != VERSION:  # 1.0 and true are not 1
-        raise a.fail(f"format version {version!r} is not supported (this evonet reads {VERSION})")
+    if type(version) is not int or version not in VERSIONS:  # 1.0 and true are not 1
+        reads = " and ".join(map(str, VERSIONS))
+        raise a.fail(
+            f"format version {brief(version)} is not supported (this evonet reads {reads})"
+        )
     found = meta.get("kind")
-    if found not in _KEYS:
-        raise a.fail(f"holds a {found!r}, not a network or checkpoint")
+    if not isinstance(found, str) or found not in WHAT:  # a list would not even hash
+        raise a.fail(f"holds a {brief(found)}, not a network or checkpoint")
     if kind is not None and found != kind:
         raise a.fail(f"holds a {found!r}, expected a {kind!r}")
-    keys = _KEYS[found]
+    keys = _KEYS[found, version]
     if meta.keys() != keys:
         extra, missing = sorted(meta.keys() - keys), sorted(keys - meta.keys())
         problem = f"unknown {', '.join(extra)}" if extra else f"missing {', '.join(missing)}"
@@ -172,9 +197,9 @@ def rng_state_problem(state: Any) -> str:
         ("uinteger", state["uinteger"], 32),
     ):
         if not _whole(value) or not 0 <= value < 2**bits:
-            return f"{name} must be a whole number from 0 to 2**{bits} - 1, got {value!r}"
+            return f"{name} must be a whole number from 0 to 2**{bits} - 1, got {brief(value)}"
     if state["has_uint32"] not in (0, 1) or not _whole(state["has_uint32"]):
-        return f"has_uint32 must be 0 or 1, got {state['has_uint32']!r}"
+        return f"has_uint32 must be 0 or 1, got {brief(state['has_uint32'])}"
     try:
         np.random.PCG64().state = state
     except (ValueError, TypeError, OverflowError) as e:

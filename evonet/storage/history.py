@@ -1,7 +1,10 @@
-"""A run's history: one record of numbers per generation, its columns, and ``history.csv``.
+"""A run's history: one record of numbers per generation, its columns, ``history.csv``,
+and the ``(G, F)`` float64 matrix a checkpoint stores it as.
 
 Every column but the timing ones is a pure function of the run's settings, so two runs of
-the same settings have the same history apart from :data:`TIMING_FIELDS`.
+the same settings have the same history apart from :data:`TIMING_FIELDS`. In a record,
+the columns of :data:`INT_FIELDS` are ints and every other one a float; the matrix holds
+them all as float64 (exact for whole numbers below ``2**53``) and gives them back so.
 """
 
 from __future__ import annotations
@@ -11,12 +14,19 @@ import io
 import math
 import os
 from collections.abc import Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 # Wall-clock columns and how the generation ran (its worker processes); every other column
 # of the history is a pure function of the config.
 TIMING_FIELDS = ("seconds", "agent_steps_per_s", "workers")
+# Columns of whole numbers (ints in a record); the others are floats.
+INT_FIELDS = ("generation", "workers")
+# Whole numbers a float64 column holds exactly: a generation, a count of workers.
+MAX_WHOLE = 2**53
 
 
 # The columns an evolution strategy adds: its distribution's typical standard deviation,
@@ -112,3 +122,58 @@ def _whole(v: Any) -> bool:
 
 def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def history_array(history: Sequence[dict], fields: Sequence[str]) -> np.ndarray:
+    """The records as a ``(G, F)`` float64 matrix, column ``j`` being ``fields[j]``, as a
+    checkpoint stores them. Raises ValueError for what :func:`array_problem` would refuse
+    on loading: such a file could never be read again."""
+    out = history_matrix(history, fields)
+    problem = array_problem(out, fields)
+    if problem:
+        raise ValueError(f"history {problem}; refusing to write a file that could not be read")
+    return out
+
+
+def history_matrix(history: Sequence[dict], fields: Sequence[str]) -> np.ndarray:
+    """The records, each holding numbers under every name of ``fields``, as a ``(G, F)``
+    float64 matrix, unchecked."""
+    fields = tuple(fields)
+    rows = list(map(itemgetter(*fields), history))
+    return np.array(rows, dtype=np.float64).reshape(len(history), len(fields))
+
+
+def array_problem(h: np.ndarray, fields: Sequence[str]) -> str:
+    """What is wrong with a ``(G, F)`` history matrix of the columns ``fields`` (empty if
+    nothing): every value finite, the ``generation`` column ``0 .. G-1``, and the columns
+    of :data:`INT_FIELDS` whole numbers from 0 below :data:`MAX_WHOLE`."""
+    fields = tuple(fields)
+    bad = np.argwhere(~np.isfinite(h))
+    if bad.size:
+        i, j = bad[0]
+        return f"record {i}: {fields[j]} is {float(h[i, j])!r}, not a finite number"
+    if "generation" in fields:
+        column = h[:, fields.index("generation")]
+        wrong = np.flatnonzero(column != np.arange(len(column)))
+        if wrong.size:
+            i = wrong[0]
+            return f"record {i}: generation is {float(column[i])!r}, expected {i}"
+    for name in INT_FIELDS:
+        if name in fields:
+            column = h[:, fields.index(name)]
+            whole = (column == np.floor(column)) & (column >= 0) & (column < MAX_WHOLE)
+            wrong = np.flatnonzero(~whole)
+            if wrong.size:
+                i = wrong[0]
+                return f"record {i}: {name} is {float(column[i])!r}, not a whole number from 0"
+    return ""
+
+
+def array_records(h: np.ndarray, fields: Sequence[str]) -> list[dict]:
+    """The records of a ``(G, F)`` history matrix checked by :func:`array_problem`: one
+    dict per row, ints in the columns of :data:`INT_FIELDS`, floats in the others."""
+    columns = [
+        h[:, j].astype(np.int64).tolist() if name in INT_FIELDS else h[:, j].tolist()
+        for j, name in enumerate(fields)
+    ]
+    return [dict(zip(fields, row, strict=True)) for row in zip(*columns, strict=True)]

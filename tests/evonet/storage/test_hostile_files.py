@@ -97,6 +97,24 @@ def _patched(**kw):
     return make
 
 
+def _history(change):
+    """A builder that replaces the checkpoint's history matrix with ``change(matrix)``."""
+
+    def make(src, dst):
+        h = np.load(src)["history"].copy()
+        return variant(src, dst, replace={"history": npy(change(h))})
+
+    return make
+
+
+def _set(i, j, value):
+    def change(h):
+        h[i, j] = value
+        return h
+
+    return change
+
+
 def _huge_int(src, dst):
     text = json.dumps(crafted.meta_of(src)).replace(
         '"generation": 2', '"generation": ' + "9" * 5000
@@ -165,6 +183,14 @@ CHECKPOINT_CASES = {
         _entries(lambda e: {**e, "notes.txt": b"hello"}),
         "member 'notes.txt' is not an .npy array",
     ),
+    "member_name_with_a_newline": (
+        _entries(lambda e: {**e, "a\nb.npy": npy(np.zeros(1))}),
+        "unexpected member 'a\\nb'",
+    ),
+    "member_name_of_5000_characters": (
+        _entries(lambda e: {**e, "n" * 5000 + ".npy": npy(np.zeros(1))}),
+        "unexpected member 'nnnnnnnnnnnnnnnnn...",
+    ),
     "member_listed_twice": (
         _entries(lambda e: [*e.items(), ("population.npy", e["population.npy"])]),
         "lists a member twice",
@@ -172,7 +198,7 @@ CHECKPOINT_CASES = {
     "missing_fitness": (lambda s, d: variant(s, d, drop=["fitness"]), "missing fitness"),
     "many_members": (
         lambda s, d: variant(s, d, add={f"j{i}": npy(np.zeros(1)) for i in range(20)}),
-        "holds 24 members; an evonet file holds at most 16",
+        "holds 25 members; an evonet file holds at most 16",
     ),
     "some_extra_members": (
         lambda s, d: variant(s, d, add={f"j{i}": npy(np.zeros(1)) for i in range(5)}),
@@ -200,23 +226,45 @@ CHECKPOINT_CASES = {
         lambda s, d: variant(s, d, meta=_config(population=16.0)),
         "population must be a whole number",
     ),
-    "history_without_fields": (
-        lambda s, d: variant(s, d, meta=lambda m: {**m, "history": [{"generation": 0}] * 2}),
-        "history record 0",
+    # The history: its columns' names in the metadata, its values in an array.
+    "history_fields_renamed": (
+        lambda s, d: variant(s, d, meta={"history_fields": ["generation", "apples"]}),
+        "history_fields ['generation', 'apples'] are not the columns",
     ),
-    "history_nan": (
-        lambda s, d: variant(
-            s,
-            d,
-            meta=lambda m: {**m, "history": [{**r, "seconds": float("nan")} for r in m["history"]]},
-        ),
-        "seconds is nan",
+    "history_fields_not_a_list": (
+        lambda s, d: variant(s, d, meta={"history_fields": 9}),
+        "history_fields 9 are not the columns",
     ),
+    "history_of_three_columns": (_history(lambda h: h[:, :3]), "has shape (2, 3), expected (2, 9)"),
+    "history_of_one_row": (_history(lambda h: h[:1]), "has shape (1, 9), expected (2, 9)"),
+    "history_declares_1e9_rows": (
+        lambda s, d: variant(s, d, replace={"history": npy_header((10**9, 9), "<f8")}),
+        "declares shape (1000000000, 9)",
+    ),
+    "history_float32": (_history(lambda h: h.astype(np.float32)), "dtype <f4, expected <f8"),
+    "history_nan": (_history(_set(1, 6, np.nan)), "history record 1: seconds is nan"),
+    "history_infinity": (_history(_set(0, 1, np.inf)), "best_fitness is inf"),
+    "history_generations_swapped": (
+        _history(lambda h: h[::-1].copy()),
+        "record 0: generation is 1.0, expected 0",
+    ),
+    "history_half_a_worker": (_history(_set(1, 8, 0.5)), "workers is 0.5, not a whole number"),
+    "history_negative_workers": (_history(_set(0, 8, -1)), "workers is -1.0, not a whole number"),
+    "history_2_60_workers": (_history(_set(0, 8, 2.0**60)), "not a whole number"),
     "best_fitness_nan": (
         lambda s, d: variant(s, d, meta={"best_fitness": float("nan")}),
         "best_fitness must be a finite number",
     ),
     "generation_as_bool": (lambda s, d: variant(s, d, meta={"generation": True}), "generation"),
+    "generation_2_60": (
+        lambda s, d: variant(s, d, meta={"generation": 2**60}),
+        "generation 1152921504606846976 is not a whole number from 0 to 200,000",
+    ),
+    "generation_ahead_of_the_history": (
+        lambda s, d: variant(s, d, meta={"generation": 3}),
+        "array 'history' has shape (2, 9), expected (3, 9)",
+    ),
+    "kind_as_list": (lambda s, d: variant(s, d, meta={"kind": []}), "holds a [], not a network"),
     "extra_metadata_key": (lambda s, d: variant(s, d, meta={"surprise": 1}), "unknown surprise"),
     "version_as_float": (lambda s, d: variant(s, d, meta={"version": 1.0}), "version 1.0"),
     # JSON built to exhaust the parser.
@@ -341,7 +389,7 @@ def test_a_deflated_gigabyte_member_is_never_read(good, tmp_path):
     for argv, r in zip(argvs, limited(argvs, tmp_path), strict=True):
         assert r.returncode == 2, r.stderr
         assert r.stderr.strip() == f"evonet {argv[0]}: error: {path}: unexpected member junk " + (
-            "(a checkpoint holds best_genome, fitness, meta, population)"
+            "(a checkpoint holds best_genome, fitness, history, meta, population)"
         )
 
 
