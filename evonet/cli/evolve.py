@@ -41,6 +41,10 @@ FLAGS = {
     f.name: _flag_type(f) for f in dataclasses.fields(config_mod.EvolveConfig) if f.name != "game"
 }
 CHOICES = {"selection": SELECTIONS, "activation": HIDDEN_ACTIVATIONS, "strategy": STRATEGY_NAMES}
+DESCRIPTION = (
+    "Evolve networks to play a game, with a genetic algorithm (the default) or an evolution "
+    "strategy (--strategy)."
+)
 METAVARS = {"out": "DIR", "time_limit": "SECONDS"}  # the rest follow their type
 
 
@@ -49,7 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evolve",
         help="evolve networks to play a game",
-        description="Evolve a population of networks with a genetic algorithm to play a game.",
+        description=DESCRIPTION,
         epilog=examples(
             ("evonet evolve snake", "10x10 with the default settings"),
             (
