@@ -32,6 +32,8 @@ def _flag_type(f: dataclasses.Field) -> Any:
     special = {"board": board_size, "hidden": hidden_sizes}
     if f.name in special:
         return special[f.name]
+    if isinstance(f.default, bool):
+        return bool  # a switch: --NAME and --no-NAME
     return {int: whole_number, float: float, str: str}[type(f.default)]
 
 
@@ -73,22 +75,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "observations and Discrete or Box actions (e.g. gym:CartPole-v1)",
     )
     for name, typ in FLAGS.items():
-        default = getattr(d, name)
-        if name == "board":
-            default = f"{default[0]}x{default[1]}"
-        elif name == "hidden":
-            default = ",".join(map(str, default))
-        elif name == "out":
-            default = "checkpoints/GAME"
-        doc = flag_doc(config_mod.EvolveConfig, name)
-        p.add_argument(
-            "--" + name.replace("_", "-"),
-            type=typ,
-            choices=CHOICES.get(name),
-            default=None,
-            **({"metavar": METAVARS[name]} if name in METAVARS else {}),
-            help=f"{doc} (default: {default})",
-        )
+        _add_setting(p, name, typ, getattr(d, name))
     p.add_argument(
         "--config", metavar="FILE.toml", help="settings file; flags override it (default: none)"
     )
@@ -108,6 +95,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_backend_flags(p)
     p.set_defaults(run=run)
+
+
+def _add_setting(p: argparse.ArgumentParser, name: str, typ: Any, default: Any) -> None:
+    """The flag of setting ``name``, defaulting to None ("not given")."""
+    if name == "board":
+        default = f"{default[0]}x{default[1]}"
+    elif name == "hidden":
+        default = ",".join(map(str, default))
+    elif name == "out":
+        default = "checkpoints/GAME"
+    doc = f"{flag_doc(config_mod.EvolveConfig, name)} (default: {default})"
+    flag = "--" + name.replace("_", "-")
+    if typ is bool:
+        p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=doc)
+        return
+    p.add_argument(
+        flag,
+        type=typ,
+        choices=CHOICES.get(name),
+        default=None,
+        **({"metavar": METAVARS[name]} if name in METAVARS else {}),
+        help=doc,
+    )
 
 
 def run(args: argparse.Namespace) -> int:

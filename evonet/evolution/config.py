@@ -107,6 +107,12 @@ class EvolveConfig:
         "pgpe, with a speed limit of twice it, the natural gradient's for snes; cma-es has "
         "none); 0: the strategy's own default.",
     )
+    obs_norm: bool = setting(
+        False,
+        "Normalise each observation by the running mean and standard deviation of those the "
+        "evaluated episodes saw (updated between generations, folded into the first layer "
+        "of every network that plays or is saved).",
+    )
     hidden: tuple[int, ...] = setting(
         (16, 16), "Hidden layer sizes; the game sets the input and output sizes."
     )
@@ -236,7 +242,7 @@ class EvolveConfig:
                     f"game {CUSTOM!r} needs a fitness function: use evonet.run(fitness=..., io=...)"
                 )
             game = None
-            for k in GAME_OPTIONS:
+            for k in (*GAME_OPTIONS, "obs_norm"):
                 if getattr(self, k) != _DEFAULTS[k]:
                     raise ValueError(f"a fitness function has no setting {k!r}")
         else:
@@ -383,6 +389,7 @@ def saved_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "champion_episodes": 0,  # the best genome so far was the champion
         "curriculum": 0,  # every generation played the run's board
         "strategy": "ga",  # the only one there was
+        "obs_norm": False,
         "sigma": 0.0,
         "learning_rate": 0.0,
     }
@@ -411,6 +418,10 @@ def coerce(name: str, value: Any) -> Any:
         if not isinstance(value, list) or len(value) != 2:
             raise ValueError(f'board must look like "10x10", got {value!r}')
         return (_int(name, value[0]), _int(name, value[1]))
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false, got {value!r}")
+        return value
     if isinstance(default, int):
         return _int(name, value)
     if isinstance(default, float):

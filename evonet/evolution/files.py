@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from evonet.evolution import config as config_mod
+from evonet.evolution.obs_norm import ObsNorm
 from evonet.evolution.rollout import check_topology
 from evonet.evolution.run import FitnessFunction, Run, check_fits
 from evonet.games.base import GameSpec, MissingPackage
@@ -50,6 +51,7 @@ from evonet.storage.history import (
 
 Spec = tuple[tuple[int, ...], tuple[str, ...]]  # an array's shape and accepted dtypes
 _COMMON = ("fitness", "best_genome")  # arrays of every strategy's checkpoint
+OBS_ARRAYS = ("obs_count", "obs_mean", "obs_var")  # a run that normalises observations
 
 
 # An evolution strategy's state arrays are stored under this prefix (es_mean, es_sigma...).
@@ -61,13 +63,16 @@ def save_run(path: str | os.PathLike, run: Run) -> Path:
 
     Arrays: ``fitness (P,)``, ``best_genome (D,)``, the history ``(G, F)`` and the
     strategy's state: the GA's ``population (P, D)``, or an evolution strategy's arrays
-    (``es_mean (D,)``...). Metadata: the config, topology, generation, the history's column
-    names, RNG state, best fitness and the strategy's settings. A state with non-finite
-    values is refused: it could never be resumed.
+    (``es_mean (D,)``...); with observation normalisation, its statistics (``obs_count ()``,
+    ``obs_mean``, ``obs_var (n_obs,)``). Metadata: the config, topology, generation, the
+    history's column names, RNG state, best fitness and the strategy's settings. A state
+    with non-finite values is refused: it could never be resumed.
     """
     arrays, values = run.strategy.state()
     if run.config.strategy != "ga":
         arrays = {k if k in _COMMON else ES_PREFIX + k: v for k, v in arrays.items()}
+    if run.obs_norm is not None:
+        arrays |= run.obs_norm.state()
     for name, array in arrays.items():
         if name != "fitness" and not np.isfinite(array).all():
             raise ValueError(f"{name} holds NaN or infinite values; refusing to save it")
@@ -101,7 +106,19 @@ def load_run(path: str | os.PathLike, fitness: FitnessFunction | None = None) ->
             raise a.fail(f"array {name!r} holds NaN or infinite values")
     if np.isinf(arrays["fitness"]).any():
         raise a.fail("array 'fitness' holds infinite values")
-    return Run(cfg, topo, game, _strategy_of(a, cfg, arrays, meta), history, fitness)
+    norm = _obs_norm_of(a, {k: arrays.pop(k) for k in OBS_ARRAYS if k in arrays})
+    strategy = _strategy_of(a, cfg, arrays, meta)
+    return Run(cfg, topo, game, strategy, history, fitness, obs_norm=norm)
+
+
+def _obs_norm_of(a: Archive, arrays: dict[str, np.ndarray]) -> ObsNorm | None:
+    """A run's observation statistics from its checked arrays (None: it has none)."""
+    if not arrays:
+        return None
+    problem = ObsNorm.state_problem(arrays)
+    if problem:
+        raise a.fail(f"invalid observation statistics: {problem}")
+    return ObsNorm.from_state(arrays)
 
 
 def _strategy_of(a: Archive, cfg: config_mod.EvolveConfig, arrays: dict, meta: dict) -> Strategy:
@@ -129,6 +146,9 @@ def load_network(path: str | os.PathLike) -> tuple[np.ndarray, Topology, dict]:
         _check_run_arrays(a, cfg, topo, meta, memory=False)
         _history(a, meta, _fields(cfg, game))  # a few bytes a generation: checked as load_run does
         theta = finite(a, a.read("best_genome", (topo.n_params,), ("<f4",)))
+        if cfg.obs_norm:  # the network that plays: the statistics folded in
+            stats = {k: a.read(k, *_obs_specs(topo)[k]) for k in OBS_ARRAYS}
+            theta = _obs_norm_of(a, stats).fold(theta, topo)  # type: ignore[union-attr]
     return theta, topo, meta
 
 
@@ -206,9 +226,17 @@ def _expected_arrays(cfg: config_mod.EvolveConfig, topo: Topology, meta: dict) -
     else:
         shapes = strategy_class(cfg.strategy).state_shapes(cfg.search(), d)
         expected |= {ES_PREFIX + k: (shape, ("<f8",)) for k, shape in shapes.items()}
+    if cfg.obs_norm:
+        expected |= _obs_specs(topo)
     if meta["version"] >= 2:
         expected["history"] = ((meta["generation"], len(meta["history_fields"])), ("<f8",))
     return expected
+
+
+def _obs_specs(topo: Topology) -> dict[str, Spec]:
+    """The observation statistics' arrays of a run that normalises its observations."""
+    n = topo.n_in
+    return {"obs_count": ((), ("<f8",)), "obs_mean": ((n,), ("<f8",)), "obs_var": ((n,), ("<f8",))}
 
 
 def _run_meta(

@@ -175,7 +175,8 @@ class BestGenomeReporter(Reporter):
 
     def on_generation(self, run: Run, record: dict, result: RolloutResult) -> None:
         if run.ga.best_fitness != self.saved:
-            self.save(run, run.ga.best_genome, {"fitness": run.ga.best_fitness})
+            best = run.playable(run.strategy.best_genome)
+            self.save(run, best, {"fitness": run.strategy.best_fitness})
             self.saved = run.ga.best_fitness
 
     def on_end(self, run: Run, reason: str) -> None:

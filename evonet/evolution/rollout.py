@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from evonet.evolution.obs_norm import ObsStats
 from evonet.games.base import BatchedGame, GameSpec, actions_from_outputs
 from evonet.nn import mlp
 from evonet.nn.mlp import Topology
@@ -45,6 +46,7 @@ class RolloutResult:
     episode_steps: np.ndarray  # (P, E)
     episode_won: np.ndarray  # (P, E) bool
     agent_steps: int  # game-steps played in total
+    obs_stats: ObsStats | None = None  # the observations' sums, when asked for
 
 
 def check_topology(topo: Topology, game: GameSpec) -> None:
@@ -62,6 +64,7 @@ def rollout(
     game: GameSpec,
     seeds: np.ndarray,
     on_progress: Callable[[int], None] | None = None,
+    observe: bool = False,
 ) -> RolloutResult:
     """Play genomes ``(P, D)`` on episode seeds ``(E,)`` until every game is over.
 
@@ -74,6 +77,8 @@ def rollout(
     ``on_progress(over)``, if given, is called with the number of the ``P * E`` games that
     are over each time it grows: progress from inside one batch, which plays far faster
     than the same games cut into small batches (every step costs a forward pass).
+    With ``observe``, the result also sums each episode's observations
+    (:attr:`RolloutResult.obs_stats`, for :mod:`evonet.evolution.obs_norm`).
     """
     check_topology(topo, game)
     genomes = np.asarray(genomes)
@@ -87,13 +92,17 @@ def rollout(
     env = game.make(p * e)
     try:
         env.reset(seed=np.tile(seeds, p))
-        return _play(env, genomes, topo, game, p, e, on_progress)
+        return _play(env, genomes, topo, game, p, e, on_progress, observe)
     finally:
         env.close()
 
 
 def from_episodes(
-    fit: np.ndarray, score: np.ndarray, steps: np.ndarray, won: np.ndarray
+    fit: np.ndarray,
+    score: np.ndarray,
+    steps: np.ndarray,
+    won: np.ndarray,
+    obs_stats: ObsStats | None = None,
 ) -> RolloutResult:
     """The result of per-episode arrays, each ``(P, E)``: means over episodes per genome."""
     return RolloutResult(
@@ -105,6 +114,7 @@ def from_episodes(
         episode_steps=steps,
         episode_won=won,
         agent_steps=int(steps.sum()),  # every live game-step advanced one game's counter
+        obs_stats=obs_stats,
     )
 
 
@@ -116,8 +126,10 @@ def _play(
     p: int,
     e: int,
     on_progress: Callable[[int], None] | None = None,
+    observe: bool = False,
 ) -> RolloutResult:
     space = game.action_space
+    sums = _ObsSums(p, e, game.n_obs) if observe else None
     # Forward only genomes that still have a live game; recompute that set (which copies
     # their weights) only when it has shrunk by half, so copies stay rare.
     active = np.arange(p)
@@ -141,6 +153,8 @@ def _play(
             active = live_genomes
             layers = mlp.unflatten(genomes[active], topo)
         x = env.observations.reshape(p, e, game.n_obs)
+        if sums is not None:
+            sums.add(x, alive)
         if active.size < p:
             x = x.take(active, axis=0)
         actions[active] = actions_from_outputs(mlp.forward_layers(layers, x, topo, 1), space)
@@ -153,4 +167,25 @@ def _play(
         stats.score.reshape(shape),
         stats.steps.reshape(shape),
         stats.won.reshape(shape),
+        sums.stats() if sums is not None else None,
     )
+
+
+class _ObsSums:
+    """Per-episode sums of the observations live games see, step by step (float64)."""
+
+    def __init__(self, p: int, e: int, n_obs: int) -> None:
+        self.count = np.zeros((p, e))
+        self.total = np.zeros((p, e, n_obs))
+        self.squares = np.zeros((p, e, n_obs))
+
+    def add(self, x: np.ndarray, alive: np.ndarray) -> None:
+        """Observations ``x (P, E, n_obs)`` of the games ``alive (P, E)`` marks."""
+        live = alive.astype(bool)
+        seen = np.where(live[..., None], x, 0).astype(np.float64)
+        self.count += live
+        self.total += seen
+        self.squares += seen * seen
+
+    def stats(self) -> ObsStats:
+        return ObsStats(self.count, self.total, self.squares)

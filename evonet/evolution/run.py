@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from evonet.evolution.config import CUSTOM, EvolveConfig
+from evonet.evolution.obs_norm import ObsNorm
 from evonet.evolution.rollout import RolloutResult, from_episodes, rollout, rollout_bytes
 from evonet.games.base import GameSpec
 from evonet.memory import check_memory
@@ -29,7 +30,8 @@ from evonet.text import count
 
 Evaluator = Callable[[np.ndarray, Topology, GameSpec, np.ndarray], RolloutResult]
 """Where rollouts run (:mod:`evonet.evolution.evaluators`): called as
-:func:`evonet.evolution.rollout.rollout`."""
+:func:`evonet.evolution.rollout.rollout`, with ``observe=True`` only in a run that
+normalises observations."""
 
 FitnessFunction = Callable[[np.ndarray], np.ndarray]
 """``fitness(genomes (P, D) float32) -> (P,)`` numbers, higher is better."""
@@ -64,6 +66,8 @@ class Run:
     champion: Champion | None = None
     """Picked when :func:`evolve` ends (:meth:`pick_champion`); None before, or for a
     fitness function."""
+    obs_norm: ObsNorm | None = None
+    """The observation statistics of a run with ``config.obs_norm`` (else None)."""
 
     @classmethod
     def start(
@@ -85,7 +89,14 @@ class Run:
         game = None if fitness is not None else cfg.game_spec()
         check_fits(cfg, game, io)
         topo = cfg.topology(game, io)
-        return cls(cfg, topo, game, start_search(cfg, topo), fitness=fitness)
+        norm = ObsNorm.empty(topo.n_in) if cfg.obs_norm else None
+        return cls(cfg, topo, game, start_search(cfg, topo), fitness=fitness, obs_norm=norm)
+
+    def playable(self, genomes: np.ndarray) -> np.ndarray:
+        """The networks ``(P, D)`` or ``(D,)`` that play as the strategy's ``genomes`` do:
+        with observation normalisation, the current statistics folded into their first
+        layer (:mod:`evonet.evolution.obs_norm`); else ``genomes`` themselves."""
+        return genomes if self.obs_norm is None else self.obs_norm.fold(genomes, self.topology)
 
     @property
     def ga(self) -> Strategy:
@@ -132,10 +143,15 @@ class Run:
         return history_fields(self.score_name, self.strategy.figure_names)
 
     def evaluate(
-        self, genomes: np.ndarray, generation: int, evaluator: Evaluator | None = None
+        self,
+        genomes: np.ndarray,
+        generation: int,
+        evaluator: Evaluator | None = None,
+        observe: bool = False,
     ) -> RolloutResult:
         """Score genomes ``(P, D)`` as generation ``generation`` does; a game's rollouts
-        run on ``evaluator`` (default: in this process)."""
+        run on ``evaluator`` (default: in this process), summing the observations too
+        with ``observe``."""
         cfg = self.config
         if self.game is None and self.fitness is None:
             raise ValueError(
@@ -146,7 +162,8 @@ class Run:
             assert self.game is not None
             seeds = generation_seeds(cfg.seed, generation, cfg.episodes)
             game = self.game_at(generation)
-            return (evaluator or rollout)(genomes, self.topology, game, seeds)
+            options = {"observe": True} if observe else {}  # any evaluator takes none
+            return (evaluator or rollout)(genomes, self.topology, game, seeds, **options)
         values = np.asarray(self.fitness(genomes), dtype=np.float64)
         p = genomes.shape[0]
         if values.shape != (p,):
@@ -177,6 +194,7 @@ class Run:
         if self.game is None or cfg.champion_episodes == 0 or self.generation == 0:
             return None
         candidates, labels = self.strategy.candidates()
+        candidates = self.playable(candidates)
         seeds = champion_seeds(cfg.seed, cfg.champion_episodes)
         result = (evaluator or rollout)(candidates, self.topology, self.game, seeds)
         i = int(rank(result.fitness)[0])
@@ -342,12 +360,15 @@ def _generations(
 def _one_generation(run: Run, evaluator: Evaluator | None) -> tuple[dict, RolloutResult]:
     """Ask, evaluate, tell: one generation, and its history record."""
     t0, gen = time.perf_counter(), run.generation
-    result = run.evaluate(run.strategy.ask(), gen, evaluator)
+    norm = run.obs_norm
+    result = run.evaluate(run.playable(run.strategy.ask()), gen, evaluator, norm is not None)
     if gen == run.curriculum_end and gen > 0:
         # Fitness on the easier game does not compare with the run's own: the best
         # genome so far is the best on the run's game, from its first generation on.
         run.strategy.forget_best()
     run.strategy.tell(result.fitness)
+    if norm is not None and result.obs_stats is not None:
+        norm.update(result.obs_stats)  # frozen while the generation played
     seconds = time.perf_counter() - t0
     record = {
         "generation": gen,

@@ -50,9 +50,14 @@ class SerialEvaluator:
     workers = 1
 
     def __call__(
-        self, genomes: np.ndarray, topo: Topology, game: GameSpec, seeds: np.ndarray
+        self,
+        genomes: np.ndarray,
+        topo: Topology,
+        game: GameSpec,
+        seeds: np.ndarray,
+        observe: bool = False,
     ) -> RolloutResult:
-        return rollout(genomes, topo, game, seeds)
+        return rollout(genomes, topo, game, seeds, observe=observe)
 
     def close(self) -> None:
         pass

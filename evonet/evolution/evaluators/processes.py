@@ -52,7 +52,7 @@ class ProcessEvaluator(Sharded):
             self._pool = _start_pool(self.workers)
 
     def _play(
-        self, genomes: np.ndarray, work: list, topo: Topology, game: GameSpec
+        self, genomes: np.ndarray, work: list, topo: Topology, game: GameSpec, observe: bool
     ) -> list[RolloutResult]:
         path = self._share(genomes)
         blocks = range(len(work))
@@ -69,6 +69,7 @@ class ProcessEvaluator(Sharded):
                     topo,
                     game,
                     work[i][1],
+                    observe,
                 )
                 for i in blocks
                 if i not in results
@@ -206,10 +207,11 @@ def _play_shard(
     topo: Topology,
     game: GameSpec,
     seeds: np.ndarray,
+    observe: bool = False,
 ) -> RolloutResult:
     """A worker's task: genomes ``[start, stop)`` of the shared matrix on the seeds."""
     genomes = np.memmap(path, dtype=np.dtype(dtype), mode="r", shape=tuple(shape))
     try:
-        return rollout(np.array(genomes[block[0] : block[1]]), topo, game, seeds)
+        return rollout(np.array(genomes[block[0] : block[1]]), topo, game, seeds, observe=observe)
     finally:
         del genomes

@@ -70,10 +70,10 @@ class RayEvaluator(Sharded):
         self._task = ray.remote(max_retries=3, num_cpus=1)(_play_shared)
 
     def _play(
-        self, genomes: np.ndarray, work: list, topo: Topology, game: GameSpec
+        self, genomes: np.ndarray, work: list, topo: Topology, game: GameSpec, observe: bool
     ) -> list[RolloutResult]:
         shared = self._ray.put(genomes)  # once per generation, read by every task
-        refs = [self._task.remote(shared, block, topo, game, s) for block, s in work]
+        refs = [self._task.remote(shared, block, topo, game, s, observe) for block, s in work]
         return self._ray.get(refs)
 
     def close(self) -> None:
@@ -109,6 +109,7 @@ def _play_shared(
     topo: Topology,
     game: GameSpec,
     seeds: np.ndarray,
+    observe: bool = False,
 ) -> RolloutResult:
     """A Ray task: genomes ``[start, stop)`` of the generation's matrix on the seeds."""
-    return rollout(np.array(genomes[block[0] : block[1]]), topo, game, seeds)
+    return rollout(np.array(genomes[block[0] : block[1]]), topo, game, seeds, observe=observe)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from evonet.evolution.obs_norm import ObsStats
 from evonet.evolution.rollout import RolloutResult, from_episodes, rollout
 from evonet.games.base import GameSpec
 from evonet.nn.mlp import Topology
@@ -55,11 +56,20 @@ def merge(parts: list[RolloutResult], axis: int = 0) -> RolloutResult:
     they are bit for bit those of one unsplit rollout."""
     if len(parts) == 1:
         return parts[0]
+    obs = None
+    if parts[0].obs_stats is not None:
+        obs = ObsStats(
+            *(
+                np.concatenate([getattr(r.obs_stats, name) for r in parts], axis=axis)
+                for name in ("count", "total", "squares")
+            )
+        )
     return from_episodes(
         *(
             np.concatenate([getattr(r, name) for r in parts], axis=axis)
             for name in ("episode_fitness", "episode_score", "episode_steps", "episode_won")
-        )
+        ),
+        obs,
     )
 
 
@@ -73,7 +83,7 @@ class Sharded:
         raise NotImplementedError
 
     def _play(
-        self, genomes: np.ndarray, work: list, topo: Topology, game: GameSpec
+        self, genomes: np.ndarray, work: list, topo: Topology, game: GameSpec, observe: bool
     ) -> list[RolloutResult]:
         raise NotImplementedError
 
@@ -85,15 +95,20 @@ class Sharded:
         return self.workers if game.shardable else 1
 
     def __call__(
-        self, genomes: np.ndarray, topo: Topology, game: GameSpec, seeds: np.ndarray
+        self,
+        genomes: np.ndarray,
+        topo: Topology,
+        game: GameSpec,
+        seeds: np.ndarray,
+        observe: bool = False,
     ) -> RolloutResult:
         genomes = np.ascontiguousarray(genomes)
         if not game.shardable:
             # Its batch shares one random generator: split, its games would change.
-            return rollout(genomes, topo, game, seeds)
+            return rollout(genomes, topo, game, seeds, observe=observe)
         self.start()
         by_episode, work = plan(genomes.shape[0], seeds, self.workers)
-        return merge(self._play(genomes, work, topo, game), 1 if by_episode else 0)
+        return merge(self._play(genomes, work, topo, game, observe), 1 if by_episode else 0)
 
     def __enter__(self) -> Any:
         return self
