@@ -5,11 +5,11 @@ Evolution Strategy: A Tutorial", with its default constants), and its separable 
 One generation samples ``z_k ~ N(0, I)``, ``y_k = B diag(d) z_k`` (``C = B diag(d**2) B^T``)
 and plays ``mean + sigma * y_k``. With the best ``mu = P/2`` sorted and weights ``w``::
 
-    y_w    = sum_i w_i y_i;  mean <- mean + sigma * y_w
+    y_w    = sum_(i <= mu) w_i y_i;  mean <- mean + sigma * y_w
     p_s   <- (1 - c_s) p_s + sqrt(c_s (2 - c_s) mu_eff) C^(-1/2) y_w
     p_c   <- (1 - c_c) p_c + h_s sqrt(c_c (2 - c_c) mu_eff) y_w
-    C     <- (1 - c_1 - c_mu) C + c_1 (p_c p_c^T + (1 - h_s) c_c (2 - c_c) C)
-             + c_mu sum_i w_i y_i y_i^T
+    C     <- (1 - c_1 - c_mu sum w) C + c_1 (p_c p_c^T + (1 - h_s) c_c (2 - c_c) C)
+             + c_mu sum_i w°_i y_i y_i^T     (all P, the worse half with negative weights)
     sigma <- sigma exp(c_s / d_s (|p_s| / E|N(0, I)| - 1))
 
 The separable form keeps only C's diagonal and learns it (D + 2) / 3 times faster. B and d
@@ -54,7 +54,7 @@ class CMAESConfig(ESConfig):
 class Constants(NamedTuple):
     """The tutorial's default constants for population ``P`` and dimension ``D``."""
 
-    weights: np.ndarray  # (mu,) positive, summing to 1
+    weights: np.ndarray  # (P,): the best mu positive, summing to 1; the rest negative
     mu_eff: float
     c_c: float
     c_s: float
@@ -65,23 +65,33 @@ class Constants(NamedTuple):
 
 
 def constants(population: int, n_params: int, separable: bool) -> Constants:
-    """CMA-ES's default learning rates (Hansen 2016, table 1), scaled by (D + 2) / 3 for
-    the separable form's diagonal (Ros and Hansen 2008)."""
+    """CMA-ES's default weights and learning rates (Hansen 2016, table 1, with the negative
+    weights of active CMA); for the separable form's diagonal, the rates scaled by
+    (D + 2) / 3 and no negative weights (Ros and Hansen 2008)."""
     n, mu = n_params, population // 2
-    w = math.log(mu + 0.5) - np.log(np.arange(1, mu + 1))
-    w /= w.sum()
+    raw = math.log((population + 1) / 2) - np.log(np.arange(1, population + 1))
+    w, worse = raw[:mu] / raw[:mu].sum(), raw[mu:]
     mu_eff = 1.0 / float(np.sum(w**2))
     c_c = (4 + mu_eff / n) / (n + 4 + 2 * mu_eff / n)
     c_s = (mu_eff + 2) / (n + mu_eff + 5)
     c_1 = 2 / ((n + 1.3) ** 2 + mu_eff)
     c_mu = min(1 - c_1, 2 * (mu_eff - 2 + 1 / mu_eff) / ((n + 2) ** 2 + mu_eff))
+    # The worse half's weights: as large as keeps C positive definite (alpha_posdef).
+    mu_eff_worse = float(worse.sum() ** 2 / np.sum(worse**2)) if worse.size else 0.0
+    alpha = min(
+        1 + c_1 / c_mu, 1 + 2 * mu_eff_worse / (mu_eff + 2), (1 - c_1 - c_mu) / (n * c_mu)
+    )
+    negative = alpha * worse / max(float(np.abs(worse).sum()), 1e-300)
     if separable:
+        # A diagonal learns (n + 2) / 3 times faster, and without negative weights (which,
+        # measured against pycma's separable CMA-ES on Rosenbrock, slow it down).
         c_1, c_mu = c_1 * (n + 2) / 3, c_mu * (n + 2) / 3
         c_1 = min(c_1, 1.0)  # the diagonal's rates can exceed 1 in very few dimensions
         c_mu = min(1 - c_1, c_mu)
+        negative = np.zeros_like(worse)
     damps = 1 + 2 * max(0.0, math.sqrt((mu_eff - 1) / (n + 1)) - 1) + c_s
     chi_n = math.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n * n))
-    return Constants(w, mu_eff, c_c, c_s, c_1, c_mu, damps, chi_n)
+    return Constants(np.concatenate([w, negative]), mu_eff, c_c, c_s, c_1, c_mu, damps, chi_n)
 
 
 class CMAES(Distribution):
@@ -123,10 +133,10 @@ class CMAES(Distribution):
     def update(self, z: np.ndarray, fitness: np.ndarray) -> State:
         s = {k: v.copy() for k, v in self.state_arrays.items()}
         k = constants(self.cfg.population, self.n_params, self.separable)
-        best = rank(fitness)[: k.weights.size]  # NaN ranks last
-        z_w = k.weights @ z[best]
-        y = self._shape(z[best], s)
-        y_w = k.weights @ y
+        mu = self.cfg.population // 2
+        zs = z[rank(fitness)]  # best first; NaN ranks last
+        y = self._shape(zs, s)
+        z_w, y_w = k.weights[:mu] @ zs[:mu], k.weights[:mu] @ y[:mu]
         s["mean"] = s["mean"] + float(s["sigma"]) * y_w
         inv_sqrt_y = z_w if "c_diag" in s else s["b"] @ z_w  # C^(-1/2) y_w
         s["p_s"] = (1 - k.c_s) * s["p_s"] + math.sqrt(k.c_s * (2 - k.c_s) * k.mu_eff) * inv_sqrt_y
@@ -134,11 +144,15 @@ class CMAES(Distribution):
         decay = math.sqrt(1 - (1 - k.c_s) ** (2 * (self.generation + 1)))
         h_s = float(norm / decay / k.chi_n < 1.4 + 2 / (self.n_params + 1))
         s["p_c"] = (1 - k.c_c) * s["p_c"] + h_s * math.sqrt(k.c_c * (2 - k.c_c) * k.mu_eff) * y_w
-        keep = 1 - k.c_1 - k.c_mu + k.c_1 * (1 - h_s) * k.c_c * (2 - k.c_c)
+        keep = 1 - k.c_1 - k.c_mu * k.weights.sum() + k.c_1 * (1 - h_s) * k.c_c * (2 - k.c_c)
+        # A negative weight scales with n / |C^(-1/2) y_i|^2 = n / |z_i|^2, so that a long
+        # step cannot shrink C too far (Hansen 2016, eq. 46).
+        w = k.weights.copy()
+        w[mu:] *= self.n_params / np.sum(zs[mu:] ** 2, axis=1)
         if "c_diag" in s:
-            s["c_diag"] = keep * s["c_diag"] + k.c_1 * s["p_c"] ** 2 + k.c_mu * (k.weights @ y**2)
+            s["c_diag"] = keep * s["c_diag"] + k.c_1 * s["p_c"] ** 2 + k.c_mu * (w @ y**2)
         else:
-            rank_mu = (y.T * k.weights) @ y
+            rank_mu = (y.T * w) @ y
             c = keep * s["c"] + k.c_1 * np.outer(s["p_c"], s["p_c"]) + k.c_mu * rank_mu
             s["c"] = np.triu(c) + np.triu(c, 1).T  # exactly symmetric, as a file must hold
             self._decompose(s, k)

@@ -89,27 +89,32 @@ def test_snes_moves_along_the_natural_gradient_with_nes_utilities():
 
 
 def cma_reference(m, sigma, c, z, f, separable):
-    """One generation of Hansen's tutorial (2016), from generation 0 (B = I, d = 1)."""
+    """One generation of Hansen's tutorial (2016, with active CMA's negative weights; none
+    for the separable form, Ros and Hansen 2008), from generation 0 (B = I, d = 1)."""
     lam, n = len(f), len(m)
     mu = lam // 2
-    w = np.log(mu + 0.5) - np.log(np.arange(1, mu + 1))
-    w /= w.sum()
-    mueff = 1 / np.sum(w**2)
+    wp = np.log((lam + 1) / 2) - np.log(np.arange(1, lam + 1))
+    mueff = wp[:mu].sum() ** 2 / np.sum(wp[:mu] ** 2)
+    mueff_neg = wp[mu:].sum() ** 2 / np.sum(wp[mu:] ** 2)
     cc, cs = (4 + mueff / n) / (n + 4 + 2 * mueff / n), (mueff + 2) / (n + mueff + 5)
     c1 = 2 / ((n + 1.3) ** 2 + mueff)
     cmu = min(1 - c1, 2 * (mueff - 2 + 1 / mueff) / ((n + 2) ** 2 + mueff))
+    alpha = min(1 + c1 / cmu, 1 + 2 * mueff_neg / (mueff + 2), (1 - c1 - cmu) / (n * cmu))
+    w = np.where(wp >= 0, wp / wp[:mu].sum(), alpha * wp / np.abs(wp[mu:]).sum())
     if separable:
         c1, cmu = min(1, c1 * (n + 2) / 3), min(1 - min(1, c1 * (n + 2) / 3), cmu * (n + 2) / 3)
+        w[mu:] = 0
     damps = 1 + 2 * max(0, math.sqrt((mueff - 1) / (n + 1)) - 1) + cs
     chin = math.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n**2))
-    y = z[np.argsort(-f)[:mu]]  # C = I: y = z
-    yw = w @ y
+    y = z[np.argsort(-f, kind="stable")]  # C = I: y = z, best first
+    yw = w[:mu] @ y[:mu]
     m2 = m + sigma * yw
     ps = math.sqrt(cs * (2 - cs) * mueff) * yw
     hs = np.linalg.norm(ps) / math.sqrt(1 - (1 - cs) ** 2) / chin < 1.4 + 2 / (n + 1)
     pc = hs * math.sqrt(cc * (2 - cc) * mueff) * yw
-    c2 = (1 - c1 - cmu) * c + c1 * (np.outer(pc, pc) + (1 - hs) * cc * (2 - cc) * c)
-    c2 += cmu * sum(wi * np.outer(yi, yi) for wi, yi in zip(w, y, strict=True))
+    wo = w * np.where(w >= 0, 1, n / np.sum(y**2, axis=1))
+    c2 = (1 - c1 - cmu * w.sum()) * c + c1 * (np.outer(pc, pc) + (1 - hs) * cc * (2 - cc) * c)
+    c2 += cmu * sum(wi * np.outer(yi, yi) for wi, yi in zip(wo, y, strict=True))
     sigma2 = sigma * math.exp(cs / damps * (np.linalg.norm(ps) / chin - 1))
     return m2, sigma2, ps, pc, c2
 
