@@ -1,7 +1,8 @@
 """Learning targets on Gymnasium environments: the plain `evonet evolve gym:ENV`.
 
     python benchmarks/gym.py                          # CartPole and Acrobot, 3 seeds each
-    python benchmarks/gym.py --env LunarLander-v3 --seeds 0   # one long run
+    python benchmarks/gym.py --env LunarLander-v3     # LunarLander, 3 seeds
+    python benchmarks/gym.py --env HalfCheetah-v5     # needs the mujoco extra
 
 For each environment and seed: `evonet evolve gym:ENV --seed S` with every other setting at
 the environment's defaults (evonet.evolution.config.GAME_DEFAULTS), timed from the outside; then
@@ -30,11 +31,15 @@ import machine  # benchmarks/machine.py, beside this script
 from run_cli import evonet
 
 EVAL_SEED = 2026
-# environment: (solved when the mean return over 100 episodes is at least, within seconds)
+# environment: (solved when the mean return over 100 episodes is at least, within seconds);
+# Gymnasium's "solved" thresholds, and the project's own targets for HalfCheetah and Hopper
 TARGETS = {
     "CartPole-v1": (475.0, 60.0),
     "Acrobot-v1": (-100.0, 300.0),
-    "LunarLander-v3": (200.0, 1800.0),
+    "LunarLander-v3": (200.0, 120.0),
+    "HalfCheetah-v5": (4000.0, 1200.0),
+    "Hopper-v5": (3000.0, 1800.0),
+    "BipedalWalker-v3": (300.0, 5400.0),
 }
 
 

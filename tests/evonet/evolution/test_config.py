@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from evonet.cli.main import main
-from evonet.evolution.config import EvolveConfig, from_dict, game_from_meta, load_toml
+from evonet.evolution.config import (
+    GAME_DEFAULTS,
+    EvolveConfig,
+    from_dict,
+    game_from_meta,
+    load_toml,
+)
 from evonet.evolution.rollout import rollout
 from evonet.games.snake import N_OBS, Snake, SnakeSpec
 from evonet.games.snake.rules import MAX_HUNGER_FACTOR
@@ -116,6 +122,25 @@ def test_files_from_before_observation_layouts_read_layout_1():
     gym = EvolveConfig.for_game("gym:CartPole-v1").to_dict()
     del gym["observation"]  # other games have no layout: an old gym file still loads
     assert from_dict(gym).game_spec().name == "gym:CartPole-v1"
+
+
+@pytest.mark.parametrize("game", sorted(g for g in GAME_DEFAULTS if g != "gym:"))
+def test_every_game_row_is_a_run_its_game_accepts(game):
+    """A game's own row wins over its family's, and the whole is a valid run of that game
+    (its environment made, the network and the strategy's settings checked)."""
+    cfg = EvolveConfig.for_game(game)
+    cfg.validate()
+    for name, value in GAME_DEFAULTS[game].items():
+        assert getattr(cfg, name) == value, name
+    assert EvolveConfig.for_game(game, strategy="ga").strategy == "ga"  # a flag still wins
+
+
+def test_evolution_strategy_rows_play_with_their_own_settings():
+    lander = EvolveConfig.for_game("gym:LunarLander-v3")
+    assert (lander.strategy, lander.population, lander.episodes) == ("snes", 64, 3)
+    cheetah = EvolveConfig.for_game("gym:HalfCheetah-v5")
+    assert cheetah.obs_norm and cheetah.topology().sizes == (17, 6)  # linear, ARS-style
+    assert not EvolveConfig.for_game("gym:Acrobot-v1").obs_norm
 
 
 def test_toml_keeps_its_friendly_conversions(tmp_path):
