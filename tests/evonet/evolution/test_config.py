@@ -124,6 +124,7 @@ def test_files_from_before_observation_layouts_read_layout_1():
     assert from_dict(gym).game_spec().name == "gym:CartPole-v1"
 
 
+@pytest.mark.filterwarnings("ignore:builtin type:DeprecationWarning")  # Box2D's SWIG import
 @pytest.mark.parametrize("game", sorted(g for g in GAME_DEFAULTS if g != "gym:"))
 def test_every_game_row_is_a_run_its_game_accepts(game):
     """A game's own row wins over its family's, and the whole is a valid run of that game
