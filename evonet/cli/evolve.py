@@ -165,6 +165,7 @@ def _evolve(args: argparse.Namespace, session: Session, evaluator: Any) -> int:
     if note:
         info(f"evonet: {note}")
     _say_curriculum(session.run)
+    _say_strategy(args, session.run.config)
 
     def stop_at_once(signum: int) -> None:
         # Exiting without unwinding is what makes this safe at any moment (mid-import,
@@ -255,6 +256,18 @@ def _summary(args: argparse.Namespace, session: Session, reason: str) -> int:
     best = session.folder / "best.npz"
     info(f"champion: {best}   try: evonet evaluate {best}   evonet watch {best}")
     return 0
+
+
+def _say_strategy(args: argparse.Namespace, cfg: config_mod.EvolveConfig) -> None:
+    """One line when a fresh run searches with its game's own strategy rather than the GA
+    that ``--help`` shows as the default."""
+    if args.resume or args.strategy is not None or cfg.strategy == "ga":
+        return
+    if config_mod.game_defaults(cfg.game).get("strategy") == cfg.strategy:
+        info(
+            f"evonet: {cfg.game} evolves with {cfg.strategy}, its default for this game "
+            "(--strategy ga for the genetic algorithm)"
+        )
 
 
 def _say_curriculum(run: Run) -> None:

@@ -187,3 +187,20 @@ def test_a_big_board_says_which_generations_play_the_curriculum(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "every generation plays snake 10x10 (--curriculum 5 >= --generations 3)" in r.stderr
     assert "from generation" not in r.stderr
+
+
+@pytest.mark.filterwarnings("ignore:builtin type:DeprecationWarning")  # Box2D's SWIG import
+def test_a_game_whose_default_is_an_evolution_strategy_says_so(tmp_path):
+    tiny = ["--generations", "1", "--population", "4", "--episodes", "1", "--no-plot"]
+    tiny += ["--champion-episodes", "1", "--quiet", "--hidden", "2"]
+    r = evonet_here("evolve", "gym:LunarLander-v3", *tiny, "--out", "es", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    line = "gym:LunarLander-v3 evolves with snes, its default for this game (--strategy ga"
+    assert line in r.stderr
+    assert len((tmp_path / "es/history.csv").read_text().splitlines()) == 2  # header, gen 0
+    r = evonet_here(
+        "evolve", "gym:LunarLander-v3", *tiny, "--strategy", "ga", "--elite", "1",
+        "--parents", "2", "--out", "ga", cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "evolves with" not in r.stderr
