@@ -93,13 +93,11 @@ def run(args: argparse.Namespace) -> int:
     agent = watch.Agent(theta, topo)
     gym = game.name.startswith("gym:")
     if gym and args.render == "terminal":
-        raise UsageError(
-            f"{path}: a {game.name} agent is shown as the environment draws it, in a window: "
-            "use --render window or --record FILE.gif"
-        )
-    # Say which file was picked only once the view can start: when it cannot, the error
-    # is the one line on stderr.
-    announce = (lambda: info(f"evonet: watching {path}")) if not args.path else (lambda: None)
+        raise UsageError(_terminal_refusal(args, path, game))
+    # Say which file (and game) was picked only once the view can start: when it cannot,
+    # the error is the one line on stderr.
+    picked = f"evonet: watching {path} ({game.describe()})"
+    announce = (lambda: info(picked)) if not args.path else (lambda: None)
     # The engine compiles on the first run after an install: after the view's checks, so an
     # error comes at once, and before curses takes the screen, so the note can be read.
     if args.record is not None:
@@ -119,6 +117,19 @@ def run(args: argparse.Namespace) -> int:
     elif scores:
         info(f"evonet: {count(len(scores), 'game')}, apples {scores}")
     return 0
+
+
+def _terminal_refusal(args: argparse.Namespace, path: Path, game: GameSpec) -> str:
+    """Why a Gymnasium agent has no terminal view; when evonet picked the file, also the
+    Snake network the terminal would show (the newest 10x10 run, else the champion)."""
+    text = (
+        f"{path}: a {game.name} agent is shown as the environment draws it, in a window: "
+        "use --render window or --record FILE.gif"
+    )
+    if args.path:
+        return text
+    snake_file = watch.default_target(board=(10, 10))
+    return f"{text}; for a Snake run in the terminal: evonet watch {snake_file} --render terminal"
 
 
 def _fps(args: argparse.Namespace, game: GameSpec) -> float:

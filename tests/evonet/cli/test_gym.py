@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -84,7 +85,23 @@ def test_watch_a_gym_agent_in_the_terminal_is_refused_in_one_line(tmp_path):
     assert r.returncode == 0, r.stderr
     r = evonet_here("watch", "cp/best.npz", "--render", "terminal", cwd=tmp_path)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert "window" in r.stderr
+    assert "error: cp/best.npz: a gym:CartPole-v1 agent" in r.stderr and "window" in r.stderr
+    # A bare `evonet watch` picked the newest run: the file is named, and so is a Snake
+    # network the terminal can show (no Snake run here: the shipped champion).
+    r = evonet_here("evolve", CART, *TINY, "--generations", "1", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = evonet_here("watch", "--render", "terminal", cwd=tmp_path)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert f"{Path('checkpoints/gym-CartPole-v1/best.npz')}: a gym:CartPole-v1 agent" in r.stderr
+    assert "for a Snake run in the terminal: evonet watch " in r.stderr
+    assert "snake-champion.npz --render terminal" in r.stderr
+    r = evonet_here(
+        "watch", "--record", "c.gif", "--episodes", "1", "--max-steps", "3", "--scale", "0.25",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    picked = f"evonet: watching {Path('checkpoints/gym-CartPole-v1/best.npz')} (gym:CartPole-v1)"
+    assert picked in r.stderr
 
 
 def test_bad_gym_names_are_one_line_exit_2(tmp_path):
