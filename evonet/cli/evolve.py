@@ -65,8 +65,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             ("evonet evolve gym:CartPole-v1", "any Gymnasium environment, its own defaults"),
             ("evonet evolve snake --resume checkpoints/snake/latest.npz", "go on from there"),
             notes="The defaults shown are Snake's; each gym:ENV_ID game has its own (see "
-            "docs/gymnasium.md). Ctrl-C stops after the current generation, saves a checkpoint and "
-            "prints the command that resumes.",
+            "docs/gymnasium.md). --elite and --parents, when not given, keep their share of "
+            "a --population that is. Ctrl-C stops after the current generation, saves a "
+            "checkpoint and prints the command that resumes.",
         ),
     )
     p.add_argument(
@@ -150,7 +151,18 @@ def _session(args: argparse.Namespace, given: dict[str, Any]) -> Session:
     except CheckpointError as e:
         raise UsageError(str(e)) from None
     except (ValueError, TypeError) as e:
-        raise UsageError(f"--resume {e}" if args.resume else str(e)) from None
+        raise UsageError(f"--resume {e}" if args.resume else as_flags(str(e))) from None
+
+
+def as_flags(message: str) -> str:
+    """A settings error as the command line says it: the setting it starts with becomes
+    its flag (``elite must be ...`` -> ``--elite must be ...``)."""
+    names = sorted(FLAGS, key=len, reverse=True)  # tournament_size before size-less names
+    for name in names:
+        for spelt in (name, name.replace("_", " ")):
+            if message.startswith(spelt + " "):
+                return flag_name(name) + message[len(spelt) :]
+    return message
 
 
 def flag_name(setting: str) -> str:

@@ -203,8 +203,12 @@ class EvolveConfig:
     @classmethod
     def for_game(cls, game: str = "snake", **settings: Any) -> EvolveConfig:
         """The settings for ``game``: its defaults (:data:`GAME_DEFAULTS`) overridden by
-        ``settings``. Not yet validated (see :meth:`validate`)."""
-        return cls(**{**game_defaults(game), **settings, "game": game})
+        ``settings``; a ``population`` given without ``elite`` or ``parents`` brings them
+        along in proportion (:func:`follow_population`). Not yet validated (see
+        :meth:`validate`)."""
+        defaults = {**_DEFAULTS, **game_defaults(game)}
+        scaled = follow_population(defaults, settings)
+        return cls(**{**game_defaults(game), **scaled, **settings, "game": game})
 
     def game_spec(self) -> GameSpec:
         """The game from the registry, with this run's game settings.
@@ -333,6 +337,24 @@ def game_defaults(game: str) -> dict[str, Any]:
         if game.startswith(prefix):
             out.update(GAME_DEFAULTS[prefix])
     out.update(GAME_DEFAULTS.get(game, {}))
+    return out
+
+
+def follow_population(defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """``elite`` and ``parents`` for a ``population`` given without them: the defaults'
+    shares of the default population, rounded, at least 1 elite and 2 parents, and never
+    more than the population allows. Exactly the defaults at the default population, so
+    the plain command's runs are unchanged; empty when there is nothing to scale."""
+    population = given.get("population")
+    if not _is_int(population) or population < 2:
+        return {}  # validate() says what is wrong with it
+    base = defaults["population"]
+    out: dict[str, Any] = {}
+    if "elite" not in given:
+        share = round(population * defaults["elite"] / base)
+        out["elite"] = min(population - 1, max(1 if defaults["elite"] else 0, share))
+    if "parents" not in given:
+        out["parents"] = min(population, max(2, round(population * defaults["parents"] / base)))
     return out
 
 

@@ -24,19 +24,19 @@ from evonet.nn import mlp
     [
         (["--hunger", "1000000000000000"], "hunger must be from 0 (the board's cell count) to 4"),
         (["--hunger", "401"], "(400 on 10x10)"),
-        (["--mutation-sigma", "inf"], "mutation_sigma must be a finite number"),
-        (["--mutation-sigma", "nan"], "mutation_sigma must be a finite number"),
-        (["--sigma-min", "nan"], "sigma_min must be a finite number"),
+        (["--mutation-sigma", "inf"], "--mutation-sigma must be a finite number"),
+        (["--mutation-sigma", "nan"], "--mutation-sigma must be a finite number"),
+        (["--sigma-min", "nan"], "--sigma-min must be a finite number"),
         (["--mutation-sigma", "1e300"], "larger noise would overflow float32 genes"),
-        (["--time-limit", "inf"], "time_limit must be a finite number"),
+        (["--time-limit", "inf"], "--time-limit must be a finite number"),
         (["--seed", "-1"], "seed must be from 0"),
         (["--generations", "10000000"], "generations can be at most 200,000"),
-        (["--champion-episodes", "100001"], "champion episodes must be from 0 to 100,000"),
+        (["--champion-episodes", "100001"], "--champion-episodes must be from 0 to 100,000"),
         (["--observation", "3"], "observation layout must be one of 1, 2, got 3"),
         (["--curriculum", "-1"], "curriculum must be from 0 to 200,000 generations"),
         (["--curriculum", "1e20"], "argument --curriculum: expected a whole number"),
         (["--selection", "tournament", "--tournament-size", "1000000000"], "cannot exceed"),
-        (["--config", "inf.toml"], "mutation_sigma must be a finite number"),
+        (["--config", "inf.toml"], "--mutation-sigma must be a finite number"),
     ],
 )
 def test_runaway_settings_are_one_line(tmp_path, monkeypatch, capsys, flags, needle):
@@ -218,3 +218,32 @@ def test_runs_from_before_curricula_played_their_board_from_the_start():
     old = {k: v for k, v in EvolveConfig().to_dict().items() if k != "curriculum"}
     assert from_dict({**old, "board": [20, 20]}).curriculum == 0
     assert from_dict(EvolveConfig().to_dict()).curriculum == EvolveConfig().curriculum > 0
+
+
+@pytest.mark.parametrize("game", ["snake", "gym:Acrobot-v1"])
+def test_elite_and_parents_follow_a_population_given_alone(game):
+    plain = EvolveConfig.for_game(game)
+    same = EvolveConfig.for_game(game, population=plain.population)
+    assert (same.elite, same.parents) == (plain.elite, plain.parents)  # runs unchanged
+    for population in (2, 3, 10, 64, 1000):
+        cfg = EvolveConfig.for_game(game, population=population)
+        cfg.validate()
+        share = plain.parents / plain.population
+        assert cfg.parents == min(population, max(2, round(population * share)))
+        assert 1 <= cfg.elite < population
+    big = EvolveConfig.for_game(game, population=plain.population * 10)
+    assert (big.elite, big.parents) == (plain.elite * 10, plain.parents * 10)
+    mine = EvolveConfig.for_game(game, population=10, elite=0, parents=7)
+    assert (mine.elite, mine.parents) == (0, 7)  # given settings are never scaled
+
+
+def test_a_small_population_alone_runs_and_a_bad_one_names_its_flag(tmp_path, capsys):
+    tiny = ["--board", "6x6", "--generations", "1", "--episodes", "1", "--quiet", "--no-plot"]
+    tiny += ["--champion-episodes", "1", "--out", str(tmp_path / "run")]
+    assert main(["evolve", "snake", "--population", "10", *tiny]) == 0
+    capsys.readouterr()
+    assert main(["evolve", "snake", "--population", "10", "--parents", "30", *tiny]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["evonet evolve: error: --parents (30) cannot exceed the population (10)"]
+    assert main(["evolve", "snake", "--population", "2", "--elite", "6", *tiny]) == 2
+    assert "error: --elite must be from 0 to population - 1 (1), got 6" in capsys.readouterr().err
