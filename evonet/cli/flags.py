@@ -64,6 +64,7 @@ def evaluator_from(args: argparse.Namespace, default: str | None = None) -> obje
         backend = default
     if args.ray_address is not None and backend != "ray":
         raise UsageError(f"--ray-address {args.ray_address}: needs --backend ray")
+    _warn_of_idle_workers(backend, args.workers)
     evaluator = make_evaluator(backend, args.workers, args.ray_address)
     if backend == "ray":  # connect now: an unreachable cluster is a usage error
         try:
@@ -71,3 +72,18 @@ def evaluator_from(args: argparse.Namespace, default: str | None = None) -> obje
         except ValueError as e:
             raise UsageError(str(e)) from None
     return evaluator
+
+
+def _warn_of_idle_workers(backend: str | None, workers: int | None) -> None:
+    """One line when more local worker processes are asked for than this machine has cores:
+    allowed (results are the same), but they only take turns."""
+    from evonet.cli.output import info
+    from evonet.evolution.evaluators.sharded import available_cores
+    from evonet.text import count
+
+    cores = available_cores()
+    if backend == "processes" and workers is not None and workers > cores:
+        info(
+            f"evonet: --workers {workers} is more than the {count(cores, 'core')} here; the extra "
+            "workers take turns on them (results are the same)"
+        )

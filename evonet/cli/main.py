@@ -118,6 +118,17 @@ def _did_you_mean(word: str, choices: Sequence[str]) -> str:
     return f" (did you mean {match[0]}?)" if match else ""
 
 
+def command_list(parser: argparse.ArgumentParser) -> str:
+    """What a bare ``evonet`` says: its usage, then each command with its one-line help."""
+    sub = next(a for a in parser._actions if a.dest == "command")
+    rows = [(c.dest, c.help or "") for c in sub._choices_actions]
+    width = max(len(name) for name, _ in rows)
+    lines = [parser.format_usage().rstrip(), "", "commands:"]
+    lines += [f"  {name:<{width}}  {text}" for name, text in rows]
+    lines += ["", "Run 'evonet COMMAND --help' for one, 'evonet --help' for examples."]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code.
 
@@ -135,11 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             parser = build_parser()
             if not argv:
-                print(parser.format_usage().rstrip(), file=sys.stderr)
-                print(
-                    "Run 'evonet --help' for the commands, 'evonet COMMAND --help' for one.",
-                    file=sys.stderr,
-                )
+                print(command_list(parser), file=sys.stderr)
                 return 2
             args = parse(parser, argv)
             prefix = f"evonet {args.command}"

@@ -48,7 +48,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"at most {MAX_RUNS} runs in one figure, got {len(args.runs)}")
     labels = args.labels.split(",") if args.labels is not None else None
     if labels is not None and len(labels) != len(args.runs):
-        raise UsageError(f"--labels: {len(labels)} names for {len(args.runs)} runs")
+        raise UsageError(
+            f"--labels: {count(len(labels), 'name')} for {count(len(args.runs), 'run')}; "
+            "give one per run, separated by commas"
+        )
     out = check_writable(args.out, "--out")
     curves, scores = [], []
     for i, name in enumerate(args.runs):

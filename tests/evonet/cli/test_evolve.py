@@ -93,6 +93,15 @@ def test_evaluate_plays_here_unless_workers_are_asked_for(tmp_path, monkeypatch)
     workers = evonet_here(*args, "--workers", "2", cwd=tmp_path)
     assert workers.returncode == 0 and calls == [10], workers.stderr
     assert here.stdout == workers.stdout  # the same games either way
+    # More workers than cores: allowed, the same games, and said once.
+    from evonet.evolution.evaluators import sharded
+
+    for cores, says in ((2, 0), (1, 1)):
+        monkeypatch.setattr(sharded, "available_cores", lambda cores=cores: cores)
+        crowded = evonet_here(*args, "--workers", "2", cwd=tmp_path)
+        assert crowded.returncode == 0 and crowded.stdout == here.stdout, crowded.stderr
+        warning = "evonet: --workers 2 is more than the 1 core here; the extra workers take"
+        assert crowded.stderr.count(warning) == says
 
 
 def test_the_champion_of_evonet_0_1_0_still_plays_on_its_layout(tmp_path):

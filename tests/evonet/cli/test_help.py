@@ -34,10 +34,14 @@ def test_every_flag_has_help_with_its_default_and_the_help_ends_with_examples(co
     assert all(len(line) <= 80 for line in text.splitlines() if line.startswith("  evonet"))
 
 
-def test_a_bare_evonet_points_to_help(capsys):
+def test_a_bare_evonet_lists_the_commands_one_line_each(capsys):
     assert main([]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("usage: evonet") and "Run 'evonet --help'" in err
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("usage: evonet") and "evonet --help" in lines[-1]
+    listed = [line.split()[0] for line in lines[lines.index("commands:") + 1 :] if line[:2] == "  "]
+    assert listed == ["train", "evolve", "evaluate", "watch", "play", "plot"]
+    assert "  evolve    evolve networks to play a game" in lines
+    assert all(len(line) <= 80 for line in lines)
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ def test_plot_overlays_runs_into_one_png(runs):
     "args,needle",
     [
         (["nowhere"], "evonet plot: error: nowhere: no such run"),
-        (["s1", "--labels", "a,b"], "--labels: 2 names for 1 runs"),
+        (["s1", "--labels", "a,b"], "--labels: 2 names for 1 run; give one per run"),
         (["foreign.csv"], "foreign.csv: not a run history (its columns are not evonet's)"),
         (["short.csv"], "short.csv, line 3: expected 9 numbers"),
         (["inf.csv"], "inf.csv, line 2: an infinite value"),
