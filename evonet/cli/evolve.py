@@ -253,8 +253,8 @@ def _summary(args: argparse.Namespace, session: Session, reason: str) -> int:
     if last:
         name = the_run.score_name
         summary += (
-            f"; last generation best {last[f'best_{name}']:.1f} {name}, "
-            f"best fitness ever {the_run.ga.best_fitness:.2f}"
+            f"; the last generation's best: {last[f'best_{name}']:.1f} {name}; the run's "
+            f"best fitness (what evolution ranks by): {the_run.ga.best_fitness:.2f}"
         )
     info(summary)
     champion, game = the_run.champion, the_run.game

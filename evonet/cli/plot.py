@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from evonet.cli.args import check_writable
@@ -59,6 +60,13 @@ def run(args: argparse.Namespace) -> int:
         csv = path / "history.csv" if path.is_dir() else path
         if not csv.is_file():
             raise UsageError(f"{name}: no such run (a run folder or its history.csv)")
+        if csv.suffix == ".npz" and (csv.parent / "history.csv").is_file():
+            raise UsageError(
+                f"{name}: a network file, not a run; plot its run: evonet plot "
+                f"{shlex.quote(str(csv.parent))}"
+            )
+        if csv.suffix == ".npz":
+            raise UsageError(f"{name}: a network file, not a run (a run folder or its history.csv)")
         try:
             score, history = read_history_csv(csv)
         except (ValueError, OSError) as e:

@@ -188,6 +188,11 @@ def load_agent(
 
 def _agent_game(path: Any, settings: Any, board: tuple[int, int] | None) -> GameSpec:
     """The game recorded with a saved network, on ``board`` if given."""
+    if isinstance(settings, dict) and settings.get("game") == config_mod.CUSTOM:
+        raise NotAnAgent(
+            f"{path}: a network evolved on a Python fitness function, which no game plays; "
+            "load it in Python: evonet.load_network(path)"
+        )
     try:
         game = config_mod.game_from_meta(settings)
     except MissingPackage as e:

@@ -213,3 +213,17 @@ def test_a_game_whose_default_is_an_evolution_strategy_says_so(tmp_path):
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "evolves with" not in r.stderr
+
+
+def test_the_last_line_says_what_each_figure_is(tmp_path):
+    r = evonet_here("evolve", "snake", *TINY, "--out", "run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rows = [line.split(",") for line in (tmp_path / "run/history.csv").read_text().splitlines()]
+    header, last = rows[0], rows[-1]
+    best_apples = float(last[header.index("best_apples")])
+    best_fitness = max(float(row[header.index("best_fitness")]) for row in rows[1:])
+    line = next(x for x in r.stderr.splitlines() if x.startswith("evonet: finished"))
+    assert line == (
+        f"evonet: finished at generation 3; the last generation's best: {best_apples:.1f} "
+        f"apples; the run's best fitness (what evolution ranks by): {best_fitness:.2f}"
+    )

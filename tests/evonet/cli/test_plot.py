@@ -35,6 +35,8 @@ def test_plot_overlays_runs_into_one_png(runs):
         (["short.csv"], "short.csv, line 3: expected 9 numbers"),
         (["inf.csv"], "inf.csv, line 2: an infinite value"),
         (["binary.csv"], "binary.csv: not a CSV run history"),
+        (["s1/best.npz"], "s1/best.npz: a network file, not a run; plot its run: evonet plot s1"),
+        (["net.npz"], "net.npz: a network file, not a run (a run folder or its history.csv)"),
         (["s1", "gym.csv"], "the runs play different games (s1 scores apples, gym scores return)"),
         (["s1", "--out", "no/such/dir/x.png"], "--out"),
     ],
@@ -47,6 +49,7 @@ def test_what_plot_cannot_read_is_one_line(runs, monkeypatch, capsys, args, need
     (runs / "gym.csv").write_text(header.format("return") + "0,1,1,1,1,1,1,1,1\n")
     (runs / "inf.csv").write_text(header.format("apples") + "0,1e400,1,1,1,1,1,1,1\n")
     (runs / "binary.csv").write_bytes(bytes(range(128, 256)))
+    (runs / "net.npz").write_bytes((runs / "s1" / "best.npz").read_bytes())
     monkeypatch.chdir(runs)
     assert main(["plot", *args]) == 2
     lines = capsys.readouterr().err.strip().splitlines()

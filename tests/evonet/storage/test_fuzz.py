@@ -391,7 +391,7 @@ def test_the_sources_load_as_what_they_are(sources, scratch):
     expected = {  # name: (load_run, load_agent)
         "v2": ("loaded", "loaded"),
         "v1": ("loaded", "loaded"),
-        "custom": ("loaded", "FILE: invalid game settings in its metadata: it was evolved on"),
+        "custom": ("loaded", "FILE: a network evolved on a Python fitness function, which no"),
         "pgpe": ("loaded", "loaded"),
         "cma-es": ("loaded", "loaded"),
         "network": ("FILE: holds a 'network', expected a 'checkpoint'", "loaded"),
