@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from evonet.cli.main import main
 from evonet.storage.history import history_fields
 from tests.helpers import TINY_EVOLVE, TINY_PLOTTED, evonet_here
 
@@ -227,3 +228,14 @@ def test_the_last_line_says_what_each_figure_is(tmp_path):
         f"evonet: finished at generation 3; the last generation's best: {best_apples:.1f} "
         f"apples; the run's best fitness (what evolution ranks by): {best_fitness:.2f}"
     )
+
+
+def test_the_docs_memory_refusal_is_what_the_command_says(capsys):
+    """docs/evolving.md quotes the refusal of a huge population: its estimate is the code's
+    (what follows "more than" is this machine's memory)."""
+    docs = (Path(__file__).parents[3] / "docs" / "evolving.md").read_text()
+    quoted = next(x for x in docs.splitlines() if "--population 1000000000 x" in x)
+    assert main(["evolve", "snake", "--population", "1000000000"]) == 2
+    said = capsys.readouterr().err.strip()
+    assert said.split(", more than")[0] == quoted.split(", more than")[0]
+    assert said.endswith("; lower --population, --episodes or --hidden") and "TiB" in said
