@@ -418,7 +418,10 @@ def _train_cells(
                     bar.set_postfix(**where, loss=f"{res.train_loss[-1]:.2e}", refresh=False)
 
                 res, data = _one_run(task, cell, seed, shared, tick)
-                bar.update(cell.cfg.epochs - res.epochs)  # early stop: skip the unused epochs
+                # An early stop leaves epochs unplayed: they leave the total, so the bar
+                # counts (and its rate measures) only the epochs that ran.
+                bar.total -= cell.cfg.epochs - res.epochs
+                bar.refresh()
                 metrics = task.metrics(res.theta, cell.topo, data)
                 cell.results.append((res, metrics))
                 if not quiet:

@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,17 @@ def test_train_xor_runs_reports_solved_runs():
     out = last_json(r.stdout)
     assert out["runs"] == 5 and out["solved_runs"] == 5 and out["solved"] is True
     assert out["accuracy"] == 1.0
+
+
+def test_the_bar_counts_the_epochs_that_ran():
+    """Runs that stop early leave the bar's total: it ends at the epochs actually run."""
+    r = evonet_here("train", "xor", "--runs", "3")
+    assert r.returncode == 0, r.stderr
+    lines = re.findall(r"run \d/3 \(seed \d\): ([\d,]+) epochs", r.stdout + r.stderr)
+    ran = [int(e.replace(",", "")) for e in lines]
+    assert len(ran) == 3 and sum(ran) < 3 * TASKS["xor"].config.epochs  # they stopped early
+    last = re.findall(r"train xor: +\d+%\|[^|]*\| (\d+)/(\d+)", r.stderr)[-1]
+    assert last == (str(sum(ran)), str(sum(ran)))
 
 
 def test_python_m_and_console_script_agree():
