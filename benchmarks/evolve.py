@@ -102,7 +102,7 @@ def one_run(folder: Path, seed: int, board: str, extra: tuple[str, ...]) -> dict
         "wall": wall,
         "generations": gens,
         "mean": out["mean_apples"],
-        "full": out["wins"],
+        "full": out["full_boards"],
         "max": out["max_apples"],
     }
 

@@ -93,12 +93,13 @@ def run(args: argparse.Namespace) -> int:
         "wins": int(res.episode_won[0].sum()),
         "mean_steps": float(res.episode_steps[0].mean()),
     }
-    if not game.can_win:
-        del out["wins"]
+    wins = out.pop("wins")
+    if game.can_win:  # the JSON key is the words the text uses: full_boards for Snake
+        out[(game.win_name + "s").replace(" ", "_")] = wins
     if args.json:
         emit_json(out)
     else:
-        wins = f"{count(out['wins'], game.win_name)}, " if game.can_win else ""
+        wins = f"{count(wins, game.win_name)}, " if game.can_win else ""
         n = args.episodes
         print(
             f"{args.path} on {n} episode{'s' * (n != 1)} of {game.describe()} "

@@ -67,7 +67,7 @@ def test_evaluate_reports_json(tmp_path):
         "mean_apples",
         "median_apples",
         "max_apples",
-        "wins",
+        "full_boards",  # the text's words: "1 full board"
         "mean_steps",
     }
     assert out["episodes"] == 30 and out["max_apples"] >= out["median_apples"]
