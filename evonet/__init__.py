@@ -22,7 +22,8 @@ Pieces:
 * networks: :class:`Topology`, :func:`init` ``-> (n, D)``, :func:`forward` (genomes
   ``(*G, D)`` with inputs ``(*G, *B, n_in)`` -> ``(*G, *B, n_out)``), :func:`unflatten`;
 * evolution: :class:`EvolveConfig`, :func:`run`, :class:`Session` (the run behind
-  :func:`run` and ``evonet evolve``, for your own evaluator or messages), :class:`Run` (with
+  :func:`run` and ``evonet evolve``, for your own evaluator or messages), :class:`FolderError`
+  (a run folder that cannot be used: a ``ValueError`` naming it), :class:`Run` (with
   :meth:`Run.start`; the bare loop is ``evonet.evolution.run.evolve``), :class:`Reporter`,
   :class:`GA`, :class:`GAConfig`, and the evolution strategies :class:`OpenAIES`,
   :class:`PGPE`, :class:`SNES`, :class:`CMAES` (each with its ``...Config``; ask/tell over
@@ -69,6 +70,7 @@ _EXPORTS = {
     "Reporter": "evonet.evolution.run",
     "run": "evonet.api",
     "Session": "evonet.api",
+    "FolderError": "evonet.storage.folders",
     "RolloutResult": "evonet.evolution.rollout",
     "save_network": "evonet.storage.checkpoint",
     "load_network": "evonet.evolution.files",

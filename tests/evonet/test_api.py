@@ -1,6 +1,7 @@
 """The Python API: import evonet, evolve a game or your own fitness function."""
 
 import dataclasses
+import re
 import signal
 import subprocess
 import sys
@@ -122,14 +123,33 @@ def test_python_runs_never_reuse_a_folder_that_holds_a_run(tmp_path, monkeypatch
     first = evonet.run(
         cfg, fitness=fitness, io=(2, 1), out=tmp_path / "x", progress=False, plot=False
     )
-    with pytest.raises(ValueError, match="already holds a run"):
+    before = {f.name: f.read_bytes() for f in (tmp_path / "x").iterdir()}
+    with pytest.raises(evonet.FolderError, match=r"x: already holds a run; resume it from"):
         evonet.run(cfg, fitness=fitness, io=(2, 1), out=tmp_path / "x", progress=False, plot=False)
+    assert {f.name: f.read_bytes() for f in (tmp_path / "x").iterdir()} == before
+    assert issubclass(evonet.FolderError, ValueError)
     # The default folder moves on instead, as the command line does.
     default = dataclasses.replace(cfg, out="")
     a = evonet.run(default, fitness=fitness, io=(2, 1), progress=False, plot=False)
     b = evonet.run(default, fitness=fitness, io=(2, 1), progress=False, plot=False)
     assert a.config.out == "checkpoints/custom" and b.config.out == "checkpoints/custom-2"
     assert first.config.out == str(tmp_path / "x")
+
+
+@pytest.mark.slow
+def test_the_docs_fitness_example_runs_twice_in_a_row(tmp_path, monkeypatch, capsys):
+    """docs/python.md's own-fitness example, as a reader pastes it, twice in one folder."""
+    text = (Path(__file__).parents[2] / "docs" / "python.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    code = next(b for b in blocks if "def fitness(genomes)" in b)
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        exec(compile(code, "docs/python.md", "exec"), {})
+    said = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in said] == ["checkpoints/custom"] * 2 + [
+        "checkpoints/custom-2"
+    ] * 2
+    assert said[1].endswith("after 400 generations") and said[3].endswith("after 400 generations")
 
 
 def test_a_one_genome_population_must_be_a_matrix():
