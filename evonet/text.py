@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 def count(n: int, noun: str) -> str:
     """``count(1, "game")`` -> ``"1 game"``, ``count(1200, "game")`` -> ``"1,200 games"``."""
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``" (did you mean evolve?)"`` for the choice closest to a mistyped ``word``, or
+    ``""`` when none is close."""
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {match[0]}?)" if match else ""

@@ -20,6 +20,7 @@ Conventions every game keeps:
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 from abc import ABC, abstractmethod
@@ -238,7 +239,12 @@ def _maker(name: str) -> Any:
     if target is None:
         target = next((t for p, t in PREFIXES.items() if name.startswith(p)), None)
     if target is None:
-        raise UnknownGame(f"unknown game {name!r}; supported: {supported()}")
+        # "snak" -> snake; "gim:CartPole-v1" -> gym:CartPole-v1. (difflib here, not
+        # evonet.text's did_you_mean: games sit below every other layer.)
+        rest = name.partition(":")[2]
+        close = difflib.get_close_matches(name, [*REGISTRY, *(p + rest for p in PREFIXES)], 1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise UnknownGame(f"unknown game {name!r}{hint}; supported: {supported()}")
     module, attr = target.split(":")
     return getattr(importlib.import_module(module, __package__), attr)
 

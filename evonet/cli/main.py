@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
             return super().add_argument(*args, **metavar(kwargs))
 
         def error(self, message: str) -> None:  # type: ignore[override]
-            raise UsageError(f"{self.prog}: error: {message}")
+            raise UsageError(f"{self.prog}: error: {message}{_choice_hint(message)}")
 
     parser = Parser(prog="evonet", description=DESCRIPTION, epilog=EXAMPLES)
     parser.add_argument("--version", action="version", version=f"evonet {__version__}")
@@ -111,11 +111,21 @@ def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.Argume
     raise AssertionError("evonet has subcommands")
 
 
-def _did_you_mean(word: str, choices: Sequence[str]) -> str:
-    import difflib
+def _choice_hint(message: str) -> str:
+    """argparse's "invalid choice: 'sinus' (choose from 'digits', 'sine', 'xor')" gets
+    " (did you mean sine?)"."""
+    import re
 
-    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean {match[0]}?)" if match else ""
+    found = re.search(r"invalid choice: '?([^']*?)'? \(choose from (.*)\)$", message)
+    if found is None:
+        return ""
+    return _did_you_mean(found[1], [c.strip().strip("'") for c in found[2].split(",")])
+
+
+def _did_you_mean(word: str, choices: Sequence[str]) -> str:
+    from evonet.text import did_you_mean
+
+    return did_you_mean(word, choices)
 
 
 def command_list(parser: argparse.ArgumentParser) -> str:

@@ -22,6 +22,7 @@ from evonet.nn.mlp import Topology
 from evonet.search.distribution import ESConfig
 from evonet.search.ga import GAConfig
 from evonet.search.strategies import strategy_class
+from evonet.text import did_you_mean
 
 # A run whose fitness is a Python function (evonet.run(fitness=...)), not a registered game.
 CUSTOM = "custom"
@@ -436,7 +437,8 @@ def coerce(name: str, value: Any) -> Any:
     """A TOML or JSON value for field name, converted and type-checked."""
     if name not in FIELD_NAMES:
         known = ", ".join(sorted(FIELD_NAMES))
-        raise ValueError(f"unknown setting {name!r} (known: {known})")
+        hint = did_you_mean(str(name), FIELD_NAMES)
+        raise ValueError(f"unknown setting {name!r}{hint}; known: {known}")
     default = getattr(EvolveConfig, name, None)
     if name == "hidden":
         if isinstance(value, str):

@@ -60,13 +60,36 @@ def test_a_bare_evonet_lists_the_commands_one_line_each(capsys):
         (["evolve", "snake", "--board", "3"], "evonet evolve: error: argument --board: expected"),
         (["evaluate", "nope.npz"], "evonet evaluate: error: nope.npz: no such file"),
         (["train", "cosine"], "evonet train: error: argument task: invalid choice: 'cosine'"),
+        (["train", "sinus"], "evonet train: error: argument task: invalid choice: 'sinus'"),
+        (["evolve", "snak"], "evonet evolve: error: unknown game 'snak' (did you mean snake?)"),
+        (["evolve", "gim:CartPole-v1"], "unknown game 'gim:CartPole-v1' (did you mean gym:"),
+        (["evolve", "tetris"], "evonet evolve: error: unknown game 'tetris'; supported: snake"),
     ],
 )
 def test_every_error_is_one_line_with_the_command_prefix(tmp_path, monkeypatch, capsys, argv, line):
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith(line), err
+    assert len(err) == 1 and line in err[0] and err[0].startswith("evonet"), err
+
+
+@pytest.mark.parametrize(
+    "argv,hint",
+    [
+        (["train", "sinus"], "(did you mean sine?)"),
+        (["evolve", "snake", "--strategy", "pgep"], "(did you mean pgpe?)"),
+        (["evolve", "snake", "--config", "s.toml"], "'populaton' (did you mean population?);"),
+        (["train", "xyz"], ""),  # nothing close: no guess
+    ],
+)
+def test_a_mistyped_choice_game_or_setting_gets_a_suggestion(
+    tmp_path, monkeypatch, capsys, argv, hint
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text("populaton = 500\n")
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert (hint in err) if hint else "did you mean" not in err, err
 
 
 @pytest.mark.slow
