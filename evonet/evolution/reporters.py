@@ -40,6 +40,7 @@ class ProgressReporter(Reporter):
 
     def on_start(self, run: Run) -> None:
         self.started, self.first = time.perf_counter(), run.generation
+        self.generation_seconds = 0.0  # the generations' own time: gen/min's measure
         limit = run.config.time_limit
         # set_description() adds ": " itself; the first description is given with it.
         common = {"desc": f"evolve {_playing(run)}: ", "file": self.file, "dynamic_ncols": True}
@@ -60,10 +61,13 @@ class ProgressReporter(Reporter):
                 **common,
             )
 
+    def _busy(self) -> float:
+        return max(self.generation_seconds, 1e-9)
+
     def on_generation(self, run: Run, record: dict, result: RolloutResult) -> None:
         assert self.bar is not None
         name = run.score_name
-        elapsed = time.perf_counter() - self.started
+        self.generation_seconds += record["seconds"]
         shown = {}
         if run.config.time_limit:
             shown["generation"] = f"{run.generation}/{run.config.generations}"
@@ -71,14 +75,15 @@ class ProgressReporter(Reporter):
             f"best_{name}": f"{record[f'best_{name}']:.1f}",
             f"mean_{name}": f"{record[f'mean_{name}']:.2f}",
             **{k: f"{record[k]:.3g}" for k in run.strategy.figure_names},
-            "gen/min": _rate(60 * (run.generation - self.first) / max(elapsed, 1e-9)),
+            "gen/min": _rate(60 * (run.generation - self.first) / self._busy()),
         }
         if run.game is not None:
             # The throughput of all workers together, and how many there are.
             shown["steps_s"] = f"{record['agent_steps_per_s'] / 1e3:.0f}k"
             shown["workers"] = record["workers"]
         self.bar.set_postfix(shown, refresh=False)
-        if run.config.time_limit:
+        if run.config.time_limit:  # the limit counts wall time, as the run does
+            elapsed = time.perf_counter() - self.started
             self.bar.update(min(elapsed, self.bar.total) - self.bar.n)
         else:
             self.bar.update(1)

@@ -259,6 +259,14 @@ def _workers(evaluator: Evaluator | None, game: GameSpec | None) -> int:
     return used(game) if used is not None and game is not None else 1
 
 
+def _start_workers(evaluator: Evaluator | None, game: GameSpec | None) -> None:
+    """Start an evaluator's worker processes or Ray connection now, if it will use them, so
+    that the first generation's time is its own."""
+    start = getattr(evaluator, "start", None)
+    if start is not None and _workers(evaluator, game) > 1:
+        start()
+
+
 def generation_seeds(seed: int, generation: int, episodes: int) -> np.ndarray:
     """``(E,)`` episode seeds of one generation: new every generation, and a pure function
     of ``(seed, generation)`` so that a resumed run plays the very same episodes."""
@@ -314,6 +322,7 @@ def evolve(
     Returns:
         why the loop ended: ``finished``, ``time limit`` or ``interrupted``.
     """
+    _start_workers(evaluator, run.game)  # before the clock: start-up is no generation's
     start = time.perf_counter()  # the time limit counts from here
     try:
         for r in reporters:

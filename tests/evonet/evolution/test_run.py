@@ -193,3 +193,45 @@ def test_progress_shows_no_false_eta_and_runs_over_a_time_limit():
     evolve(run, [ProgressReporter(out)])
     last = out.getvalue().split("\r")[-1]
     assert "of the 00:00 time limit" in last and f"generation={run.generation}/100000" in last
+
+
+class StartingEvaluator:
+    """Plays here, but keeps the log of a sharding evaluator's start and calls."""
+
+    def __init__(self, workers):
+        self.workers, self.log = workers, []
+
+    def workers_used(self, game):
+        return self.workers
+
+    def start(self):
+        self.log.append("start")
+
+    def __call__(self, genomes, topo, game, seeds, observe=False):
+        self.log.append("play")
+        return rollout(genomes, topo, game, seeds, observe=observe)
+
+
+def test_workers_start_before_the_first_generation_is_timed():
+    """Start-up belongs to no generation: the workers start before the first one's clock,
+    and only when a generation will use more than one of them."""
+    for workers, log in ((2, ["start", "play"]), (1, ["play"])):
+        evaluator = StartingEvaluator(workers)
+        evolve(Run.start(dataclasses.replace(TINY, generations=1, champion_episodes=0)),
+               evaluator=evaluator)  # fmt: skip
+        assert evaluator.log == log
+
+
+def test_gen_per_min_is_the_generations_own_time():
+    import io
+
+    from evonet.evolution.reporters import ProgressReporter
+    from evonet.evolution.run import _one_generation
+
+    run = Run.start(dataclasses.replace(TINY, generations=2))
+    progress = ProgressReporter(io.StringIO())
+    progress.on_start(run)
+    for _ in range(2):  # two generations said to take 30 s each: 2 a minute, whatever the clock
+        record, result = _one_generation(run, None)
+        progress.on_generation(run, {**record, "seconds": 30.0}, result)
+    assert "gen/min=2.00" in progress.bar.postfix
