@@ -6,6 +6,7 @@ import json
 import math
 import os
 import sys
+import textwrap
 import time
 from typing import TYPE_CHECKING
 
@@ -32,8 +33,29 @@ def silence_stdout() -> None:
 
 
 def info(text: str) -> None:
-    """Human-facing status on stderr, so stdout stays clean for --json."""
-    print(text, file=sys.stderr, flush=True)
+    """Human-facing status on stderr, so stdout stays clean for --json; in a terminal,
+    wrapped at word boundaries to its width (a file or pipe gets one line each)."""
+    print(_wrapped(text), file=sys.stderr, flush=True)
+
+
+def _terminal_columns() -> int | None:
+    """stderr's width, or None when it is no terminal."""
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (AttributeError, OSError, ValueError):  # a file, a pipe, a test's capture
+        return None
+
+
+def _wrapped(text: str) -> str:
+    width = _terminal_columns()
+    if width is None:
+        return text
+    lines = text.splitlines() or [""]
+    return "\n".join(
+        textwrap.fill(line, width, subsequent_indent="  ", break_long_words=False,
+                      break_on_hyphens=False) or line
+        for line in lines
+    )  # fmt: skip
 
 
 def get_ready(game: GameSpec, always: bool = True) -> None:

@@ -6,6 +6,7 @@ Each is one small class with the hooks of :class:`evonet.evolution.run.Reporter`
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -32,34 +33,63 @@ class ProgressReporter(Reporter):
     over that time, which does say when the run will end.
     """
 
-    def __init__(self, file=None) -> None:
+    def __init__(self, file=None, columns: int | None = None) -> None:
         self.file = file or sys.stderr
+        self.columns = columns  # None: the terminal's width, if the file is one
         self.bar: tqdm | None = None
         self.started = 0.0
         self.first = 0  # the generation this process started from
+        self.narrow = False  # the short layout, for terminals under NARROW columns
 
     def on_start(self, run: Run) -> None:
         self.started, self.first = time.perf_counter(), run.generation
         self.generation_seconds = 0.0  # the generations' own time: gen/min's measure
+        width = self._width()
+        self.narrow = width is not None and width < NARROW
         limit = run.config.time_limit
         # set_description() adds ": " itself; the first description is given with it.
-        common = {"desc": f"evolve {_playing(run)}: ", "file": self.file, "dynamic_ncols": True}
+        common = {"desc": self._desc(run) + ": ", "file": self.file, "dynamic_ncols": True}
         if limit:
+            of = "/" if self.narrow else " of the "
             self.bar = tqdm(
                 total=limit,
-                bar_format="{desc}{percentage:3.0f}%|{bar}| {elapsed} of the "
-                + f"{tqdm.format_interval(limit)} time limit"
+                bar_format="{desc}{percentage:3.0f}%|{bar}| {elapsed}" + of
+                + tqdm.format_interval(limit) + ("" if self.narrow else " time limit")
                 + "{postfix}",
                 **common,
-            )
+            )  # fmt: skip
         else:
             self.bar = tqdm(
                 total=run.config.generations,
                 initial=run.generation,
-                bar_format="{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} generations "
-                "[{elapsed}{postfix}]",
+                bar_format="{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                + ("gen" if self.narrow else "generations") + " [{elapsed}{postfix}]",
                 **common,
             )
+
+    def _desc(self, run: Run) -> str:
+        return _playing(run) if self.narrow else f"evolve {_playing(run)}"
+
+    def _fitting(self, shown: dict, keep: int) -> dict:
+        """``shown`` without its last (least important) fields until the line fits the
+        terminal with a bar of 10 characters; the first ``keep`` (generation, best and mean
+        score) always stay. Everything when the file is no terminal."""
+        width = self._width()
+        if width is None or self.bar is None:
+            return shown
+        fixed = len(self.bar.format_meter(**{**self.bar.format_dict, "ncols": None, "postfix": ""}))
+        kept = dict(shown)
+        while len(kept) > keep and fixed + len(_postfix(kept)) > width:
+            kept.popitem()
+        return kept
+
+    def _width(self) -> int | None:
+        if self.columns is not None:
+            return self.columns
+        try:
+            return os.get_terminal_size(self.file.fileno()).columns
+        except (AttributeError, OSError, ValueError):  # a file, a pipe, a StringIO
+            return None
 
     def _busy(self) -> float:
         return max(self.generation_seconds, 1e-9)
@@ -70,10 +100,13 @@ class ProgressReporter(Reporter):
         self.generation_seconds += record["seconds"]
         shown = {}
         if run.config.time_limit:
-            shown["generation"] = f"{run.generation}/{run.config.generations}"
+            shown["gen" if self.narrow else "generation"] = (
+                f"{run.generation}/{run.config.generations}"
+            )
+        best, mean = ("best", "mean") if self.narrow else (f"best_{name}", f"mean_{name}")
         shown |= {
-            f"best_{name}": f"{record[f'best_{name}']:.1f}",
-            f"mean_{name}": f"{record[f'mean_{name}']:.2f}",
+            best: f"{record[f'best_{name}']:.1f}",
+            mean: f"{record[f'mean_{name}']:.2f}",
             **{k: f"{record[k]:.3g}" for k in run.strategy.figure_names},
             "gen/min": _rate(60 * (run.generation - self.first) / self._busy()),
         }
@@ -81,7 +114,8 @@ class ProgressReporter(Reporter):
             # The throughput of all workers together, and how many there are.
             shown["steps_s"] = f"{record['agent_steps_per_s'] / 1e3:.0f}k"
             shown["workers"] = record["workers"]
-        self.bar.set_postfix(shown, refresh=False)
+        fitting = self._fitting(shown, keep=3 if run.config.time_limit else 2)
+        self.bar.set_postfix(fitting, refresh=False)
         if run.config.time_limit:  # the limit counts wall time, as the run does
             elapsed = time.perf_counter() - self.started
             self.bar.update(min(elapsed, self.bar.total) - self.bar.n)
@@ -94,7 +128,7 @@ class ProgressReporter(Reporter):
                 f"every generation plays {run.game.describe()}",
                 file=self.file,
             )
-            self.bar.set_description(f"evolve {_playing(run)}", refresh=False)
+            self.bar.set_description(self._desc(run), refresh=False)
 
     def on_picking(self, run: Run) -> None:
         self.close()
@@ -115,6 +149,14 @@ class ProgressReporter(Reporter):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+NARROW = 100  # columns: below this, the bar's short layout
+
+
+def _postfix(fields: dict) -> str:
+    """What tqdm appends for ``fields``: ``, k=v, k=v``."""
+    return "".join(f", {k}={v}" for k, v in fields.items())
 
 
 def _rate(x: float) -> str:

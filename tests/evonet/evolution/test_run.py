@@ -235,3 +235,26 @@ def test_gen_per_min_is_the_generations_own_time():
         record, result = _one_generation(run, None)
         progress.on_generation(run, {**record, "seconds": 30.0}, result)
     assert "gen/min=2.00" in progress.bar.postfix
+
+
+def test_the_bar_fits_80_columns_dropping_the_least_important_fields_first():
+    import io
+
+    from evonet.evolution.reporters import ProgressReporter
+
+    def last_line(cfg, columns):
+        out = io.StringIO()
+        evolve(Run.start(cfg), [ProgressReporter(out, columns=columns)])
+        lines = out.getvalue().replace("\n", "\r").split("\r")
+        return [line for line in lines if "snake 6x6: " in line][-1]
+
+    wide = last_line(TINY, None)  # no terminal: every field, by its full name
+    assert wide.startswith("evolve snake 6x6: ") and "4/4 generations [" in wide
+    assert all(f in wide for f in ("best_apples=", "mean_apples=", "gen/min=", "workers="))
+    for columns in (80, 72):
+        narrow = last_line(TINY, columns)
+        assert len(narrow) <= columns and narrow.startswith("snake 6x6: 100%|##########|")
+        assert "4/4 gen [" in narrow and "best=" in narrow and "mean=" in narrow
+        assert "workers=" not in narrow  # the last field goes first
+    limited = last_line(dataclasses.replace(TINY, generations=100_000, time_limit=0.3), 80)
+    assert len(limited) <= 80 and "/00:00, gen=" in limited and "best=" in limited
