@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable
+from typing import Any
 
 
 def count(n: int, noun: str) -> str:
     """``count(1, "game")`` -> ``"1 game"``, ``count(1200, "game")`` -> ``"1,200 games"``."""
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def terminal_columns(file: Any) -> int | None:
+    """The width of the terminal ``file`` writes to, or None when it is none (a file, a
+    pipe, a StringIO)."""
+    try:
+        return os.get_terminal_size(file.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

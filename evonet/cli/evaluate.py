@@ -90,10 +90,9 @@ def run(args: argparse.Namespace) -> int:
         f"mean_{name}": float(score.mean()),
         f"median_{name}": float(np.median(score)),
         f"max_{name}": int(best) if best.is_integer() else best,
-        "wins": int(res.episode_won[0].sum()),
         "mean_steps": float(res.episode_steps[0].mean()),
     }
-    wins = out.pop("wins")
+    wins = int(res.episode_won[0].sum())
     if game.can_win:  # the JSON key is the words the text uses: full_boards for Snake
         out[(game.win_name + "s").replace(" ", "_")] = wins
     if args.json:

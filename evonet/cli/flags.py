@@ -75,8 +75,8 @@ def evaluator_from(args: argparse.Namespace, default: str | None = None) -> obje
 
 
 def _warn_of_idle_workers(backend: str | None, workers: int | None) -> None:
-    """One line when more local worker processes are asked for than this machine has cores:
-    allowed (results are the same), but they only take turns."""
+    """One line when more local worker processes are asked for than there are cores
+    available: allowed (results are the same), but they only take turns."""
     from evonet.cli.output import info
     from evonet.evolution.evaluators.sharded import available_cores
     from evonet.text import count

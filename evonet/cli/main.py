@@ -82,11 +82,12 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Name
     """``argv`` parsed, or UsageError with the command's prefix and a close match for a
     mistyped command or flag ("did you mean --population?")."""
     from evonet.cli.errors import UsageError
+    from evonet.text import did_you_mean
 
     first = argv[0] if argv else ""
     if first and not first.startswith("-") and first not in COMMANDS:
         raise UsageError(
-            f"evonet: error: unknown command {first!r}{_did_you_mean(first, COMMANDS)}; "
+            f"evonet: error: unknown command {first!r}{did_you_mean(first, COMMANDS)}; "
             f"the commands are {', '.join(COMMANDS)} (evonet --help)"
         )
     args, extra = parser.parse_known_args(argv)
@@ -94,7 +95,7 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Name
         sub = _subparser(parser, args.command)
         flags = [o for a in sub._actions for o in a.option_strings if o.startswith("--")]
         unknown = next((e for e in extra if e.startswith("-")), extra[0])
-        hint = _did_you_mean(unknown.split("=")[0], flags) if unknown.startswith("-") else ""
+        hint = did_you_mean(unknown.split("=")[0], flags) if unknown.startswith("-") else ""
         raise UsageError(
             f"{sub.prog}: error: unrecognized argument{'s' * (len(extra) > 1)}: "
             f"{' '.join(extra)}{hint}"
@@ -116,16 +117,12 @@ def _choice_hint(message: str) -> str:
     " (did you mean sine?)"."""
     import re
 
+    from evonet.text import did_you_mean
+
     found = re.search(r"invalid choice: '?([^']*?)'? \(choose from (.*)\)$", message)
     if found is None:
         return ""
-    return _did_you_mean(found[1], [c.strip().strip("'") for c in found[2].split(",")])
-
-
-def _did_you_mean(word: str, choices: Sequence[str]) -> str:
-    from evonet.text import did_you_mean
-
-    return did_you_mean(word, choices)
+    return did_you_mean(found[1], [c.strip().strip("'") for c in found[2].split(",")])
 
 
 def command_list(parser: argparse.ArgumentParser) -> str:

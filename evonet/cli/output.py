@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from evonet import signals
+from evonet.text import terminal_columns
 
 if TYPE_CHECKING:
     from evonet.games.base import GameSpec
@@ -39,11 +40,7 @@ def info(text: str) -> None:
 
 
 def _terminal_columns() -> int | None:
-    """stderr's width, or None when it is no terminal."""
-    try:
-        return os.get_terminal_size(sys.stderr.fileno()).columns
-    except (AttributeError, OSError, ValueError):  # a file, a pipe, a test's capture
-        return None
+    return terminal_columns(sys.stderr)
 
 
 def _wrapped(text: str) -> str:

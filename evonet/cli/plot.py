@@ -60,13 +60,12 @@ def run(args: argparse.Namespace) -> int:
         csv = path / "history.csv" if path.is_dir() else path
         if not csv.is_file():
             raise UsageError(f"{name}: no such run (a run folder or its history.csv)")
-        if csv.suffix == ".npz" and (csv.parent / "history.csv").is_file():
-            raise UsageError(
-                f"{name}: a network file, not a run; plot its run: evonet plot "
-                f"{shlex.quote(str(csv.parent))}"
+        if csv.suffix == ".npz":  # best.npz, latest.npz: the run is the folder beside them
+            beside = csv.parent / "history.csv"
+            hint = f"evonet plot {shlex.quote(str(csv.parent))}" if beside.is_file() else (
+                "a run folder or its history.csv"
             )
-        if csv.suffix == ".npz":
-            raise UsageError(f"{name}: a network file, not a run (a run folder or its history.csv)")
+            raise UsageError(f"{name}: a network or checkpoint file, not a run ({hint})")
         try:
             score, history = read_history_csv(csv)
         except (ValueError, OSError) as e:

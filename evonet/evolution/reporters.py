@@ -6,7 +6,6 @@ Each is one small class with the hooks of :class:`evonet.evolution.run.Reporter`
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from evonet.evolution.run import Champion, Reporter, Run
 from evonet.storage.archive import atomic_write
 from evonet.storage.checkpoint import save_network
 from evonet.storage.history import history_csv
-from evonet.text import count
+from evonet.text import count, terminal_columns
 
 
 class ProgressReporter(Reporter):
@@ -84,12 +83,7 @@ class ProgressReporter(Reporter):
         return kept
 
     def _width(self) -> int | None:
-        if self.columns is not None:
-            return self.columns
-        try:
-            return os.get_terminal_size(self.file.fileno()).columns
-        except (AttributeError, OSError, ValueError):  # a file, a pipe, a StringIO
-            return None
+        return self.columns if self.columns is not None else terminal_columns(self.file)
 
     def _busy(self) -> float:
         return max(self.generation_seconds, 1e-9)

@@ -232,7 +232,7 @@ def test_the_last_line_says_what_each_figure_is(tmp_path):
 
 def test_the_docs_memory_refusal_is_what_the_command_says(capsys):
     """docs/evolving.md quotes the refusal of a huge population: its estimate is the code's
-    (what follows "more than" is this machine's memory)."""
+    (what follows "more than" is the memory available, which differs from host to host)."""
     docs = (Path(__file__).parents[3] / "docs" / "evolving.md").read_text()
     quoted = next(x for x in docs.splitlines() if "--population 1000000000 x" in x)
     assert main(["evolve", "snake", "--population", "1000000000"]) == 2

@@ -231,7 +231,7 @@ def test_gen_per_min_is_the_generations_own_time():
     run = Run.start(dataclasses.replace(TINY, generations=2))
     progress = ProgressReporter(io.StringIO())
     progress.on_start(run)
-    for _ in range(2):  # two generations said to take 30 s each: 2 a minute, whatever the clock
+    for _ in range(2):  # the records' own seconds set gen/min, not the wall clock
         record, result = _one_generation(run, None)
         progress.on_generation(run, {**record, "seconds": 30.0}, result)
     assert "gen/min=2.00" in progress.bar.postfix
