@@ -10,6 +10,7 @@ start-up included, ends in one line and exit code 130.
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 from typing import TYPE_CHECKING
@@ -159,7 +160,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             prefix = f"evonet {args.command}"
             if real:
                 signals.interrupts_raise()
-            return int(args.run(args) or 0)
+            code = int(args.run(args) or 0)
+            if real:
+                # The process ends next and frees what is left with it: without this, a
+                # last garbage collection walks every object of every module (the compiled
+                # engine's are many) before a closed window's command returns the prompt.
+                gc.freeze()
+            return code
         except UsageError as e:
             msg = str(e)
             print(msg if msg.startswith("evonet") else f"{prefix}: error: {msg}", file=sys.stderr)

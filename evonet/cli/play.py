@@ -77,13 +77,17 @@ def run(args: argparse.Namespace) -> int:
         from evonet.games.snake.render.window import WindowView
 
         with window_errors("try --render terminal"):
-            view = WindowView(env, title="evonet play snake", require_screen=True)
+            view = WindowView(
+                env, title="evonet play snake", require_screen=True, hud_extra=HUD_EXTRA
+            )
         get_ready(spec, always=False)
         with view:
             play_loop(view, env, args.fps, args.seed)
     return 0
 
 
+# The longest items the HUD adds to the game's: the window sizes its HUD strip for them.
+HUD_EXTRA = (f"{MIN_FPS:.3g} fps", "paused")
 KEYS_HELP = keys_help("arrow keys or WASD: steer", "r: play again (game over)")
 
 

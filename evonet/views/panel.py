@@ -25,6 +25,8 @@ MAX_SHOWN = 40  # neurons per layer: 35 labelled Snake inputs fit; wider layers 
 LABEL_FONTS = "dejavusans,liberationsans,arial,helvetica"  # clear at small sizes
 LABEL_SIZE = 15  # pixels; pygame's own font, the fallback, needs 20 to be as legible
 PANEL_WIDTH = 460  # pixels beside a watched game's board
+LABEL_PITCH = 17  # pixels between input neurons at which their labels read at LABEL_SIZE
+SMALLEST_LABEL = 10  # pixels: below this, input labels are left out
 BACKGROUND = (28, 30, 38)
 TEXT, DIM = (230, 230, 230), (150, 150, 160)
 _ZERO, _POSITIVE, _NEGATIVE = (55, 58, 68), (255, 152, 0), (66, 165, 245)
@@ -109,6 +111,12 @@ def neuron_positions(sizes: Sequence[int], area: Area, bottom: int = 30) -> list
     return out
 
 
+def panel_height(topo: Topology) -> int:
+    """The panel's height in pixels at which every input neuron's label reads at full
+    size (a shorter panel draws them smaller, then leaves them out)."""
+    return 16 + 52 + LABEL_PITCH * min(topo.sizes[0], MAX_SHOWN)
+
+
 def shown_neurons(theta: np.ndarray, topo: Topology, limit: int = MAX_SHOWN) -> list[np.ndarray]:
     """Per layer, the indices ``(k,)`` of the neurons drawn, ascending: all of a layer of
     ``limit`` or fewer, else the ``limit`` with the largest weights in and out (the
@@ -141,7 +149,17 @@ class NetworkPanel:
 
     def __init__(self, agent: Agent, pygame: Any, font: Any) -> None:
         self.agent, self.pygame, self.font = agent, pygame, font
+        self.label_fonts: dict[int, Any] = {LABEL_SIZE: font}  # by size, for crowded inputs
         self.refresh()
+
+    def _label_font(self, gap: float) -> Any | None:
+        """The font for input labels ``gap`` pixels apart, or None when none would read."""
+        size = min(LABEL_SIZE, int(gap) - 2)
+        if size < SMALLEST_LABEL:
+            return None
+        if size not in self.label_fonts:
+            self.label_fonts[size] = label_font(self.pygame, size)
+        return self.label_fonts[size]
 
     def refresh(self) -> None:
         """Pick the neurons shown and each one's strongest inputs from the current weights.
@@ -209,10 +227,12 @@ class NetworkPanel:
                 note = f"{counts[layer]} of {agent.topo.sizes[layer]}"
                 img = self.font.render(note, True, DIM)
                 surface.blit(img, (p[0, 0] - img.get_width() / 2, p[-1, 1] + radius + 3))
+        inputs = pos[0][1, 1] - pos[0][0, 1] if len(pos[0]) > 1 else LABEL_PITCH
+        labels = self._label_font(inputs)
         for k, (cx, cy) in enumerate(pos[0]):
             n = int(self.shown[0][k])
-            if n < len(agent.input_labels) and radius >= 4:
-                img = self.font.render(agent.input_labels[n], True, DIM)
+            if n < len(agent.input_labels) and labels is not None:
+                img = labels.render(agent.input_labels[n], True, DIM)
                 surface.blit(img, (cx - radius - 4 - img.get_width(), cy - img.get_height() // 2))
         for k, (cx, cy) in enumerate(pos[-1]):
             n = int(self.shown[-1][k])

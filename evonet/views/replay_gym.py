@@ -22,11 +22,11 @@ from evonet.games.ui.window import (
     Area,
     FrameLayout,
     PygameWindow,
-    screen_fraction,
+    screen_room,
     sdl_stderr_silenced,
 )
 from evonet.text import count
-from evonet.views.panel import PANEL_WIDTH, Agent, label_font, network_panel
+from evonet.views.panel import PANEL_WIDTH, Agent, label_font, network_panel, panel_height
 from evonet.views.replay import Replay
 from evonet.views.replay import record_gif as replay_gif
 
@@ -128,14 +128,15 @@ class GymWindow(PygameWindow):
         self.frames.panel = network_panel(replay.agent, self.pygame, label_font(self.pygame))
 
     def _fitting(self, scale: float) -> tuple[int, int]:
-        """The picture at ``scale`` beside the panel, or smaller to fit the screen."""
+        """The picture at ``scale`` beside the panel, or smaller to fit the screen; tall
+        enough for the panel's labels where the screen allows."""
         picture = self.game.picture()
         w, h = (max(1, round(scale * side)) for side in (picture.shape[1], picture.shape[0]))
-        room = screen_fraction(self.pygame, 0.9, 0.85)
-        if room is not None:
-            k = min(1.0, (room[0] - PANEL_WIDTH) / w, (room[1] - HUD_HEIGHT) / h)
-            w, h = max(1, int(w * k)), max(1, int(h * k))
-        return w + PANEL_WIDTH, h + HUD_HEIGHT
+        room = screen_room(self.pygame)
+        k = min(1.0, (room[0] - PANEL_WIDTH) / w, (room[1] - HUD_HEIGHT) / h)
+        w, h = max(1, int(w * k)), max(1, int(h * k))
+        tall = min(panel_height(self.replay.agent.topo), room[1] - HUD_HEIGHT)
+        return w + PANEL_WIDTH, HUD_HEIGHT + max(h, tall)
 
     def draw(self, k: int, extra: Sequence[str] = (), message: Sequence[str] = ()) -> None:
         """Draw the environment's current picture with the HUD, the panel and an optional

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from evonet.text import count
+from evonet.views.controls import MIN_FPS
 from evonet.views.panel import (
     PANEL_WIDTH,
     Agent,
     activation_colour,
     label_font,
     network_panel,
+    panel_height,
 )
 from evonet.views.replay import Replay, watch_loop
 from evonet.views.replay import record_gif as replay_gif
@@ -141,26 +143,41 @@ def frame_counts(
 
 
 def open_window(
-    agent: Agent, game: SnakeSpec, episodes: int, seed: int, scale: float = 1.0
+    agent: Agent,
+    game: SnakeSpec,
+    episodes: int,
+    seed: int,
+    scale: float = 1.0,
+    screen: tuple[int, int] | None = None,
 ) -> tuple[Any, Replay]:
-    """A pygame window with the network panel, and the games to show in it. ``scale``
-    sizes the board's cells (the panel keeps its width, for its labels); the window never
-    opens larger than the screen, and can be resized.
+    """A pygame window with the network panel, and the games to show in it. It opens as
+    large as fits ``screen`` (default: the display's), tall enough for the panel's labels;
+    ``scale`` sizes the board's cells (the panel keeps its width, for its labels). The
+    window can be resized.
 
     Raises :class:`evonet.games.ui.window.NoScreenError` when there is no display.
     """
-    from evonet.games.snake.render.window import WindowView
+    from evonet.games.snake.render.window import MAX_CELL, WindowView
 
     replay = snake_replay(agent, game, episodes, seed)
     view = WindowView(
         replay.game.env,
-        cell=cell_size(game, scale=scale),
+        cell=max(1, round(MAX_CELL * scale)),
         title="evonet watch",
         panel_width=PANEL_WIDTH,
         require_screen=True,
+        hud_extra=hud_extra(episodes),
+        panel_height=panel_height(agent.topo),
+        screen=screen,
     )
     view.frames.panel = network_panel(agent, view.pygame, label_font(view.pygame))
     return view, replay
+
+
+def hud_extra(episodes: int) -> tuple[str, ...]:
+    """The longest items a watched game's HUD adds to the game's own (see
+    :func:`evonet.views.replay.watch_loop`)."""
+    return f"episode {episodes}/{episodes}", f"{MIN_FPS:.3g} fps", "paused", "h: keys"
 
 
 def run_terminal(

@@ -34,7 +34,12 @@ def import_pygame() -> Any:
 BACKGROUND = (24, 26, 33)
 TEXT = (230, 230, 230)
 DIM = (150, 150, 160)
-HUD_HEIGHT = 36
+HUD_HEIGHT = 36  # pixels: the HUD strip of one row
+BOARD_MARGIN = 6  # pixels around a board, keeping it clear of the panel beside it
+MIN_CELL = 4  # pixels: the smallest board cell a window opens with
+MIN_SIZE = (360, 240)  # pixels: the smallest window opened, room for the HUD and messages
+SCREEN_USE = (0.95, 0.9)  # of the screen's width and height a window opens within
+MESSAGE_GAP = "   "  # between the phrases of a message line
 
 Area = tuple[int, int, int, int]  # x, y, width, height in pixels
 Draw = Callable[[Any, Area], None]  # draws into ``area`` of a surface
@@ -144,13 +149,51 @@ class PygameWindow:
         self.close()
 
 
-def draw_hud(surface: Any, area: Area, items: Sequence[str], font: Any) -> None:
-    """One line of HUD text, items spaced evenly, in ``area``."""
+HUD_GAP = "    "  # between HUD items on a row
+HUD_PAD = 10  # pixels: the HUD's left margin, and above and below its rows
+
+
+def fit_text(font: Any, text: str, width: int) -> str:
+    """``text``, or its longest start that fits ``width`` pixels followed by "…"."""
+    if font.size(text)[0] <= width:
+        return text
+    while text and font.size(text + "…")[0] > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def hud_rows(items: Sequence[str], font: Any, width: int) -> list[str]:
+    """``items`` laid out in rows that fit ``width`` pixels, in order, each item whole on
+    one row (shortened with "…" only when it alone is wider than the row)."""
+    room = max(1, width - 2 * HUD_PAD)
+    rows: list[str] = []
+    for item in items:
+        joined = rows[-1] + HUD_GAP + item if rows else item
+        if rows and font.size(joined)[0] <= room:
+            rows[-1] = joined
+        else:
+            rows.append(fit_text(font, item, room))
+    return rows or [""]
+
+
+def hud_height(rows: int, font: Any) -> int:
+    """Pixel height of a HUD strip of ``rows`` rows."""
+    return max(HUD_HEIGHT, rows * font.get_linesize() + 2 * HUD_PAD)
+
+
+def draw_hud(surface: Any, area: Area, items: Sequence[str], font: Any) -> list[Any]:
+    """The HUD ``items`` in ``area``, wrapped into as many rows as its width needs, rows
+    centred vertically; returns the rectangle of every row drawn (``pygame.Rect``)."""
     x, y, w, h = area
     import_pygame().draw.rect(surface, BACKGROUND, area)
-    text = "    ".join(items)
-    img = font.render(text, True, TEXT)
-    surface.blit(img, (x + 10, y + (h - img.get_height()) // 2))
+    rows = hud_rows(items, font, w)
+    line = font.get_linesize()
+    top = y + (h - len(rows) * line) // 2
+    drawn = []
+    for k, text in enumerate(rows):
+        img = font.render(text, True, TEXT)
+        drawn.append(surface.blit(img, (x + HUD_PAD, top + k * line)))
+    return drawn
 
 
 class FrameLayout:
@@ -159,66 +202,162 @@ class FrameLayout:
 
     Works without a display, so frames can be rendered offscreen (GIF recording) as well as
     into a window. ``panel(surface, area)`` draws the side panel, ``panel_width`` pixels
-    wide (0 for none).
+    wide (0 for none); a frame too narrow for both shares its width, the board keeping
+    ``board_min_width`` pixels. The HUD strip has as many rows as its items need at the
+    frame's width, and at least as many as ``hud_sample`` (the longest HUD expected), so
+    the board does not jump as the numbers in the HUD grow.
     """
 
-    def __init__(self, panel_width: int = 0, panel: Draw | None = None) -> None:
+    def __init__(
+        self, panel_width: int = 0, panel: Draw | None = None, board_min_width: int = 0
+    ) -> None:
         pygame = import_pygame()
         pygame.font.init()
         self.pygame, self.panel, self.panel_width = pygame, panel, panel_width
+        self.board_min_width = board_min_width
         self.font = pygame.font.Font(None, 26)
         self.big_font = pygame.font.Font(None, 48)
+        self.hud_sample: Sequence[str] = ()
+        self._rows = (0, 1)  # (frame width, HUD rows) of the last frame drawn
+
+    def hud_rows(self, items: Sequence[str], width: int) -> int:
+        """Rows of the HUD strip for ``items`` (and :attr:`hud_sample`) ``width`` wide."""
+        rows = len(hud_rows(items, self.font, width))
+        return max(rows, len(hud_rows(self.hud_sample, self.font, width)))
 
     def frame_size(self, board: tuple[int, int]) -> tuple[int, int]:
         """Pixel size of a frame whose board is ``board`` pixels ``(width, height)``."""
-        return board[0] + self.panel_width, board[1] + HUD_HEIGHT
+        width = max(board[0] + 2 * BOARD_MARGIN + self.panel_width, self.board_min_width)
+        top = hud_height(self.hud_rows((), width), self.font)
+        return width, top + board[1] + 2 * BOARD_MARGIN
 
-    def areas(self, size: tuple[int, int]) -> tuple[Area, Area, Area]:
-        """``(hud, board, panel)`` rectangles of a frame of ``size`` pixels."""
+    def areas(self, size: tuple[int, int], rows: int | None = None) -> tuple[Area, Area, Area]:
+        """``(hud, board, panel)`` rectangles of a frame of ``size`` pixels whose HUD has
+        ``rows`` rows (default: as many as the last frame of this width had)."""
         w, h = size
-        panel_w = min(self.panel_width, w // 2) if self.panel_width else 0
-        hud = (0, 0, w, HUD_HEIGHT)
-        board = (0, HUD_HEIGHT, w - panel_w, max(1, h - HUD_HEIGHT))
-        panel = (w - panel_w, HUD_HEIGHT, panel_w, max(1, h - HUD_HEIGHT))
-        return hud, board, panel
+        if rows is None:
+            rows = self._rows[1] if self._rows[0] == w else self.hud_rows((), w)
+        top = hud_height(rows, self.font)
+        panel_w = 0
+        if self.panel_width:
+            panel_w = min(self.panel_width, max(w - self.board_min_width, w // 2))
+        body = max(1, h - top)
+        return (0, 0, w, top), (0, top, w - panel_w, body), (w - panel_w, top, panel_w, body)
 
     def render_frame(
         self, surface: Any, board: Draw, hud: Sequence[str], message: Sequence[str] = ()
-    ) -> None:
+    ) -> list[Any]:
         """Draw a frame: ``board(surface, area)``, the ``hud`` items, the side panel and an
-        optional centred ``message`` (its first line large)."""
+        optional centred ``message`` (its first line large), kept off the rectangle that
+        ``board`` returns (the snake's head), if any. Returns the rectangle of every line of
+        text drawn (``pygame.Rect``), HUD rows first."""
         surface.fill(BACKGROUND)
-        hud_area, board_area, panel_area = self.areas(surface.get_size())
-        board(surface, board_area)
-        draw_hud(surface, hud_area, hud, self.font)
+        w = surface.get_width()
+        rows = self.hud_rows(hud, w)
+        if self._rows[0] == w:  # the strip never shrinks at one width
+            rows = max(rows, self._rows[1])
+        self._rows = (w, rows)
+        hud_area, board_area, panel_area = self.areas(surface.get_size(), rows)
+        avoid = board(surface, board_area)
+        drawn = draw_hud(surface, hud_area, hud, self.font)
         if self.panel is not None and panel_area[2] > 0:
             self.panel(surface, panel_area)
-        if message:
-            self._message(surface, board_area, message)
+        if message:  # over the board, or the whole frame below the HUD when the board is a strip
+            _, top, board_w, body = board_area
+            where = board_area if board_w >= MIN_SIZE[0] else (0, top, w, body)
+            drawn += self._message(surface, where, message, avoid)
+        return drawn
 
-    def _message(self, surface: Any, area: Area, lines: Sequence[str]) -> None:
+    def fit(
+        self, cells: tuple[int, int], room: tuple[int, int], max_cell: int, panel_height: int = 0
+    ) -> tuple[int, tuple[int, int]]:
+        """The largest square cell, from :data:`MIN_CELL` to ``max_cell`` pixels, at which
+        a board of ``cells = (columns, rows)`` with the HUD above it and the panel beside
+        it fits ``room`` pixels; returns ``(cell, window size)``. The window is at least
+        :data:`MIN_SIZE`, and as tall as ``panel_height`` (the panel's own need) allows."""
+        cols, n_rows = cells
+        top, edge = hud_height(self.hud_rows((), room[0]), self.font), 2 * BOARD_MARGIN
+        for _ in range(3):  # a narrower window may need more HUD rows, so a smaller cell
+            fit_w = (room[0] - self.panel_width - edge) // cols
+            fit_h = (room[1] - top - edge) // n_rows
+            cell = max(MIN_CELL, min(max_cell, fit_w, fit_h))
+            width = max(MIN_SIZE[0], cols * cell + edge + self.panel_width, self.board_min_width)
+            rows = self.hud_rows((), width)
+            if hud_height(rows, self.font) == top:
+                break
+            top = hud_height(rows, self.font)
+        self._rows = (width, rows)
+        body = max(n_rows * cell + edge, min(panel_height, room[1] - top), MIN_SIZE[1] - top)
+        return cell, (width, top + body)
+
+    def _message(
+        self, surface: Any, area: Area, lines: Sequence[str], avoid: Area | None
+    ) -> list[Any]:
         x, y, w, h = area
         shade = self.pygame.Surface((w, h), self.pygame.SRCALPHA)
         shade.fill((0, 0, 0, 150))
         surface.blit(shade, (x, y))
-        imgs = [self.big_font.render(lines[0], True, TEXT)]
-        imgs += [self.font.render(t, True, DIM) for t in lines[1:]]
-        # Shrink any line wider than the board so small windows still show it whole.
-        imgs = [
-            self.pygame.transform.smoothscale_by(i, (w - 20) / i.get_width())
-            if i.get_width() > w - 20
-            else i
-            for i in imgs
-        ]
+        imgs = self._message_lines(lines, w - 40)
         total = sum(i.get_height() + 8 for i in imgs)
-        cy = y + (h - total) // 2
-        # A dark box behind the text: legible over any picture, a white one included.
         bw = max(i.get_width() for i in imgs) + 32
-        box = (x + (w - bw) // 2, cy - 12, bw, total + 16)
+        # A dark box behind the text: legible over any picture, a white one included. It
+        # sits in the middle, else at the top or bottom: wherever it hides least of ``avoid``.
+        boxes = [(x + (w - bw) // 2, top, bw, total + 16)
+                 for top in (y + (h - total) // 2 - 12, y + 8, y + h - total - 24)]  # fmt: skip
+        box = min(boxes, key=lambda b: _overlap(b, avoid))  # the first of the least
         self.pygame.draw.rect(surface, (15, 16, 22), box, border_radius=8)
+        drawn, cy = [], box[1] + 12
         for img in imgs:
-            surface.blit(img, (x + (w - img.get_width()) // 2, cy))
+            drawn.append(surface.blit(img, (x + (w - img.get_width()) // 2, cy)))
             cy += img.get_height() + 8
+        return drawn
+
+    def _message_lines(self, lines: Sequence[str], width: int) -> list[Any]:
+        """The message's lines rendered (the first one large), each wrapped to ``width``
+        pixels; a single word wider than that is shrunk to fit."""
+        imgs = []
+        for k, line in enumerate(lines):
+            font, colour = (self.big_font, TEXT) if k == 0 else (self.font, DIM)
+            for text in wrap_text(font, line, width):
+                img = font.render(text, True, colour)
+                if img.get_width() > width:
+                    img = self.pygame.transform.smoothscale_by(img, width / img.get_width())
+                imgs.append(img)
+        return imgs
+
+
+def wrap_text(font: Any, text: str, width: int) -> list[str]:
+    """``text`` broken into lines of at most ``width`` pixels: between the phrases it
+    separates by three spaces ("r: replay   q: quit") first, else between words."""
+    lines: list[str] = []
+    for phrase in text.split(MESSAGE_GAP):
+        words = phrase.split(" ") if font.size(phrase)[0] > width else [phrase]
+        for n, word in enumerate(words):
+            gap = " " if n else MESSAGE_GAP
+            if lines and font.size(lines[-1] + gap + word)[0] <= width:
+                lines[-1] += gap + word
+            else:
+                lines.append(word)
+    return lines
+
+
+def _overlap(a: Area, b: Area | None) -> int:
+    """Pixels that rectangles ``a`` and ``b`` share (none with None)."""
+    if b is None:
+        return 0
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return max(0, w) * max(0, h)
+
+
+def screen_room(pygame: Any, screen: tuple[int, int] | None = None) -> tuple[int, int]:
+    """The pixels a window opens within: :data:`SCREEN_USE` of ``screen`` (default: the
+    first screen's size; 1280x800 when that is unknown), leaving room for the window's
+    title bar and the desktop's panels."""
+    if screen is None:
+        found = screen_fraction(import_pygame(), 1.0, 1.0)
+        screen = found if found is not None else (1280, 800)
+    return int(screen[0] * SCREEN_USE[0]), int(screen[1] * SCREEN_USE[1])
 
 
 def screen_fraction(pygame: Any, width: float, height: float) -> tuple[int, int] | None:

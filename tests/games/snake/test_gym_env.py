@@ -25,7 +25,7 @@ from evonet.games.snake.gym_env import (
     observation_space,
     register_envs,
 )
-from evonet.games.snake.render.window import HUD_HEIGHT
+from evonet.games.snake.render.window import HUD_HEIGHT, FrameRenderer, board_layout
 from evonet.nn.mlp import forward
 from tests.helpers import evonet_here, last_json
 
@@ -299,7 +299,9 @@ def test_human_mode_draws_in_a_window():
     assert env.render() is None
     pygame = sys.modules["pygame"]  # imported by the first frame
     window = pygame.display.get_surface()
-    assert window.get_size() == (6 * CELL_PIXELS, 6 * CELL_PIXELS + HUD_HEIGHT)
+    frames = FrameRenderer(Snake(1, 6, 6))  # the window's board has its cells at CELL_PIXELS
+    assert board_layout(6, 6, frames.areas(window.get_size())[1])[0] == CELL_PIXELS
+    assert window.get_size()[1] - 6 * CELL_PIXELS <= 2 * HUD_HEIGHT  # the HUD above it
     env.close()
     env.close()  # closing twice is fine
     assert not pygame.display.get_init()  # the window is gone

@@ -58,11 +58,13 @@ def test_window_scales_with_its_size():
     from evonet.games.snake.render import window
 
     env = game()
-    with window.WindowView(env, cell=10) as small:
-        small_cell = window.board_layout(env.width, env.height, small.areas()[1])[0]
-    with window.WindowView(env, cell=50) as big:
-        big_cell = window.board_layout(env.width, env.height, big.areas()[1])[0]
-    assert (small_cell, big_cell) == (10, 50)
+    with window.WindowView(env, cell=50, screen=(1280, 800)) as view:
+        assert window.board_layout(env.width, env.height, view.areas()[1])[0] == 50
+    # Resized, the frame draws the board as large as the window allows.
+    frames = window.FrameRenderer(env)
+    sizes = [(360, 240), (900, 700)]
+    cells = [window.board_layout(6, 5, frames.areas(size)[1])[0] for size in sizes]
+    assert cells[0] < cells[1] and cells[1] >= 100
 
 
 def test_window_closes_cleanly_and_can_reopen():
