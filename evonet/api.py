@@ -20,6 +20,7 @@ from typing import Any
 
 from evonet import signals
 from evonet.evolution import config as config_mod
+from evonet.evolution import trackers
 from evonet.evolution.config import CUSTOM, EvolveConfig
 from evonet.evolution.evaluators.backends import make_evaluator
 from evonet.evolution.files import load_run
@@ -54,6 +55,7 @@ def run(
     backend: str = "serial",
     workers: int | None = None,
     ray_address: str | None = None,
+    log: str | Sequence[str] | None = None,
 ) -> Run:
     """Evolve until ``config.generations`` (or its time limit, or Ctrl-C); returns the run.
 
@@ -61,42 +63,44 @@ def run(
     registry (``"snake"``, ``"gym:CartPole-v1"``), or it scores genomes with your
     ``fitness(genomes) -> values``: ``genomes`` is ``(P, D)`` float32, one flat network per
     row (evaluate them all at once with :func:`evonet.forward`), ``values`` is ``(P,)``.
-    ``io = (inputs, outputs)`` gives that network's sizes; ``config.hidden`` and
-    ``config.activation`` the rest.
 
     Args:
         config: the settings; default :meth:`EvolveConfig.for_game` of the game (or of
             ``"custom"`` with a fitness function).
         fitness: your fitness function, instead of a game.
-        io: ``(inputs, outputs)`` of the network, with ``fitness`` only.
-        out: the run folder (default ``config.out``, else ``checkpoints/GAME``); the
-            files are those of ``evonet evolve``: latest.npz, best.npz, history.csv,
-            fitness.png. A folder that holds a run, or that another run is writing, is
-            never reused: the default moves on to ``NAME-2``..., a given one is refused.
-        resume: a ``latest.npz`` to continue (pass the same ``fitness`` again); ``config``
-            may then change only generations, time_limit, checkpoint_every, out and
-            champion_episodes.
-        progress: show a progress bar on stderr.
-        plot: draw ``fitness.png`` when the run ends (``evonet plot RUN`` draws the curves
-            any time from ``history.csv``).
+        io: ``(inputs, outputs)`` of the network, with ``fitness`` only (``config.hidden``
+            and ``config.activation`` give the rest).
+        out: the run folder (default ``config.out``, else ``checkpoints/GAME``), with
+            the files of ``evonet evolve``. A folder that holds a run, or that another run
+            is writing, is never reused: the default moves on to ``NAME-2``..., a given
+            one is refused.
+        resume: a ``latest.npz`` to continue (with the same ``fitness``); ``config`` may
+            change only generations, time_limit, checkpoint_every, out, champion_episodes.
+        progress, plot: a progress bar on stderr; ``fitness.png`` when the run ends.
         reporters: more observers of the run (:class:`evonet.Reporter`).
         backend: where a game's rollouts run: ``"serial"`` (default), ``"processes"`` or
             ``"ray"`` (:mod:`evonet.evolution.evaluators`), on ``workers`` shards (default:
             the cores available) and, for Ray, the cluster at ``ray_address``. Results do
             not depend on it. A fitness function always runs in this process.
+        log: also log every generation's figures and the settings to ``"tensorboard"``,
+            ``"tensorboard=DIR"``, ``"mlflow"`` or ``"mlflow=URI"``, or a list of them
+            (:mod:`evonet.evolution.trackers`; extras ``tensorboard``, ``mlflow``).
 
     Ctrl-C (or SIGTERM, or a closed terminal) stops after the generation in progress and
-    writes ``latest.npz``; ``run.stop_reason`` is then ``"interrupted"`` (else
-    ``"finished"`` or ``"time limit"``). A second one raises KeyboardInterrupt at once.
+    writes ``latest.npz`` (``run.stop_reason``: ``"interrupted"``, else ``"finished"`` or
+    ``"time limit"``). A second one raises KeyboardInterrupt at once.
 
     Raises:
         ValueError: an impossible setting, a checkpoint that cannot be resumed, or a run
             folder that cannot be used (:class:`evonet.storage.folders.FolderError`).
+        ImportError: ``log`` names a target whose extra is not installed.
     """
+    targets = trackers.checked(log)  # before a folder is claimed
     with Session.open(config, fitness=fitness, io=io, out=out, resume=resume) as session:
         session.warm_up()
         with make_evaluator(backend, workers, ray_address) as evaluator:
-            session.evolve(evaluator, progress=progress, plot=plot, reporters=reporters)
+            session.evolve(evaluator, progress=progress, plot=plot, reporters=reporters,
+                           log=targets)  # fmt: skip
     return session.run
 
 
@@ -174,11 +178,13 @@ class Session:
         plot: bool = True,
         json_lines: bool = False,
         reporters: Sequence[Reporter] = (),
+        log: Sequence[trackers.LogTarget] = (),
         on_stop: Callable[[int], object] | None = None,
         on_stop_at_once: Callable[[int], object] | None = None,
     ) -> str:
         """Run the generations and pick the champion, writing the folder's files; returns
-        why it ended (``finished``, ``time limit``, ``interrupted``).
+        why it ended (``finished``, ``time limit``, ``interrupted``). ``log`` adds the
+        TensorBoard and MLflow logs of :mod:`evonet.evolution.trackers`.
 
         The first stop signal (:data:`evonet.signals.STOP_SIGNALS`) stops after the
         generation in progress (``on_stop(signum)`` is told at once); a second calls
@@ -188,6 +194,7 @@ class Session:
         self.checkpoints = CheckpointReporter(self.latest)
         observers = [
             *standard(self.folder, progress, json_lines, plot, self.checkpoints),
+            *trackers.reporters(log, self.folder),
             *reporters,
         ]
         with signals.stop_requests(on_stop, on_stop_at_once) as stop:

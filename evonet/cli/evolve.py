@@ -18,6 +18,7 @@ from evonet.cli.flags import add_backend_flags, evaluator_from
 from evonet.cli.help import examples, flag_doc
 from evonet.cli.output import info, silence_stdout
 from evonet.evolution import config as config_mod
+from evonet.evolution import trackers
 from evonet.evolution.run import Run
 from evonet.nn.mlp import HIDDEN_ACTIVATIONS
 from evonet.search.ga import SELECTIONS, NonFiniteGenes
@@ -86,6 +87,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="continue a run from its latest.npz (default: none, a new run)",
     )
     p.add_argument("--json", action="store_true", help="one JSON object per generation on stdout")
+    p.add_argument(
+        "--log",
+        action="append",
+        metavar="TARGET",
+        help="also log every generation's figures and the settings to tensorboard (event "
+        "files in the run folder's tensorboard/), tensorboard=DIR (in DIR/RUN), mlflow "
+        "(MLflow's tracking URI) or mlflow=URI; repeat for both (default: none)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--no-plot",
@@ -128,6 +137,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise UsageError(f"--config {e}") from None
     given = {**file_settings, **{k: v for k, v in flags.items() if v is not None}}
+    try:
+        args.log = trackers.checked(args.log)
+    except (ValueError, ImportError) as e:
+        raise UsageError(f"--{e}") from None
     with evaluator_from(args) as evaluator:  # an unreachable cluster: before any file
         with _session(args, given) as session:
             return _evolve(args, session, evaluator)
@@ -178,6 +191,8 @@ def _evolve(args: argparse.Namespace, session: Session, evaluator: Any) -> int:
         info(f"evonet: {note}")
     _say_curriculum(session.run)
     _say_strategy(args, session.run.config)
+    for target in args.log:
+        info(f"evonet: logging to {_log_place(target, session.folder)}")
 
     def stop_at_once(signum: int) -> None:
         # Exiting without unwinding is what makes this safe at any moment (mid-import,
@@ -193,6 +208,7 @@ def _evolve(args: argparse.Namespace, session: Session, evaluator: Any) -> int:
             progress=not args.quiet,
             plot=args.plot,
             json_lines=args.json,
+            log=args.log,
             on_stop=lambda signum: os.write(2, STOPPING),
             on_stop_at_once=stop_at_once,
         )
@@ -268,6 +284,19 @@ def _summary(args: argparse.Namespace, session: Session, reason: str) -> int:
     best = session.folder / "best.npz"
     info(f"champion: {best}   try: evonet evaluate {best}   evonet watch {best}")
     return 0
+
+
+def _log_place(target: trackers.LogTarget, folder: Path) -> str:
+    """Where ``target`` logs the run in ``folder``, and how to look."""
+    if target.kind == "mlflow":
+        uri = target.where or os.environ.get("MLFLOW_TRACKING_URI")
+        look = f"mlflow ui --backend-store-uri {uri}" if uri else "mlflow ui"
+        if uri and uri.startswith(("http://", "https://")):
+            look = f"open {uri}"
+        return f"MLflow{f' at {uri}' if uri else ''}, run {folder.name} (see it with: {look})"
+    where = trackers.tensorboard_folder(target, folder)
+    logdir = where.parent if target.where else where
+    return f"TensorBoard in {where}/ (see it with: tensorboard --logdir {logdir})"
 
 
 def _say_strategy(args: argparse.Namespace, cfg: config_mod.EvolveConfig) -> None:
