@@ -355,7 +355,7 @@ def screen_room(pygame: Any, screen: tuple[int, int] | None = None) -> tuple[int
     first screen's size; 1280x800 when that is unknown), leaving room for the window's
     title bar and the desktop's panels."""
     if screen is None:
-        found = screen_fraction(import_pygame(), 1.0, 1.0)
+        found = screen_fraction(pygame, 1.0, 1.0)
         screen = found if found is not None else (1280, 800)
     return int(screen[0] * SCREEN_USE[0]), int(screen[1] * SCREEN_USE[1])
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from evonet.games.ui.window import PygameWindow, screen_fraction
+from evonet.games.ui.window import PygameWindow, screen_room
 from evonet.nn import mlp
 from evonet.views.live.model import KEYS_HELP, Live
 from evonet.views.panel import (
@@ -57,9 +57,7 @@ class LiveWindow(PygameWindow):
 
 def _fitting(pygame: Any) -> tuple[int, int]:
     """:data:`SIZE`, or smaller to fit the screen (the window can be resized)."""
-    room = screen_fraction(pygame, 0.95, 0.9)
-    if room is None:
-        return SIZE
+    room = screen_room(pygame)
     return min(SIZE[0], room[0]), min(SIZE[1], room[1])
 
 

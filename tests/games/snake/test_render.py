@@ -54,6 +54,29 @@ def test_window_draws_expected_colours_at_expected_cells():
         assert tuple(view.screen.get_at((5, 5)))[:3] == window.BACKGROUND  # the HUD strip
 
 
+def test_body_is_one_band_with_parallel_runs_kept_apart():
+    """Consecutive segments are joined; two runs of the body side by side show the board
+    between them, so a folded snake does not read as one block."""
+    from evonet.games.snake.render import window
+
+    env = Snake(1, 6, 5)
+    env.reset(seed=0)
+    folded = [(1, 1), (2, 1), (3, 1), (4, 1), (4, 2), (3, 2), (2, 2), (1, 2)]  # head (1, 1)
+    env.set_game(0, folded, LEFT, apple=(5, 4))
+    frames = window.FrameRenderer(env)
+    surface = frames.pygame.Surface((400, 400))
+    frames.render(surface, 0)
+    cell, left, top = window.board_layout(6, 5, frames.areas((400, 400))[1])
+
+    def at(x, y):
+        return tuple(surface.get_at((int(left + x * cell), int(top + y * cell))))[:3]
+
+    assert at(3.0, 1.5) == window.BODY  # between (2, 1) and (3, 1): joined
+    assert at(4.5, 2.0) == window.BODY  # between (4, 1) and (4, 2): the fold, joined
+    assert at(2.5, 2.0) != window.BODY  # between (2, 1) and (2, 2): two runs, apart
+    assert at(3.5, 2.0) != window.BODY
+
+
 def test_window_scales_with_its_size():
     from evonet.games.snake.render import window
 
