@@ -16,7 +16,10 @@ game's outcome depends only on its seed and its moves. A native vector env has o
 generator for the whole batch: it is seeded from all the batch's seeds, so the batch as a
 whole is deterministic and resumes bit for bit.
 
-**Fitness and score**: the episode's return (the sum of its rewards), higher is better.
+**Fitness and score**: the episode's return (the sum of its rewards), higher is better; with
+``step_cost`` the fitness is the return less that much per step, the score still the
+return. (Hopper pays 1 a step for staying up: a policy that stands still earns 1,000 an
+episode, a local optimum that a cost of 1 takes away, as ARS does; Mania et al. 2018.)
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from .base import (
 
 PREFIX = "gym:"
 INSTALL_HINT = "pip install 'evonet[gym]'"
+MAX_COST = 1_000_000  # per step: far beyond any environment's rewards
 SUPPORTED = "Box observations (1-D) and Discrete or Box (1-D, finite bounds) actions"
 
 
@@ -56,6 +60,7 @@ class GymSpec(GameSpec):
     """A Gymnasium environment, by the registry name ``gym:ENV_ID``."""
 
     name: str
+    step_cost: float = 0.0  # fitness less this per step; the score stays the return
     env_id: str = field(init=False)
     n_obs: int = field(init=False)  # type: ignore[misc]
     action_space: ActionSpace = field(init=False)  # type: ignore[misc]
@@ -68,6 +73,8 @@ class GymSpec(GameSpec):
     def __post_init__(self) -> None:
         if not self.name.startswith(PREFIX) or len(self.name) == len(PREFIX):
             raise ValueError(f"expected gym:ENV_ID like gym:CartPole-v1, got {self.name!r}")
+        if not (isinstance(self.step_cost, (int, float)) and 0 <= self.step_cost <= MAX_COST):
+            raise ValueError(f"step cost must be from 0 to {MAX_COST:,}, got {self.step_cost!r}")
         env_id = self.name[len(PREFIX) :]
         gym = import_gymnasium()
         try:
@@ -200,7 +207,7 @@ class GymGame(BatchedGame):
 
     def episode_stats(self) -> EpisodeStats:
         return EpisodeStats(
-            fitness=self.returns.copy(),
+            fitness=self.returns - self.spec.step_cost * self.steps,
             score=self.returns.copy(),
             steps=self.steps.copy(),
             won=np.zeros(self.n, dtype=bool),

@@ -300,14 +300,20 @@ def _log_place(target: trackers.LogTarget, folder: Path) -> str:
 
 
 def _say_strategy(args: argparse.Namespace, cfg: config_mod.EvolveConfig) -> None:
-    """One line when a fresh run searches with its game's own strategy rather than the GA
-    that ``--help`` shows as the default."""
-    if args.resume or args.strategy is not None or cfg.strategy == "ga":
+    """A line for each of the game's own defaults a fresh run takes that ``--help`` does not
+    show: its strategy other than the GA, its step cost."""
+    if args.resume:
         return
-    if config_mod.game_defaults(cfg.game).get("strategy") == cfg.strategy:
+    own = config_mod.game_defaults(cfg.game)
+    if args.strategy is None and cfg.strategy != "ga" and own.get("strategy") == cfg.strategy:
         info(
             f"evonet: {cfg.game} evolves with {cfg.strategy}, its default for this game "
             "(--strategy ga for the genetic algorithm)"
+        )
+    if args.step_cost is None and cfg.step_cost and own.get("step_cost") == cfg.step_cost:
+        info(
+            f"evonet: {cfg.game}'s fitness is its return less {cfg.step_cost:g} a step, "
+            "its default (--step-cost 0 for the plain return); its score is the return"
         )
 
 

@@ -28,7 +28,7 @@ from evonet.text import did_you_mean
 CUSTOM = "custom"
 # Settings a game may take (Snake's board and hunger); a game that takes none refuses them
 # when they are not at their defaults.
-GAME_OPTIONS = ("board", "hunger", "observation")
+GAME_OPTIONS = ("board", "hunger", "observation", "step_cost")
 # A checkpoint keeps a history row per generation, and loading refuses more generations;
 # version 1 kept them in its JSON metadata (about 300 bytes each), within what loading
 # accepts (evonet.storage.archive.MAX_META_BYTES).
@@ -129,6 +129,11 @@ class EvolveConfig:
         2,
         "Snake: observation layout; 2 adds the room after each move (flood fill) to the "
         "32 ray, heading, apple, length and hunger features of layout 1.",
+    )
+    step_cost: float = setting(
+        0.0,
+        "Gymnasium: fitness less this much per step played (the score, the return, is "
+        "unchanged); takes out an alive bonus that pays a policy for standing still.",
     )
     curriculum: int = setting(
         325,
@@ -327,6 +332,16 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
         "episodes": 1,
         "generations": 400,
     },
+    # As HalfCheetah, less the alive bonus: Hopper pays 1 a step for staying up, and a
+    # policy that stands still earns 1,000 an episode, a trap that ARS takes away too.
+    "gym:Hopper-v5": {
+        "strategy": "snes",
+        "hidden": (),
+        "obs_norm": True,
+        "episodes": 1,
+        "step_cost": 1.0,
+        "generations": 500,
+    },
 }
 
 
@@ -406,9 +421,10 @@ def game_from_meta(settings: Any) -> GameSpec:
     observation = saved_settings(settings).get("observation", _DEFAULTS["observation"])
     if not _is_int(observation):
         raise ValueError(f"observation must be a whole number, got {observation!r}")
-    return EvolveConfig.for_game(
-        game, board=tuple(board), hunger=hunger, observation=observation
-    ).game_spec()
+    step_cost = saved_settings(settings)["step_cost"]
+    _check_type("step_cost", step_cost, 0.0)
+    options = {"board": tuple(board), "hunger": hunger, "observation": observation}
+    return EvolveConfig.for_game(game, **options, step_cost=float(step_cost)).game_spec()
 
 
 def saved_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -425,6 +441,7 @@ def saved_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "obs_norm": False,
         "sigma": 0.0,
         "learning_rate": 0.0,
+        "step_cost": 0.0,  # fitness was the return
     }
     return {**before, **settings}
 

@@ -98,3 +98,19 @@ def test_a_batch_refuses_the_wrong_number_of_seeds():
     with pytest.raises(ValueError, match="expected 2 per-game seeds"):
         game.reset(np.arange(3, dtype=np.uint64))
     game.close()
+
+
+def test_a_step_cost_comes_off_the_fitness_not_the_score():
+    seeds = episode_seeds(5, 3)
+    rng = np.random.default_rng(1)
+    w = rng.normal(size=(6, 3)).astype(np.float32)
+    plain = play(GymSpec("gym:Acrobot-v1"), 3, seeds, lambda obs: obs @ w)
+    costly = play(base.make("gym:Acrobot-v1", step_cost=0.25), 3, seeds, lambda obs: obs @ w)
+    np.testing.assert_array_equal(costly.score, plain.score)  # the same games
+    np.testing.assert_array_equal(costly.steps, plain.steps)
+    np.testing.assert_allclose(costly.fitness, plain.score - 0.25 * plain.steps)
+    for bad in (-1.0, float("nan"), 1e7):
+        with pytest.raises(ValueError, match="step cost must be from 0 to 1,000,000"):
+            GymSpec("gym:Acrobot-v1", step_cost=bad)
+    with pytest.raises(ValueError, match="game snake has no setting 'step_cost'"):
+        base.make("snake", step_cost=1.0)

@@ -1,3 +1,4 @@
+import csv
 import json
 import re
 from pathlib import Path
@@ -214,6 +215,25 @@ def test_a_game_whose_default_is_an_evolution_strategy_says_so(tmp_path):
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "evolves with" not in r.stderr
+
+
+def test_hopper_evolves_less_its_alive_bonus_and_says_so(tmp_path):
+    """Hopper's default fitness is its return less 1 a step; the history's score is still
+    the return, and --step-cost 0 gives the plain return back, without the note."""
+    tiny = ["--generations", "1", "--population", "4", "--no-plot", "--quiet"]
+    tiny += ["--champion-episodes", "1", "--backend", "serial"]
+    r = evonet_here("evolve", "gym:Hopper-v5", *tiny, "--out", "hop", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "gym:Hopper-v5's fitness is its return less 1 a step, its default" in r.stderr
+    rows = list(csv.DictReader((tmp_path / "hop/history.csv").open()))
+    assert float(rows[0]["best_fitness"]) < float(rows[0]["best_return"])
+    r = evonet_here(
+        "evolve", "gym:Hopper-v5", *tiny, "--step-cost", "0", "--out", "plain", cwd=tmp_path
+    )
+    assert r.returncode == 0, r.stderr
+    assert "fitness is its return" not in r.stderr
+    rows = list(csv.DictReader((tmp_path / "plain/history.csv").open()))
+    assert rows[0]["best_fitness"] == rows[0]["best_return"]
 
 
 def test_the_last_line_says_what_each_figure_is(tmp_path):

@@ -98,11 +98,26 @@ def test_the_python_api_checks_types_too():
         ({"observation": 3}, "observation layout must be one of 1, 2, got 3"),
         ({"observation": 1.0}, "observation must be a whole number"),
         ({"game": "gym:CartPole-v1", "observation": 1}, "has no setting 'observation'"),
+        ({"game": "gym:CartPole-v1", "step_cost": "1"}, "step_cost must be a number"),
+        ({"game": "gym:CartPole-v1", "step_cost": -2}, "step cost must be from 0"),
+        ({"step_cost": 1.0}, "game snake has no setting 'step_cost'"),
     ],
 )
 def test_game_settings_from_a_network_file_are_checked(settings, needle):
     with pytest.raises(ValueError, match=needle.replace("(", r"\(")):
         game_from_meta(settings)
+
+
+def test_a_saved_step_cost_plays_the_same_game_and_older_files_have_none():
+    from evonet.games.gym import GymSpec
+
+    assert game_from_meta({"game": "gym:CartPole-v1", "step_cost": 0.5}) == GymSpec(
+        "gym:CartPole-v1", step_cost=0.5
+    )
+    assert game_from_meta({"game": "gym:CartPole-v1"}).step_cost == 0.0
+    old = {k: v for k, v in EvolveConfig.for_game("gym:CartPole-v1").to_dict().items()}
+    del old["step_cost"]
+    assert from_dict(old).step_cost == 0.0
 
 
 def test_game_settings_default_to_the_run_board():
