@@ -211,22 +211,23 @@ picture is ``(H, W, 3)`` uint8 RGB, or already packed ``(H, W)`` uint32 RGBX byt
 def palette(
     first: np.ndarray, later: np.ndarray | None = None, colours: int = MAX_COLOURS
 ) -> np.ndarray:
-    """A recording's palette ``(n, 3)`` uint8, ``n <= colours``: the colours of the first
-    frame ``(H, W, 3)`` and of ``later`` ``(k, 3)``, colours known to appear later (a
-    neuron that lights up), so those are not forced onto a wrong colour."""
+    """A recording's palette ``(n, 3)`` uint8, ``n <= colours``: the colours ``later``
+    ``(k, 3)`` exactly (colours known to appear: a neuron that lights up later, a game's
+    own flat colours, which a small apple would otherwise lose to its neighbours), then
+    the first frame's ``(H, W, 3)`` in the entries left."""
     from PIL import Image
 
-    source = np.asarray(first, dtype=np.uint8)
+    exact = np.zeros((0, 3), np.uint8)
     if later is not None and len(later):
-        h, w, _ = source.shape
-        strip = np.repeat(np.asarray(later, np.uint8)[None], 8, axis=0).repeat(4, axis=1)
-        grown = np.zeros((h + 8, max(w, strip.shape[1]), 3), np.uint8)
-        grown[:h, :w] = source
-        grown[h:, : strip.shape[1]] = strip
-        source = grown
+        exact = np.unique(np.asarray(later, np.uint8).reshape(-1, 3), axis=0)[:colours]
+    room = colours - len(exact)
+    if room <= 0:
+        return exact
     # No dithering: flat colours compress far better.
-    quantized = Image.fromarray(source).quantize(colours, dither=Image.Dither.NONE)
-    return np.array(quantized.getpalette(), np.uint8).reshape(-1, 3)[:colours]
+    source = np.asarray(first, dtype=np.uint8)
+    quantized = Image.fromarray(source).quantize(room, dither=Image.Dither.NONE)
+    found = np.array(quantized.getpalette(), np.uint8).reshape(-1, 3)[:room]
+    return np.concatenate([exact, found])
 
 
 def packed(picture: np.ndarray, scale: float = 1.0) -> np.ndarray:

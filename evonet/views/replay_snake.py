@@ -17,6 +17,7 @@ import numpy as np
 
 from evonet.text import count
 from evonet.views.controls import MIN_FPS
+from evonet.views.panel import BACKGROUND as PANEL_BACKGROUND
 from evonet.views.panel import (
     PANEL_WIDTH,
     Agent,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # numba loads when a game is played, not to build the CLI
 
 MIN_BOARD_PIXELS = 630  # tall enough for 35 labelled input neurons (18 px each)
 
-SNAKE_COLOURS = 63  # a recording's palette: see record_gif
+SNAKE_COLOURS = 96  # a recording's palette: see record_gif
 
 
 def cell_size(game: SnakeSpec, cell: int = 40, scale: float = 1.0) -> int:
@@ -130,9 +131,21 @@ def record_gif(
         raise ValueError(f"bad recording settings: {max_steps=}")
     replay = snake_replay(agent, game, episodes, seed, max_steps)
     pictures = SnakePictures(replay, cell)
-    # Board, HUD and panel are flat colours (the panel's shades among them, thanks to the
-    # ramp): 63 colours keep them all, in a smaller file than a full palette.
-    return replay_gif(replay, pictures, path, fps, scale, ACTIVATION_RAMP, on_frame, SNAKE_COLOURS)
+    # Board, HUD and panel are flat colours, each kept exactly (the panel's shades among
+    # them, thanks to the ramp); the rest of the palette goes to the text's edges.
+    return replay_gif(
+        replay, pictures, path, fps, scale, recording_colours(), on_frame, SNAKE_COLOURS
+    )
+
+
+def recording_colours() -> np.ndarray:
+    """The colours a recording's palette keeps exactly ``(k, 3)`` uint8: every activation
+    colour, and the flat colours of the board, snake, apple, HUD and panel."""
+    from evonet.games.snake.render import window
+
+    flat = [window.BOARD, window.GRID, window.BODY, window.HEAD, window.APPLE]
+    flat += [window.BACKGROUND, window.TEXT, window.DIM, PANEL_BACKGROUND, (255, 255, 255)]
+    return np.concatenate([ACTIVATION_RAMP, np.array(flat, np.uint8)])
 
 
 def frame_counts(

@@ -54,8 +54,12 @@ def test_recorded_frames_are_the_rendered_states_in_one_palette(tmp_path, agent)
             assert im.size == pixels.shape[::-1]
             if i == 0:
                 palette = Image.new("P", (1, 1))
-                ramp, n = snake.ACTIVATION_RAMP, snake.SNAKE_COLOURS
-                colours = gif.palette(gif.packed_rgb(pixels), ramp, n)
+                kept, n = snake.recording_colours(), snake.SNAKE_COLOURS
+                colours = gif.palette(gif.packed_rgb(pixels), kept, n)
+                # The game's own colours are in it exactly: a small apple keeps its red.
+                from evonet.games.snake.render.window import APPLE, HEAD
+
+                assert {APPLE, HEAD} <= {tuple(int(v) for v in c) for c in colours}
                 palette.putpalette(colours.tobytes())
             rgb = gif.packed_rgb(pixels)
             want = Image.fromarray(rgb).quantize(palette=palette, dither=Image.Dither.NONE)
