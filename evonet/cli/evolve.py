@@ -7,6 +7,9 @@ import dataclasses
 import os
 import shlex
 import signal
+import sys
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -203,15 +206,17 @@ def _evolve(args: argparse.Namespace, session: Session, evaluator: Any) -> int:
         os._exit(signals.exit_code(signum))
 
     try:
-        reason = session.evolve(
-            evaluator,
-            progress=not args.quiet,
-            plot=args.plot,
-            json_lines=args.json,
-            log=args.log,
-            on_stop=lambda signum: os.write(2, STOPPING),
-            on_stop_at_once=stop_at_once,
-        )
+        with warnings.catch_warnings():
+            warnings.showwarning = _tracker_lines(warnings.showwarning)
+            reason = session.evolve(
+                evaluator,
+                progress=not args.quiet,
+                plot=args.plot,
+                json_lines=args.json,
+                log=args.log,
+                on_stop=lambda signum: os.write(2, STOPPING),
+                on_stop_at_once=stop_at_once,
+            )
     except BrokenPipeError:  # `evonet evolve snake --json | head`: the reader is gone
         silence_stdout()
         info(f"evonet: stdout was closed, so the run stops; {_saved(args, session)}")
@@ -284,6 +289,21 @@ def _summary(args: argparse.Namespace, session: Session, reason: str) -> int:
     best = session.folder / "best.npz"
     info(f"champion: {best}   try: evonet evaluate {best}   evonet watch {best}")
     return 0
+
+
+def _tracker_lines(show: Callable[..., None]) -> Callable[..., None]:
+    """``warnings.showwarning`` that writes a log's stop (a :class:`TrackerWarning`) as one
+    line above the progress bar, and leaves every other warning to ``show``."""
+
+    def showwarning(message: Warning | str, category: type[Warning], *rest: Any) -> None:
+        if issubclass(category, trackers.TrackerWarning):
+            from tqdm import tqdm
+
+            tqdm.write(f"evonet: {message}", file=sys.stderr)
+        else:
+            show(message, category, *rest)
+
+    return showwarning
 
 
 def _log_place(target: trackers.LogTarget, folder: Path) -> str:

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,10 +81,42 @@ def parse_log(specs: str | Sequence[str] | None) -> list[LogTarget]:
 
 
 def checked(specs: str | Sequence[str] | None) -> list[LogTarget]:
-    """:func:`parse_log`, then :func:`check_installed`: the targets, ready to log to."""
+    """:func:`parse_log`, then :func:`check_installed`, then one request to each MLflow
+    store (ValueError if it cannot be reached): the targets, ready to log to."""
     targets = parse_log(specs)
     check_installed(targets)
+    for target in targets:
+        if target.kind == "mlflow":
+            _reach_mlflow(target)
     return targets
+
+
+def _reach_mlflow(target: LogTarget) -> None:
+    from mlflow import MlflowClient
+
+    try:
+        with _quiet("mlflow"), _patient(retries=0):
+            MlflowClient(tracking_uri=target.where).search_experiments(max_results=1)
+    except Exception as e:  # MLflow raises its own, requests', SQLAlchemy's ...
+        where = target.where or "its tracking URI"
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ValueError(f"log {target}: cannot reach MLflow at {where}: {first}") from None
+
+
+@contextmanager
+def _patient(retries: int = 2, timeout: int = 10) -> Iterator[None]:
+    """MLflow's HTTP requests meanwhile try ``retries`` more times and wait ``timeout``
+    seconds each (MLflow's own defaults retry for minutes), unless the environment sets
+    them; the environment is restored after."""
+    wanted = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(retries),
+              "MLFLOW_HTTP_REQUEST_TIMEOUT": str(timeout)}  # fmt: skip
+    added = [k for k in wanted if k not in os.environ]
+    os.environ.update({k: wanted[k] for k in added})
+    try:
+        yield
+    finally:
+        for k in added:
+            os.environ.pop(k, None)
 
 
 def check_installed(targets: Sequence[LogTarget]) -> None:
@@ -144,6 +177,38 @@ def settings(run: Run) -> dict[str, str]:
     }
 
 
+class TrackerWarning(UserWarning):
+    """A log stopped: its store failed during the run, which goes on without it."""
+
+
+class _Tracker(Reporter):
+    """A reporter whose failures (a server gone, a full disk) end its log, not the run:
+    :meth:`_guard` wraps every hook; the first error is kept in :attr:`error` and told
+    once as a :class:`TrackerWarning`."""
+
+    label = "log"
+    error: BaseException | None = None
+
+    @contextmanager
+    def _guard(self, generation: int) -> Iterator[bool]:
+        """Yields whether to log (about ``generation``); keeps the first error, warns,
+        and logs no more."""
+        if self.error is not None:
+            yield False
+            return
+        try:
+            with _quiet("mlflow"), _patient():
+                yield True
+        except Exception as e:
+            self.error = e
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            warnings.warn(
+                f"{self.label}: stopped logging at generation {generation}: {first}",
+                TrackerWarning,
+                stacklevel=3,
+            )
+
+
 @contextmanager
 def _quiet(logger: str) -> Iterator[None]:
     """Only warnings and errors from ``logger`` meanwhile; its level is restored after."""
@@ -156,9 +221,11 @@ def _quiet(logger: str) -> Iterator[None]:
         log.setLevel(level)
 
 
-class TensorBoardReporter(Reporter):
+class TensorBoardReporter(_Tracker):
     """Scalars for every generation and the settings as text, in TensorBoard event files
     under ``folder`` (read them with ``tensorboard --logdir``)."""
+
+    label = "TensorBoard"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -167,38 +234,47 @@ class TensorBoardReporter(Reporter):
     def on_start(self, run: Run) -> None:
         from tensorboardX import SummaryWriter
 
-        # A resumed run drops what an earlier process logged past its checkpoint.
-        purge = run.generation if run.generation > 0 else None
-        # Event files are named by the second and the host: the suffix keeps a run resumed
-        # within the same second from overwriting the file of the process before it.
-        suffix = f".g{run.generation}.{os.getpid()}"
-        self.writer = SummaryWriter(
-            str(self.folder), purge_step=purge, flush_secs=30, filename_suffix=suffix
-        )
-        rows = "\n".join(f"| {k} | `{v}` |" for k, v in settings(run).items())
-        self.writer.add_text("settings", "| setting | value |\n|---|---|\n" + rows, run.generation)
+        with self._guard(run.generation) as ok:
+            if not ok:
+                return
+            # A resumed run drops what an earlier process logged past its checkpoint.
+            purge = run.generation if run.generation > 0 else None
+            # Event files are named by the second and the host: the suffix keeps a run
+            # resumed within the same second from overwriting its predecessor's file.
+            suffix = f".g{run.generation}.{os.getpid()}"
+            self.writer = SummaryWriter(
+                str(self.folder), purge_step=purge, flush_secs=30, filename_suffix=suffix
+            )
+            rows = "\n".join(f"| {k} | `{v}` |" for k, v in settings(run).items())
+            table = "| setting | value |\n|---|---|\n" + rows
+            self.writer.add_text("settings", table, run.generation)
 
     def on_generation(self, run: Run, record: dict, result: RolloutResult) -> None:
-        for tag, value in metrics(run, record, result).items():
-            self.writer.add_scalar(tag, value, record["generation"])
-        self.writer.flush()  # a killed run keeps every generation it finished
+        with self._guard(record["generation"]) as ok:
+            if ok:
+                for tag, value in metrics(run, record, result).items():
+                    self.writer.add_scalar(tag, value, record["generation"])
+                self.writer.flush()  # a killed run keeps every generation it finished
 
     def on_end(self, run: Run, reason: str) -> None:
-        self._close()
+        self._close(run)
 
     def on_abort(self, run: Run, error: BaseException) -> None:
-        self._close()
+        self._close(run)
 
-    def _close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+    def _close(self, run: Run) -> None:
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            with self._guard(run.generation):
+                writer.close()
 
 
-class MLflowReporter(Reporter):
+class MLflowReporter(_Tracker):
     """Metrics for every generation and the settings as parameters, in an MLflow run
     named after the run folder, in the ``evonet`` experiment (or MLFLOW_EXPERIMENT_NAME's)
     of the tracking server at ``uri`` (default: MLflow's own, MLFLOW_TRACKING_URI)."""
+
+    label = "MLflow"
 
     def __init__(self, folder: Path, uri: str | None = None) -> None:
         self.folder, self.uri = folder.resolve(), uri
@@ -206,8 +282,9 @@ class MLflowReporter(Reporter):
         self.run_id = ""
 
     def on_start(self, run: Run) -> None:
-        with _quiet("mlflow"):  # a new store's set-up logs lines that would cut the bar
-            self._start(run)
+        with self._guard(run.generation) as ok:
+            if ok:
+                self._start(run)
 
     def _start(self, run: Run) -> None:
         from mlflow import MlflowClient
@@ -237,15 +314,20 @@ class MLflowReporter(Reporter):
     def on_generation(self, run: Run, record: dict, result: RolloutResult) -> None:
         from mlflow.entities import Metric
 
-        now, step = int(time.time() * 1000), record["generation"]
-        figures = metrics(run, record, result)
-        self.client.log_batch(self.run_id, [Metric(k, v, now, step) for k, v in figures.items()])
+        with self._guard(record["generation"]) as ok:
+            if ok:
+                now, step = int(time.time() * 1000), record["generation"]
+                figures = metrics(run, record, result).items()
+                self.client.log_batch(self.run_id, [Metric(k, v, now, step) for k, v in figures])
 
     def on_end(self, run: Run, reason: str) -> None:
-        if self.client is not None:  # an interrupted run can be resumed: KILLED, not done
-            status = "KILLED" if reason == "interrupted" else "FINISHED"
-            self.client.set_terminated(self.run_id, status)
+        # An interrupted run can be resumed: KILLED, not FINISHED.
+        self._finish(run, "KILLED" if reason == "interrupted" else "FINISHED")
 
     def on_abort(self, run: Run, error: BaseException) -> None:
-        if self.client is not None:
-            self.client.set_terminated(self.run_id, "FAILED")
+        self._finish(run, "FAILED")
+
+    def _finish(self, run: Run, status: str) -> None:
+        with self._guard(run.generation) as ok:
+            if ok and self.run_id:
+                self.client.set_terminated(self.run_id, status)

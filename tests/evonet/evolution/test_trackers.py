@@ -13,6 +13,8 @@ from tests.helpers import error_lines, evonet_here
 
 pytest.importorskip("tensorboardX")  # the test extra installs both; a bare install may not
 pytest.importorskip("mlflow")
+# A log that stops on its own is a failure here, unless a test expects it (pytest.warns).
+pytestmark = pytest.mark.filterwarnings("error::evonet.evolution.trackers.TrackerWarning")
 
 
 def sphere(genomes):
@@ -175,3 +177,71 @@ def test_a_missing_extra_is_named(monkeypatch):
     monkeypatch.setitem(trackers.EXTRAS, "mlflow", ("evonet_no_such_module", "mlflow"))
     with pytest.raises(ImportError, match=r"pip install 'evonet\[mlflow\]'"):
         trackers.check_installed(trackers.parse_log("mlflow"))
+
+
+def test_an_unreachable_mlflow_server_is_refused_before_any_folder(tmp_path):
+    proc = evonet_here(
+        "evolve", "snake", "--log", "mlflow=http://127.0.0.1:9", "--out", "run", cwd=tmp_path
+    )
+    assert proc.returncode == 2
+    (line,) = error_lines(proc.stderr)
+    assert line.startswith(
+        "evonet evolve: error: --log mlflow=http://127.0.0.1:9: cannot reach MLflow at "
+        "http://127.0.0.1:9: "
+    )
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_store_that_fails_mid_run_stops_its_log_not_the_run(tmp_path, monkeypatch):
+    """The server goes away after two generations: one warning, and the run (and its
+    TensorBoard log) goes on to the end."""
+    from mlflow import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    calls = []
+    log_batch = MlflowClient.log_batch
+
+    def failing(self, run_id, metrics=(), params=(), tags=()):
+        calls.append(len(metrics))
+        if len(calls) > 3:  # the params, then two generations' metrics
+            raise ConnectionError("the server went away")
+        return log_batch(self, run_id, metrics=metrics, params=params, tags=tags)
+
+    monkeypatch.setattr(MlflowClient, "log_batch", failing)
+    out = tmp_path / "run"
+    uri = (tmp_path / "mlruns").as_uri()
+    with pytest.warns(trackers.TrackerWarning) as caught:
+        run = evolve(out, 5, [f"mlflow={uri}", "tensorboard"])
+    assert run.generation == 5 and len(history(out)) == 5
+    assert [str(w.message) for w in caught] == [
+        "MLflow: stopped logging at generation 2: the server went away"
+    ]
+    assert len(calls) == 4  # nothing more was tried after the failure
+    scalars, _ = tensorboard_scalars(out / "tensorboard")
+    assert [s for s, _ in scalars["fitness/best"]] == [0, 1, 2, 3, 4]
+
+
+def test_the_cli_says_in_one_line_that_a_log_stopped(tmp_path, monkeypatch):
+    import warnings
+
+    from mlflow import MlflowClient
+
+    warnings.simplefilter("default", trackers.TrackerWarning)  # as a user's Python has it
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+
+    def failing(self, run_id, metrics=(), params=(), tags=()):
+        if metrics:
+            raise ConnectionError("the server went away")
+
+    monkeypatch.setattr(MlflowClient, "log_batch", failing)
+    uri = (tmp_path / "mlruns").as_uri()
+    proc = evonet_here(
+        "evolve", "snake", "--board", "6x6", "--generations", "3", "--population", "10",
+        "--no-plot", "--backend", "serial", "--log", f"mlflow={uri}", "--out", "run",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    stopped = [x for x in proc.stderr.splitlines() if "stopped logging" in x]
+    assert stopped == ["evonet: MLflow: stopped logging at generation 0: the server went away"]
+    assert len(history(tmp_path / "run")) == 3
