@@ -55,7 +55,10 @@ class LogTarget:
     where: str | None = None
 
     def __str__(self) -> str:
-        return self.kind if self.where is None else f"{self.kind}={self.where}"
+        if self.where is None:
+            return self.kind
+        where = self.where if len(self.where) <= 100 else self.where[:97] + "..."
+        return f"{self.kind}={where}"
 
 
 def parse_log(specs: str | Sequence[str] | None) -> list[LogTarget]:
@@ -81,14 +84,29 @@ def parse_log(specs: str | Sequence[str] | None) -> list[LogTarget]:
 
 
 def checked(specs: str | Sequence[str] | None) -> list[LogTarget]:
-    """:func:`parse_log`, then :func:`check_installed`, then one request to each MLflow
-    store (ValueError if it cannot be reached): the targets, ready to log to."""
+    """:func:`parse_log`, then :func:`check_installed`, then each given TensorBoard folder
+    made and each MLflow store asked once (ValueError if one cannot be): the targets,
+    ready to log to."""
     targets = parse_log(specs)
     check_installed(targets)
     for target in targets:
         if target.kind == "mlflow":
             _reach_mlflow(target)
+        elif target.where is not None:
+            try:
+                if Path(target.where).is_file():
+                    raise ValueError(f"log {target}: is a file, not a folder")
+                Path(target.where).mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise ValueError(f"log {target}: cannot make that folder: {_said(e)}") from None
     return targets
+
+
+def _said(error: BaseException) -> str:
+    """An error's message in one short line: its first line, else its first sentence."""
+    text = str(getattr(error, "strerror", None) or error).strip()
+    first = text.splitlines()[0] if text else type(error).__name__
+    return first if len(first) <= 200 else first.split(". ")[0][:200]
 
 
 def _reach_mlflow(target: LogTarget) -> None:
@@ -98,9 +116,7 @@ def _reach_mlflow(target: LogTarget) -> None:
         with _quiet("mlflow"), _patient(retries=0):
             MlflowClient(tracking_uri=target.where).search_experiments(max_results=1)
     except Exception as e:  # MLflow raises its own, requests', SQLAlchemy's ...
-        where = target.where or "its tracking URI"
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ValueError(f"log {target}: cannot reach MLflow at {where}: {first}") from None
+        raise ValueError(f"log {target}: cannot reach MLflow: {_said(e)}") from None
 
 
 @contextmanager
@@ -201,9 +217,8 @@ class _Tracker(Reporter):
                 yield True
         except Exception as e:
             self.error = e
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             warnings.warn(
-                f"{self.label}: stopped logging at generation {generation}: {first}",
+                f"{self.label}: stopped logging at generation {generation}: {_said(e)}",
                 TrackerWarning,
                 stacklevel=3,
             )

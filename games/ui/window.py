@@ -220,7 +220,7 @@ class FrameLayout:
         self.hud_sample: Sequence[str] = ()
         self._rows = (0, 1)  # (frame width, HUD rows) of the last frame drawn
 
-    def hud_rows(self, items: Sequence[str], width: int) -> int:
+    def rows_for(self, items: Sequence[str], width: int) -> int:
         """Rows of the HUD strip for ``items`` (and :attr:`hud_sample`) ``width`` wide."""
         rows = len(hud_rows(items, self.font, width))
         return max(rows, len(hud_rows(self.hud_sample, self.font, width)))
@@ -228,7 +228,7 @@ class FrameLayout:
     def frame_size(self, board: tuple[int, int]) -> tuple[int, int]:
         """Pixel size of a frame whose board is ``board`` pixels ``(width, height)``."""
         width = max(board[0] + 2 * BOARD_MARGIN + self.panel_width, self.board_min_width)
-        top = hud_height(self.hud_rows((), width), self.font)
+        top = hud_height(self.rows_for((), width), self.font)
         return width, top + board[1] + 2 * BOARD_MARGIN
 
     def areas(self, size: tuple[int, int], rows: int | None = None) -> tuple[Area, Area, Area]:
@@ -236,7 +236,7 @@ class FrameLayout:
         ``rows`` rows (default: as many as the last frame of this width had)."""
         w, h = size
         if rows is None:
-            rows = self._rows[1] if self._rows[0] == w else self.hud_rows((), w)
+            rows = self._rows[1] if self._rows[0] == w else self.rows_for((), w)
         top = hud_height(rows, self.font)
         panel_w = 0
         if self.panel_width:
@@ -253,7 +253,7 @@ class FrameLayout:
         text drawn (``pygame.Rect``), HUD rows first."""
         surface.fill(BACKGROUND)
         w = surface.get_width()
-        rows = self.hud_rows(hud, w)
+        rows = self.rows_for(hud, w)
         if self._rows[0] == w:  # the strip never shrinks at one width
             rows = max(rows, self._rows[1])
         self._rows = (w, rows)
@@ -276,13 +276,13 @@ class FrameLayout:
         it fits ``room`` pixels; returns ``(cell, window size)``. The window is at least
         :data:`MIN_SIZE`, and as tall as ``panel_height`` (the panel's own need) allows."""
         cols, n_rows = cells
-        top, edge = hud_height(self.hud_rows((), room[0]), self.font), 2 * BOARD_MARGIN
+        top, edge = hud_height(self.rows_for((), room[0]), self.font), 2 * BOARD_MARGIN
         for _ in range(3):  # a narrower window may need more HUD rows, so a smaller cell
             fit_w = (room[0] - self.panel_width - edge) // cols
             fit_h = (room[1] - top - edge) // n_rows
             cell = max(MIN_CELL, min(max_cell, fit_w, fit_h))
             width = max(MIN_SIZE[0], cols * cell + edge + self.panel_width, self.board_min_width)
-            rows = self.hud_rows((), width)
+            rows = self.rows_for((), width)
             if hud_height(rows, self.font) == top:
                 break
             top = hud_height(rows, self.font)
@@ -355,18 +355,9 @@ def screen_room(pygame: Any, screen: tuple[int, int] | None = None) -> tuple[int
     first screen's size; 1280x800 when that is unknown), leaving room for the window's
     title bar and the desktop's panels."""
     if screen is None:
-        found = screen_fraction(pygame, 1.0, 1.0)
-        screen = found if found is not None else (1280, 800)
+        try:
+            width, height = pygame.display.get_desktop_sizes()[0]
+        except (AttributeError, IndexError, pygame.error):
+            width, height = 0, 0
+        screen = (width, height) if min(width, height) > 0 else (1280, 800)
     return int(screen[0] * SCREEN_USE[0]), int(screen[1] * SCREEN_USE[1])
-
-
-def screen_fraction(pygame: Any, width: float, height: float) -> tuple[int, int] | None:
-    """``width`` and ``height`` fractions of the first screen in pixels, or None when the
-    screen's size is unknown."""
-    try:
-        screen_w, screen_h = pygame.display.get_desktop_sizes()[0]
-    except (AttributeError, IndexError, pygame.error):
-        return None
-    if screen_w <= 0 or screen_h <= 0:
-        return None
-    return int(screen_w * width), int(screen_h * height)

@@ -186,10 +186,22 @@ def test_an_unreachable_mlflow_server_is_refused_before_any_folder(tmp_path):
     assert proc.returncode == 2
     (line,) = error_lines(proc.stderr)
     assert line.startswith(
-        "evonet evolve: error: --log mlflow=http://127.0.0.1:9: cannot reach MLflow at "
-        "http://127.0.0.1:9: "
+        "evonet evolve: error: --log mlflow=http://127.0.0.1:9: cannot reach MLflow: "
     )
     assert not (tmp_path / "run").exists()
+
+
+def test_a_tensorboard_folder_that_cannot_be_made_is_refused_before_any_run(tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    for where, why in [("a-file", "is a file, not a folder"), ("x" * 5000, "File name too long")]:
+        proc = evonet_here(
+            "evolve", "snake", "--log", f"tensorboard={where}", "--out", "run", cwd=tmp_path
+        )
+        assert proc.returncode == 2
+        (line,) = error_lines(proc.stderr)
+        assert line.startswith("evonet evolve: error: --log tensorboard=") and why in line
+        assert len(line) < 300  # a huge folder name is shortened in the message
+        assert not (tmp_path / "run").exists()
 
 
 def test_a_store_that_fails_mid_run_stops_its_log_not_the_run(tmp_path, monkeypatch):

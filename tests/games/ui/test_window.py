@@ -9,7 +9,7 @@ import pytest
 from evonet.cli import play
 from evonet.games.snake import Snake, SnakeSpec
 from evonet.games.snake.render import window
-from evonet.games.ui.window import BOARD_MARGIN, MIN_SIZE, hud_rows, screen_room
+from evonet.games.ui.window import BOARD_MARGIN, MIN_SIZE, hud_height, hud_rows, screen_room
 from evonet.storage.checkpoint import read_network
 from evonet.views import panel, replay, replay_snake
 
@@ -66,7 +66,9 @@ def test_play_window_fits_every_board_and_screen(board, screen):
         ):
             drawn = view.draw(0, extra, message)
             check_text(view, drawn, window.hud_items(env, 0, extra))
-        assert view.frames.hud_rows(longest, view.screen.get_width()) == view.frames._rows[1]
+        # The strip is as tall as the longest HUD needs, so the board never moves.
+        rows = len(hud_rows(longest, view.frames.font, view.screen.get_width()))
+        assert view.areas()[0][3] == hud_height(rows, view.frames.font)
 
 
 def test_play_prompt_leaves_the_head_in_sight():
