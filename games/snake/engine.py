@@ -86,9 +86,11 @@ class Snake(BatchedGame):
         its occupancy grid (1 byte a cell), body ring buffer (2 bytes a cell), observation,
         state record, seed and reward. Nothing grows faster than the board's cells."""
         cells = width * height
-        fill = 40 * cells  # the flood fill's queue and neighbours, one for all the games
+        # One for all the games: the board's tables (neighbours, walls, cells' columns and
+        # rows, shares up to the longest hunger) and the flood fill's queue.
+        tables = 128 * cells
         state = 8 * 9 + 64  # at least STATE.itemsize + 8 + 4
-        return n_games * (3 * cells + 4 * N_OBS + state) + fill + (1 << 16)
+        return n_games * (3 * cells + 4 * N_OBS + state) + tables + (1 << 16)
 
     # ------------------------------------------------------------------------- reset
 

@@ -265,13 +265,24 @@ class Games(NamedTuple):
 
 
 class Board(NamedTuple):
-    """What every rule takes about the board: its settings, and each cell's neighbours."""
+    """What every rule takes about the board: its settings, and tables of what the rules
+    would otherwise compute again on every step for every game (a division for a cell's
+    column and row, eight divisions for the wall features), looked up by cell instead."""
 
     width: int
     height: int
     hunger: int  # the hunger limit
     room: bool  # whether the observation has the room features (layout 2)
     neighbours: np.ndarray  # (cells, 4) int64: up, right, down, left; -1 off the board
+    x: np.ndarray  # (cells,) int64: each cell's column
+    y: np.ndarray  # (cells,) int64: each cell's row
+    walls: np.ndarray  # (cells, 8) float32: 1 / moves to the wall along each ray direction
+    ray_cells: np.ndarray  # (cells,) int64: the cells on the 8 rays from a cell
+    # The features' values, as the rules compute them in float64 and store as float32:
+    inverse: np.ndarray  # (MAX_SIDE + 1,) 1 / k (0 at k = 0), a body ray k moves away
+    ahead: np.ndarray  # (2 * side + 1,) v / side at v + side: the apple's offset share
+    lengths: np.ndarray  # (cells + 1,) length / cells
+    hungers: np.ndarray  # (hunger + 1,) steps since the last apple / hunger
 
 
 def new_games(n: int, cells: int, n_obs: int) -> Games:
@@ -292,9 +303,26 @@ def new_board(width: int, height: int, hunger: int, observation: int) -> Board:
     x, y = x.ravel(), y.ravel()
     nx, ny = x[:, None] + DX4, y[:, None] + DY4
     inside = (nx >= 0) & (nx < width) & (ny >= 0) & (ny < height)
-    # The flood fill looks neighbours up here rather than dividing cell numbers.
     neighbours = np.where(inside, ny * width + nx, -1).astype(np.int64)
-    return Board(width, height, hunger, LAYOUTS[observation] > ROOM, neighbours)
+    # Moves until the head would leave the board along each ray direction.
+    to_x = np.where(DX8 > 0, width - x[:, None], np.where(DX8 < 0, x[:, None] + 1, width + height))
+    to_y = np.where(DY8 > 0, height - y[:, None], np.where(DY8 < 0, y[:, None] + 1, width + height))
+    moves = np.minimum(to_x, to_y)
+    side, cells = max(width, height), width * height
+    return Board(
+        width, height, hunger, LAYOUTS[observation] > ROOM, neighbours, x, y,
+        walls=(1.0 / moves).astype(np.float32),
+        ray_cells=(moves - 1).sum(axis=1),
+        inverse=np.concatenate([[0], _shares(1, np.arange(1, MAX_SIDE + 1))]).astype(np.float32),
+        ahead=_shares(np.arange(-side, side + 1), side),
+        lengths=_shares(np.arange(cells + 1), cells),
+        hungers=_shares(np.arange(hunger + 1), hunger),
+    )  # fmt: skip
+
+
+def _shares(v: np.ndarray | int, whole: np.ndarray | int) -> np.ndarray:
+    """``v / whole`` divided in float64 and stored as float32, as the features are."""
+    return (v / whole).astype(np.float32)
 
 
 # -------------------------------------------------------------------- the compiled rules
@@ -309,7 +337,7 @@ def new_board(width: int, height: int, hunger: int, observation: int) -> Board:
 # ---------------------------------------------------------------------------- the start
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def start_game(k: int, seed: np.uint64, board: Board, g: Games) -> None:
     """Game k's start for ``seed``: length 3 through the centre, heading from draw 0, the
     first apple from draw 1."""
@@ -338,34 +366,31 @@ def start_game(k: int, seed: np.uint64, board: Board, g: Games) -> None:
 # -------------------------------------------------------------------------- the actions
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def turn(heading: int, action: int) -> int:
     """The heading after ``action``: 0 turns left (anticlockwise), 1 keeps it, 2 turns
     right."""
-    return (heading + action + 3) % 4
+    return (heading + action + 3) & 3  # % 4 of a number never negative
 
 
 # ----------------------------------------------------------------------------- one step
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def step_game(k: int, action: int, board: Board, g: Games) -> float:
     """One move of live game k; returns its reward (+1 apple, -1 death, else 0)."""
-    width, height = board.width, board.height
-    cells = width * height
+    cells = board.width * board.height
     s, grid, body = g.state[k], g.grid, g.body
     heading = turn(s.heading, action)
     s.heading = heading  # a dead snake keeps the heading it died with
     s.steps += 1
     s.steps_since_apple += 1
-    head = s.head_cell
-    x, y = head % width + DX4[heading], head // width + DY4[heading]
-    if not (0 <= x < width and 0 <= y < height):
+    cell = board.neighbours[s.head_cell, heading]
+    if cell < 0:
         g.alive[k], s.terminated = False, True  # left the board
         return -1.0
-    cell = y * width + x
     eats = cell == s.apple_cell
-    tail = body[k, (s.head_ptr - s.length + 1) % cells]
+    tail = body[k, tail_slot(s.head_ptr, s.length, cells)]
     if not eats:
         grid[k, tail] = 0  # the tail leaves its cell first, so following it is legal
     if grid[k, cell]:
@@ -374,7 +399,7 @@ def step_game(k: int, action: int, board: Board, g: Games) -> float:
         g.alive[k], s.terminated = False, True  # ran into its body
         return -1.0
     grid[k, cell] = 1
-    ptr = (s.head_ptr + 1) % cells
+    ptr = s.head_ptr + 1 if s.head_ptr + 1 < cells else 0
     body[k, ptr] = cell
     s.head_ptr, s.head_cell = ptr, cell
     reward = 0.0
@@ -395,7 +420,15 @@ def step_game(k: int, action: int, board: Board, g: Games) -> float:
     return reward
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def tail_slot(head_ptr: int, length: int, cells: int) -> int:
+    """The tail's slot in a body ring buffer of ``cells`` slots whose head is in
+    ``head_ptr``: a compare instead of a modulo, the hotter path."""
+    slot = head_ptr - length + 1
+    return slot + cells if slot < 0 else slot
+
+
+@njit(cache=True, inline="always")
 def place_apple(k: int, cells: int, g: Games) -> None:
     """Put game k's apple on a uniformly random free cell: the game's draw number
     ``placed + 1``, modulo the free cells, picks one in row-major order."""
@@ -421,14 +454,14 @@ _STREAM = np.uint64(0xD1B54A32D192ED03)
 _S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def draw(key: np.uint64, counter: int) -> np.uint64:
     """Random number ``counter`` of the game whose hashed seed is ``key``. Counter-based, so
     a game's numbers depend only on its own seed and how many it drew."""
     return mix64(key ^ (np.uint64(counter) * _STREAM))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def mix64(z: np.uint64) -> np.uint64:
     """SplitMix64 finaliser: a well-mixed, stateless hash of a uint64."""
     z = z + _GOLDEN
@@ -440,92 +473,99 @@ def mix64(z: np.uint64) -> np.uint64:
 # ------------------------------------------------------------------------- observations
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def observe(k: int, board: Board, g: Games) -> None:
     """Write game k's features (the rule book's table) into ``g.obs[k]``: all but the
     room's, and the room's when the board says so."""
-    width, height = board.width, board.height
     s, obs = g.state[k], g.obs
     head, heading, apple = s.head_cell, s.heading, s.apple_cell
-    hx, hy = head % width, head // width
-    ax, ay = apple % width - hx, apple // width - hy  # the apple relative to the head
-    ray_cells = wall_and_apple_rays(k, board, g, hx, hy, ax, ay)
-    body_rays(k, board, g, hx, hy, ray_cells)
+    hx, hy = board.x[head], board.y[head]
+    ax, ay = board.x[apple] - hx, board.y[apple] - hy  # the apple relative to the head
+    rays(k, board, g, head, heading)
+    if apple >= 0:
+        apple_ray(k, g, heading, ax, ay)
+    body_rays(k, board, g, hx, hy)
     for i in range(4):
         obs[k, HEADING_ONE_HOT + i] = 1.0 if heading == i else 0.0
     if apple >= 0:
-        side = max(width, height)
+        side = board.ahead.size // 2
         fx, fy = DX4[heading], DY4[heading]
-        rx, ry = DX4[(heading + 1) % 4], DY4[(heading + 1) % 4]
-        obs[k, APPLE_AHEAD] = (ax * fx + ay * fy) / side
-        obs[k, APPLE_RIGHT] = (ax * rx + ay * ry) / side
+        obs[k, APPLE_AHEAD] = board.ahead[ax * fx + ay * fy + side]
+        obs[k, APPLE_RIGHT] = board.ahead[ay * fx - ax * fy + side]  # right: (-fy, fx)
     else:  # a full board has no apple
         obs[k, APPLE_AHEAD] = obs[k, APPLE_RIGHT] = 0.0
-    obs[k, LENGTH_SHARE] = s.length / (width * height)
-    obs[k, HUNGER_SHARE] = s.steps_since_apple / board.hunger
+    obs[k, LENGTH_SHARE] = board.lengths[s.length]
+    obs[k, HUNGER_SHARE] = board.hungers[s.steps_since_apple]
     if board.room:
         room(k, board, g)
 
 
 @njit(cache=True, inline="always")
-def wall_and_apple_rays(k: int, board: Board, g: Games, hx: int, hy: int, ax: int, ay: int) -> int:
-    """The wall and apple features of the 8 rays from the head ``(hx, hy)``, the apple at
-    ``(ax, ay)`` from it; clears the body rays. Returns the cells on the rays."""
-    width, height = board.width, board.height
-    s, obs = g.state[k], g.obs
-    heading, apple = s.heading, s.apple_cell
-    ray_cells = 0  # cells on the 8 rays, walls excluded
-    for i in range(8):  # ray i points 45 * i degrees clockwise from the heading
-        d = (2 * heading + i) % 8
-        dx, dy = DX8[d], DY8[d]
-        # Wall: moves until the head would leave the board along the ray.
-        wall = width + height
-        if dx != 0:
-            wall = min(wall, width - hx if dx > 0 else hx + 1)
-        if dy != 0:
-            wall = min(wall, height - hy if dy > 0 else hy + 1)
-        obs[k, WALL_RAYS + i] = 1.0 / wall
-        ray_cells += wall - 1
-        # Apple: on the ray when its offset is a positive multiple of (dx, dy).
-        on_ray = apple >= 0 and ax * dy == ay * dx and ax * dx + ay * dy > 0
-        obs[k, APPLE_RAYS + i] = 1.0 if on_ray else 0.0
+def rays(k: int, board: Board, g: Games, head: int, heading: int) -> None:
+    """The wall features of the 8 rays from the head, looked up; clears the apple and body
+    rays. Ray i points ``45° * i`` clockwise from the heading: direction ``2 * heading + i``
+    of the 8."""
+    obs, walls = g.obs, board.walls
+    for i in range(8):
+        obs[k, WALL_RAYS + i] = walls[head, (2 * heading + i) & 7]
+        obs[k, APPLE_RAYS + i] = 0.0
         obs[k, BODY_RAYS + i] = 0.0
-    return ray_cells
 
 
 @njit(cache=True, inline="always")
-def body_rays(k: int, board: Board, g: Games, hx: int, hy: int, ray_cells: int) -> None:
+def ray_of(heading: int, sx: int, sy: int) -> int:
+    """The ray (0-7, from the heading) an offset ``(sx, sy)`` from the head lies on, or -1.
+    On a ray when it is a positive multiple of one of the 8 directions."""
+    if (sx != 0 and sy != 0 and abs(sx) != abs(sy)) or (sx == 0 and sy == 0):
+        return -1
+    d = RAY_OF_SIGNS[3 * sign(sx) + sign(sy) + 4]
+    return (d - 2 * heading) & 7
+
+
+@njit(cache=True, inline="always")
+def sign(v: int) -> int:
+    """-1, 0 or 1: the sign of an int (np.sign would make it a float first)."""
+    return 1 if v > 0 else (-1 if v < 0 else 0)
+
+
+@njit(cache=True, inline="always")
+def apple_ray(k: int, g: Games, heading: int, ax: int, ay: int) -> None:
+    """The apple feature: 1 on the one ray the apple, ``(ax, ay)`` from the head, lies on."""
+    i = ray_of(heading, ax, ay)
+    if i >= 0:
+        g.obs[k, APPLE_RAYS + i] = 1.0
+
+
+@njit(cache=True, inline="always")
+def body_rays(k: int, board: Board, g: Games, hx: int, hy: int) -> None:
     """The body features: 1 / moves to the nearest segment on each ray from the head
     ``(hx, hy)``, on rays already cleared to 0.
 
     Found by walking the rays cell by cell, or, when the snake has fewer segments than the
-    rays have cells (``ray_cells``; large boards), by placing each segment on its ray: the
-    same answer, from the cheaper side.
+    rays have cells (large boards), by placing each segment on its ray: the same answer,
+    from the cheaper side.
     """
     width, height = board.width, board.height
     s, obs, body, grid = g.state[k], g.obs, g.body, g.grid
-    heading, length = s.heading, s.length
-    if length - 1 < ray_cells:
+    heading, length, inverse = s.heading, s.length, board.inverse
+    if length - 1 < board.ray_cells[s.head_cell]:
         cells = width * height
-        ptr = s.head_ptr - length + 1  # the tail
-        if ptr < 0:
-            ptr += cells
+        ptr = tail_slot(s.head_ptr, length, cells)
         for _ in range(length - 1):  # every segment but the head
             cell = body[k, ptr]
             ptr = ptr + 1 if ptr + 1 < cells else 0
-            sx, sy = cell % width - hx, cell // width - hy
-            if sx != 0 and sy != 0 and abs(sx) != abs(sy):
-                continue  # on no ray
-            d = RAY_OF_SIGNS[3 * np.sign(sx) + np.sign(sy) + 4]
-            i = (d - 2 * heading) % 8
-            obs[k, BODY_RAYS + i] = max(obs[k, BODY_RAYS + i], 1.0 / max(abs(sx), abs(sy)))
+            sx, sy = board.x[cell] - hx, board.y[cell] - hy
+            i = ray_of(heading, sx, sy)
+            if i >= 0:
+                near = inverse[max(abs(sx), abs(sy))]
+                obs[k, BODY_RAYS + i] = max(obs[k, BODY_RAYS + i], near)
     else:
         for i in range(8):
-            d = (2 * heading + i) % 8
+            d = (2 * heading + i) & 7
             x, y, moves = hx + DX8[d], hy + DY8[d], 1
             while 0 <= x < width and 0 <= y < height:
                 if grid[k, y * width + x]:
-                    obs[k, BODY_RAYS + i] = 1.0 / moves
+                    obs[k, BODY_RAYS + i] = inverse[moves]
                     break
                 x, y, moves = x + DX8[d], y + DY8[d], moves + 1
 
@@ -539,12 +579,10 @@ def room(k: int, board: Board, g: Games) -> None:
     A flood fill (:func:`fill`) through free cells and the tail's cell (the tail moves on).
     Moves into one region share a fill.
     """
-    width, height = board.width, board.height
-    cells = width * height
+    cells = board.width * board.height
     s, obs, grid, queue = g.state[k], g.obs, g.grid, g.queue
     head, heading, length = s.head_cell, s.heading, s.length
-    tail = g.body[k, (s.head_ptr - length + 1) % cells]
-    hx, hy = head % width, head // width
+    tail = g.body[k, tail_slot(s.head_ptr, length, cells)]
     # The fills mark the cells they reach in the grid itself, 2 + the move's number, so one
     # byte tells free (0), body (1) and reached (by which fill); the tail's cell is free for
     # the while. All of it is put back at the end, from the queue of reached cells.
@@ -552,11 +590,9 @@ def room(k: int, board: Board, g: Games) -> None:
     top = 0  # queue[:top] holds every cell reached so far, fill after fill
     for a in range(3):
         obs[k, ROOM + a] = 0.0
-        hd = turn(heading, a)
-        x, y = hx + DX4[hd], hy + DY4[hd]
-        if not (0 <= x < width and 0 <= y < height):
+        start = board.neighbours[head, turn(heading, a)]
+        if start < 0:
             continue  # the move leaves the board
-        start = y * width + x
         mark = grid[k, start]
         if mark == 1:
             continue  # the move runs into the body
@@ -624,10 +660,15 @@ def episode_fitness(
 #
 # One compiled call per batch, so Python is crossed once per step. The drivers take the
 # board and the games as plain tuples (a Board's fields, a Games's), which numba takes from
-# Python faster than named ones, and name them again inside.
+# Python faster than named ones, and name them again inside. Every rule is compiled into
+# them (inline="always"), and they are compiled without numba's reference counting
+# (_nrt=False; they allocate nothing): each read of an array from the named tuples inside
+# the loop over games would otherwise count a reference, and numba cannot always take the
+# counts out again, which cost more than the rules themselves.
+DRIVER = {"cache": True, "_nrt": False}
 
 
-@njit(cache=True)
+@njit(**DRIVER)
 def start_games(ks: np.ndarray, seeds: np.ndarray, board: tuple, games: tuple) -> None:
     """Start games ``ks`` ``(M,)`` anew with their ``seeds`` ``(M,)``."""
     b, g = Board(*board), Games(*games)
@@ -635,7 +676,7 @@ def start_games(ks: np.ndarray, seeds: np.ndarray, board: tuple, games: tuple) -
         start_game(ks[i], seeds[i], b, g)
 
 
-@njit(cache=True)
+@njit(**DRIVER)
 def advance_games(actions: np.ndarray, reward: np.ndarray, board: tuple, games: tuple) -> None:
     """One move of every live game: ``actions`` ``(N,)`` in, ``reward`` ``(N,)`` out."""
     b, g = Board(*board), Games(*games)
