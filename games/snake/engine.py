@@ -181,6 +181,10 @@ class Snake(BatchedGame):
         g.body[k, : len(flat)] = flat
         s = g.state[k]
         s.head_ptr, s.length, s.head_cell = len(flat) - 1, len(flat), flat[-1]
+        words = [0, 0]
+        for cell in flat if self._board.bits else ():
+            words[cell // 64] |= 1 << (cell % 64)
+        s.bits_lo, s.bits_hi = words
         s.heading = heading
         s.apple_cell = -1 if apple is None else apple[1] * self.width + apple[0]
         s.apples = s.steps = s.steps_since_apple = 0

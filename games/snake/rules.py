@@ -161,6 +161,9 @@ MAX_SIDE = 64  # a board of 64x64 cells; every array grows only with the cells
 # anywhere several times over, and a bound on every game's length (at most
 # cells * hunger steps), so a game always ends.
 MAX_HUNGER_FACTOR = 4
+# Boards of up to this many cells (two 64-bit words; 10x10 and 11x11 among them) keep the
+# snake's cells as bits too, and fill the room features on bits.
+BIT_CELLS = 128
 
 
 class Settings(NamedTuple):
@@ -243,6 +246,10 @@ STATE = np.dtype(
         ("steps_since_apple", np.int64),
         ("placed", np.int64),  # apples placed, so apple n is the game's draw number n
         ("key", np.uint64),  # the hashed seed, from which every random draw comes
+        # The snake's cells as bits, cell c is bit c % 64 of word c // 64, on boards of up
+        # to BIT_CELLS cells (else 0), where the room's fill works on whole words at once.
+        ("bits_lo", np.uint64),
+        ("bits_hi", np.uint64),
         ("terminated", np.bool_),  # died or won
         ("truncated", np.bool_),  # starved
         ("won", np.bool_),  # filled the board
@@ -283,6 +290,11 @@ class Board(NamedTuple):
     ahead: np.ndarray  # (2 * side + 1,) v / side at v + side: the apple's offset share
     lengths: np.ndarray  # (cells + 1,) length / cells
     hungers: np.ndarray  # (hunger + 1,) steps since the last apple / hunger
+    # On boards of up to BIT_CELLS cells, as two words of bits (lo, hi), else zeros:
+    bits: bool  # whether the board is that small: the state keeps bits_lo and bits_hi
+    inside: np.ndarray  # (2,) uint64: the board's cells
+    left_ok: np.ndarray  # (2,) uint64: the cells with a cell to their left
+    right_ok: np.ndarray  # (2,) uint64: the cells with a cell to their right
 
 
 def new_games(n: int, cells: int, n_obs: int) -> Games:
@@ -317,7 +329,20 @@ def new_board(width: int, height: int, hunger: int, observation: int) -> Board:
         ahead=_shares(np.arange(-side, side + 1), side),
         lengths=_shares(np.arange(cells + 1), cells),
         hungers=_shares(np.arange(hunger + 1), hunger),
+        bits=cells <= BIT_CELLS,
+        inside=_words(np.ones(cells, bool)),
+        left_ok=_words(x > 0),
+        right_ok=_words(x < width - 1),
     )  # fmt: skip
+
+
+def _words(cells: np.ndarray) -> np.ndarray:
+    """The cells ``(cells,)`` bool as two words of bits (zeros on larger boards)."""
+    words = np.zeros(2, np.uint64)
+    if cells.size <= BIT_CELLS:
+        for c in np.flatnonzero(cells):
+            words[c // 64] |= np.uint64(1) << np.uint64(c % 64)
+    return words
 
 
 def _shares(v: np.ndarray | int, whole: np.ndarray | int) -> np.ndarray:
@@ -348,10 +373,13 @@ def start_game(k: int, seed: np.uint64, board: Board, g: Games) -> None:
     dx, dy = DX4[heading], DY4[heading]
     cx, cy = width // 2, height // 2
     grid[k, :] = 0
+    s.bits_lo = s.bits_hi = 0
     for i in range(3):  # tail, middle, head
         cell = (cy + (i - 1) * dy) * width + (cx + (i - 1) * dx)
         body[k, i] = cell
         grid[k, cell] = 1
+        if board.bits:
+            flip(s, cell)
     s.heading = heading
     s.head_ptr = 2
     s.length = 3
@@ -399,6 +427,10 @@ def step_game(k: int, action: int, board: Board, g: Games) -> float:
         g.alive[k], s.terminated = False, True  # ran into its body
         return -1.0
     grid[k, cell] = 1
+    if board.bits:
+        if not eats:
+            flip(s, tail)
+        flip(s, cell)
     ptr = s.head_ptr + 1 if s.head_ptr + 1 < cells else 0
     body[k, ptr] = cell
     s.head_ptr, s.head_cell = ptr, cell
@@ -418,6 +450,15 @@ def step_game(k: int, action: int, board: Board, g: Games) -> float:
         g.alive[k], s.truncated = False, True  # starved
     observe(k, board, g)
     return reward
+
+
+@njit(cache=True, inline="always")
+def flip(s: np.record, cell: int) -> None:
+    """Flip ``cell``'s bit in the state's bits (boards of up to BIT_CELLS cells)."""
+    if cell < 64:
+        s.bits_lo ^= _ONE << np.uint64(cell)
+    else:
+        s.bits_hi ^= _ONE << np.uint64(cell - 64)
 
 
 @njit(cache=True, inline="always")
@@ -452,6 +493,7 @@ _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _STREAM = np.uint64(0xD1B54A32D192ED03)
 _S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
+_ONE = np.uint64(1)
 
 
 @njit(cache=True, inline="always")
@@ -579,6 +621,9 @@ def room(k: int, board: Board, g: Games) -> None:
     A flood fill (:func:`fill`) through free cells and the tail's cell (the tail moves on).
     Moves into one region share a fill.
     """
+    if board.bits:
+        room_on_bits(k, board, g)
+        return
     cells = board.width * board.height
     s, obs, grid, queue = g.state[k], g.obs, g.grid, g.queue
     head, heading, length = s.head_cell, s.heading, s.length
@@ -643,6 +688,89 @@ def fill(k: int, board: Board, g: Games, start: int, a: int, top: int) -> tuple[
                 shared = mark - 2
                 break
     return top, shared
+
+
+@njit(cache=True, inline="always")
+def room_on_bits(k: int, board: Board, g: Games) -> None:
+    """:func:`room` on a board of up to BIT_CELLS cells, the same features: each fill
+    grows a region of bits by one move in every direction at once (:func:`fill_bits`)."""
+    s, obs = g.state[k], g.obs
+    head, heading, length = s.head_cell, s.heading, s.length
+    tail = g.body[k, tail_slot(s.head_ptr, length, board.width * board.height)]
+    free_lo, free_hi = board.inside[0] & ~s.bits_lo, board.inside[1] & ~s.bits_hi
+    if tail < 64:  # the tail moves on: its cell is free
+        free_lo |= _ONE << np.uint64(tail)
+    else:
+        free_hi |= _ONE << np.uint64(tail - 64)
+    lo0 = hi0 = lo1 = hi1 = np.uint64(0)  # the regions of moves 0 and 1, once filled
+    for a in range(3):
+        obs[k, ROOM + a] = 0.0
+        start = board.neighbours[head, turn(heading, a)]
+        if start < 0 or not has(free_lo, free_hi, start):
+            continue  # the move leaves the board or runs into the body
+        if has(lo0, hi0, start):  # in an earlier move's region: the same room
+            obs[k, ROOM + a] = obs[k, ROOM]
+        elif has(lo1, hi1, start):
+            obs[k, ROOM + a] = obs[k, ROOM + 1]
+        else:
+            lo, hi = fill_bits(board, start, free_lo, free_hi, length)
+            obs[k, ROOM + a] = min(popcount(lo) + popcount(hi), length) / length
+            if a == 0:
+                lo0, hi0 = lo, hi
+            else:
+                lo1, hi1 = lo, hi
+
+
+@njit(cache=True, inline="always")
+def has(lo: np.uint64, hi: np.uint64, cell: int) -> bool:
+    """Whether ``cell``'s bit is set in the words ``(lo, hi)``."""
+    if cell < 64:
+        return (lo >> np.uint64(cell)) & _ONE != 0
+    return (hi >> np.uint64(cell - 64)) & _ONE != 0
+
+
+@njit(cache=True, inline="always")
+def fill_bits(
+    board: Board, start: int, free_lo: np.uint64, free_hi: np.uint64, length: int
+) -> tuple[np.uint64, np.uint64]:
+    """The region of free cells ``(free_lo, free_hi)`` reachable from ``start``, as bits; it
+    stops, as :func:`fill` does, once it holds ``length`` cells."""
+    w, w_ = np.uint64(board.width), np.uint64(64 - board.width)
+    left_lo, left_hi = board.left_ok[0], board.left_ok[1]
+    right_lo, right_hi = board.right_ok[0], board.right_ok[1]
+    lo, hi = np.uint64(0), np.uint64(0)
+    if start < 64:
+        lo = _ONE << np.uint64(start)
+    else:
+        hi = _ONE << np.uint64(start - 64)
+    while True:
+        # One move right (+1), left (-1), down (+width) and up (-width) from every cell.
+        rl, rh, ll, lh = lo & right_lo, hi & right_hi, lo & left_lo, hi & left_hi
+        grow_lo = lo | (rl << _ONE) | (ll >> _ONE) | (lh << _63) | (lo << w) | (lo >> w)
+        grow_lo |= hi << w_
+        grow_hi = hi | (rh << _ONE) | (rl >> _63) | (lh >> _ONE) | (hi << w) | (hi >> w)
+        grow_hi |= lo >> w_
+        grow_lo &= free_lo
+        grow_hi &= free_hi
+        if grow_lo == lo and grow_hi == hi:
+            return lo, hi
+        lo, hi = grow_lo, grow_hi
+        if popcount(lo) + popcount(hi) >= length:
+            return lo, hi
+
+
+_M1, _M2 = np.uint64(0x5555555555555555), np.uint64(0x3333333333333333)
+_M4, _H01 = np.uint64(0x0F0F0F0F0F0F0F0F), np.uint64(0x0101010101010101)
+_63, _2, _4, _56 = np.uint64(63), np.uint64(2), np.uint64(4), np.uint64(56)
+
+
+@njit(cache=True, inline="always")
+def popcount(x: np.uint64) -> int:
+    """The set bits of a word (SWAR: no intrinsic needed, and plain Python runs it too)."""
+    x = x - ((x >> _ONE) & _M1)
+    x = (x & _M2) + ((x >> _2) & _M2)
+    x = (x + (x >> _4)) & _M4
+    return int((x * _H01) >> _56)
 
 
 # ------------------------------------------------------------------------------ fitness
