@@ -2,8 +2,9 @@
 
 One pool per run, started once, each worker a fork of a server that has loaded what they
 need (:mod:`evonet.evolution.evaluators.preload`). The genome matrix reaches them through a
-shared-memory file (tmpfs), not by pickling; each worker plays one contiguous shard with
-single-threaded BLAS; shards are reassembled in order. A worker that dies (``kill -9``) is
+shared-memory file (tmpfs), not by pickling; each worker plays shard after shard with
+single-threaded BLAS; there are more shards than workers, each taken by the next worker
+free, and their results are reassembled in order. A worker that dies (``kill -9``) is
 replaced and its shard run again. Workers ignore Ctrl-C (the run stops between generations)
 and exit when the process that owns the pool does.
 """
@@ -65,10 +66,10 @@ class ProcessEvaluator(Sharded):
                     str(path),
                     genomes.shape,
                     genomes.dtype.str,
-                    work[i][0],
+                    work[i].genomes,
                     topo,
                     game,
-                    work[i][1],
+                    work[i].seeds,
                     observe,
                 )
                 for i in blocks
@@ -203,15 +204,15 @@ def _play_shard(
     path: str,
     shape: tuple[int, int],
     dtype: str,
-    block: tuple[int, int],
+    rows: slice,
     topo: Topology,
     game: GameSpec,
     seeds: np.ndarray,
     observe: bool = False,
 ) -> RolloutResult:
-    """A worker's task: genomes ``[start, stop)`` of the shared matrix on the seeds."""
+    """A worker's task: the ``rows`` of the shared genome matrix on the seeds."""
     genomes = np.memmap(path, dtype=np.dtype(dtype), mode="r", shape=tuple(shape))
     try:
-        return rollout(np.array(genomes[block[0] : block[1]]), topo, game, seeds, observe=observe)
+        return rollout(np.array(genomes[rows]), topo, game, seeds, observe=observe)
     finally:
         del genomes

@@ -1,6 +1,7 @@
 """Rollouts as Ray tasks, on a local Ray instance or an existing cluster.
 
-Stateless tasks, one per shard (``address="auto"`` or ``"HOST:PORT"`` joins a cluster). The
+Stateless tasks, one per shard (more shards than workers: Ray starts each on the next free
+CPU) (``address="auto"`` or ``"HOST:PORT"`` joins a cluster). The
 genome matrix is ``ray.put`` once per generation; a task whose worker fails is retried by Ray.
 """
 
@@ -73,7 +74,7 @@ class RayEvaluator(Sharded):
         self, genomes: np.ndarray, work: list, topo: Topology, game: GameSpec, observe: bool
     ) -> list[RolloutResult]:
         shared = self._ray.put(genomes)  # once per generation, read by every task
-        refs = [self._task.remote(shared, block, topo, game, s, observe) for block, s in work]
+        refs = [self._task.remote(shared, rows, topo, game, s, observe) for rows, s in work]
         return self._ray.get(refs)
 
     def close(self) -> None:
@@ -105,11 +106,11 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
 
 def _play_shared(
     genomes: np.ndarray,
-    block: tuple[int, int],
+    rows: slice,
     topo: Topology,
     game: GameSpec,
     seeds: np.ndarray,
     observe: bool = False,
 ) -> RolloutResult:
-    """A Ray task: genomes ``[start, stop)`` of the generation's matrix on the seeds."""
-    return rollout(np.array(genomes[block[0] : block[1]]), topo, game, seeds, observe=observe)
+    """A Ray task: the ``rows`` of the generation's genome matrix on the seeds."""
+    return rollout(np.array(genomes[rows]), topo, game, seeds, observe=observe)

@@ -1,14 +1,14 @@
 """Splitting a generation into shards and putting the results back together.
 
 :func:`evonet.evolution.rollout.rollout` is a pure function and a game's result does not
-depend on its batch, so splitting the population into contiguous shards changes no number.
+depend on its batch, so splitting the population into shards changes no number.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -38,35 +38,82 @@ def shards(p: int, workers: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
 
-def plan(
-    p: int, seeds: np.ndarray, workers: int
-) -> tuple[bool, list[tuple[tuple[int, int], np.ndarray]]]:
-    """How to split ``p`` genomes on ``seeds (E,)`` over ``workers``: ``(by_episode,
-    [(genome block [start, stop), its seeds), ...])``. Contiguous blocks of genomes; with
-    fewer genomes than workers (evaluating one champion), blocks of episodes instead."""
+# Shards per worker: more shards than workers, handed out as workers free up, so a worker
+# that drew long games does not keep the others waiting at the end of a generation.
+SHARDS_PER_WORKER = 3
+# The fewest genomes a shard gets when there are more shards than workers: each step of a
+# rollout costs a little whatever its batch, so small batches play slower.
+MIN_SHARD = 16
+
+
+class Shard(NamedTuple):
+    """One piece of a generation: which genomes, on which episode seeds."""
+
+    genomes: slice  # of the population's rows, e.g. slice(1, 300, 6): rows 1, 7, 13, ...
+    seeds: np.ndarray  # (E,) uint64
+
+
+class Plan(NamedTuple):
+    """A generation's shards, and how their results go back together (:meth:`merge`)."""
+
+    by_episode: bool  # shards of one genome's episodes, else of genomes
+    shards: list[Shard]
+
+    def merge(self, parts: list[RolloutResult]) -> RolloutResult:
+        """The shards' results (in the plan's order) as the result of the whole generation,
+        bit for bit that of one unsplit rollout."""
+        if self.by_episode:
+            return merge(parts, axis=1)
+        rows = np.concatenate(
+            [np.arange(shard.genomes.stop)[shard.genomes] for shard in self.shards]
+        )
+        return merge(parts, order=np.argsort(rows, kind="stable"))
+
+
+def plan(p: int, seeds: np.ndarray, workers: int) -> Plan:
+    """How to split ``p`` genomes on ``seeds (E,)`` over ``workers``.
+
+    Strided shards of genomes (shard j of n: genomes j, j + n, j + 2n, ...), so each is a
+    sample of the whole population (the elites at its start play long games), up to
+    SHARDS_PER_WORKER per worker while each keeps at least MIN_SHARD genomes; with fewer
+    genomes than workers (evaluating one champion), blocks of episodes instead.
+    """
     e = len(seeds)
     if p < workers and e > p:
-        return True, [((0, p), seeds[a:b]) for a, b in shards(e, workers)]
-    return False, [((a, b), seeds) for a, b in shards(p, workers)]
+        return Plan(True, [Shard(slice(0, p), seeds[a:b]) for a, b in shards(e, workers)])
+    n = (
+        1
+        if workers == 1
+        else max(min(workers, p), min(workers * SHARDS_PER_WORKER, p // MIN_SHARD))
+    )
+    return Plan(False, [Shard(slice(j, p, n), seeds) for j in range(n)])
 
 
-def merge(parts: list[RolloutResult], axis: int = 0) -> RolloutResult:
-    """The results of consecutive shards as one result: shards of genomes (``axis`` 0) or
-    of episodes (``axis`` 1). The means are taken again over the whole episode arrays, so
-    they are bit for bit those of one unsplit rollout."""
+def merge(
+    parts: list[RolloutResult], axis: int = 0, order: np.ndarray | None = None
+) -> RolloutResult:
+    """The results of shards as one result: shards of genomes (``axis`` 0, put in ``order``
+    of the population's rows when given) or of episodes (``axis`` 1). The means are taken
+    again over the whole episode arrays, so they are bit for bit those of one unsplit
+    rollout."""
     if len(parts) == 1:
         return parts[0]
+
+    def joined(arrays: list[np.ndarray]) -> np.ndarray:
+        whole = np.concatenate(arrays, axis=axis)
+        return whole if order is None else whole[order]
+
     obs = None
     if parts[0].obs_stats is not None:
         obs = ObsStats(
             *(
-                np.concatenate([getattr(r.obs_stats, name) for r in parts], axis=axis)
+                joined([getattr(r.obs_stats, name) for r in parts])
                 for name in ("count", "total", "squares")
             )
         )
     return from_episodes(
         *(
-            np.concatenate([getattr(r, name) for r in parts], axis=axis)
+            joined([getattr(r, name) for r in parts])
             for name in ("episode_fitness", "episode_score", "episode_steps", "episode_won")
         ),
         obs,
@@ -83,8 +130,10 @@ class Sharded:
         raise NotImplementedError
 
     def _play(
-        self, genomes: np.ndarray, work: list, topo: Topology, game: GameSpec, observe: bool
-    ) -> list[RolloutResult]:
+        self, genomes: np.ndarray, work: list[Shard], topo: Topology, game: GameSpec,
+        observe: bool,
+    ) -> list[RolloutResult]:  # fmt: skip
+        """Every shard's result, in order."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -107,8 +156,8 @@ class Sharded:
             # Its batch shares one random generator: split, its games would change.
             return rollout(genomes, topo, game, seeds, observe=observe)
         self.start()
-        by_episode, work = plan(genomes.shape[0], seeds, self.workers)
-        return merge(self._play(genomes, work, topo, game, observe), 1 if by_episode else 0)
+        split = plan(genomes.shape[0], seeds, self.workers)
+        return split.merge(self._play(genomes, split.shards, topo, game, observe))
 
     def __enter__(self) -> Any:
         return self

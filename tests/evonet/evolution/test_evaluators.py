@@ -14,8 +14,9 @@ import pytest
 
 from evonet.evolution.evaluators.backends import SerialEvaluator
 from evonet.evolution.evaluators.processes import ProcessEvaluator
-from evonet.evolution.evaluators.sharded import shards
+from evonet.evolution.evaluators.sharded import MIN_SHARD, SHARDS_PER_WORKER, plan, shards
 from evonet.evolution.files import load_network, load_run
+from evonet.evolution.rollout import rollout
 from evonet.games.base import episode_seeds
 from evonet.games.snake import SnakeSpec
 from evonet.views.replay import shipped_champion
@@ -52,10 +53,34 @@ def test_shards_are_contiguous_balanced_blocks(p, workers):
     assert min(sizes) >= 1 and max(sizes) - min(sizes) <= 1 and len(blocks) <= workers
 
 
+@pytest.mark.parametrize("p,workers", [(300, 2), (23, 3), (5, 2), (40, 1), (1000, 7)])
+def test_a_plan_covers_every_genome_once_in_strided_shards(p, workers):
+    split = plan(p, episode_seeds(0, 4), workers)
+    rows = [np.arange(p)[shard.genomes] for shard in split.shards]
+    assert sorted(np.concatenate(rows)) == list(range(p)) and not split.by_episode
+    sizes = [r.size for r in rows]
+    assert min(sizes) >= 1 and max(sizes) - min(sizes) <= 1
+    if workers == 1:
+        assert len(rows) == 1
+    elif p >= workers * SHARDS_PER_WORKER * MIN_SHARD:
+        # More shards than workers, so the first free worker takes the next one.
+        assert len(rows) == workers * SHARDS_PER_WORKER
+    else:
+        assert len(rows) >= min(workers, p) and min(sizes) >= min(MIN_SHARD, p // workers)
+
+
+def test_strided_shards_merge_into_the_unsplit_rollout():
+    pop, topo = champion_population(50)
+    game, seeds = SnakeSpec(board=(6, 6)), episode_seeds(3, 2)
+    split = plan(len(pop), seeds, 2)
+    parts = [rollout(pop[shard.genomes], topo, game, shard.seeds) for shard in split.shards]
+    assert len(parts) == 3 and same(split.merge(parts), rollout(pop, topo, game, seeds))
+
+
 @pytest.mark.slow
 def test_processes_give_serial_numbers_for_any_worker_count():
-    # One worker, and three for 23 genomes (blocks of 8, 8, 7) on two cores; two workers
-    # are in the tests below. (How blocks are cut for any count: the test above.)
+    # One worker, and three for 23 genomes (strided shards of 8, 8, 7) on two cores; two
+    # workers are in the tests below. (How shards are cut for any count: the tests above.)
     pop, topo = champion_population(23)
     game, seeds = SnakeSpec(board=(8, 8)), episode_seeds(4, 3)
     serial = SerialEvaluator()(pop, topo, game, seeds)

@@ -9,7 +9,7 @@ import pytest
 
 from evonet.evolution.config import EvolveConfig
 from evonet.evolution.evaluators.processes import ProcessEvaluator
-from evonet.evolution.evaluators.sharded import merge, plan
+from evonet.evolution.evaluators.sharded import plan
 from evonet.evolution.files import load_network, load_run, save_run
 from evonet.evolution.obs_norm import MIN_STD, ObsNorm, ObsStats
 from evonet.evolution.rollout import rollout
@@ -58,10 +58,10 @@ def test_a_rollout_sums_exactly_the_live_games_observations(rng):
     np.testing.assert_array_equal(stats.count, result.episode_steps)  # one per step played
     for by_episode in (False, True):  # split by genomes, or a genome by episodes
         workers = 2 if not by_episode else 3
-        split, work = plan(3 if not by_episode else 1, seeds, workers)
+        split = plan(3 if not by_episode else 1, seeds, workers)
         g = genomes if not by_episode else genomes[:1]
-        parts = [rollout(g[a:b], topo, game, s, observe=True) for (a, b), s in work]
-        merged = merge(parts, 1 if split else 0).obs_stats
+        parts = [rollout(g[rows], topo, game, s, observe=True) for rows, s in split.shards]
+        merged = split.merge(parts).obs_stats
         whole = rollout(g, topo, game, seeds, observe=True).obs_stats
         for name in ("count", "total", "squares"):
             np.testing.assert_array_equal(getattr(merged, name), getattr(whole, name))
