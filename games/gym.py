@@ -13,8 +13,11 @@ and observations are ignored, and the game stays over here.
 
 **Seeds.** Each environment of a synchronous vector env is reset with its own seed, so a
 game's outcome depends only on its seed and its moves. A native vector env has one random
-generator for the whole batch: it is seeded from all the batch's seeds, so the batch as a
-whole is deterministic and resumes bit for bit.
+generator for the whole batch; where it keeps its games' states as columns of one array
+(CartPole: ``state`` of shape ``(4, N)``, each column drawn uniformly from its reset
+bounds), each game's column is drawn again from the game's own seed, so there too a game
+depends only on its seed, and a generation may be split over workers. Any other native
+vector env is seeded from all the batch's seeds: deterministic as a whole, never split.
 
 **Fitness and score**: the episode's return (the sum of its rewards), higher is better; with
 ``step_cost`` the fitness is the return less that much per step, the score still the
@@ -66,6 +69,9 @@ class GymSpec(GameSpec):
     action_space: ActionSpace = field(init=False)  # type: ignore[misc]
     action_start: int = field(init=False, default=0)
     vectorized: bool = field(init=False, default=False)
+    # Whether that native vector env keeps its games' states as the columns of one array
+    # drawn from its reset bounds (CartPole), so each game's start is drawn from its seed.
+    column_state: bool = field(init=False, default=False)
 
     score_name: ClassVar[str] = "return"
     fitness_doc: ClassVar[str] = "the episode's return, the sum of its rewards (higher is better)"
@@ -115,11 +121,14 @@ class GymSpec(GameSpec):
         object.__setattr__(self, "action_space", action)
         object.__setattr__(self, "action_start", start)
         object.__setattr__(self, "vectorized", spec.vector_entry_point is not None)
+        object.__setattr__(self, "column_state", self.vectorized and _has_columns(gym, env_id))
 
     @property
     def shardable(self) -> bool:
-        # A native vector env draws every start from one generator for the whole batch.
-        return not self.vectorized
+        # A native vector env draws every start from one generator for the whole batch,
+        # unless its games' starts can be drawn per game (column_state).
+        return not self.vectorized or self.column_state
+
 
     def make(self, n_games: int) -> GymGame:
         return GymGame(self, n_games)
@@ -170,6 +179,7 @@ class GymGame(BatchedGame):
         else:
             batch_seed = np.random.SeedSequence([int(s) for s in seeds]).generate_state(1)
             obs, _ = self.venv.reset(seed=int(batch_seed[0]))
+            obs = _starts_per_game(self.venv.unwrapped, seeds, obs)
         self._obs[:] = obs
         self.alive[:] = True
         self.returns[:] = 0
@@ -226,6 +236,41 @@ def render_fps(spec: GymSpec) -> float:
     finally:
         env.close()
     return float(fps) if math.isfinite(float(fps)) and fps > 0 else 30.0
+
+
+def _has_columns(gym: Any, env_id: str) -> bool:
+    """Whether ``env_id``'s native vector env keeps its games' states as columns."""
+    venv = gym.make_vec(env_id, num_envs=2)
+    try:
+        venv.reset(seed=0)
+        return _columns(venv.unwrapped) is not None
+    finally:
+        venv.close()
+
+
+def _columns(env: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(state (k, N), low, high)`` of a native vector env that keeps its games' states
+    as columns drawn from ``[low, high]`` at reset (CartPole's), else None."""
+    state, low, high = (getattr(env, name, None) for name in ("state", "low", "high"))
+    n = getattr(env, "num_envs", None)
+    if not isinstance(state, np.ndarray) or state.ndim != 2 or state.shape[1] != n:
+        return None
+    if not all(isinstance(b, (int, float, np.floating, np.ndarray)) for b in (low, high)):
+        return None
+    return state, np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+
+
+def _starts_per_game(env: Any, seeds: np.ndarray, obs: np.ndarray) -> np.ndarray:
+    """Draw each game's start again from its own seed in a native vector env whose states
+    are columns (:func:`_columns`), as its reset draws them (uniform in its bounds), and
+    return the observations; other envs' ``obs`` unchanged."""
+    columns = _columns(env)
+    if columns is None:
+        return obs
+    state, low, high = columns
+    for i, seed in enumerate(seeds):
+        state[:, i] = np.random.default_rng(int(seed)).uniform(low, high, size=state.shape[0])
+    return state.T.astype(np.float32)
 
 
 def _fresh(n: int) -> np.ndarray:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from evonet.evolution.batches import Batches
 from evonet.evolution.obs_norm import ObsStats
 from evonet.games.base import BatchedGame, GameSpec, actions_from_outputs
 from evonet.nn import mlp
@@ -65,6 +66,7 @@ def rollout(
     seeds: np.ndarray,
     on_progress: Callable[[int], None] | None = None,
     observe: bool = False,
+    batches: Batches | None = None,
 ) -> RolloutResult:
     """Play genomes ``(P, D)`` on episode seeds ``(E,)`` until every game is over.
 
@@ -78,7 +80,9 @@ def rollout(
     are over each time it grows: progress from inside one batch, which plays far faster
     than the same games cut into small batches (every step costs a forward pass).
     With ``observe``, the result also sums each episode's observations
-    (:attr:`RolloutResult.obs_stats`, for :mod:`evonet.evolution.obs_norm`).
+    (:attr:`RolloutResult.obs_stats`, for :mod:`evonet.evolution.obs_norm`). With
+    ``batches``, the game's batch is taken from there and kept for the next call
+    (:mod:`evonet.evolution.batches`), else made and closed here.
     """
     check_topology(topo, game)
     genomes = np.asarray(genomes)
@@ -89,12 +93,13 @@ def rollout(
         )
     seeds = np.asarray(seeds, dtype=np.uint64)
     p, e = genomes.shape[0], seeds.size
-    env = game.make(p * e)
+    env = batches.get(game, p * e) if batches is not None else game.make(p * e)
     try:
         env.reset(seed=np.tile(seeds, p))
         return _play(env, genomes, topo, game, p, e, on_progress, observe)
     finally:
-        env.close()
+        if batches is None:
+            env.close()
 
 
 def from_episodes(

@@ -295,6 +295,7 @@ class Board(NamedTuple):
     inside: np.ndarray  # (2,) uint64: the board's cells
     left_ok: np.ndarray  # (2,) uint64: the cells with a cell to their left
     right_ok: np.ndarray  # (2,) uint64: the cells with a cell to their right
+    lines: np.ndarray  # (cells, 8, 2) uint64: the cells along each ray direction from a cell
 
 
 def new_games(n: int, cells: int, n_obs: int) -> Games:
@@ -333,7 +334,26 @@ def new_board(width: int, height: int, hunger: int, observation: int) -> Board:
         inside=_words(np.ones(cells, bool)),
         left_ok=_words(x > 0),
         right_ok=_words(x < width - 1),
+        lines=_lines(width, height),
     )  # fmt: skip
+
+
+def _lines(width: int, height: int) -> np.ndarray:
+    """The cells on each ray direction from each cell, up to the wall, as two words of
+    bits (zeros on boards of more than BIT_CELLS cells): ``(cells, 8, 2)`` uint64."""
+    cells = width * height
+    lines = np.zeros((cells, 8, 2), np.uint64)
+    if cells > BIT_CELLS:
+        return lines
+    for c in range(cells):
+        for d in range(8):
+            on = np.zeros(cells, bool)
+            x, y = c % width + DX8[d], c // width + DY8[d]
+            while 0 <= x < width and 0 <= y < height:
+                on[y * width + x] = True
+                x, y = x + DX8[d], y + DY8[d]
+            lines[c, d] = _words(on)
+    return lines
 
 
 def _words(cells: np.ndarray) -> np.ndarray:
@@ -587,6 +607,9 @@ def body_rays(k: int, board: Board, g: Games, hx: int, hy: int) -> None:
     rays have cells (large boards), by placing each segment on its ray: the same answer,
     from the cheaper side.
     """
+    if board.bits:
+        body_rays_on_bits(k, board, g, hx, hy)
+        return
     width, height = board.width, board.height
     s, obs, body, grid = g.state[k], g.obs, g.body, g.grid
     heading, length, inverse = s.heading, s.length, board.inverse
@@ -610,6 +633,40 @@ def body_rays(k: int, board: Board, g: Games, hx: int, hy: int) -> None:
                     obs[k, BODY_RAYS + i] = inverse[moves]
                     break
                 x, y, moves = x + DX8[d], y + DY8[d], moves + 1
+
+
+@njit(cache=True, inline="always")
+def body_rays_on_bits(k: int, board: Board, g: Games, hx: int, hy: int) -> None:
+    """:func:`body_rays` on a board of up to BIT_CELLS cells: along each ray, the body's
+    cells on it (its bits and the ray's), the nearest being the lowest bit on rays whose
+    cell numbers grow (right, down-right, down, down-left), else the highest."""
+    s, obs = g.state[k], g.obs
+    head, heading = s.head_cell, s.heading
+    for d in range(8):
+        lo = board.lines[head, d, 0] & s.bits_lo
+        hi = board.lines[head, d, 1] & s.bits_hi
+        if lo == 0 and hi == 0:
+            continue
+        if 2 <= d <= 5:  # the nearest has the lowest number
+            cell = lowest_bit(lo) if lo != 0 else 64 + lowest_bit(hi)
+        else:
+            cell = 64 + highest_bit(hi) if hi != 0 else highest_bit(lo)
+        moves = max(abs(board.x[cell] - hx), abs(board.y[cell] - hy))
+        obs[k, BODY_RAYS + ((d - 2 * heading) & 7)] = board.inverse[moves]
+
+
+@njit(cache=True, inline="always")
+def lowest_bit(x: np.uint64) -> int:
+    """The number of the lowest set bit of a word that has one."""
+    return popcount((x & (~x + _ONE)) - _ONE)
+
+
+@njit(cache=True, inline="always")
+def highest_bit(x: np.uint64) -> int:
+    """The number of the highest set bit of a word that has one."""
+    for shift in (_ONE, _2, _4, _8, _16, _32):
+        x |= x >> shift
+    return popcount(x) - 1
 
 
 @njit(cache=True, inline="always")
@@ -762,6 +819,7 @@ def fill_bits(
 _M1, _M2 = np.uint64(0x5555555555555555), np.uint64(0x3333333333333333)
 _M4, _H01 = np.uint64(0x0F0F0F0F0F0F0F0F), np.uint64(0x0101010101010101)
 _63, _2, _4, _56 = np.uint64(63), np.uint64(2), np.uint64(4), np.uint64(56)
+_8, _16, _32 = np.uint64(8), np.uint64(16), np.uint64(32)
 
 
 @njit(cache=True, inline="always")
@@ -770,7 +828,7 @@ def popcount(x: np.uint64) -> int:
     x = x - ((x >> _ONE) & _M1)
     x = (x & _M2) + ((x >> _2) & _M2)
     x = (x + (x >> _4)) & _M4
-    return int((x * _H01) >> _56)
+    return np.int64((x * _H01) >> _56)
 
 
 # ------------------------------------------------------------------------------ fitness

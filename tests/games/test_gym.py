@@ -73,6 +73,25 @@ def test_only_the_first_episode_counts_despite_autoreset():
     np.testing.assert_array_equal(game.episode_stats().steps, before)
 
 
+def test_a_native_cartpole_batch_draws_each_start_from_its_game_seed():
+    # CartPole's vector env keeps its games' states as columns: each game's start comes
+    # from its own seed, so a game ignores its batch there too and a generation may be
+    # split over workers.
+    spec = GymSpec("gym:CartPole-v1")
+    assert spec.vectorized and spec.column_state and spec.shardable
+    seeds = episode_seeds(5, 6)
+    flip = lambda obs: np.stack([obs[:, 2], -obs[:, 2]], axis=1)  # noqa: E731
+    together = play(spec, 6, seeds, flip)
+    for k in (0, 4):
+        alone = play(spec, 2, seeds[[k, k]], flip)
+        assert alone.fitness[0] == alone.fitness[1] == together.fitness[k]
+    game = spec.make(3)
+    game.reset(seeds[:3])
+    assert np.all(np.abs(game.observations) <= 0.05)  # within CartPole's reset bounds
+    assert len({tuple(o) for o in game.observations}) == 3
+    game.close()
+
+
 def test_the_native_batch_is_deterministic_for_its_seeds():
     spec = GymSpec("gym:CartPole-v1")
     seeds = episode_seeds(5, 6)

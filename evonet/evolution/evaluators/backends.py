@@ -3,21 +3,23 @@
 An evaluator takes a generation's genomes ``(P, D)`` and episode seeds ``(E,)`` and
 returns the :class:`evonet.evolution.rollout.RolloutResult` of all ``P`` genomes, in genome order.
 :func:`evonet.evolution.rollout.rollout` is a pure function and a game's result does not depend on
-its batch, so splitting the population into contiguous shards changes no number: every
-backend gives bit-identical results for any worker count.
+its batch, so splitting the population into shards changes no number: every backend gives
+bit-identical results for any worker count. Serial rollouts and process workers keep their
+game batches between generations (:mod:`evonet.evolution.batches`).
 
 * ``serial``: the rollout in this process.
 * ``processes``: one pool of long-lived worker processes per run, started once, each a
-  fork of a server that has loaded what they need (:mod:`evonet.evolution.evaluators.preload`). The
-  genome matrix reaches them through a shared-memory file (tmpfs), not by pickling; each
-  worker plays one contiguous shard, single-threaded BLAS; shards are reassembled in
-  order (a population smaller than the pool, like one champion, is split by episodes
-  instead). A worker that dies (``kill -9``) is replaced and its shard run again. Workers
-  ignore Ctrl-C (the run stops between generations) and exit when the process that owns
-  the pool does.
-* ``ray``: stateless Ray tasks, one per shard, on a local Ray instance or an existing
-  cluster (``address="auto"`` or ``"HOST:PORT"``). The genome matrix is ``ray.put`` once
-  per generation; a task whose worker fails is retried by Ray.
+  fork of a server that has loaded what they need
+  (:mod:`evonet.evolution.evaluators.preload`). The genome matrix reaches them through a
+  shared-memory file (tmpfs), not by pickling; a generation is cut into strided shards,
+  more than there are workers, each taken by the next worker free (single-threaded BLAS)
+  and reassembled in order (a population smaller than the pool, like one champion, is
+  split by episodes instead). A worker that dies (``kill -9``) is replaced and its shard
+  run again. Workers ignore Ctrl-C (the run stops between generations) and exit when the
+  process that owns the pool does.
+* ``ray``: stateless Ray tasks, one per shard (the same shards), on a local Ray instance
+  or an existing cluster (``address="auto"`` or ``"HOST:PORT"``). The genome matrix is
+  ``ray.put`` once per generation; a task whose worker fails is retried by Ray.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from evonet.evolution.batches import Batches
 from evonet.evolution.evaluators.processes import ProcessEvaluator
 from evonet.evolution.evaluators.ray_tasks import RayEvaluator
 from evonet.evolution.evaluators.sharded import available_cores
@@ -44,10 +47,14 @@ def default_backend() -> tuple[str, int]:
 
 
 class SerialEvaluator:
-    """Rollouts in this process."""
+    """Rollouts in this process, each game's batch made once and kept for the next
+    generations (:mod:`evonet.evolution.batches`) until :meth:`close`."""
 
     name = "serial"
     workers = 1
+
+    def __init__(self) -> None:
+        self._batches = Batches()
 
     def __call__(
         self,
@@ -57,10 +64,10 @@ class SerialEvaluator:
         seeds: np.ndarray,
         observe: bool = False,
     ) -> RolloutResult:
-        return rollout(genomes, topo, game, seeds, observe=observe)
+        return rollout(genomes, topo, game, seeds, observe=observe, batches=self._batches)
 
     def close(self) -> None:
-        pass
+        self._batches.close()
 
     def __enter__(self) -> SerialEvaluator:
         return self

@@ -23,11 +23,16 @@ from pathlib import Path
 import numpy as np
 
 from evonet import signals
+from evonet.evolution.batches import Batches
 from evonet.evolution.evaluators.sharded import BLAS_THREADS, Sharded, quietly
 from evonet.evolution.rollout import RolloutResult, rollout
 from evonet.games.base import GameSpec
 from evonet.nn.mlp import Topology
 from evonet.storage.archive import process_alive
+
+# A worker process's game batches, kept between its tasks (:mod:`evonet.evolution.batches`);
+# made by the pool's initializer, so only ever set inside a worker.
+_batches: Batches | None = None
 
 MAX_RESTARTS = 3  # pool replacements per generation before giving up
 SHARED_PREFIX = "evonet-genomes-"  # + the owner's pid: files of dead owners are removed
@@ -183,6 +188,8 @@ def _remove_stale(folder: Path) -> None:
 
 
 def _init_worker(owner: int) -> None:
+    global _batches
+    _batches = Batches()
     # Ctrl-C reaches the whole process group; the owner (the process whose pool this is)
     # decides when to stop, and a worker must not print a traceback of its own.
     signals.ignore_interrupts()
@@ -213,6 +220,8 @@ def _play_shard(
     """A worker's task: the ``rows`` of the shared genome matrix on the seeds."""
     genomes = np.memmap(path, dtype=np.dtype(dtype), mode="r", shape=tuple(shape))
     try:
-        return rollout(np.array(genomes[rows]), topo, game, seeds, observe=observe)
+        return rollout(
+            np.array(genomes[rows]), topo, game, seeds, observe=observe, batches=_batches
+        )
     finally:
         del genomes

@@ -7,6 +7,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 
 from evonet.evolution.evaluators.backends import SerialEvaluator
 from evonet.evolution.evaluators.processes import ProcessEvaluator
+from evonet.evolution.evaluators.ray_tasks import RayEvaluator
 from evonet.evolution.evaluators.sharded import MIN_SHARD, SHARDS_PER_WORKER, plan, shards
 from evonet.evolution.files import load_network, load_run
 from evonet.evolution.rollout import rollout
@@ -103,6 +105,7 @@ class PosingAsTwoWorkers(SerialEvaluator):
     workers = 2
 
     def __init__(self):
+        super().__init__()
         self.calls = []
 
     def __call__(self, genomes, topo, game, seeds):
@@ -310,6 +313,42 @@ def test_a_run_on_ray_keeps_serial_numbers_through_a_killed_worker_and_ctrl_c_le
     assert history_rows(history) == history_rows(tmp_path / "serial/history.csv")
     ray, serial = load_run(tmp_path / "ray/latest.npz"), load_run(tmp_path / "serial/latest.npz")
     np.testing.assert_array_equal(ray.ga.population, serial.ga.population)
+
+
+@dataclass(frozen=True)
+class DiesOnce(SnakeSpec):
+    """Snake whose first batch kills the process making it: a worker that dies mid-task
+    (out of memory, killed), once. ``marker`` is the file that tells the attempts apart."""
+
+    marker: str = ""
+
+    def make(self, n_games):
+        attempts = Path(self.marker)
+        tried = attempts.read_text() if attempts.exists() else ""
+        attempts.write_text(tried + f"{os.getpid()}\n")
+        if not tried:
+            os._exit(1)
+        return super().make(n_games)
+
+
+@pytest.mark.slow
+def test_a_ray_task_whose_worker_dies_is_retried_with_the_same_numbers(tmp_path):
+    ray = pytest.importorskip("ray")
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Ray's workers lack tests/
+    pop, topo = champion_population(8)
+    marker = tmp_path / "attempts"
+    game, seeds = DiesOnce(board=(6, 6), marker=str(marker)), episode_seeds(1, 2)
+    try:
+        with RayEvaluator(1) as ev:
+            result = ev(pop, topo, game, seeds)
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    attempts = marker.read_text().split()
+    assert len(attempts) == 2 and attempts[0] != attempts[1]  # a second worker ran it
+    assert same(result, SerialEvaluator()(pop, topo, SnakeSpec(board=(6, 6)), seeds))
+    assert not ray.is_initialized()  # the evaluator shut down the instance it started
 
 
 @pytest.mark.parametrize(
