@@ -70,6 +70,10 @@ class EngineSpec(SnakeSpec):
 
     engine: type = Snake
 
+    @property
+    def compiled_play(self) -> bool:  # another revision's engine has no compiled rollout
+        return self.engine is Snake
+
     def make(self, n_games: int) -> Snake:
         return self.engine(n_games, self.width, self.height, self.hunger or None, self.observation)
 

@@ -166,6 +166,13 @@ class GameSpec(ABC):
         over workers without changing a number (true unless a batch shares randomness)."""
         return True
 
+    @property
+    def compiled_play(self) -> bool:
+        """Whether populations play the game in one compiled loop (its batches have
+        ``compiled_rules`` that evonet's compiled rollout steps game by game, with a
+        compiled forward pass; views then forward networks the same way)."""
+        return False
+
     @abstractmethod
     def make(self, n_games: int) -> BatchedGame:
         """A batch of ``n_games`` games (reset it before use)."""

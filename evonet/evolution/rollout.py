@@ -2,8 +2,9 @@
 
 ``P`` genomes x ``E`` episodes run together as ``P * E`` games in one batch of the game
 (:mod:`evonet.games.base`). Each step is one batched forward pass over every genome that still has
-a live game, then one ``advance`` of all games. Game ``p * E + e`` is genome ``p`` playing
-episode seed ``e``, so every genome faces the same ``E`` seeds.
+a live game, then one ``advance`` of all games; a game with compiled rules (Snake) is played
+by one compiled loop instead (:mod:`evonet.evolution.compiled_play`). Game ``p * E + e`` is
+genome ``p`` playing episode seed ``e``, so every genome faces the same ``E`` seeds.
 
 A genome's fitness is the mean of its ``E`` episodes' fitness, which each game defines
 (higher is better; Snake: apples with a survival tie-break, Gymnasium: the return).
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from evonet.evolution import compiled_play
 from evonet.evolution.batches import Batches
 from evonet.evolution.obs_norm import ObsStats
 from evonet.games.base import BatchedGame, GameSpec, actions_from_outputs
@@ -23,11 +25,18 @@ from evonet.nn import mlp
 from evonet.nn.mlp import Topology
 
 
-def rollout_bytes(n_genomes: int, n_episodes: int, topo: Topology, game: GameSpec) -> int:
+def rollout_bytes(
+    n_genomes: int, n_episodes: int, topo: Topology, game: GameSpec, observe: bool = False
+) -> int:
     """An upper estimate of the memory :func:`rollout` needs for ``n_genomes x n_episodes``
-    games (the game, the forward pass's activations, a copy of the live genomes' weights
-    and the per-episode results)."""
+    games: the game, and for the numpy forward pass its activations and a copy of the live
+    genomes' weights; a compiled rollout (a ``compiled_play`` game, unless ``observe``)
+    forwards one game at a time in a small scratch array, on the genomes as they are
+    (float32, as every strategy asks for them)."""
     games = n_genomes * n_episodes
+    results = games * (4 * topo.n_in + 64)  # the observations reset returns, the results
+    if game.compiled_play and not observe:
+        return game.memory_bytes(games) + results + 8 * len(topo.sizes) * max(topo.sizes)
     forward = 4 * (topo.n_in + 2 * max(topo.sizes)) + 64
     return game.memory_bytes(games) + games * forward + 4 * n_genomes * topo.n_params
 
@@ -96,6 +105,9 @@ def rollout(
     env = batches.get(game, p * e) if batches is not None else game.make(p * e)
     try:
         env.reset(seed=np.tile(seeds, p))
+        if game.compiled_play and not observe:  # the same test as rollout_bytes's
+            compiled_play.play_out(env, genomes, topo, e, on_progress)
+            return _results(env, p, e)
         return _play(env, genomes, topo, game, p, e, on_progress, observe)
     finally:
         if batches is None:
@@ -164,7 +176,11 @@ def _play(
             x = x.take(active, axis=0)
         actions[active] = actions_from_outputs(mlp.forward_layers(layers, x, topo, 1), space)
         env.advance(actions.reshape(p * e, *actions.shape[2:]))
+    return _results(env, p, e, sums.stats() if sums is not None else None)
 
+
+def _results(env: BatchedGame, p: int, e: int, obs_stats: ObsStats | None = None) -> RolloutResult:
+    """The result of ``env``'s ``P * E`` games, all over."""
     stats = env.episode_stats()
     shape = (p, e)
     return from_episodes(
@@ -172,7 +188,7 @@ def _play(
         stats.score.reshape(shape),
         stats.steps.reshape(shape),
         stats.won.reshape(shape),
-        sums.stats() if sums is not None else None,
+        obs_stats,
     )
 
 

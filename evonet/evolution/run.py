@@ -227,7 +227,7 @@ def generation_bytes(cfg: EvolveConfig, game: GameSpec | None, topo: Topology) -
     and the larger of its rollout and the champion's pick."""
     need = cfg.search().memory_bytes(topo.n_params)
     if game is not None:
-        generation = rollout_bytes(cfg.population, cfg.episodes, topo, game)
+        generation = rollout_bytes(cfg.population, cfg.episodes, topo, game, cfg.obs_norm)
         candidates = cfg.elite + 1 if cfg.strategy == "ga" else 2
         pick = rollout_bytes(candidates, cfg.champion_episodes, topo, game)
         need += max(generation, pick)

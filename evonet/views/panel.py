@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from evonet.nn import mlp
+from evonet.nn import compiled, mlp
 from evonet.nn.mlp import Topology
 
 EDGES_PER_NEURON = 3  # the strongest incoming connections drawn for each neuron
@@ -56,15 +56,21 @@ class Agent:
     action: int = 1  # the output neuron that is ringed (the chosen action or class)
     input_labels: tuple[str, ...] = ()  # short names of the inputs, for the panel
     action_names: tuple[str, ...] = ()
+    # Forward with the compiled pass (evonet.nn.compiled), as evolution does on a game
+    # whose spec says compiled_play, so a view plays the games evolution scored.
+    compiled: bool = False
 
     def action_name(self, n: int) -> str:
         return self.action_names[n] if n < len(self.action_names) else f"action {n}"
 
     def decide(self, obs: np.ndarray) -> int:
         """Forward one input ``(n_in,)``; keep every layer's activations for display."""
-        _, acts = mlp.forward_trace(self.theta, obs[None, :], self.topo)
-        self.activations = [a[0] for a in acts]
-        self.action = int(np.argmax(acts[-1][0]))
+        if self.compiled:
+            self.activations = compiled.trace(self.theta, obs, self.topo)
+        else:
+            _, acts = mlp.forward_trace(self.theta, obs[None, :], self.topo)
+            self.activations = [a[0] for a in acts]
+        self.action = int(np.argmax(self.activations[-1]))
         return self.action
 
 

@@ -73,6 +73,7 @@ class Replay:
         self.agent, self.game, self.n, self.max_steps = agent, game, episodes, max_steps
         agent.input_labels = agent.input_labels or game.spec.input_labels
         agent.action_names = agent.action_names or game.spec.action_names
+        agent.compiled = game.spec.compiled_play  # forward as evolution did
         self.seeds = episode_seeds(seed, episodes)  # (episodes,) uint64
         self.index = 0
         self.scores: list[float] = []  # of the games seen to their end

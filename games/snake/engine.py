@@ -80,6 +80,13 @@ class Snake(BatchedGame):
         self.truncated, self.won = st.truncated, st.won
         self._seeded = False
 
+    @property
+    def compiled_rules(self) -> tuple[tuple, tuple]:
+        """The board's and the games' arrays as the compiled rules take them (plain
+        tuples of a :class:`~games.snake.rules.Board` and :class:`~games.snake.rules.Games`),
+        for compiled loops that step these games themselves."""
+        return self._rules
+
     @staticmethod
     def memory_bytes(n_games: int, width: int, height: int) -> int:
         """An upper estimate of the bytes ``Snake(n_games, width, height)`` uses: per game
@@ -87,8 +94,8 @@ class Snake(BatchedGame):
         state record, seed and reward. Nothing grows faster than the board's cells."""
         cells = width * height
         # One for all the games: the board's tables (neighbours, walls, cells' columns and
-        # rows, shares up to the longest hunger) and the flood fill's queue.
-        tables = 128 * cells
+        # rows, shares up to the longest hunger, rays as bits) and the flood fill's queue.
+        tables = 256 * cells
         state = 8 * 9 + 64  # at least STATE.itemsize + 8 + 4
         return n_games * (3 * cells + 4 * N_OBS + state) + tables + (1 << 16)
 

@@ -342,9 +342,9 @@ def _lines(width: int, height: int) -> np.ndarray:
     """The cells on each ray direction from each cell, up to the wall, as two words of
     bits (zeros on boards of more than BIT_CELLS cells): ``(cells, 8, 2)`` uint64."""
     cells = width * height
-    lines = np.zeros((cells, 8, 2), np.uint64)
     if cells > BIT_CELLS:
-        return lines
+        return np.zeros((1, 8, 2), np.uint64)  # never read
+    lines = np.zeros((cells, 8, 2), np.uint64)
     for c in range(cells):
         for d in range(8):
             on = np.zeros(cells, bool)

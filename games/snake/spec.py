@@ -62,6 +62,10 @@ class SnakeSpec(GameSpec):
     def height(self) -> int:
         return self.board[1]
 
+    @property
+    def compiled_play(self) -> bool:
+        return True
+
     def make(self, n_games: int) -> Snake:
         return Snake(n_games, self.width, self.height, self.hunger or None, self.observation)
 

@@ -38,14 +38,6 @@ def shards(p: int, workers: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
 
-# Shards per worker: more shards than workers, handed out as workers free up, so a worker
-# that drew long games does not keep the others waiting at the end of a generation.
-SHARDS_PER_WORKER = 3
-# The fewest genomes a shard gets when there are more shards than workers: each step of a
-# rollout costs a little whatever its batch, so small batches play slower.
-MIN_SHARD = 16
-
-
 class Shard(NamedTuple):
     """One piece of a generation: which genomes, on which episode seeds."""
 
@@ -73,19 +65,17 @@ class Plan(NamedTuple):
 def plan(p: int, seeds: np.ndarray, workers: int) -> Plan:
     """How to split ``p`` genomes on ``seeds (E,)`` over ``workers``.
 
-    Strided shards of genomes (shard j of n: genomes j, j + n, j + 2n, ...), so each is a
-    sample of the whole population (the elites at its start play long games), up to
-    SHARDS_PER_WORKER per worker while each keeps at least MIN_SHARD genomes; with fewer
-    genomes than workers (evaluating one champion), blocks of episodes instead.
+    One shard of genomes per worker, strided (shard j of n: genomes j, j + n, j + 2n, ...),
+    so each is a sample of the whole population: the elites at its start, whose games are
+    the longest, are spread over all of them, and the workers finish together. (More,
+    smaller shards, handed out as workers free up, measured slower: early generations pay
+    for every shard, and strided halves are already even.) With fewer genomes than workers
+    (evaluating one champion), blocks of episodes instead.
     """
     e = len(seeds)
     if p < workers and e > p:
         return Plan(True, [Shard(slice(0, p), seeds[a:b]) for a, b in shards(e, workers)])
-    n = (
-        1
-        if workers == 1
-        else max(min(workers, p), min(workers * SHARDS_PER_WORKER, p // MIN_SHARD))
-    )
+    n = max(1, min(workers, p))
     return Plan(False, [Shard(slice(j, p, n), seeds) for j in range(n)])
 
 

@@ -16,7 +16,7 @@ import pytest
 from evonet.evolution.evaluators.backends import SerialEvaluator
 from evonet.evolution.evaluators.processes import ProcessEvaluator
 from evonet.evolution.evaluators.ray_tasks import RayEvaluator
-from evonet.evolution.evaluators.sharded import MIN_SHARD, SHARDS_PER_WORKER, plan, shards
+from evonet.evolution.evaluators.sharded import plan, shards
 from evonet.evolution.files import load_network, load_run
 from evonet.evolution.rollout import rollout
 from evonet.games.base import episode_seeds
@@ -61,14 +61,9 @@ def test_a_plan_covers_every_genome_once_in_strided_shards(p, workers):
     rows = [np.arange(p)[shard.genomes] for shard in split.shards]
     assert sorted(np.concatenate(rows)) == list(range(p)) and not split.by_episode
     sizes = [r.size for r in rows]
-    assert min(sizes) >= 1 and max(sizes) - min(sizes) <= 1
-    if workers == 1:
-        assert len(rows) == 1
-    elif p >= workers * SHARDS_PER_WORKER * MIN_SHARD:
-        # More shards than workers, so the first free worker takes the next one.
-        assert len(rows) == workers * SHARDS_PER_WORKER
-    else:
-        assert len(rows) >= min(workers, p) and min(sizes) >= min(MIN_SHARD, p // workers)
+    assert min(sizes) >= 1 and max(sizes) - min(sizes) <= 1 and len(rows) == min(workers, p)
+    # Each a sample of the whole population: the first rows (the elites) spread over all.
+    assert sorted(r[0] for r in rows) == list(range(len(rows)))
 
 
 def test_strided_shards_merge_into_the_unsplit_rollout():
@@ -76,7 +71,7 @@ def test_strided_shards_merge_into_the_unsplit_rollout():
     game, seeds = SnakeSpec(board=(6, 6)), episode_seeds(3, 2)
     split = plan(len(pop), seeds, 2)
     parts = [rollout(pop[shard.genomes], topo, game, shard.seeds) for shard in split.shards]
-    assert len(parts) == 3 and same(split.merge(parts), rollout(pop, topo, game, seeds))
+    assert len(parts) == 2 and same(split.merge(parts), rollout(pop, topo, game, seeds))
 
 
 @pytest.mark.slow
@@ -130,7 +125,7 @@ def test_evaluate_plays_in_blocks_with_the_numbers_of_one_call(monkeypatch):
 def kill_a_worker_mid_generation(ev, find_worker):
     """Play a generation of champion-like genomes on ``ev``, kill -9 the worker that
     ``find_worker()`` names while it plays, and check the numbers are still serial's."""
-    pop, topo = champion_population(150)
+    pop, topo = champion_population(600)
     game, seeds = SnakeSpec(), episode_seeds(1, 2)
     expected = SerialEvaluator()(pop, topo, game, seeds)
     # Workers that have played once: the kill lands in a shard's games, not in start-up.
@@ -139,7 +134,7 @@ def kill_a_worker_mid_generation(ev, find_worker):
     t = threading.Thread(target=lambda: got.update(r=ev(pop, topo, game, seeds)))
     t.start()
     victim = find_worker()
-    time.sleep(0.3)  # mid-shard: a shard of 75 champion-like genomes takes over half a second
+    time.sleep(0.3)  # mid-shard: a shard of 300 champion-like genomes takes over half a second
     os.kill(victim, signal.SIGKILL)
     t.join(120)
     assert same(got["r"], expected)
