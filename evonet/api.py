@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from evonet import signals
+from evonet.evolution import compiled_play, trackers
 from evonet.evolution import config as config_mod
-from evonet.evolution import trackers
 from evonet.evolution.config import CUSTOM, EvolveConfig
 from evonet.evolution.evaluators.backends import make_evaluator
 from evonet.evolution.files import load_run
@@ -168,7 +168,8 @@ class Session:
         if self.run.game is None:
             return None
         with signals.held():
-            return self.run.game.warm_up()
+            notes = [self.run.game.warm_up(), compiled_play.warm_up(self.run.game)]
+        return "; ".join(n for n in notes if n) or None
 
     def evolve(
         self,

@@ -59,8 +59,11 @@ def get_ready(game: GameSpec, always: bool = True) -> None:
     """Let the game compile or load its engine now, and say what that took: the first run
     after an install spends seconds compiling. With ``always=False`` only a compile is
     mentioned (for views, where a fast start needs no comment)."""
+    from evonet.evolution import compiled_play
+
     seconds = time.perf_counter()
     with signals.held():
-        note = game.warm_up()
+        notes = [game.warm_up(), compiled_play.warm_up(game)]
+    note = "; ".join(n for n in notes if n)
     if note and (always or time.perf_counter() - seconds > 1.0):
         info(f"evonet: {note}")

@@ -18,8 +18,11 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
-from evonet.games.base import BatchedGame
+from evonet.games.base import BatchedGame, GameSpec
+from evonet.games.compiled import load_or_compile
+from evonet.games.snake.rules import COMPILED as RULES
 from evonet.games.snake.rules import Board, Games, step_game
+from evonet.nn import compiled
 from evonet.nn.compiled import argmax, forward_one, net, scratch
 from evonet.nn.mlp import Topology
 
@@ -73,3 +76,25 @@ def play_out(
             reported = over
         if live == 0:
             return
+
+
+def warm_up(game: GameSpec) -> str | None:
+    """Get ``game``'s compiled rollout ready (compile it, or load it from numba's cache),
+    if it has one; a note when it had to be compiled (once after an install)."""
+    if not game.compiled_play:
+        return None
+    cached = (play, compiled.forward_each, *RULES)
+    seconds, fresh = load_or_compile(_first_play, cached, (play, compiled.forward_each))
+    if fresh:
+        return f"compiled the rollout in {seconds:.1f} s (once after an install)"
+    return None
+
+
+def _first_play() -> None:
+    from evonet.games.snake import Snake
+
+    topo = Topology((Snake().n_obs, 2, 3))
+    env = Snake(1, 4, 4)
+    env.reset(seed=0)
+    play_out(env, np.zeros((1, topo.n_params), np.float32), topo, 1)
+    compiled.forward(np.zeros(topo.n_params, np.float32), env.observations, topo)

@@ -1,6 +1,9 @@
 import numpy as np
 import pytest
 
+from evonet.evolution.files import load_network
+from evonet.evolution.rollout import rollout
+from evonet.games.base import episode_seeds
 from evonet.games.snake import N_OBS, SnakeSpec
 from evonet.nn import mlp
 from evonet.storage.checkpoint import save_network
@@ -189,6 +192,24 @@ def test_watch_plays_all_episodes_and_reports_scores(agent):
     scores = watch.watch_loop(view, eps, fps=1000, max_frames=3000)
     assert len(scores) == 2
     assert "r: replay" in view.frames[-1][1][1]
+
+
+def test_watching_plays_exactly_the_games_evolution_scored():
+    # Evolution plays Snake in one compiled loop (its own forward pass); the watched games,
+    # one at a time through the agent, must be those very games, move for move.
+    theta, topo, _ = load_network(watch.shipped_champion())
+    game, seeds = SnakeSpec(), episode_seeds(11, 3)
+    scored = rollout(theta[None], topo, game, seeds)
+    eps = snake.snake_replay(watch.Agent(theta, topo), game, 3, 11)
+    assert eps.agent.compiled  # it forwards as the rollout does
+    played = []
+    for index in range(3):
+        eps.start(index)
+        while not eps.over:
+            eps.step()
+        played.append((eps.game.score, eps.game.steps))
+    expected = zip(scored.episode_score[0], scored.episode_steps[0], strict=True)
+    assert played == [(score, steps) for score, steps in expected]
 
 
 def test_default_target_prefers_the_newest_run(tmp_path):
