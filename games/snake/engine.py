@@ -28,7 +28,7 @@ from .rules import (
     episode_fitness,
     new_board,
     new_games,
-    observe,
+    observe_game,
     start_games,
 )
 
@@ -197,7 +197,7 @@ class Snake(BatchedGame):
         s.apples = s.steps = s.steps_since_apple = 0
         g.alive[k], s.terminated, s.truncated, s.won = True, False, False, False
         with _quiet():
-            observe(k, self._board, g)
+            observe_game(k, self._board, g)
 
     def _check_position(
         self, cells: list[tuple[int, int]], heading: int, apple: tuple[int, int] | None

@@ -373,10 +373,11 @@ def _shares(v: np.ndarray | int, whole: np.ndarray | int) -> np.ndarray:
 # -------------------------------------------------------------------- the compiled rules
 #
 # Each takes game k of the games ``g`` on ``board``: its state ``s = g.state[k]`` and row k
-# of the arrays. A rule takes the arrays it uses out of ``g`` once (``obs = g.obs``), as
-# numba counts a reference each time a field of a tuple is read, and a call counts one to
-# each array passed: the parts observe is split into (wall_and_apple_rays, body_rays, and
-# room with its fill), called on every step, are compiled into it (inline="always").
+# of the arrays. The rules that take the board and the games are compiled into the drivers
+# that call them (inline="always"): a call would copy both, dozens of words, and numba
+# would count a reference to each array. The small rules of plain numbers (turn, the
+# random draws, the bit counts) are calls, left to the compiler to inline: compiling every
+# one of them into every caller took twice as long, for a few percent of speed.
 
 
 # ---------------------------------------------------------------------------- the start
@@ -408,13 +409,13 @@ def start_game(k: int, seed: np.uint64, board: Board, g: Games) -> None:
     g.alive[k] = True
     s.terminated = s.truncated = s.won = False
     place_apple(k, width * height, g)
-    observe(k, board, g)
+    observe_game(k, board, g)  # a call: a game's start is no hot path
 
 
 # -------------------------------------------------------------------------- the actions
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def turn(heading: int, action: int) -> int:
     """The heading after ``action``: 0 turns left (anticlockwise), 1 keeps it, 2 turns
     right."""
@@ -472,7 +473,7 @@ def step_game(k: int, action: int, board: Board, g: Games) -> float:
     return reward
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def flip(s: np.record, cell: int) -> None:
     """Flip ``cell``'s bit in the state's bits (boards of up to BIT_CELLS cells)."""
     if cell < 64:
@@ -481,7 +482,7 @@ def flip(s: np.record, cell: int) -> None:
         s.bits_hi ^= _ONE << np.uint64(cell - 64)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def tail_slot(head_ptr: int, length: int, cells: int) -> int:
     """The tail's slot in a body ring buffer of ``cells`` slots whose head is in
     ``head_ptr``: a compare instead of a modulo, the hotter path."""
@@ -516,14 +517,14 @@ _S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
 _ONE = np.uint64(1)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def draw(key: np.uint64, counter: int) -> np.uint64:
     """Random number ``counter`` of the game whose hashed seed is ``key``. Counter-based, so
     a game's numbers depend only on its own seed and how many it drew."""
     return mix64(key ^ (np.uint64(counter) * _STREAM))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def mix64(z: np.uint64) -> np.uint64:
     """SplitMix64 finaliser: a well-mixed, stateless hash of a uint64."""
     z = z + _GOLDEN
@@ -562,6 +563,14 @@ def observe(k: int, board: Board, g: Games) -> None:
         room(k, board, g)
 
 
+@njit(cache=True, _nrt=False)
+def observe_game(k: int, board: Board, g: Games) -> None:
+    """:func:`observe` as a function of its own, for the cold paths (a game's start, a
+    position set from Python): compiled once here, where every caller that inlines
+    :func:`observe` compiles it again."""
+    observe(k, board, g)
+
+
 @njit(cache=True, inline="always")
 def rays(k: int, board: Board, g: Games, head: int, heading: int) -> None:
     """The wall features of the 8 rays from the head, looked up; clears the apple and body
@@ -574,7 +583,7 @@ def rays(k: int, board: Board, g: Games, head: int, heading: int) -> None:
         obs[k, BODY_RAYS + i] = 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def ray_of(heading: int, sx: int, sy: int) -> int:
     """The ray (0-7, from the heading) an offset ``(sx, sy)`` from the head lies on, or -1.
     On a ray when it is a positive multiple of one of the 8 directions."""
@@ -584,7 +593,7 @@ def ray_of(heading: int, sx: int, sy: int) -> int:
     return (d - 2 * heading) & 7
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def sign(v: int) -> int:
     """-1, 0 or 1: the sign of an int (np.sign would make it a float first)."""
     return 1 if v > 0 else (-1 if v < 0 else 0)
@@ -655,13 +664,13 @@ def body_rays_on_bits(k: int, board: Board, g: Games, hx: int, hy: int) -> None:
         obs[k, BODY_RAYS + ((d - 2 * heading) & 7)] = board.inverse[moves]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def lowest_bit(x: np.uint64) -> int:
     """The number of the lowest set bit of a word that has one."""
     return popcount((x & (~x + _ONE)) - _ONE)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def highest_bit(x: np.uint64) -> int:
     """The number of the highest set bit of a word that has one."""
     for shift in (_ONE, _2, _4, _8, _16, _32):
@@ -778,7 +787,7 @@ def room_on_bits(k: int, board: Board, g: Games) -> None:
                 lo1, hi1 = lo, hi
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def has(lo: np.uint64, hi: np.uint64, cell: int) -> bool:
     """Whether ``cell``'s bit is set in the words ``(lo, hi)``."""
     if cell < 64:
@@ -822,7 +831,7 @@ _63, _2, _4, _56 = np.uint64(63), np.uint64(2), np.uint64(4), np.uint64(56)
 _8, _16, _32 = np.uint64(8), np.uint64(16), np.uint64(32)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always")  # in the flood fill's innermost loop
 def popcount(x: np.uint64) -> int:
     """The set bits of a word (SWAR: no intrinsic needed, and plain Python runs it too)."""
     x = x - ((x >> _ONE) & _M1)
@@ -846,11 +855,11 @@ def episode_fitness(
 #
 # One compiled call per batch, so Python is crossed once per step. The drivers take the
 # board and the games as plain tuples (a Board's fields, a Games's), which numba takes from
-# Python faster than named ones, and name them again inside. Every rule is compiled into
-# them (inline="always"), and they are compiled without numba's reference counting
-# (_nrt=False; they allocate nothing): each read of an array from the named tuples inside
-# the loop over games would otherwise count a reference, and numba cannot always take the
-# counts out again, which cost more than the rules themselves.
+# Python faster than named ones, and name them again inside. The rules of the board and
+# the games are compiled into them (inline="always"), and they are compiled without
+# numba's reference counting (_nrt=False; they allocate nothing): each read of an array
+# from the named tuples inside the loop over games would otherwise count a reference, and
+# numba cannot always take the counts out again, which cost more than the rules themselves.
 DRIVER = {"cache": True, "_nrt": False}
 
 
@@ -873,7 +882,7 @@ def advance_games(actions: np.ndarray, reward: np.ndarray, board: tuple, games: 
 
 
 # The compiled functions Python calls directly; the rest are compiled into them.
-ENTRY_POINTS = (start_games, advance_games, observe)
+ENTRY_POINTS = (start_games, advance_games, observe_game)
 # Every compiled function of the rules (none, as plain Python: NUMBA_DISABLE_JIT), so a
 # damaged cache of any of them can be rebuilt (games.compiled.load_or_compile).
 COMPILED = tuple(f for f in list(globals().values()) if isinstance(f, CPUDispatcher))
