@@ -164,6 +164,9 @@ MAX_HUNGER_FACTOR = 4
 # Boards of up to this many cells (two 64-bit words; 10x10 and 11x11 among them) keep the
 # snake's cells as bits too, and fill the room features on bits.
 BIT_CELLS = 128
+# A snake of up to this many cells finds its body rays segment by segment, fewer steps than
+# the 8 rays on bits take.
+SHORT = 8
 
 
 class Settings(NamedTuple):
@@ -612,17 +615,20 @@ def body_rays(k: int, board: Board, g: Games, hx: int, hy: int) -> None:
     """The body features: 1 / moves to the nearest segment on each ray from the head
     ``(hx, hy)``, on rays already cleared to 0.
 
-    Found by walking the rays cell by cell, or, when the snake has fewer segments than the
-    rays have cells (large boards), by placing each segment on its ray: the same answer,
-    from the cheaper side.
+    Found by placing each segment on its ray while the snake is short (fewer segments than
+    the rays have cells, or than SHORT on a board of bits), else on the bits of a small
+    board (:func:`body_rays_on_bits`), else by walking the rays cell by cell: the same
+    answer, from the cheapest side.
     """
-    if board.bits:
+    s = g.state[k]
+    short = s.length <= SHORT if board.bits else s.length - 1 < board.ray_cells[s.head_cell]
+    if board.bits and not short:
         body_rays_on_bits(k, board, g, hx, hy)
         return
     width, height = board.width, board.height
-    s, obs, body, grid = g.state[k], g.obs, g.body, g.grid
+    obs, body, grid = g.obs, g.body, g.grid
     heading, length, inverse = s.heading, s.length, board.inverse
-    if length - 1 < board.ray_cells[s.head_cell]:
+    if short:
         cells = width * height
         ptr = tail_slot(s.head_ptr, length, cells)
         for _ in range(length - 1):  # every segment but the head
