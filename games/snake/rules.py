@@ -337,35 +337,37 @@ def new_board(width: int, height: int, hunger: int, observation: int) -> Board:
         inside=_words(np.ones(cells, bool)),
         left_ok=_words(x > 0),
         right_ok=_words(x < width - 1),
-        lines=_lines(width, height),
+        lines=_lines(width, height, moves),
     )  # fmt: skip
 
 
-def _lines(width: int, height: int) -> np.ndarray:
-    """The cells on each ray direction from each cell, up to the wall, as two words of
-    bits (zeros on boards of more than BIT_CELLS cells): ``(cells, 8, 2)`` uint64."""
+def _lines(width: int, height: int, moves: np.ndarray) -> np.ndarray:
+    """The cells on each ray direction from each cell, up to the wall (``moves`` ``(cells,
+    8)``: the moves until leaving the board), as two words of bits (zeros on boards of
+    more than BIT_CELLS cells): ``(cells, 8, 2)`` uint64."""
     cells = width * height
     if cells > BIT_CELLS:
         return np.zeros((1, 8, 2), np.uint64)  # never read
-    lines = np.zeros((cells, 8, 2), np.uint64)
-    for c in range(cells):
-        for d in range(8):
-            on = np.zeros(cells, bool)
-            x, y = c % width + DX8[d], c // width + DY8[d]
-            while 0 <= x < width and 0 <= y < height:
-                on[y * width + x] = True
-                x, y = x + DX8[d], y + DY8[d]
-            lines[c, d] = _words(on)
-    return lines
+    x, y = np.arange(cells) % width, np.arange(cells) // width
+    on = np.zeros((cells, 8, 2 * 64), bool)
+    for k in range(1, max(width, height)):  # the cells k moves away, while on the board
+        c, d = np.nonzero(k < moves)
+        on[c, d, (y[c] + k * DY8[d]) * width + x[c] + k * DX8[d]] = True
+    return _packed(on)
 
 
 def _words(cells: np.ndarray) -> np.ndarray:
     """The cells ``(cells,)`` bool as two words of bits (zeros on larger boards)."""
-    words = np.zeros(2, np.uint64)
-    if cells.size <= BIT_CELLS:
-        for c in np.flatnonzero(cells):
-            words[c // 64] |= np.uint64(1) << np.uint64(c % 64)
-    return words
+    if cells.size > BIT_CELLS:
+        return np.zeros(2, np.uint64)
+    return _packed(np.concatenate([cells, np.zeros(2 * 64 - cells.size, bool)]))
+
+
+def _packed(on: np.ndarray) -> np.ndarray:
+    """Bools ``(..., 128)`` as two words of bits ``(..., 2)`` uint64, bit c % 64 of word
+    c // 64 for cell c (distinct powers of two: their sum is their union)."""
+    powers = np.uint64(1) << np.arange(64, dtype=np.uint64)
+    return (on.reshape(*on.shape[:-1], 2, 64) * powers).sum(axis=-1, dtype=np.uint64)
 
 
 def _shares(v: np.ndarray | int, whole: np.ndarray | int) -> np.ndarray:
