@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from evonet.nn.mlp import Topology
+from evonet.nn.simd import dense_block
 
 # The activations' codes, as the compiled code takes them.
 ACTIVATIONS = {"linear": 0, "tanh": 1, "relu": 2, "sigmoid": 3, "softmax": 4}
@@ -106,66 +107,48 @@ def activate(code: int, z: np.ndarray, n: int) -> None:
 def forward_one(
     theta: np.ndarray, x: np.ndarray, sizes: np.ndarray, hidden: int, output: int, acts: np.ndarray
 ) -> None:
-    """One network ``theta`` ``(D,)`` float32 on one input ``x`` ``(n_in,)``: every layer's
-    activations into ``acts`` (:func:`scratch`), the output in ``acts[L, :n_out]``."""
+    """One network ``theta`` ``(D,)`` (float32, or float64 holding float32 values: the
+    same results) on one input ``x`` ``(n_in,)`` float32: every layer's activations but
+    the input's into ``acts`` (:func:`scratch`), the output in ``acts[L, :n_out]``."""
     n_layers = sizes.size - 1
-    for i in range(sizes[0]):
-        acts[0, i] = x[i]
-    pos = 0
-    for layer in range(n_layers):
+    # The input layer reads x itself (float32, widened exactly as it is read).
+    dense(theta, 0, sizes[0], sizes[1], x, acts[1])
+    activate(output if n_layers == 1 else hidden, acts[1], sizes[1])
+    pos = sizes[0] * sizes[1] + sizes[1]
+    for layer in range(1, n_layers):
         a, b = sizes[layer], sizes[layer + 1]
-        if b < 8:  # few outputs (the actions): one sum per output, over the inputs
-            narrow(theta, pos, a, b, acts[layer], acts[layer + 1])
-        else:
-            wide(theta, pos, a, b, acts[layer], acts[layer + 1])
+        dense(theta, pos, a, b, acts[layer], acts[layer + 1])
         activate(output if layer == n_layers - 1 else hidden, acts[layer + 1], b)
         pos += a * b + b
 
 
 @njit(cache=True, inline="always")
-def wide(theta: np.ndarray, pos: int, a: int, b: int, inputs: np.ndarray, z: np.ndarray) -> None:
+def dense(theta: np.ndarray, pos: int, a: int, b: int, inputs: np.ndarray, z: np.ndarray) -> None:
     """``z[:b]`` = the layer's bias + its weights (at ``theta[pos:]``) times ``inputs[:a]``,
-    four inputs at a time, each output on a SIMD lane. Inputs that are 0 are skipped four at
-    a time: a term of 0 would add nothing."""
-    bias = theta[pos + a * b : pos + a * b + b]
-    for o in range(b):
-        z[o] = bias[o]
-    i = 0
-    while i + 4 <= a:
-        x0, x1, x2, x3 = inputs[i], inputs[i + 1], inputs[i + 2], inputs[i + 3]
-        if x0 != 0.0 or x1 != 0.0 or x2 != 0.0 or x3 != 0.0:
-            # Slices, indexed from 0 by the loop: the compiler then knows no index is
-            # negative and keeps the loop on SIMD lanes.
-            r = pos + i * b
-            w0, w1 = theta[r : r + b], theta[r + b : r + 2 * b]
-            w2, w3 = theta[r + 2 * b : r + 3 * b], theta[r + 3 * b : r + 4 * b]
-            for o in range(b):
-                z[o] += (x0 * w0[o] + x1 * w1[o]) + (x2 * w2[o] + x3 * w3[o])
-        i += 4
-    while i < a:
-        xi = inputs[i]
-        w = theta[pos + i * b : pos + i * b + b]
-        for o in range(b):
-            z[o] += xi * w[o]
-        i += 1
-
-
-@njit(cache=True, inline="always")
-def narrow(theta: np.ndarray, pos: int, a: int, b: int, inputs: np.ndarray, z: np.ndarray) -> None:
-    """:func:`wide` for a layer of few outputs, as one running sum per output (kept in a
-    register), its terms in the same groups of four as :func:`wide`'s."""
-    for o in range(b):
-        s = theta[pos + a * b + o]
-        i, r = 0, pos + o
-        while i + 4 <= a:
-            s += (inputs[i] * theta[r] + inputs[i + 1] * theta[r + b]) + (
-                inputs[i + 2] * theta[r + 2 * b] + inputs[i + 3] * theta[r + 3 * b]
-            )
-            i, r = i + 4, r + 4 * b
-        while i < a:
-            s += inputs[i] * theta[r]
-            i, r = i + 1, r + b
-        z[o] = s
+    in blocks of 16, 8 and the last ``b % 8`` outputs, each a few SIMD vectors
+    (:func:`evonet.nn.simd.dense_block`, whose widths are fixed when compiled)."""
+    o0 = 0
+    while o0 + 16 <= b:
+        dense_block(theta, pos, a, b, o0, inputs, z, 16)
+        o0 += 16
+    if o0 + 8 <= b:
+        dense_block(theta, pos, a, b, o0, inputs, z, 8)
+        o0 += 8
+    rest = b - o0
+    if rest == 1:
+        dense_block(theta, pos, a, b, o0, inputs, z, 1)
+    elif rest == 2:
+        dense_block(theta, pos, a, b, o0, inputs, z, 2)
+    elif rest == 3:
+        dense_block(theta, pos, a, b, o0, inputs, z, 3)
+    elif rest == 4:
+        dense_block(theta, pos, a, b, o0, inputs, z, 4)
+    elif rest == 5:
+        dense_block(theta, pos, a, b, o0, inputs, z, 5)
+    elif rest == 6:
+        dense_block(theta, pos, a, b, o0, inputs, z, 6)
+    elif rest == 7:
+        dense_block(theta, pos, a, b, o0, inputs, z, 7)
 
 
 @njit(cache=True, inline="always")
@@ -216,4 +199,5 @@ def trace(theta: np.ndarray, x: np.ndarray, topo: Topology) -> list[np.ndarray]:
     one = np.ascontiguousarray(theta, np.float32)
     forward_each(one[None], np.asarray(x, np.float32).reshape(1, -1), *net(topo), acts,
                  np.empty((1, topo.n_out), np.float32))  # fmt: skip
+    acts[0, : topo.n_in] = np.asarray(x, np.float32).ravel()  # forward_one reads x itself
     return [acts[layer, :n].copy() for layer, n in enumerate(topo.sizes)]

@@ -1,0 +1,139 @@
+"""A block of a dense layer's outputs as explicit SIMD vectors, for compiled forward passes.
+
+:func:`dense_block` is an intrinsic: code that numba compiles into its caller as LLVM vector
+instructions. Written as numba loops, a layer of 16 outputs ran its four-input steps through
+a loop over outputs that the compiler re-entered, re-checked for overlapping arrays and
+stored to memory at every step, a few outputs at a time. Here the outputs' running sums are
+vectors that stay in registers for the whole pass over the inputs.
+
+The arithmetic is the numba loops' exactly (the same float64 products and sums in the same
+order, without fusing a multiply and an add), so results are the same bit for bit.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+I64 = ir.IntType(64)
+F64 = ir.DoubleType()
+
+# Outputs per vector of running sums: 8 float64 fill one AVX-512 register or two AVX ones.
+LANES = 8
+
+
+@intrinsic
+def dense_block(typingctx, theta, pos, a, b, o0, inputs, z, width):  # noqa: ARG001
+    """``z[o0 : o0 + width]`` = bias + weights times ``inputs[:a]`` for the layer whose
+    ``(a, b)`` weights (input-major) and ``(b,)`` bias start at ``theta[pos]``; ``theta``
+    and ``inputs`` float32 or float64, ``z`` float64, all C-contiguous; ``width`` a literal
+    int. float32 values are widened exactly, so either gives the same results.
+
+    Each output sums, from its bias, the inputs four at a time as ``(x0 w0 + x1 w1) +
+    (x2 w2 + x3 w3)``, then the last ``a % 4`` one at a time. Loads only the weights of the
+    block (no read past ``theta``'s block, whatever ``width``)."""
+    if not isinstance(width, types.IntegerLiteral):
+        return None
+    n = width.literal_value
+    sig = types.void(theta, pos, a, b, o0, inputs, z, width)
+
+    def codegen(context, builder, signature, args):
+        ptr = [context.make_array(signature.args[k])(context, builder, args[k]).data
+               for k in (0, 5, 6)]  # fmt: skip
+        pos, a, b, o0 = (_i64(builder, v) for v in args[1:5])
+        block = Block(builder, ptr[0], n, signature.args[0].dtype == types.float64)
+        sums = block.sums(builder.add(builder.add(pos, builder.mul(a, b)), o0))
+        first = builder.add(pos, o0)  # where input 0's weights of the block start
+
+        def row(i: ir.Value) -> ir.Value:
+            return builder.add(first, builder.mul(i, b))
+
+        groups = builder.sdiv(a, ir.Constant(I64, 4))
+        with cgutils.for_range(builder, groups) as loop:
+            i = builder.mul(loop.index, ir.Constant(I64, 4))
+            xs = [_load(builder, ptr[1], _plus(builder, i, k)) for k in range(4)]
+            zero = ir.Constant(F64, 0.0)
+            nonzero = [builder.fcmp_unordered("!=", x, zero) for x in xs]
+            with builder.if_then(builder.or_(builder.or_(*nonzero[:2]), builder.or_(*nonzero[2:]))):
+                terms = [block.term(xs[k], row(_plus(builder, i, k))) for k in range(4)]
+                pair = [block.add(terms[0], terms[1]), block.add(terms[2], terms[3])]
+                block.accumulate(sums, block.add(*pair))
+        with cgutils.for_range_slice(builder, builder.mul(groups, ir.Constant(I64, 4)), a,
+                                     ir.Constant(I64, 1), inc=True) as (i, _):  # fmt: skip
+            block.accumulate(sums, block.term(_load(builder, ptr[1], i), row(i)))
+        block.store(sums, ptr[2], o0)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+class Block:
+    """The vectors of one block of ``n`` outputs: ``n // LANES`` full ones and a last one
+    of ``n % LANES`` lanes (LLVM splits it into loads that stay inside the block)."""
+
+    def __init__(self, builder: ir.IRBuilder, theta: ir.Value, n: int, wide: bool) -> None:
+        self.builder, self.theta, self.wide = builder, theta, wide
+        self.widths = [LANES] * (n // LANES) + ([n % LANES] if n % LANES else [])
+
+    def weights(self, at: ir.Value) -> list[ir.Value]:
+        """The weights ``theta[at : at + n]`` as float64 vectors."""
+        out, offset = [], 0
+        for w in self.widths:
+            vf = ir.VectorType(F64 if self.wide else ir.FloatType(), w)
+            p = self.builder.gep(self.theta, [_plus(self.builder, at, offset)])
+            loaded = self.builder.load(self.builder.bitcast(p, vf.as_pointer()), align=4)
+            out.append(loaded if self.wide else self.builder.fpext(loaded, ir.VectorType(F64, w)))
+            offset += w
+        return out
+
+    def sums(self, bias_at: ir.Value) -> list[ir.Value]:
+        """Running sums (stack slots the compiler keeps in registers), set to the bias."""
+        slots = []
+        for w, v in zip(self.widths, self.weights(bias_at), strict=True):
+            slot = cgutils.alloca_once(self.builder, ir.VectorType(F64, w))
+            self.builder.store(v, slot)
+            slots.append(slot)
+        return slots
+
+    def term(self, x: ir.Value, at: ir.Value) -> list[ir.Value]:
+        """``x`` times the weights at ``theta[at:]``."""
+        out = []
+        for w, v in zip(self.widths, self.weights(at), strict=True):
+            lanes = ir.VectorType(F64, w)
+            one = self.builder.insert_element(ir.Constant(lanes, ir.Undefined), x,
+                                              ir.Constant(ir.IntType(32), 0))  # fmt: skip
+            mask = ir.Constant(ir.VectorType(ir.IntType(32), w), [0] * w)
+            out.append(self.builder.fmul(self.builder.shuffle_vector(one, one, mask), v))
+        return out
+
+    def add(self, p: list[ir.Value], q: list[ir.Value]) -> list[ir.Value]:
+        return [self.builder.fadd(u, v) for u, v in zip(p, q, strict=True)]
+
+    def accumulate(self, slots: list[ir.Value], term: list[ir.Value]) -> None:
+        for slot, v in zip(slots, term, strict=True):
+            self.builder.store(self.builder.fadd(self.builder.load(slot), v), slot)
+
+    def store(self, slots: list[ir.Value], z: ir.Value, o0: ir.Value) -> None:
+        """The sums into float64 ``z[o0 : o0 + n]``."""
+        offset = 0
+        for w, slot in zip(self.widths, slots, strict=True):
+            p = self.builder.gep(z, [_plus(self.builder, o0, offset)])
+            lanes = ir.VectorType(F64, w).as_pointer()
+            self.builder.store(self.builder.load(slot), self.builder.bitcast(p, lanes), align=8)
+            offset += w
+
+
+def _i64(builder: ir.IRBuilder, v: ir.Value) -> ir.Value:
+    return builder.sext(v, I64) if v.type.width < 64 else v
+
+
+def _plus(builder: ir.IRBuilder, v: ir.Value, k: int) -> ir.Value:
+    return builder.add(v, ir.Constant(I64, k)) if k else v
+
+
+def _load(builder: ir.IRBuilder, p: ir.Value, i: ir.Value) -> ir.Value:
+    """``p[i]`` as a float64."""
+    x = builder.load(builder.gep(p, [i]))
+    return x if x.type == F64 else builder.fpext(x, F64)
