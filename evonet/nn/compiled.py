@@ -134,21 +134,8 @@ def dense(theta: np.ndarray, pos: int, a: int, b: int, inputs: np.ndarray, z: np
     if o0 + 8 <= b:
         dense_block(theta, pos, a, b, o0, inputs, z, 8)
         o0 += 8
-    rest = b - o0
-    if rest == 1:
-        dense_block(theta, pos, a, b, o0, inputs, z, 1)
-    elif rest == 2:
-        dense_block(theta, pos, a, b, o0, inputs, z, 2)
-    elif rest == 3:
-        dense_block(theta, pos, a, b, o0, inputs, z, 3)
-    elif rest == 4:
-        dense_block(theta, pos, a, b, o0, inputs, z, 4)
-    elif rest == 5:
-        dense_block(theta, pos, a, b, o0, inputs, z, 5)
-    elif rest == 6:
-        dense_block(theta, pos, a, b, o0, inputs, z, 6)
-    elif rest == 7:
-        dense_block(theta, pos, a, b, o0, inputs, z, 7)
+    if o0 < b:
+        dense_block(theta, pos, a, b, o0, inputs, z, 0)
 
 
 @njit(cache=True, inline="always")

@@ -28,12 +28,15 @@ LANES = 8
 def dense_block(typingctx, theta, pos, a, b, o0, inputs, z, width):  # noqa: ARG001
     """``z[o0 : o0 + width]`` = bias + weights times ``inputs[:a]`` for the layer whose
     ``(a, b)`` weights (input-major) and ``(b,)`` bias start at ``theta[pos]``; ``theta``
-    and ``inputs`` float32 or float64, ``z`` float64, all C-contiguous; ``width`` a literal
-    int. float32 values are widened exactly, so either gives the same results.
+    and ``inputs`` float32 or float64, ``z`` float64, all C-contiguous. ``width`` is a
+    literal int; 0 means the last ``b - o0`` outputs, fewer than :data:`LANES` (one
+    block of each width from 1 to 7 is compiled, picked when run). float32 values are
+    widened exactly, so either gives the same results.
 
     Each output sums, from its bias, the inputs four at a time as ``(x0 w0 + x1 w1) +
-    (x2 w2 + x3 w3)``, then the last ``a % 4`` one at a time. Loads only the weights of the
-    block (no read past ``theta``'s block, whatever ``width``)."""
+    (x2 w2 + x3 w3)`` (a group of four zero inputs, which would add 0, is skipped), then
+    the last ``a % 4`` one at a time. Loads only the weights of the block (no read past
+    ``theta``'s block, whatever ``width``)."""
     if not isinstance(width, types.IntegerLiteral):
         return None
     n = width.literal_value
@@ -43,30 +46,48 @@ def dense_block(typingctx, theta, pos, a, b, o0, inputs, z, width):  # noqa: ARG
         ptr = [context.make_array(signature.args[k])(context, builder, args[k]).data
                for k in (0, 5, 6)]  # fmt: skip
         pos, a, b, o0 = (_i64(builder, v) for v in args[1:5])
-        block = Block(builder, ptr[0], n, signature.args[0].dtype == types.float64)
-        sums = block.sums(builder.add(builder.add(pos, builder.mul(a, b)), o0))
-        first = builder.add(pos, o0)  # where input 0's weights of the block start
-
-        def row(i: ir.Value) -> ir.Value:
-            return builder.add(first, builder.mul(i, b))
-
-        groups = builder.sdiv(a, ir.Constant(I64, 4))
-        with cgutils.for_range(builder, groups) as loop:
-            i = builder.mul(loop.index, ir.Constant(I64, 4))
-            xs = [_load(builder, ptr[1], _plus(builder, i, k)) for k in range(4)]
-            zero = ir.Constant(F64, 0.0)
-            nonzero = [builder.fcmp_unordered("!=", x, zero) for x in xs]
-            with builder.if_then(builder.or_(builder.or_(*nonzero[:2]), builder.or_(*nonzero[2:]))):
-                terms = [block.term(xs[k], row(_plus(builder, i, k))) for k in range(4)]
-                pair = [block.add(terms[0], terms[1]), block.add(terms[2], terms[3])]
-                block.accumulate(sums, block.add(*pair))
-        with cgutils.for_range_slice(builder, builder.mul(groups, ir.Constant(I64, 4)), a,
-                                     ir.Constant(I64, 1), inc=True) as (i, _):  # fmt: skip
-            block.accumulate(sums, block.term(_load(builder, ptr[1], i), row(i)))
-        block.store(sums, ptr[2], o0)
+        wide = signature.args[0].dtype == types.float64
+        if n:
+            _block(Block(builder, ptr[0], n, wide), ptr, pos, a, b, o0)
+            return context.get_dummy_value()
+        done = builder.append_basic_block("rest_done")
+        switch = builder.switch(builder.sub(b, o0), done)
+        for w in range(1, LANES):
+            case = builder.append_basic_block(f"rest_{w}")
+            switch.add_case(ir.Constant(I64, w), case)
+            builder.position_at_end(case)
+            _block(Block(builder, ptr[0], w, wide), ptr, pos, a, b, o0)
+            builder.branch(done)
+        builder.position_at_end(done)
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+def _block(block: Block, ptr: list, pos: ir.Value, a: ir.Value, b: ir.Value,
+           o0: ir.Value) -> None:  # fmt: skip
+    """The code of one block (see :func:`dense_block`); ``ptr`` the data of theta, inputs
+    and z."""
+    builder = block.builder
+    sums = block.sums(builder.add(builder.add(pos, builder.mul(a, b)), o0))
+    first = builder.add(pos, o0)  # where input 0's weights of the block start
+
+    def row(i: ir.Value) -> ir.Value:
+        return builder.add(first, builder.mul(i, b))
+
+    groups = builder.sdiv(a, ir.Constant(I64, 4))
+    with cgutils.for_range(builder, groups) as loop:
+        i = builder.mul(loop.index, ir.Constant(I64, 4))
+        xs = [_load(builder, ptr[1], _plus(builder, i, k)) for k in range(4)]
+        nonzero = [builder.fcmp_unordered("!=", x, ir.Constant(F64, 0.0)) for x in xs]
+        with builder.if_then(builder.or_(builder.or_(*nonzero[:2]), builder.or_(*nonzero[2:]))):
+            terms = [block.term(xs[k], row(_plus(builder, i, k))) for k in range(4)]
+            pair = [block.add(terms[0], terms[1]), block.add(terms[2], terms[3])]
+            block.accumulate(sums, block.add(*pair))
+    with cgutils.for_range_slice(builder, builder.mul(groups, ir.Constant(I64, 4)), a,
+                                 ir.Constant(I64, 1), inc=True) as (i, _):  # fmt: skip
+        block.accumulate(sums, block.term(_load(builder, ptr[1], i), row(i)))
+    block.store(sums, ptr[2], o0)
 
 
 class Block:

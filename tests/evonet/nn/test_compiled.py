@@ -66,3 +66,31 @@ def test_the_forward_refuses_mismatched_shapes():
     topo = Topology((3, 2))
     with pytest.raises(ValueError, match="need networks"):
         compiled.forward(np.zeros(5, np.float32), np.zeros((2, 4), np.float32), topo)
+
+
+def ordered_layer(w: np.ndarray, bias: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """A linear layer summed in float64 in the compiled pass's written order: from the
+    bias, inputs four at a time as (x0 w0 + x1 w1) + (x2 w2 + x3 w3), then one at a time."""
+    w, x, z = w.astype(np.float64), x.astype(np.float64), bias.astype(np.float64)
+    a = x.size - x.size % 4
+    for i in range(0, a, 4):
+        z = z + ((x[i] * w[i] + x[i + 1] * w[i + 1]) + (x[i + 2] * w[i + 2] + x[i + 3] * w[i + 3]))
+    for i in range(a, x.size):
+        z = z + x[i] * w[i]
+    return z
+
+
+@pytest.mark.parametrize("width", [1, 3, 7, 8, 9, 15, 16, 17, 24, 31, 33])
+def test_every_layer_width_sums_exactly_in_the_written_order(rng, width):
+    # relu and linear layers round nothing, so every layer's float64 sums show the order:
+    # the SIMD blocks (16, 8 and the last 1-7 outputs) must match it bit for bit.
+    topo = Topology((6, width, 5), "relu", "linear")
+    theta = rng.normal(0, 1, topo.n_params).astype(np.float32)
+    x = rng.normal(0, 1, (20, 6)).astype(np.float32)
+    x[::3, :4] = 0  # a skipped group of four zeros
+    (w1, b1), (w2, b2) = mlp.unflatten(theta, topo)
+    for row in x:
+        hidden = np.maximum(ordered_layer(w1, b1, row), 0)
+        _, got_hidden, got_out = compiled.trace(theta, row, topo)
+        assert np.array_equal(got_hidden, hidden)
+        assert np.array_equal(got_out, ordered_layer(w2, b2, hidden))
