@@ -8,10 +8,10 @@ genome in :mod:`evonet.nn.mlp`'s layout and agrees with :func:`evonet.nn.mlp.for
 rounding: it sums in float64 (so it sits nearer the exact value than numpy's float32
 matmul) and takes tanh from the rational approximation below.
 
-Each layer runs over its outputs in the inner loop (one SIMD lane per output neuron), four
-inputs at a time, and skips inputs that are 0: Snake's observations are mostly zeros
-(one-hot heading, rays that see nothing). No fast-math: without it the compiler keeps
-every sum in its written order, so inlining into a caller cannot change a result.
+Each layer keeps its outputs' running sums in SIMD vectors (:mod:`evonet.nn.simd`), adds
+the inputs four at a time and skips four zeros at once: Snake's observations are mostly
+zeros (one-hot heading, rays that see nothing). No fast-math: every sum stays in its
+written order, so inlining into a caller cannot change a result.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def net(topo: Topology) -> Net:
 
 def scratch(topo: Topology) -> np.ndarray:
     """The array :func:`forward_one` computes in: ``(L + 1, widest layer)`` float64, row l
-    the activations of layer l (row 0 the input)."""
+    the activations of layer l (row 0 left for the input, which only :func:`trace` fills)."""
     return np.zeros((len(topo.sizes), max(topo.sizes)), np.float64)
 
 
@@ -107,9 +107,9 @@ def activate(code: int, z: np.ndarray, n: int) -> None:
 def forward_one(
     theta: np.ndarray, x: np.ndarray, sizes: np.ndarray, hidden: int, output: int, acts: np.ndarray
 ) -> None:
-    """One network ``theta`` ``(D,)`` (float32, or float64 holding float32 values: the
-    same results) on one input ``x`` ``(n_in,)`` float32: every layer's activations but
-    the input's into ``acts`` (:func:`scratch`), the output in ``acts[L, :n_out]``."""
+    """One network ``theta`` ``(D,)`` float32 on one input ``x`` ``(n_in,)`` float32: every
+    layer's activations but the input's into ``acts`` (:func:`scratch`), the output in
+    ``acts[L, :n_out]``."""
     n_layers = sizes.size - 1
     # The input layer reads x itself (float32, widened exactly as it is read).
     dense(theta, 0, sizes[0], sizes[1], x, acts[1])
