@@ -3,12 +3,14 @@ of steps: observe, forward pass and move fused, game by game.
 
 :func:`evonet.evolution.rollout.rollout` comes here for a game whose spec says
 ``compiled_play`` (Snake): instead of a numpy forward pass over the live games and a call
-into the game's rules per step, one compiled loop takes each live game in turn, forwards
-its genome on its observation (:func:`evonet.nn.compiled.forward_one`), picks the largest
-output and steps the game (which writes its next observation). Game ``k`` is genome
-``k // E``, as in the rollout. Every game is computed alone, so a game's result never
+into the game's rules per step, one compiled loop takes each genome in turn, forwards it on
+its live games' observations (up to :data:`~evonet.nn.compiled.ROWS` in one
+:func:`~evonet.nn.compiled.forward_rows`), picks each game's largest output and steps the
+game (which writes its next observation). Game ``k`` is genome ``k // E``, as in the
+rollout. A game's numbers never depend on the games beside it, so its result never
 depends on the batch, the worker or the backend; :class:`evonet.views.panel.Agent` forwards
-the same way when it watches such a game, so watching plays the games evolution scored.
+one input the same way when it watches such a game, so watching plays the games evolution
+scored.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from evonet.games.compiled import load_or_compile
 from evonet.games.snake.rules import COMPILED as RULES
 from evonet.games.snake.rules import Board, Games, step_game
 from evonet.nn import compiled
-from evonet.nn.compiled import argmax, forward_one, net, scratch
+from evonet.nn.compiled import ROWS, argmax, forward_rows, net, scratch
 from evonet.nn.mlp import Topology
 
 # Steps per compiled call: Python is crossed (and progress reported) once per stretch,
@@ -33,24 +35,43 @@ STRETCH = 32
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # see games.snake.rules DRIVER, nn.compiled
 def play(genomes: np.ndarray, episodes: int, sizes: np.ndarray, hidden: int, output: int,
-         acts: np.ndarray, board: tuple, games: tuple, most: int, fewer: int) -> int:  # fmt: skip
+         acts: np.ndarray, which: np.ndarray, board: tuple, games: tuple, most: int,
+         fewer: int) -> int:  # fmt: skip
     """At most ``most`` steps of every live game, game k played by ``genomes[k //
-    episodes]`` ``(P, D)`` float32, stopping early once fewer than ``fewer`` games are live;
-    returns how many games are still live."""
+    episodes]`` ``(P, D)``, stopping early once fewer than ``fewer`` games are live;
+    returns how many games are still live. ``acts`` is :func:`scratch`'s, ``which``
+    ``(ROWS,)`` int64 scratch for the games of one forward pass."""
     b, g = Board(*board), Games(*games)
-    alive, obs = g.alive, g.obs
-    top = sizes.size - 1
-    n_out = sizes[top]
     live = 0
     for _ in range(most):
         live = 0
-        for k in range(alive.size):
-            if alive[k]:
-                forward_one(genomes[k // episodes], obs[k], sizes, hidden, output, acts)
-                step_game(k, argmax(acts[top], n_out), b, g)
-                live += alive[k]
+        for p in range(genomes.shape[0]):
+            rows = 0
+            for k in range(p * episodes, (p + 1) * episodes):
+                if g.alive[k]:
+                    for i in range(sizes[0]):
+                        acts[0, rows, i] = g.obs[k, i]
+                    which[rows] = k
+                    rows += 1
+                if rows == ROWS or (rows and k == (p + 1) * episodes - 1):
+                    live += _move(genomes[p], acts, rows, which, sizes, hidden, output, b, g)
+                    rows = 0
         if live == 0 or live < fewer:
             break
+    return live
+
+
+@njit(cache=True, inline="always")
+def _move(theta: np.ndarray, acts: np.ndarray, rows: int, which: np.ndarray,
+          sizes: np.ndarray, hidden: int, output: int, b: Board, g: Games) -> int:  # fmt: skip
+    """One step of the games ``which[:rows]``, all played by ``theta``, whose observations
+    are in ``acts[0, :rows]``; how many of them are still live."""
+    forward_rows(theta, acts, rows, sizes, hidden, output)
+    top = sizes.size - 1
+    live = 0
+    for r in range(rows):
+        step_game(which[r], argmax(acts[top, r], sizes[top]), b, g)
+        live += g.alive[which[r]]
     return live
 
 
@@ -65,7 +86,8 @@ def play_out(
     to its end, game k by genome ``k // episodes`` of ``genomes`` ``(P, D)``.
     ``on_progress(over)`` as :func:`evonet.evolution.rollout.rollout` calls it."""
     thetas = np.ascontiguousarray(genomes, np.float32)
-    args = (thetas, episodes, *net(topo), scratch(topo), *env.compiled_rules)
+    which = np.zeros(ROWS, np.int64)
+    args = (thetas, episodes, *net(topo), scratch(topo), which, *env.compiled_rules)
     reported, live = 0, env.n
     while True:
         # With progress to report, a call also ends when a game does.

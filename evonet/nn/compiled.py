@@ -1,17 +1,19 @@
-"""The MLP's forward pass compiled, one input at a time, for compiled game loops.
+"""The MLP's forward pass compiled, one network on a few inputs at a time, for compiled
+game loops.
 
-:func:`forward_one` is what a compiled rollout (:mod:`evonet.evolution.compiled_play`)
-calls for every live game on every step, and what :class:`evonet.views.panel.Agent` calls
-when it watches such a game, so both compute the same numbers bit for bit: one input's
-result never depends on the batch around it, the worker or the caller. It reads the flat
+:func:`forward_rows` is what a compiled rollout (:mod:`evonet.evolution.compiled_play`)
+calls on every step for the live games of each genome, and :func:`forward_one` (the same
+pass on one input) what :class:`evonet.views.panel.Agent` calls when it watches such a
+game, so both compute the same numbers bit for bit: one input's result never depends on
+the inputs beside it, the batch, the worker or the caller. It reads the flat
 genome in :mod:`evonet.nn.mlp`'s layout and agrees with :func:`evonet.nn.mlp.forward` to
 rounding: it sums in float64 (so it sits nearer the exact value than numpy's float32
 matmul) and takes tanh from the rational approximation below.
 
-Each layer keeps its outputs' running sums in SIMD vectors (:mod:`evonet.nn.simd`), adds
-the inputs four at a time and skips four zeros at once: Snake's observations are mostly
-zeros (one-hot heading, rays that see nothing). No fast-math: every sum stays in its
-written order, so inlining into a caller cannot change a result.
+Each layer keeps its outputs' running sums in SIMD vectors (:mod:`evonet.nn.simd`) and
+adds the inputs four at a time; the inputs of one call share the weights' loads. No
+fast-math: every sum stays in its written order, so inlining into a caller cannot change a
+result.
 """
 
 from __future__ import annotations
@@ -42,10 +44,14 @@ def net(topo: Topology) -> Net:
     return Net(np.asarray(topo.sizes, np.int64), ACTIVATIONS[topo.hidden], ACTIVATIONS[topo.output])
 
 
+# Inputs a forward pass takes at once (a rollout's games of one genome).
+ROWS = 4
+
+
 def scratch(topo: Topology) -> np.ndarray:
-    """The array :func:`forward_one` computes in: ``(L + 1, widest layer)`` float64, row l
-    the activations of layer l (row 0 left for the input, which only :func:`trace` fills)."""
-    return np.zeros((len(topo.sizes), max(topo.sizes)), np.float64)
+    """The array :func:`forward_rows` computes in: ``(L + 1, ROWS, widest layer)`` float64,
+    ``[l, r]`` layer l's activations for input r (layer 0 the inputs)."""
+    return np.zeros((len(topo.sizes), ROWS, max(topo.sizes)), np.float64)
 
 
 # Eigen's rational tanh for float32 (a 13/6 odd/even polynomial pair): within float32's
@@ -80,62 +86,88 @@ def tanh32(z: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def activate(code: int, z: np.ndarray, n: int) -> None:
-    """Activation ``code`` on ``z[:n]`` in place."""
-    if code == TANH:
-        for o in range(n):
-            z[o] = tanh32(z[o])
-    elif code == RELU:
-        for o in range(n):
-            z[o] = max(z[o], 0.0)
-    elif code == SIGMOID:  # the tanh form, as mlp.activate's
-        for o in range(n):
-            z[o] = 0.5 * (tanh32(0.5 * z[o]) + 1.0)
-    elif code == SOFTMAX:
-        top = z[0]
-        for o in range(1, n):
-            top = max(top, z[o])
-        total = 0.0
-        for o in range(n):
-            z[o] = np.exp(z[o] - top)
-            total += z[o]
-        for o in range(n):
-            z[o] = z[o] / total
+def activate(code: int, z: np.ndarray, rows: int, n: int) -> None:
+    """Activation ``code`` on ``z[:rows, :n]`` in place, row by row."""
+    for r in range(rows):
+        if code == TANH:
+            for o in range(n):
+                z[r, o] = tanh32(z[r, o])
+        elif code == RELU:
+            for o in range(n):
+                z[r, o] = max(z[r, o], 0.0)
+        elif code == SIGMOID:  # the tanh form, as mlp.activate's
+            for o in range(n):
+                z[r, o] = 0.5 * (tanh32(0.5 * z[r, o]) + 1.0)
+        elif code == SOFTMAX:
+            top = z[r, 0]
+            for o in range(1, n):
+                top = max(top, z[r, o])
+            total = 0.0
+            for o in range(n):
+                z[r, o] = np.exp(z[r, o] - top)
+                total += z[r, o]
+            for o in range(n):
+                z[r, o] = z[r, o] / total
+
+
+@njit(cache=True, inline="always")
+def forward_rows(theta: np.ndarray, acts: np.ndarray, rows: int, sizes: np.ndarray,
+                 hidden: int, output: int) -> None:  # fmt: skip
+    """One network ``theta`` ``(D,)`` (float32 or float64) on the inputs in
+    ``acts[0, :rows, :n_in]`` (:func:`scratch`; ``1 <= rows <=`` :data:`ROWS`): every
+    layer l's activations into ``acts[l, :rows]``, the outputs in ``acts[L, :rows,
+    :n_out]``. Row r's numbers are the same whatever ``rows``."""
+    # The SIMD blocks take the number of rows as a compile-time constant.
+    # Three rows run as four (the fourth on a stale input): a third compiled variant
+    # would cost more compiling than it saves.
+    if rows >= 3:
+        _forward(theta, acts, 4, sizes, hidden, output)
+    elif rows == 2:
+        _forward(theta, acts, 2, sizes, hidden, output)
+    else:
+        _forward(theta, acts, 1, sizes, hidden, output)
+
+
+@njit(cache=True, inline="always")
+def _forward(theta: np.ndarray, acts: np.ndarray, rows: int, sizes: np.ndarray, hidden: int,
+             output: int) -> None:  # fmt: skip
+    """:func:`forward_rows` for a literal ``rows``."""
+    n_layers = sizes.size - 1
+    pos = 0
+    for layer in range(n_layers):
+        a, b = sizes[layer], sizes[layer + 1]
+        dense(theta, pos, a, b, acts[layer], acts[layer + 1], rows)
+        activate(output if layer == n_layers - 1 else hidden, acts[layer + 1], rows, b)
+        pos += a * b + b
 
 
 @njit(cache=True, inline="always")
 def forward_one(
     theta: np.ndarray, x: np.ndarray, sizes: np.ndarray, hidden: int, output: int, acts: np.ndarray
 ) -> None:
-    """One network ``theta`` ``(D,)`` float32 on one input ``x`` ``(n_in,)`` float32: every
-    layer's activations but the input's into ``acts`` (:func:`scratch`), the output in
-    ``acts[L, :n_out]``."""
-    n_layers = sizes.size - 1
-    # The input layer reads x itself (float32, widened exactly as it is read).
-    dense(theta, 0, sizes[0], sizes[1], x, acts[1])
-    activate(output if n_layers == 1 else hidden, acts[1], sizes[1])
-    pos = sizes[0] * sizes[1] + sizes[1]
-    for layer in range(1, n_layers):
-        a, b = sizes[layer], sizes[layer + 1]
-        dense(theta, pos, a, b, acts[layer], acts[layer + 1])
-        activate(output if layer == n_layers - 1 else hidden, acts[layer + 1], b)
-        pos += a * b + b
+    """:func:`forward_rows` on one input ``x`` ``(n_in,)`` (copied into ``acts[0, 0]``,
+    float32 widened exactly): the output in ``acts[L, 0, :n_out]``."""
+    for i in range(sizes[0]):
+        acts[0, 0, i] = x[i]
+    forward_rows(theta, acts, 1, sizes, hidden, output)
 
 
 @njit(cache=True, inline="always")
-def dense(theta: np.ndarray, pos: int, a: int, b: int, inputs: np.ndarray, z: np.ndarray) -> None:
-    """``z[:b]`` = the layer's bias + its weights (at ``theta[pos:]``) times ``inputs[:a]``,
-    in blocks of 16, 8 and the last ``b % 8`` outputs, each a few SIMD vectors
-    (:func:`evonet.nn.simd.dense_block`, whose widths are fixed when compiled)."""
+def dense(theta: np.ndarray, pos: int, a: int, b: int, inputs: np.ndarray, z: np.ndarray,
+          rows: int) -> None:  # fmt: skip
+    """``z[r, :b]`` = the layer's bias + its weights (at ``theta[pos:]``) times ``inputs[r,
+    :a]`` for each ``r < rows`` (a literal int), in blocks of 16, 8 and the last ``b % 8``
+    outputs, each a few SIMD vectors (:func:`evonet.nn.simd.dense_block`, whose widths are
+    fixed when compiled)."""
     o0 = 0
     while o0 + 16 <= b:
-        dense_block(theta, pos, a, b, o0, inputs, z, 16)
+        dense_block(theta, pos, a, b, o0, inputs, z, 16, rows)
         o0 += 16
     if o0 + 8 <= b:
-        dense_block(theta, pos, a, b, o0, inputs, z, 8)
+        dense_block(theta, pos, a, b, o0, inputs, z, 8, rows)
         o0 += 8
     if o0 < b:
-        dense_block(theta, pos, a, b, o0, inputs, z, 0)
+        dense_block(theta, pos, a, b, o0, inputs, z, 0, rows)
 
 
 @njit(cache=True, inline="always")
@@ -157,7 +189,7 @@ def forward_each(thetas: np.ndarray, xs: np.ndarray, sizes: np.ndarray, hidden: 
     for j in range(xs.shape[0]):
         forward_one(thetas[j], xs[j], sizes, hidden, output, acts)
         for o in range(n_out):
-            out[j, o] = acts[sizes.size - 1, o]
+            out[j, o] = acts[sizes.size - 1, 0, o]
 
 
 def forward(theta: np.ndarray, x: np.ndarray, topo: Topology) -> np.ndarray:
@@ -186,5 +218,4 @@ def trace(theta: np.ndarray, x: np.ndarray, topo: Topology) -> list[np.ndarray]:
     one = np.ascontiguousarray(theta, np.float32)
     forward_each(one[None], np.asarray(x, np.float32).reshape(1, -1), *net(topo), acts,
                  np.empty((1, topo.n_out), np.float32))  # fmt: skip
-    acts[0, : topo.n_in] = np.asarray(x, np.float32).ravel()  # forward_one reads x itself
-    return [acts[layer, :n].copy() for layer, n in enumerate(topo.sizes)]
+    return [acts[layer, 0, :n].copy() for layer, n in enumerate(topo.sizes)]

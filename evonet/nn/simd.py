@@ -6,8 +6,11 @@ a loop over outputs that the compiler re-entered, re-checked for overlapping arr
 stored to memory at every step, a few outputs at a time. Here the outputs' running sums are
 vectors that stay in registers for the whole pass over the inputs.
 
-The arithmetic is the numba loops' exactly (the same float64 products and sums in the same
-order, without fusing a multiply and an add), so results are the same bit for bit.
+A call computes up to a few inputs (rows) through the same weights at once: one genome's
+games, in a rollout. They share the weight loads, and their independent sums keep the
+processor busy while each sum waits on its last addition. Every input is summed in its
+written order (float64 products, no multiply and add fused), so a row's result is the same
+bit for bit whatever the rows beside it.
 """
 
 from __future__ import annotations
@@ -25,30 +28,37 @@ LANES = 8
 
 
 @intrinsic
-def dense_block(typingctx, theta, pos, a, b, o0, inputs, z, width):  # noqa: ARG001
-    """``z[o0 : o0 + width]`` = bias + weights times ``inputs[:a]`` for the layer whose
-    ``(a, b)`` weights (input-major) and ``(b,)`` bias start at ``theta[pos]``; ``theta``
-    and ``inputs`` float32 or float64, ``z`` float64, all C-contiguous. ``width`` is a
-    literal int; 0 means the last ``b - o0`` outputs, fewer than :data:`LANES` (one
-    block of each width from 1 to 7 is compiled, picked when run). float32 values are
-    widened exactly, so either gives the same results.
+def dense_block(typingctx, theta, pos, a, b, o0, inputs, z, width, rows):  # noqa: ARG001
+    """``z[r, o0 : o0 + width]`` = bias + weights times ``inputs[r, :a]`` for each row
+    ``r < rows``, for the layer whose ``(a, b)`` weights (input-major) and ``(b,)`` bias
+    start at ``theta[pos]``; ``theta`` ``(D,)`` float32 or float64 and C-contiguous,
+    ``inputs`` and ``z`` 2-D float64 with contiguous rows. ``width`` and ``rows`` are
+    literal ints; ``width`` 0 means the last ``b - o0`` outputs, fewer than :data:`LANES`
+    (one block of each width from 1 to 7 is compiled, picked when run). float32 weights
+    are widened exactly, so either gives the same results.
 
     Each output sums, from its bias, the inputs four at a time as ``(x0 w0 + x1 w1) +
-    (x2 w2 + x3 w3)`` (a group of four zero inputs, which would add 0, is skipped), then
-    the last ``a % 4`` one at a time. Loads only the weights of the block (no read past
-    ``theta``'s block, whatever ``width``)."""
-    if not isinstance(width, types.IntegerLiteral):
+    (x2 w2 + x3 w3)``, then the last ``a % 4`` one at a time. The rows share every
+    weight load and are independent chains of sums that the processor overlaps; a row's
+    numbers do not depend on the other rows or on ``rows``. Loads only the weights of the
+    block (no read past ``theta``'s block, whatever ``width``)."""
+    if not isinstance(width, types.IntegerLiteral) or not isinstance(rows, types.IntegerLiteral):
         return None
-    n = width.literal_value
-    sig = types.void(theta, pos, a, b, o0, inputs, z, width)
+    n, m = width.literal_value, rows.literal_value
+    sig = types.void(theta, pos, a, b, o0, inputs, z, width, rows)
 
     def codegen(context, builder, signature, args):
-        ptr = [context.make_array(signature.args[k])(context, builder, args[k]).data
-               for k in (0, 5, 6)]  # fmt: skip
+        arrays = [context.make_array(signature.args[k])(context, builder, args[k])
+                  for k in (0, 5, 6)]  # fmt: skip
         pos, a, b, o0 = (_i64(builder, v) for v in args[1:5])
         wide = signature.args[0].dtype == types.float64
+        rows_of = [_rows(builder, arrays[k], m) for k in (1, 2)]
+
+        def emit(w: int) -> None:
+            _block(Block(builder, arrays[0].data, w, wide), rows_of, pos, a, b, o0)
+
         if n:
-            _block(Block(builder, ptr[0], n, wide), ptr, pos, a, b, o0)
+            emit(n)
             return context.get_dummy_value()
         done = builder.append_basic_block("rest_done")
         switch = builder.switch(builder.sub(b, o0), done)
@@ -56,7 +66,7 @@ def dense_block(typingctx, theta, pos, a, b, o0, inputs, z, width):  # noqa: ARG
             case = builder.append_basic_block(f"rest_{w}")
             switch.add_case(ir.Constant(I64, w), case)
             builder.position_at_end(case)
-            _block(Block(builder, ptr[0], w, wide), ptr, pos, a, b, o0)
+            emit(w)
             builder.branch(done)
         builder.position_at_end(done)
         return context.get_dummy_value()
@@ -64,12 +74,19 @@ def dense_block(typingctx, theta, pos, a, b, o0, inputs, z, width):  # noqa: ARG
     return sig, codegen
 
 
-def _block(block: Block, ptr: list, pos: ir.Value, a: ir.Value, b: ir.Value,
+def _rows(builder: ir.IRBuilder, array, m: int) -> list[ir.Value]:
+    """Pointers to the first ``m`` rows of a 2-D float64 array."""
+    stride = builder.sdiv(builder.extract_value(array.strides, 0), ir.Constant(I64, 8))
+    return [builder.gep(array.data, [builder.mul(stride, ir.Constant(I64, r))]) for r in range(m)]
+
+
+def _block(block: Block, rows: list, pos: ir.Value, a: ir.Value, b: ir.Value,
            o0: ir.Value) -> None:  # fmt: skip
-    """The code of one block (see :func:`dense_block`); ``ptr`` the data of theta, inputs
-    and z."""
+    """The code of one block (see :func:`dense_block`); ``rows`` the inputs' and the
+    outputs' row pointers."""
     builder = block.builder
-    sums = block.sums(builder.add(builder.add(pos, builder.mul(a, b)), o0))
+    bias = block.weights(builder.add(builder.add(pos, builder.mul(a, b)), o0))
+    sums = [block.sums(bias) for _ in rows[0]]
     first = builder.add(pos, o0)  # where input 0's weights of the block start
 
     def row(i: ir.Value) -> ir.Value:
@@ -78,16 +95,19 @@ def _block(block: Block, ptr: list, pos: ir.Value, a: ir.Value, b: ir.Value,
     groups = builder.sdiv(a, ir.Constant(I64, 4))
     with cgutils.for_range(builder, groups) as loop:
         i = builder.mul(loop.index, ir.Constant(I64, 4))
-        xs = [_load(builder, ptr[1], _plus(builder, i, k)) for k in range(4)]
-        nonzero = [builder.fcmp_unordered("!=", x, ir.Constant(F64, 0.0)) for x in xs]
-        with builder.if_then(builder.or_(builder.or_(*nonzero[:2]), builder.or_(*nonzero[2:]))):
-            terms = [block.term(xs[k], row(_plus(builder, i, k))) for k in range(4)]
+        weights = [block.weights(row(_plus(builder, i, k))) for k in range(4)]
+        for x, slots in zip(rows[0], sums, strict=True):
+            terms = [block.times(_load(builder, x, _plus(builder, i, k)), weights[k])
+                     for k in range(4)]  # fmt: skip
             pair = [block.add(terms[0], terms[1]), block.add(terms[2], terms[3])]
-            block.accumulate(sums, block.add(*pair))
+            block.accumulate(slots, block.add(*pair))
     with cgutils.for_range_slice(builder, builder.mul(groups, ir.Constant(I64, 4)), a,
                                  ir.Constant(I64, 1), inc=True) as (i, _):  # fmt: skip
-        block.accumulate(sums, block.term(_load(builder, ptr[1], i), row(i)))
-    block.store(sums, ptr[2], o0)
+        weights = block.weights(row(i))
+        for x, slots in zip(rows[0], sums, strict=True):
+            block.accumulate(slots, block.times(_load(builder, x, i), weights))
+    for z, slots in zip(rows[1], sums, strict=True):
+        block.store(slots, z, o0)
 
 
 class Block:
@@ -109,21 +129,21 @@ class Block:
             offset += w
         return out
 
-    def sums(self, bias_at: ir.Value) -> list[ir.Value]:
-        """Running sums (stack slots the compiler keeps in registers), set to the bias."""
+    def sums(self, start: list[ir.Value]) -> list[ir.Value]:
+        """Running sums (stack slots the compiler keeps in registers), set to ``start``."""
         slots = []
-        for w, v in zip(self.widths, self.weights(bias_at), strict=True):
-            slot = cgutils.alloca_once(self.builder, ir.VectorType(F64, w))
+        for v in start:
+            slot = cgutils.alloca_once(self.builder, v.type)
             self.builder.store(v, slot)
             slots.append(slot)
         return slots
 
-    def term(self, x: ir.Value, at: ir.Value) -> list[ir.Value]:
-        """``x`` times the weights at ``theta[at:]``."""
+    def times(self, x: ir.Value, weights: list[ir.Value]) -> list[ir.Value]:
+        """``x`` times the vectors ``weights``."""
         out = []
-        for w, v in zip(self.widths, self.weights(at), strict=True):
-            lanes = ir.VectorType(F64, w)
-            one = self.builder.insert_element(ir.Constant(lanes, ir.Undefined), x,
+        for v in weights:
+            w = v.type.count
+            one = self.builder.insert_element(ir.Constant(v.type, ir.Undefined), x,
                                               ir.Constant(ir.IntType(32), 0))  # fmt: skip
             mask = ir.Constant(ir.VectorType(ir.IntType(32), w), [0] * w)
             out.append(self.builder.fmul(self.builder.shuffle_vector(one, one, mask), v))

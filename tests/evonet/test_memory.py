@@ -8,6 +8,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from evonet.evolution import compiled_play
 from evonet.evolution.config import EvolveConfig
 from evonet.evolution.rollout import rollout, rollout_bytes
 from evonet.evolution.run import Run, generation_seeds
@@ -67,7 +68,8 @@ def test_estimates_bound_what_a_generation_really_allocates(settings):
     and not far above it (or sane settings would be refused)."""
     cfg = EvolveConfig(**settings)
     run = Run.start(cfg)
-    run.game.warm_up()  # compiling the engine is not the rollout's memory
+    run.game.warm_up()  # compiling the engine and the rollout is not the rollout's memory
+    compiled_play.warm_up(run.game)
     genomes, topo = run.ga.ask(), run.topology
     seeds = generation_seeds(0, 0, cfg.episodes)
     measured = peak_bytes(lambda: rollout(genomes, topo, run.game, seeds))

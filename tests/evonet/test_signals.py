@@ -15,13 +15,13 @@ from tests.helpers import TINY_EVOLVE, cpu_seconds, start_evolve, wait_for_cpu, 
 pytestmark = pytest.mark.slow
 
 # Generations long enough to land two signals inside one: early snakes circle until they
-# starve (400 steps), so a generation is about 1,500 x 4 x 400 moves whatever the engine's
+# starve (400 steps), so a generation is about 4,000 x 4 x 400 moves whatever the engine's
 # speed leaves of it. The signals are paced by the processor time the run has used, so a
 # busy machine, which stretches the wall time of everything, cannot move them out of the
 # generation. Serial: worker processes are the backends' tests. No fitness.png: it is not
 # what these test.
 SLOW = (
-    "--population 1500 --elite 2 --parents 5 --hunger 400 --quiet --backend serial --no-plot"
+    "--population 4000 --elite 2 --parents 5 --hunger 400 --quiet --backend serial --no-plot"
 ).split()
 
 

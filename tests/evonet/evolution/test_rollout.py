@@ -1,11 +1,13 @@
 import numpy as np
 import pytest
 
+from evonet.evolution.files import load_network
 from evonet.evolution.rollout import rollout
 from evonet.games.base import episode_seeds
 from evonet.games.snake import N_OBS, Snake, SnakeSpec
 from evonet.games.snake.rules import episode_fitness
 from evonet.nn import mlp
+from evonet.views.replay import shipped_champion
 
 TOPO = mlp.Topology((N_OBS, 8, 3), "tanh", "linear")
 
@@ -21,6 +23,20 @@ def test_population_rollout_equals_one_genome_at_a_time(rng, episodes):
         assert alone.fitness[0] == together.fitness[p]
         np.testing.assert_array_equal(alone.episode_score[0], together.episode_score[p])
         np.testing.assert_array_equal(alone.episode_steps[0], together.episode_steps[p])
+
+
+def test_a_genomes_games_play_as_each_would_alone(rng):
+    # A compiled rollout forwards a genome's live games together (4 at a time, then 3, 2
+    # or 1 as they end): every game must be the one it is when played alone.
+    theta, topo, _ = load_network(shipped_champion())
+    pop = theta + rng.normal(0, 0.05, (5, theta.size)).astype(np.float32)
+    game, seeds = SnakeSpec(board=(6, 6)), episode_seeds(5, 7)
+    together = rollout(pop, topo, game, seeds)
+    assert len(set(together.episode_steps.ravel())) > 10  # games of many lengths
+    for e in range(7):
+        alone = rollout(pop, topo, game, seeds[e : e + 1])
+        np.testing.assert_array_equal(alone.episode_score[:, 0], together.episode_score[:, e])
+        np.testing.assert_array_equal(alone.episode_steps[:, 0], together.episode_steps[:, e])
 
 
 def test_rollout_is_pure(rng):
