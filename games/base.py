@@ -24,6 +24,7 @@ import difflib
 import importlib
 import inspect
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -196,6 +197,16 @@ class GameSpec(ABC):
         must take the same network (observations and actions) and cost no more memory."""
         return None
 
+    def seen(self, obs: np.ndarray) -> np.ndarray:
+        """What a network sees of the batches' observations ``(..., batch n_obs)``: ``(...,
+        n_obs)``, all of them unless the game is :class:`games.observed.Observed`."""
+        return obs
+
+    def inputs(self) -> np.ndarray:
+        """``(n_obs,)`` int64: the batches' observation entries a network sees, in order
+        (for compiled loops that read observations themselves)."""
+        return np.arange(self.n_obs, dtype=np.int64)
+
     def warm_up(self) -> str | None:
         """Get ready to play at full speed (compile, load from a cache); a one-line note of
         what it took for people to read, or None when there was nothing to do."""
@@ -256,8 +267,10 @@ def _maker(name: str) -> Any:
     return getattr(importlib.import_module(module, __package__), attr)
 
 
-def make(name: str, **options: Any) -> GameSpec:
-    """The game registered as ``name`` with ``options`` (Snake: ``board``, ``hunger``).
+def make(name: str, observe: Sequence[int] = (), **options: Any) -> GameSpec:
+    """The game registered as ``name`` with ``options`` (Snake: ``board``, ``hunger``);
+    with ``observe``, its networks see only those observation entries
+    (:class:`games.observed.Observed`), whatever the game.
 
     Raises:
         UnknownGame: no such game (the message lists the supported names).
@@ -272,4 +285,9 @@ def make(name: str, **options: Any) -> GameSpec:
     for key in options:
         if key not in accepted or key == "name":
             raise ValueError(f"game {name} has no setting {key!r}")
-    return maker(name, **options)
+    game = maker(name, **options)
+    if observe:
+        from .observed import Observed  # here: that module builds on this one
+
+        return Observed(game, observe)
+    return game

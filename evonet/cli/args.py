@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from evonet.cli.errors import UsageError
-from evonet.evolution.config import parse_board, parse_hidden
+from evonet.evolution.config import parse_board, parse_hidden, parse_observe
 
 T = TypeVar("T")
 
@@ -87,6 +87,7 @@ def _argument_type(parse: Callable[[str], T]) -> Callable[[str], T]:
 
 
 hidden_sizes = _argument_type(parse_hidden)  # "16,16" -> (16, 16)
+observation_entries = _argument_type(parse_observe)  # "0,2" -> (0, 2)
 
 
 def _snake_board(text: str) -> tuple[int, int]:

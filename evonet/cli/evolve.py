@@ -15,7 +15,7 @@ from typing import Any
 
 from evonet import signals
 from evonet.api import NeedsFitness, Session
-from evonet.cli.args import board_size, hidden_sizes, whole_number
+from evonet.cli.args import board_size, hidden_sizes, observation_entries, whole_number
 from evonet.cli.errors import UsageError
 from evonet.cli.flags import add_backend_flags, evaluator_from
 from evonet.cli.help import examples, flag_doc
@@ -33,7 +33,7 @@ from evonet.text import count
 
 def _flag_type(f: dataclasses.Field) -> Any:
     """What parses a setting's flag: by its name (board, hidden) or its default's type."""
-    special = {"board": board_size, "hidden": hidden_sizes}
+    special = {"board": board_size, "hidden": hidden_sizes, "observe": observation_entries}
     if f.name in special:
         return special[f.name]
     if isinstance(f.default, bool):
@@ -51,7 +51,8 @@ DESCRIPTION = (
     "Evolve networks to play a game, with a genetic algorithm (the default) or an evolution "
     "strategy (--strategy)."
 )
-METAVARS = {"out": "DIR", "time_limit": "SECONDS"}  # the rest follow their type
+# The rest follow their type.
+METAVARS = {"out": "DIR", "time_limit": "SECONDS", "observe": "I,J,..."}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -116,6 +117,8 @@ def _add_setting(p: argparse.ArgumentParser, name: str, typ: Any, default: Any) 
         default = f"{default[0]}x{default[1]}"
     elif name == "hidden":
         default = ",".join(map(str, default))
+    elif name == "observe":
+        default = "all"
     elif name == "out":
         default = "checkpoints/GAME"
     doc = f"{flag_doc(config_mod.EvolveConfig, name)} (default: {default})"

@@ -34,13 +34,14 @@ STRETCH = 32
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # see games.snake.rules DRIVER, nn.compiled
-def play(genomes: np.ndarray, episodes: int, sizes: np.ndarray, hidden: int, output: int,
-         acts: np.ndarray, which: np.ndarray, board: tuple, games: tuple, most: int,
-         fewer: int) -> int:  # fmt: skip
+def play(genomes: np.ndarray, episodes: int, inputs: np.ndarray, sizes: np.ndarray,
+         hidden: int, output: int, acts: np.ndarray, which: np.ndarray, board: tuple,
+         games: tuple, most: int, fewer: int) -> int:  # fmt: skip
     """At most ``most`` steps of every live game, game k played by ``genomes[k //
-    episodes]`` ``(P, D)``, stopping early once fewer than ``fewer`` games are live;
-    returns how many games are still live. ``acts`` is :func:`scratch`'s, ``which``
-    ``(ROWS,)`` int64 scratch for the games of one forward pass."""
+    episodes]`` ``(P, D)`` on its observation's entries ``inputs`` ``(n_in,)``, stopping
+    early once fewer than ``fewer`` games are live; returns how many games are still live.
+    ``acts`` is :func:`scratch`'s, ``which`` ``(ROWS,)`` int64 scratch for the games of one
+    forward pass."""
     b, g = Board(*board), Games(*games)
     live = 0
     for _ in range(most):
@@ -50,7 +51,7 @@ def play(genomes: np.ndarray, episodes: int, sizes: np.ndarray, hidden: int, out
             for k in range(p * episodes, (p + 1) * episodes):
                 if g.alive[k]:
                     for i in range(sizes[0]):
-                        acts[0, rows, i] = g.obs[k, i]
+                        acts[0, rows, i] = g.obs[k, inputs[i]]
                     which[rows] = k
                     rows += 1
                 if rows == ROWS or (rows and k == (p + 1) * episodes - 1):
@@ -77,17 +78,22 @@ def _move(theta: np.ndarray, acts: np.ndarray, rows: int, which: np.ndarray,
 
 def play_out(
     env: BatchedGame,
+    inputs: np.ndarray,
     genomes: np.ndarray,
     topo: Topology,
     episodes: int,
     on_progress: Callable[[int], None] | None = None,
 ) -> None:
     """Play every game of ``env`` (reset, ``P * episodes`` games; its ``compiled_rules``)
-    to its end, game k by genome ``k // episodes`` of ``genomes`` ``(P, D)``.
+    to its end, game k by genome ``k // episodes`` of ``genomes`` ``(P, D)`` on the entries
+    ``inputs`` ``(n_in,)`` int64 of its observation (:meth:`GameSpec.inputs`).
     ``on_progress(over)`` as :func:`evonet.evolution.rollout.rollout` calls it."""
     thetas = np.ascontiguousarray(genomes, np.float32)
     which = np.zeros(ROWS, np.int64)
-    args = (thetas, episodes, *net(topo), scratch(topo), which, *env.compiled_rules)
+    inputs = np.ascontiguousarray(inputs, np.int64)
+    if inputs.shape != (topo.n_in,) or not np.all((inputs >= 0) & (inputs < env.n_obs)):
+        raise ValueError(f"inputs must be {topo.n_in} entries of the game's {env.n_obs}")
+    args = (thetas, episodes, inputs, *net(topo), scratch(topo), which, *env.compiled_rules)
     reported, live = 0, env.n
     while True:
         # With progress to report, a call also ends when a game does.
@@ -118,5 +124,5 @@ def _first_play() -> None:
     topo = Topology((Snake().n_obs, 2, 3))
     env = Snake(1, 4, 4)
     env.reset(seed=0)
-    play_out(env, np.zeros((1, topo.n_params), np.float32), topo, 1)
+    play_out(env, np.arange(topo.n_in), np.zeros((1, topo.n_params), np.float32), topo, 1)
     compiled.forward(np.zeros(topo.n_params, np.float32), env.observations, topo)

@@ -28,7 +28,7 @@ from evonet.text import did_you_mean
 CUSTOM = "custom"
 # Settings a game may take (Snake's board and hunger); a game that takes none refuses them
 # when they are not at their defaults.
-GAME_OPTIONS = ("board", "hunger", "observation", "step_cost")
+GAME_OPTIONS = ("board", "hunger", "observation", "step_cost", "observe")
 # A checkpoint keeps a history row per generation, and loading refuses more generations;
 # version 1 kept them in its JSON metadata (about 300 bytes each), within what loading
 # accepts (evonet.storage.archive.MAX_META_BYTES).
@@ -39,6 +39,7 @@ MAX_CURRICULUM = 200_000
 MAX_SEED = 2**64 - 1
 MAX_CHAMPION_EPISODES = 100_000
 MAX_TOML_BYTES = 1 << 20  # a settings file is a few lines
+MAX_OBSERVE = 100_000  # observation entries a run may pick (a game's own size is checked too)
 
 
 def parse_board(text: str) -> tuple[int, int]:
@@ -64,6 +65,24 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     if any(s < 1 for s in sizes):
         raise ValueError(f"layer sizes must be positive, got {text!r}")
     return sizes
+
+
+def parse_observe(text: str) -> tuple[int, ...]:
+    """``"0,2"`` -> ``(0, 2)``, observation entries; an empty string means all of them
+    (the game checks that each one exists)."""
+    if text.strip() == "":
+        return ()
+    if len(text) > 10 * MAX_OBSERVE:
+        raise ValueError(f"observe {text[:20]}...: far too many entries")
+    try:
+        entries = tuple(int(p) for p in text.split(","))
+    except ValueError:
+        raise ValueError(
+            f"expected comma-separated observation entries like 0,2, got {text[:60]!r}"
+        ) from None
+    if any(i < 0 for i in entries):
+        raise ValueError(f"observation entries count from 0, got {text[:60]!r}")
+    return entries
 
 
 @dataclass(frozen=True)
@@ -129,6 +148,11 @@ class EvolveConfig:
         2,
         "Snake: observation layout; 2 adds the room after each move (flood fill) to the "
         "32 ray, heading, apple, length and hunger features of layout 1.",
+    )
+    observe: tuple[int, ...] = setting(
+        (),
+        "Only these entries of the game's observation (0-based, e.g. 0,2) reach the network; "
+        "the rest stay hidden (partial observation, for networks with memory); empty: all.",
     )
     step_cost: float = setting(
         0.0,
@@ -288,7 +312,8 @@ class EvolveConfig:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able settings (tuples become lists)."""
         d = dataclasses.asdict(self)
-        d["hidden"], d["board"] = list(self.hidden), list(self.board)
+        for name in ("hidden", "board", "observe"):
+            d[name] = list(d[name])
         return d
 
     def differences(self, other: EvolveConfig) -> list[str]:
@@ -423,8 +448,12 @@ def game_from_meta(settings: Any) -> GameSpec:
         raise ValueError(f"observation must be a whole number, got {observation!r}")
     step_cost = saved_settings(settings)["step_cost"]
     _check_type("step_cost", step_cost, 0.0)
+    observe = saved_settings(settings)["observe"]
+    if not (isinstance(observe, list) and len(observe) <= MAX_OBSERVE):
+        raise ValueError(f"observe must be a list of observation entries, got {observe!r}"[:200])
     options = {"board": tuple(board), "hunger": hunger, "observation": observation}
-    return EvolveConfig.for_game(game, **options, step_cost=float(step_cost)).game_spec()
+    cfg = EvolveConfig.for_game(game, **options, step_cost=float(step_cost), observe=tuple(observe))
+    return cfg.game_spec()
 
 
 def saved_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -442,6 +471,7 @@ def saved_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "sigma": 0.0,
         "learning_rate": 0.0,
         "step_cost": 0.0,  # fitness was the return
+        "observe": [],  # networks saw every observation entry
     }
     return {**before, **settings}
 
@@ -462,6 +492,12 @@ def coerce(name: str, value: Any) -> Any:
             return parse_hidden(value)
         if not isinstance(value, list):
             raise ValueError(f"hidden must be a list like [16, 16], got {value!r}")
+        return tuple(_int(name, v) for v in value)
+    if name == "observe":
+        if isinstance(value, str):
+            return parse_observe(value)
+        if not isinstance(value, list) or len(value) > MAX_OBSERVE:
+            raise ValueError(f"observe must be a list like [0, 2], got {value!r}"[:200])
         return tuple(_int(name, v) for v in value)
     if name == "board":
         if isinstance(value, str):

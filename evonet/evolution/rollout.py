@@ -106,7 +106,7 @@ def rollout(
     try:
         env.reset(seed=np.tile(seeds, p))
         if game.compiled_play and not observe:  # the same test as rollout_bytes's
-            compiled_play.play_out(env, genomes, topo, e, on_progress)
+            compiled_play.play_out(env, game.inputs(), genomes, topo, e, on_progress)
             return _results(env, p, e)
         return _play(env, genomes, topo, game, p, e, on_progress, observe)
     finally:
@@ -169,7 +169,7 @@ def _play(
         if live_genomes.size <= active.size // 2:
             active = live_genomes
             layers = mlp.unflatten(genomes[active], topo)
-        x = env.observations.reshape(p, e, game.n_obs)
+        x = game.seen(env.observations).reshape(p, e, game.n_obs)
         if sums is not None:
             sums.add(x, alive)
         if active.size < p:

@@ -89,7 +89,7 @@ class Replay:
         self._decide(self.game.step(self.action))
 
     def _decide(self, obs: np.ndarray) -> None:
-        self.agent.decide(np.asarray(obs))
+        self.agent.decide(self.game.spec.seen(np.asarray(obs)))  # the entries it was evolved on
         self.action = actions_from_outputs(self.agent.activations[-1], self.game.spec.action_space)
 
     @property

@@ -107,11 +107,30 @@ def test_watch_a_gym_agent_in_the_terminal_is_refused_in_one_line(tmp_path):
     assert picked in r.stderr
 
 
+@pytest.mark.slow
+def test_a_partly_observed_run_is_evaluated_and_watched_on_what_it_saw(tmp_path):
+    args = ("evolve", CART, *TINY, "--generations", "2", "--observe", "0,2", "--out", "cp")
+    r = evonet_here(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    _, topo, meta = load_network(tmp_path / "cp" / "best.npz")
+    assert topo.sizes[0] == 2 and meta["info"]["observe"] == [0, 2]
+    r = evonet_here("evaluate", "cp/best.npz", "--episodes", "3", cwd=tmp_path)
+    assert r.returncode == 0 and "gym:CartPole-v1 observing 0,2" in r.stdout + r.stderr, r.stderr
+    r = evonet_here("watch", "cp/best.npz", "--record", "cp.gif", "--episodes", "1", cwd=tmp_path)
+    assert r.returncode == 0 and (tmp_path / "cp.gif").stat().st_size > 0, r.stderr
+    resumed = ("evolve", CART, "--resume", "cp/latest.npz", "--observe", "0,1", "--out", "cp")
+    r = evonet_here(*resumed, cwd=tmp_path)
+    assert r.returncode == 2 and "observe" in r.stderr, r.stderr
+
+
 def test_bad_gym_names_are_one_line_exit_2(tmp_path):
     for args, needle in (
         (["evolve", "gym:NoSuchThing-v0"], "supported"),
         (["evolve", "gym:Blackjack-v1"], "supported: Box observations"),
         (["evolve", CART, "--board", "8x8"], "no setting 'board'"),
+        (["evolve", CART, "--observe", "0,4"], "observation entries 0 to 3, got 4"),
+        (["evolve", CART, "--observe", "0,-1"], "count from 0"),
+        (["evolve", CART, "--observe", "two"], "like 0,2"),
     ):
         r = evonet_here(*args, cwd=tmp_path)
         assert r.returncode == 2, r.stderr

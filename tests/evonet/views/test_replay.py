@@ -212,6 +212,25 @@ def test_watching_plays_exactly_the_games_evolution_scored():
     assert played == [(score, steps) for score, steps in expected]
 
 
+def test_watching_a_partly_observed_game_plays_the_games_evolution_scored(rng):
+    from evonet.games import base
+
+    game = base.make("snake", board=(6, 6), observe=tuple(range(8, 30)))
+    topo = mlp.Topology((game.n_obs, 8, 3))
+    theta = mlp.init(topo, rng, n=1, dtype=np.float32)[0]
+    seeds = episode_seeds(4, 3)
+    scored = rollout(theta[None], topo, game, seeds)
+    eps = snake.snake_replay(watch.Agent(theta, topo), game, 3, 4)
+    played = []
+    for index in range(3):
+        eps.start(index)
+        while not eps.over:
+            eps.step()
+        played.append(eps.game.steps)
+    assert played == list(scored.episode_steps[0])
+    assert eps.agent.input_labels[0] == "apple fwd"  # the panel names what it sees
+
+
 def test_default_target_prefers_the_newest_run(tmp_path):
     import os
 
