@@ -19,7 +19,8 @@ def test_an_observed_game_shows_only_its_entries_and_keeps_the_rest():
     full = base.make("snake", board=(20, 20))
     assert game.n_obs == len(SNAKE_SEEN) and game.n_outputs == full.n_outputs
     assert game.input_labels == tuple(full.input_labels[i] for i in SNAKE_SEEN)
-    assert (game.name, game.board, game.can_win, game.score_name) == ("snake", (20, 20), True, "apples")
+    kept = (game.name, game.board, game.can_win, game.score_name)
+    assert kept == ("snake", (20, 20), True, "apples")
     assert game.describe() == "snake 20x20 observing 0-2,8-10,24-29"
     assert game.info()["observe"] == list(SNAKE_SEEN)
     easier = game.easier()  # the curriculum's board takes the same network
