@@ -24,7 +24,6 @@ import difflib
 import importlib
 import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -267,10 +266,10 @@ def _maker(name: str) -> Any:
     return getattr(importlib.import_module(module, __package__), attr)
 
 
-def make(name: str, observe: Sequence[int] = (), **options: Any) -> GameSpec:
-    """The game registered as ``name`` with ``options`` (Snake: ``board``, ``hunger``);
-    with ``observe``, its networks see only those observation entries
-    (:class:`games.observed.Observed`), whatever the game.
+def make(name: str, **options: Any) -> GameSpec:
+    """The game registered as ``name`` with ``options`` (Snake: ``board``, ``hunger``).
+    (Any game with only some observation entries reaching the network:
+    :class:`games.observed.Observed` around it.)
 
     Raises:
         UnknownGame: no such game (the message lists the supported names).
@@ -285,9 +284,4 @@ def make(name: str, observe: Sequence[int] = (), **options: Any) -> GameSpec:
     for key in options:
         if key not in accepted or key == "name":
             raise ValueError(f"game {name} has no setting {key!r}")
-    game = maker(name, **options)
-    if observe:
-        from .observed import Observed  # here: that module builds on this one
-
-        return Observed(game, observe)
-    return game
+    return maker(name, **options)

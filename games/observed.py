@@ -2,8 +2,8 @@
 
 ``evonet evolve gym:CartPole-v1 --observe 0,2`` keeps the cart's position and the pole's
 angle and hides both velocities, which a network must then infer from what it saw before:
-research on memory without a new environment. :func:`games.base.make` wraps any game in
-:class:`Observed` when it is given ``observe``.
+research on memory without a new environment. A run's ``observe`` setting wraps its game in
+:class:`Observed` (:meth:`evonet.evolution.config.EvolveConfig.game_spec`).
 
 The wrapped game's batches are the game's own, unchanged (its rules, its drawing, its
 compiled rules); what plays a network picks the entries it sees with :meth:`GameSpec.seen`

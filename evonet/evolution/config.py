@@ -18,6 +18,7 @@ from typing import Any
 from evonet.fields import same_as, setting
 from evonet.games import base as games
 from evonet.games.base import GameSpec
+from evonet.games.observed import Observed
 from evonet.nn.mlp import Topology
 from evonet.search.distribution import ESConfig
 from evonet.search.ga import GAConfig
@@ -28,6 +29,7 @@ from evonet.text import did_you_mean
 CUSTOM = "custom"
 # Settings a game may take (Snake's board and hunger); a game that takes none refuses them
 # when they are not at their defaults.
+# (observe, which any game takes, wraps the game: games.observed.)
 GAME_OPTIONS = ("board", "hunger", "observation", "step_cost", "observe")
 # A checkpoint keeps a history row per generation, and loading refuses more generations;
 # version 1 kept them in its JSON metadata (about 300 bytes each), within what loading
@@ -241,7 +243,8 @@ class EvolveConfig:
         return cls(**{**game_defaults(game), **scaled, **settings, "game": game})
 
     def game_spec(self) -> GameSpec:
-        """The game from the registry, with this run's game settings.
+        """The game from the registry, with this run's game settings (and only the
+        observation entries :attr:`observe` reaching the network).
 
         Raises ValueError naming the problem (unknown game, a setting it refuses, a
         missing optional package).
@@ -249,7 +252,9 @@ class EvolveConfig:
         if self.game == CUSTOM:
             raise ValueError(f"game {CUSTOM!r} is a Python fitness function, not a game")
         options = {k: getattr(self, k) for k in GAME_OPTIONS if getattr(self, k) != _DEFAULTS[k]}
-        return games.make(self.game, **options)
+        observe = options.pop("observe", ())
+        game = games.make(self.game, **options)
+        return Observed(game, observe) if observe else game
 
     def topology(self, game: GameSpec | None = None, io: tuple[int, int] | None = None) -> Topology:
         """The network: inputs and outputs from the game (or ``io = (inputs, outputs)``

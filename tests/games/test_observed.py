@@ -7,7 +7,7 @@ from evonet.evolution.config import EvolveConfig, from_dict, game_from_meta
 from evonet.evolution.rollout import rollout
 from evonet.games import base
 from evonet.games.base import episode_seeds
-from evonet.games.observed import entries
+from evonet.games.observed import Observed, entries
 from evonet.games.snake import Snake
 from evonet.nn import mlp
 
@@ -15,7 +15,7 @@ SNAKE_SEEN = (0, 1, 2, 8, 9, 10, 24, 25, 26, 27, 28, 29)  # walls and apple ahea
 
 
 def test_an_observed_game_shows_only_its_entries_and_keeps_the_rest():
-    game = base.make("snake", board=(20, 20), observe=SNAKE_SEEN)
+    game = Observed(base.make("snake", board=(20, 20)), SNAKE_SEEN)
     full = base.make("snake", board=(20, 20))
     assert game.n_obs == len(SNAKE_SEEN) and game.n_outputs == full.n_outputs
     assert game.input_labels == tuple(full.input_labels[i] for i in SNAKE_SEEN)
@@ -41,7 +41,7 @@ def test_an_observed_game_shows_only_its_entries_and_keeps_the_rest():
 )
 def test_impossible_entries_are_refused_naming_the_problem(observe, message):
     with pytest.raises(ValueError, match=message):
-        base.make("snake", observe=observe)
+        Observed(base.make("snake"), observe)
 
 
 def test_entries_read_as_ranges():
@@ -63,7 +63,7 @@ def hand_played(theta, topo, make_env, seeds, seen):
 
 
 def test_a_compiled_snake_rollout_feeds_the_network_only_the_observed_entries(rng):
-    game = base.make("snake", board=(6, 6), observe=SNAKE_SEEN)
+    game = Observed(base.make("snake", board=(6, 6)), SNAKE_SEEN)
     topo = mlp.Topology((game.n_obs, 8, 3))
     pop = mlp.init(topo, rng, n=4, dtype=np.float32)
     seeds = episode_seeds(2, 3)
@@ -75,7 +75,7 @@ def test_a_compiled_snake_rollout_feeds_the_network_only_the_observed_entries(rn
 
 def test_a_gymnasium_rollout_feeds_the_network_only_the_observed_entries(rng):
     pytest.importorskip("gymnasium")
-    game = base.make("gym:CartPole-v1", observe=(2, 0))
+    game = Observed(base.make("gym:CartPole-v1"), (2, 0))
     topo = mlp.Topology((2, 4, 2))
     pop = mlp.init(topo, rng, n=3, dtype=np.float32)
     seeds = episode_seeds(5, 2)

@@ -214,8 +214,9 @@ def test_watching_plays_exactly_the_games_evolution_scored():
 
 def test_watching_a_partly_observed_game_plays_the_games_evolution_scored(rng):
     from evonet.games import base
+    from evonet.games.observed import Observed
 
-    game = base.make("snake", board=(6, 6), observe=tuple(range(8, 30)))
+    game = Observed(base.make("snake", board=(6, 6)), tuple(range(8, 30)))
     topo = mlp.Topology((game.n_obs, 8, 3))
     theta = mlp.init(topo, rng, n=1, dtype=np.float32)[0]
     seeds = episode_seeds(4, 3)
