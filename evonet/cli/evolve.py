@@ -23,7 +23,7 @@ from evonet.cli.output import info, silence_stdout
 from evonet.evolution import config as config_mod
 from evonet.evolution import trackers
 from evonet.evolution.run import Run
-from evonet.nn.mlp import HIDDEN_ACTIVATIONS
+from evonet.nn.mlp import HIDDEN_ACTIVATIONS, NETWORKS
 from evonet.search.ga import SELECTIONS, NonFiniteGenes
 from evonet.search.strategies import STRATEGY_NAMES
 from evonet.storage.checkpoint import CheckpointError
@@ -46,7 +46,12 @@ def _flag_type(f: dataclasses.Field) -> Any:
 FLAGS = {
     f.name: _flag_type(f) for f in dataclasses.fields(config_mod.EvolveConfig) if f.name != "game"
 }
-CHOICES = {"selection": SELECTIONS, "activation": HIDDEN_ACTIVATIONS, "strategy": STRATEGY_NAMES}
+CHOICES = {
+    "selection": SELECTIONS,
+    "activation": HIDDEN_ACTIVATIONS,
+    "strategy": STRATEGY_NAMES,
+    "network": NETWORKS,
+}
 DESCRIPTION = (
     "Evolve networks to play a game, with a genetic algorithm (the default) or an evolution "
     "strategy (--strategy)."
@@ -327,7 +332,7 @@ def _say_strategy(args: argparse.Namespace, cfg: config_mod.EvolveConfig) -> Non
     show: its strategy other than the GA, its step cost."""
     if args.resume:
         return
-    own = config_mod.game_defaults(cfg.game)
+    own = config_mod.game_defaults(cfg.game, cfg.network)
     if args.strategy is None and cfg.strategy != "ga" and own.get("strategy") == cfg.strategy:
         info(
             f"evonet: {cfg.game} evolves with {cfg.strategy}, its default for this game "

@@ -31,7 +31,9 @@ class Cell:
 
 
 def sizes(topo: mlp.Topology) -> str:
-    return "-".join(map(str, topo.sizes))
+    """``1-8-1``, and the kind of a recurrent network: ``1-8-1 gru``."""
+    shape = "-".join(map(str, topo.sizes))
+    return f"{shape} {topo.network}" if topo.recurrent else shape
 
 
 def run_line(name: str, r: int, runs: int, seed: int, res: TrainResult, m: dict, data: Data) -> str:

@@ -1,4 +1,4 @@
-"""``evonet train TASK``: fit the MLP by gradient descent; grids of settings; a live view."""
+"""``evonet train TASK``: fit a network by gradient descent; grids of settings; a live view."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from evonet.cli.help import examples, flag_doc
 from evonet.cli.output import info
 from evonet.evolution.config import parse_hidden
 from evonet.memory import OverBudget, check_memory
-from evonet.nn import mlp
+from evonet.nn import mlp, recurrent
 from evonet.storage.checkpoint import file_kind, save_network
 from evonet.text import count
 from evonet.train import sweep
@@ -93,6 +93,7 @@ def _value(parse: Callable[[str], object]) -> Callable[[str], object]:
 SWEEPABLE: dict[str, Callable[[str], object]] = {
     "hidden": _sweep_hidden,
     "activation": _choice(mlp.HIDDEN_ACTIVATIONS),
+    "network": _choice(mlp.NETWORKS),
     "schedule": _choice(SCHEDULES),
     **{k: _value(f["type"]) if "type" in f else _choice(f["choices"])
        for k, f in TRAIN_FLAGS.items()},
@@ -102,8 +103,9 @@ SWEEPABLE: dict[str, Callable[[str], object]] = {
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
-        help="train the MLP by gradient descent on sine, xor or handwritten digits",
-        description="Train the same MLP by gradient descent: sine, xor or handwritten digits.",
+        help="train a network by gradient descent: sine, xor, digits or parity",
+        description="Train the same networks by gradient descent: sine, xor, handwritten "
+        "digits, or parity (a sequence, for a network with memory).",
         epilog=examples(
             (
                 "evonet train digits --plot digits.png --confusion confusion.png",
@@ -114,10 +116,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                 "a grid of settings, 5 seeds per cell, as a table (--plot overlays the curves)",
             ),
             ("evonet train xor --live", "watch the network learn, in a window (q quits)"),
+            (
+                "evonet train parity --live",
+                "a GRU learns the running XOR of a bit stream; its memory as a strip",
+            ),
             notes="Defaults depend on the task: sine 1-10-25-1 tanh/linear with Adam; xor "
             "2-4-1 tanh/sigmoid with momentum; digits 64-128-10 relu/softmax with Adam and "
             "weight decay, on scikit-learn's 8x8 digits (pip install 'evonet[digits]') or "
-            "MNIST's IDX files with --data.",
+            "MNIST's IDX files with --data; parity a 1-8-1 GRU, tanh/sigmoid, with Adam.",
         ),  # fmt: skip
     )
     _add_task_flags(p)
@@ -150,6 +156,13 @@ def _add_task_flags(p: argparse.ArgumentParser) -> None:
         "--activation",
         choices=mlp.HIDDEN_ACTIVATIONS,
         help=f"hidden activation (default: {_per_task(lambda t: t.activation)})",
+    )
+    p.add_argument(
+        "--network",
+        choices=mlp.NETWORKS,
+        help="mlp (feed-forward), rnn (Elman) or gru: a recurrent network carries a state "
+        "through each sequence, trained by backpropagation through time "
+        f"(default: {_per_task(lambda t: t.network)})",
     )
     for name, kwargs in TRAIN_FLAGS.items():
         p.add_argument(
@@ -216,12 +229,14 @@ def _cell(task: Task, args: argparse.Namespace, settings: dict[str, object]) -> 
     """The network and settings of a cell: flags, then the cell's swept values on top."""
     overrides = {name: getattr(args, name) for name in TRAIN_FLAGS}
     overrides["cosine"] = None if args.schedule is None else args.schedule == "cosine"
-    hidden, activation = args.hidden, args.activation
+    hidden, activation, network = args.hidden, args.activation, args.network
     for key, value in settings.items():
         if key == "hidden":
             hidden = value
         elif key == "activation":
             activation = value
+        elif key == "network":
+            network = value
         elif key == "schedule":
             overrides["cosine"] = value == "cosine"
         else:
@@ -229,7 +244,7 @@ def _cell(task: Task, args: argparse.Namespace, settings: dict[str, object]) -> 
     cfg = dataclasses.replace(task.config, **{k: v for k, v in overrides.items() if v is not None})
     try:
         cfg.validate()
-        topo = task.topology(hidden, activation)
+        topo = task.topology(hidden, activation, network)
     except ValueError as e:
         raise UsageError(str(e)) from None
     return report.Cell(settings, topo, cfg)
@@ -496,7 +511,7 @@ def _fit_panel(task: Task, topo: mlp.Topology, res: TrainResult, data: Data):
     the network's predictions, for the plot's second panel; else None."""
     if topo.n_in != 1 or topo.n_out != 1 or is_classifier(task.config.loss):
         return None
-    pred = mlp.forward(res.theta, data.x_test, topo)
+    pred = recurrent.run(res.theta, data.x_test, topo)
     return (data.x_test[:, 0], data.y_test[:, 0], pred[:, 0])
 
 
@@ -517,7 +532,7 @@ def _plot_sweep(path, name: str, cells: list[report.Cell]) -> None:
 def _plot_confusion(path, task: Task, res: TrainResult, topo, data: Data) -> None:
     from evonet.views import plots
 
-    counts = confusion(mlp.forward(res.theta, data.x_test, topo), data.y_test)
+    counts = confusion(recurrent.run(res.theta, data.x_test, topo), data.y_test)
     plots.confusion_matrix(
         path, counts, data.classes, f"{task.name}: test set, {report.sizes(topo)}"
     )

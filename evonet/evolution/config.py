@@ -139,6 +139,11 @@ class EvolveConfig:
         (16, 16), "Hidden layer sizes; the game sets the input and output sizes."
     )
     activation: str = setting("tanh", "Hidden activation: tanh, relu or sigmoid.")
+    network: str = setting(
+        "mlp",
+        "Network kind: mlp (feed-forward), rnn (Elman) or gru (gated recurrent units); a "
+        "recurrent network's hidden layers keep a memory through each episode.",
+    )
     episodes: int = setting(
         4, "E, episodes per genome per generation; every genome plays the same E seeds."
     )
@@ -234,13 +239,14 @@ class EvolveConfig:
 
     @classmethod
     def for_game(cls, game: str = "snake", **settings: Any) -> EvolveConfig:
-        """The settings for ``game``: its defaults (:data:`GAME_DEFAULTS`) overridden by
+        """The settings for ``game``: its defaults (:data:`GAME_DEFAULTS`, and
+        :data:`MEMORY_DEFAULTS` for a recurrent ``network``) overridden by
         ``settings``; a ``population`` given without ``elite`` or ``parents`` brings them
         along in proportion (:func:`follow_population`). Not yet validated (see
         :meth:`validate`)."""
-        defaults = {**_DEFAULTS, **game_defaults(game)}
-        scaled = follow_population(defaults, settings)
-        return cls(**{**game_defaults(game), **scaled, **settings, "game": game})
+        own = game_defaults(game, str(settings.get("network", "mlp")))
+        scaled = follow_population({**_DEFAULTS, **own}, settings)
+        return cls(**{**own, **scaled, **settings, "game": game})
 
     def game_spec(self) -> GameSpec:
         """The game from the registry, with this run's game settings (and only the
@@ -258,11 +264,12 @@ class EvolveConfig:
 
     def topology(self, game: GameSpec | None = None, io: tuple[int, int] | None = None) -> Topology:
         """The network: inputs and outputs from the game (or ``io = (inputs, outputs)``
-        for a fitness function), hidden layers from :attr:`hidden`."""
+        for a fitness function), hidden layers from :attr:`hidden`, the kind from
+        :attr:`network`."""
         if io is None:
             game = game or self.game_spec()
             io = (game.n_obs, game.n_outputs)
-        return Topology((io[0], *self.hidden, io[1]), self.activation, "linear")
+        return Topology((io[0], *self.hidden, io[1]), self.activation, "linear", self.network)
 
     def validate(self, io: tuple[int, int] | None = None) -> None:
         """Raise ValueError naming the first impossible setting.
@@ -375,14 +382,25 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def game_defaults(game: str) -> dict[str, Any]:
+# Per-game defaults of recurrent networks (network rnn or gru), over the game's row: a
+# network with memory has more to learn (CartPole's velocities, from positions alone), so
+# it plays more generations (docs/memory.md measures them).
+MEMORY_DEFAULTS: dict[str, dict[str, Any]] = {
+    "gym:CartPole-v1": {"generations": 100},
+}
+
+
+def game_defaults(game: str, network: str = "mlp") -> dict[str, Any]:
     """The settings that differ from :class:`EvolveConfig`'s defaults for ``game``: its
-    family's row (``gym:``), then its own row."""
+    family's row (``gym:``), then its own row, then for a recurrent ``network`` its row of
+    :data:`MEMORY_DEFAULTS`."""
     out: dict[str, Any] = {}
     for prefix in ("gym:",):
         if game.startswith(prefix):
             out.update(GAME_DEFAULTS[prefix])
     out.update(GAME_DEFAULTS.get(game, {}))
+    if network != "mlp":
+        out.update(MEMORY_DEFAULTS.get(game, {}))
     return out
 
 
@@ -477,6 +495,7 @@ def saved_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "learning_rate": 0.0,
         "step_cost": 0.0,  # fitness was the return
         "observe": [],  # networks saw every observation entry
+        "network": "mlp",  # every network was feed-forward
     }
     return {**before, **settings}
 

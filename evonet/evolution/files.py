@@ -286,8 +286,8 @@ def _run_settings(
     expected = cfg.topology(game, io)
     if topo != expected:
         raise a.fail(
-            f"topology {list(topo.sizes)} {topo.hidden}/{topo.output} does not match the "
-            f"config's {list(expected.sizes)} {cfg.activation}/linear"
+            f"topology {topo.network} {list(topo.sizes)} {topo.hidden}/{topo.output} does not "
+            f"match the config's {cfg.network} {list(expected.sizes)} {cfg.activation}/linear"
         )
     return cfg, topo, game, io
 

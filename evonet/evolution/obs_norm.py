@@ -75,6 +75,7 @@ class ObsNorm:
         play on normalised ones: the normaliser folded into the first layer. A copy."""
         out = np.array(genomes, dtype=genomes.dtype, copy=True)
         w, b = mlp.unflatten(out, topo)[0]
+        w = w[..., : topo.n_in, :]  # a recurrent layer's last rows read its state
         std = self.std()
         shift = ((self.mean / std) @ w.astype(np.float64)).astype(out.dtype)  # (..., h)
         w /= std[:, None].astype(out.dtype)

@@ -21,7 +21,7 @@ from evonet.evolution import compiled_play
 from evonet.evolution.batches import Batches
 from evonet.evolution.obs_norm import ObsStats
 from evonet.games.base import BatchedGame, GameSpec, actions_from_outputs
-from evonet.nn import mlp
+from evonet.nn import mlp, recurrent
 from evonet.nn.mlp import Topology
 
 
@@ -35,9 +35,11 @@ def rollout_bytes(
     (float32, as every strategy asks for them)."""
     games = n_genomes * n_episodes
     results = games * (4 * topo.n_in + 64)  # the observations reset returns, the results
-    if game.compiled_play and not observe:
+    if plays_compiled(game, topo, observe):
         return game.memory_bytes(games) + results + 8 * len(topo.sizes) * max(topo.sizes)
-    forward = 4 * (topo.n_in + 2 * max(topo.sizes)) + 64
+    # A GRU's temporaries: its gates and two matmuls' results of three blocks each.
+    cells = 4 * (topo.state_size + 9 * max(topo.sizes)) if topo.recurrent else 0
+    forward = 4 * (topo.n_in + 2 * max(topo.sizes)) + 64 + cells
     return game.memory_bytes(games) + games * forward + 4 * n_genomes * topo.n_params
 
 
@@ -57,6 +59,13 @@ class RolloutResult:
     episode_won: np.ndarray  # (P, E) bool
     agent_steps: int  # game-steps played in total
     obs_stats: ObsStats | None = None  # the observations' sums, when asked for
+
+
+def plays_compiled(game: GameSpec, topo: Topology, observe: bool = False) -> bool:
+    """Whether :func:`rollout` plays ``game`` in one compiled loop
+    (:mod:`evonet.evolution.compiled_play`): for a game with compiled rules and an MLP,
+    unless the observations are summed (``observe``); else step by step in numpy."""
+    return game.compiled_play and not observe and not topo.recurrent
 
 
 def check_topology(topo: Topology, game: GameSpec) -> None:
@@ -105,7 +114,7 @@ def rollout(
     env = batches.get(game, p * e) if batches is not None else game.make(p * e)
     try:
         env.reset(seed=np.tile(seeds, p))
-        if game.compiled_play and not observe:  # the same test as rollout_bytes's
+        if plays_compiled(game, topo, observe):
             compiled_play.play_out(env, game.inputs(), genomes, topo, e, on_progress)
             return _results(env, p, e)
         return _play(env, genomes, topo, game, p, e, on_progress, observe)
@@ -151,6 +160,8 @@ def _play(
     # their weights) only when it has shrunk by half, so copies stay rare.
     active = np.arange(p)
     layers = mlp.unflatten(genomes, topo)
+    # A recurrent network's memory, per live genome's game: zero as every episode starts.
+    state = recurrent.initial_state(topo, (p, e), genomes.dtype)
     sample = actions_from_outputs(np.zeros((1, 1, topo.n_out), np.float32), space)
     actions = np.zeros((p, e, *sample.shape[2:]), dtype=sample.dtype)
     ones = np.ones(e, dtype=np.int64)
@@ -167,6 +178,7 @@ def _play(
         if live_genomes.size == 0:
             break
         if live_genomes.size <= active.size // 2:
+            state = state[np.searchsorted(active, live_genomes)]  # live ones were active
             active = live_genomes
             layers = mlp.unflatten(genomes[active], topo)
         x = game.seen(env.observations).reshape(p, e, game.n_obs)
@@ -174,7 +186,8 @@ def _play(
             sums.add(x, alive)
         if active.size < p:
             x = x.take(active, axis=0)
-        actions[active] = actions_from_outputs(mlp.forward_layers(layers, x, topo, 1), space)
+        out = recurrent.step_layers(layers, x, state, topo, 1)
+        actions[active] = actions_from_outputs(out, space)
         env.advance(actions.reshape(p * e, *actions.shape[2:]))
     return _results(env, p, e, sums.stats() if sums is not None else None)
 

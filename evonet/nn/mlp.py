@@ -1,13 +1,20 @@
-"""A fixed-topology multilayer perceptron whose parameters live in one flat vector.
+"""A fixed-topology network whose parameters live in one flat vector: a multilayer
+perceptron, or a recurrent network (:mod:`evonet.nn.recurrent`) in the same layout.
 
 The flat vector is the genome for the genetic algorithm and the parameter vector for
 gradient descent, so both sides share one layout:
 
     for each layer l = 0 .. L-1 with n_in = sizes[l], n_out = sizes[l + 1]:
-        W_l  n_in * n_out values, row-major, so W_l[i, o] connects input i to output o
-        b_l  n_out values
+        W_l  rows * cols values, row-major, so W_l[i, o] connects input i to output o
+        b_l  cols values
 
-``D = sum(n_in * n_out + n_out)``. Stacks of genomes have shape ``(*G, D)``; ``unflatten``
+An MLP's layer has ``rows = n_in`` and ``cols = n_out``, so ``D = sum(n_in * n_out +
+n_out)``. A recurrent network's hidden layers (``Topology.network`` ``rnn`` or ``gru``)
+also read their own previous output: ``rows = n_in + n_out``, the rows after the first
+``n_in`` holding the recurrent weights, and a GRU's columns are its three blocks (reset
+gate, update gate, candidate), ``cols = 3 * n_out``. Its output layer stays dense.
+
+Stacks of genomes have shape ``(*G, D)``; ``unflatten``
 returns views into them, so a GA operator or an optimiser step on the flat array is seen by
 the layer views and vice versa.
 
@@ -32,22 +39,28 @@ import numpy.typing as npt
 from evonet.memory import check_memory
 
 HIDDEN_ACTIVATIONS = ("tanh", "relu", "sigmoid")
+NETWORKS = ("mlp", "rnn", "gru")  # feed-forward, Elman, gated recurrent unit
 OUTPUT_ACTIVATIONS = ("linear", "tanh", "sigmoid", "softmax")
 
 
 @dataclass(frozen=True)
 class Topology:
-    """Layer sizes and activations of a fixed-topology MLP.
+    """Layer sizes, activations and kind of a fixed-topology network.
 
     Attributes:
         sizes: neurons per layer, input first, output last, e.g. ``(1, 10, 25, 1)``.
-        hidden: activation of every hidden layer: ``tanh``, ``relu`` or ``sigmoid``.
+        hidden: activation of every hidden layer: ``tanh``, ``relu`` or ``sigmoid`` (a
+            GRU's candidate; its gates are sigmoids).
         output: activation of the output layer: ``linear``, ``tanh``, ``sigmoid``, ``softmax``.
+        network: ``mlp`` (feed-forward), ``rnn`` (Elman: each hidden layer also reads its
+            own previous output) or ``gru`` (gated recurrent units); see
+            :mod:`evonet.nn.recurrent`.
     """
 
     sizes: tuple[int, ...]
     hidden: str = "tanh"
     output: str = "linear"
+    network: str = "mlp"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sizes", tuple(int(s) for s in self.sizes))
@@ -62,6 +75,13 @@ class Topology:
         if self.output not in OUTPUT_ACTIVATIONS:
             raise ValueError(
                 f"unknown output activation {self.output!r}; choose from {OUTPUT_ACTIVATIONS}"
+            )
+        if self.network not in NETWORKS:
+            raise ValueError(f"unknown network {self.network!r}; choose from {NETWORKS}")
+        if self.recurrent and len(self.sizes) < 3:
+            raise ValueError(
+                f"a recurrent network ({self.network}) needs a hidden layer, got sizes "
+                f"{self.sizes}"
             )
 
     @property
@@ -78,16 +98,35 @@ class Topology:
         return len(self.sizes) - 1
 
     @property
+    def recurrent(self) -> bool:
+        """Whether the hidden layers carry a state from step to step."""
+        return self.network != "mlp"
+
+    @property
+    def state_size(self) -> int:
+        """S, the length of the state a recurrent network carries (its hidden layers'
+        outputs, first layer first); 0 for an MLP."""
+        return sum(self.sizes[1:-1]) if self.recurrent else 0
+
+    def layer_shape(self, layer: int) -> tuple[int, int]:
+        """``(rows, cols)`` of weight layer ``layer``'s matrix ``W`` (see the module
+        docstring); its bias has ``cols`` values."""
+        n_in, n_out = self.sizes[layer], self.sizes[layer + 1]
+        if not self.recurrent or layer == self.n_layers - 1:
+            return n_in, n_out
+        return n_in + n_out, (3 if self.network == "gru" else 1) * n_out
+
+    @property
     def n_params(self) -> int:
         """D, the length of the flat parameter vector."""
-        return sum(a * b + b for a, b in zip(self.sizes[:-1], self.sizes[1:], strict=True))
+        return sum(r * c + c for r, c in map(self.layer_shape, range(self.n_layers)))
 
     def offsets(self) -> list[tuple[int, int, int]]:
         """Per layer ``(w_start, b_start, b_end)`` into the flat vector."""
         out, pos = [], 0
-        for a, b in zip(self.sizes[:-1], self.sizes[1:], strict=True):
-            out.append((pos, pos + a * b, pos + a * b + b))
-            pos += a * b + b
+        for r, c in map(self.layer_shape, range(self.n_layers)):
+            out.append((pos, pos + r * c, pos + r * c + c))
+            pos += r * c + c
         return out
 
     def activation(self, layer: int) -> str:
@@ -95,24 +134,38 @@ class Topology:
         return self.output if layer == self.n_layers - 1 else self.hidden
 
     def to_dict(self) -> dict:
-        return {"sizes": list(self.sizes), "hidden": self.hidden, "output": self.output}
+        return {
+            "sizes": list(self.sizes),
+            "hidden": self.hidden,
+            "output": self.output,
+            "network": self.network,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> Topology:
-        if not isinstance(d, dict) or set(d) != {"sizes", "hidden", "output"}:
-            raise ValueError(f"a topology needs exactly the keys sizes, hidden, output; got {d!r}")
+        """The topology ``to_dict`` wrote; files written before networks had a kind (no
+        ``network`` key) hold an MLP."""
+        keys = {"sizes", "hidden", "output"}
+        if not isinstance(d, dict) or not keys <= set(d) or not set(d) <= keys | {"network"}:
+            raise ValueError(
+                f"a topology needs the keys sizes, hidden, output (and network); got {d!r}"
+            )
         if not isinstance(d["sizes"], list) or not all(
             isinstance(s, int) and not isinstance(s, bool) for s in d["sizes"]
         ):
             raise ValueError(f"topology sizes must be a list of integers, got {d['sizes']!r}")
-        return cls(tuple(d["sizes"]), str(d["hidden"]), str(d["output"]))
+        texts = [d[k] for k in ("hidden", "output", "network") if k in d]
+        if not all(isinstance(t, str) for t in texts):
+            raise ValueError(f"topology activations and network must be names, got {d!r}")
+        return cls(tuple(d["sizes"]), d["hidden"], d["output"], d.get("network", "mlp"))
 
 
 def unflatten(theta: np.ndarray, topo: Topology) -> list[tuple[np.ndarray, np.ndarray]]:
     """Split flat parameters ``(*G, D)`` into per-layer views.
 
-    Returns a list of ``(W, b)`` with ``W`` of shape ``(*G, n_in, n_out)`` and ``b`` of
-    shape ``(*G, n_out)``. They are views: writing to them writes to ``theta``.
+    Returns a list of ``(W, b)`` with ``W`` of shape ``(*G, rows, cols)`` and ``b`` of
+    shape ``(*G, cols)`` (an MLP's: ``(*G, n_in, n_out)`` and ``(*G, n_out)``).
+    They are views: writing to them writes to ``theta``.
     """
     if theta.shape[-1] != topo.n_params:
         raise ValueError(
@@ -121,11 +174,11 @@ def unflatten(theta: np.ndarray, topo: Topology) -> list[tuple[np.ndarray, np.nd
         )
     lead = theta.shape[:-1]
     layers = []
-    for (w0, b0, b1), a, b in zip(topo.offsets(), topo.sizes[:-1], topo.sizes[1:], strict=True):
+    for layer, (w0, b0, b1) in enumerate(topo.offsets()):
         w = theta[..., w0:b0]
         # A reshape of a last-axis slice keeps the leading strides, so numpy can return a
         # view; copy=False makes it raise instead of silently copying if that ever fails.
-        w = np.reshape(w, (*lead, a, b), copy=False)
+        w = np.reshape(w, (*lead, *topo.layer_shape(layer)), copy=False)
         layers.append((w, theta[..., b0:b1]))
     return layers
 
@@ -148,7 +201,8 @@ def init(
     check_memory(count * np.dtype(dtype).itemsize, f"{count} parameters")
     theta = np.zeros((*lead, topo.n_params), dtype=dtype)
     for layer, (w, _b) in enumerate(unflatten(theta, topo)):
-        fan_in, fan_out = w.shape[-2], w.shape[-1]
+        # A GRU's three blocks are three layers side by side: each has n_out outputs.
+        fan_in, fan_out = w.shape[-2], topo.sizes[layer + 1]
         if topo.activation(layer) == "relu":
             w[...] = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=w.shape)
         else:
@@ -193,7 +247,18 @@ def activation_vjp(name: str, z: np.ndarray, a: np.ndarray, g: np.ndarray) -> np
     raise ValueError(f"unknown activation {name!r}")
 
 
+def check_feed_forward(topo: Topology) -> None:
+    """ValueError for a recurrent topology, whose pass carries a state (its functions are
+    in :mod:`evonet.nn.recurrent`)."""
+    if topo.recurrent:
+        raise ValueError(
+            f"a {topo.network} network carries a state from step to step: run it with "
+            "evonet.nn.recurrent (step, or run over a sequence)"
+        )
+
+
 def _check_input(theta: np.ndarray, x: np.ndarray, topo: Topology) -> tuple[int, ...]:
+    check_feed_forward(topo)
     g = theta.shape[:-1]
     if x.shape[-1] != topo.n_in:
         raise ValueError(f"input has {x.shape[-1]} features, the network expects {topo.n_in}")
@@ -205,17 +270,20 @@ def _check_input(theta: np.ndarray, x: np.ndarray, topo: Topology) -> tuple[int,
     return x.shape[len(g) : -1]
 
 
-def _affine(x: np.ndarray, w: np.ndarray, b: np.ndarray, n_g: int) -> np.ndarray:
-    """``x @ w + b`` where x is ``(*G, *B, n_in)`` and w is ``(*G, n_in, n_out)``."""
+def affine(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, n_g: int) -> np.ndarray:
+    """``x @ w + b`` (``b`` None: no bias) where x is ``(*G, *B, n_in)`` and w is
+    ``(*G, n_in, n_out)``, with ``n_g`` genome axes ``G``."""
     if n_g == 0:
         z = x @ w
-        z += b  # in place: the matmul result is a fresh array
+        if b is not None:
+            z += b  # in place: the matmul result is a fresh array
         return z
     g, bshape = x.shape[:n_g], x.shape[n_g:-1]
     # Fold the per-network batch axes into matmul rows: one batched matmul over G.
     rows = x.reshape(*g, -1, x.shape[-1])
     z = rows @ w
-    z += b[..., None, :]
+    if b is not None:
+        z += b[..., None, :]
     return z.reshape(*g, *bshape, w.shape[-1])
 
 
@@ -239,7 +307,7 @@ def forward_layers(
     a = x
     for layer, (w, b) in enumerate(layers):
         # The pre-activation is a temporary here, so the activation may overwrite it.
-        a = activate(topo.activation(layer), _affine(a, w, b, n_g), inplace=True)
+        a = activate(topo.activation(layer), affine(a, w, b, n_g), inplace=True)
     return a
 
 
@@ -256,7 +324,7 @@ def forward_trace(
     n_g = theta.ndim - 1
     zs, acts = [], [x]
     for layer, (w, b) in enumerate(unflatten(theta, topo)):
-        z = _affine(acts[-1], w, b, n_g)
+        z = affine(acts[-1], w, b, n_g)
         zs.append(z)
         acts.append(activate(topo.activation(layer), z))
     return zs, acts
@@ -280,6 +348,7 @@ def backward(
     Returns:
         ``dL/dtheta`` of shape ``(D,)`` in the genome layout.
     """
+    check_feed_forward(topo)
     if theta.ndim != 1:
         raise ValueError(f"backward takes one network (D,), got parameters {theta.shape}")
     grad = np.zeros_like(theta)

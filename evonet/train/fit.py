@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from evonet.fields import setting
-from evonet.nn import mlp
+from evonet.nn import recurrent
 from evonet.nn.mlp import Topology
 from evonet.train.losses import (
     LOSSES,
@@ -170,13 +170,13 @@ def _score(
     res: TrainResult,
 ) -> None:
     """Append the epoch's full-set losses (and accuracies, for a classifier) to ``res``."""
-    out = mlp.forward(theta, train[0], topo)
+    out = recurrent.run(theta, train[0], topo)
     res.train_loss.append(loss_value(out, train[1], loss))
     if is_classifier(loss):
         res.train_acc.append(accuracy(out, train[1]))
     x_val, y_val = val
     if x_val is not None and y_val is not None:
-        out_val = mlp.forward(theta, x_val, topo)
+        out_val = recurrent.run(theta, x_val, topo)
         res.val_loss.append(loss_value(out_val, y_val, loss))
         if is_classifier(loss):
             res.val_acc.append(accuracy(out_val, y_val))

@@ -1,6 +1,7 @@
 """Losses, their gradients at the output, and what a classifier's outputs say.
 
-Every loss works on batches: predictions and targets ``(B, n_out)``.
+Every loss works on batches: predictions and targets ``(B, n_out)``, or ``(B, T, n_out)``
+for sequences (a target at every step).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from evonet.nn import mlp
+from evonet.nn import mlp, recurrent
 from evonet.nn.mlp import Topology
 
 LOSSES = ("mse", "cross_entropy")
@@ -58,23 +59,33 @@ def loss_and_grad(
     """Loss and its gradient with respect to the flat parameters.
 
     Args:
-        theta: ``(D,)``; x: ``(B, n_in)``; y: ``(B, n_out)``.
+        theta: ``(D,)``; x: ``(B, n_in)``; y: ``(B, n_out)``; or sequences ``x (B, T,
+            n_in)`` and ``y (B, T, n_out)``, through time for a recurrent network.
         weight_decay: adds ``weight_decay / 2 * sum(W**2)`` over weights (not biases).
 
     Returns:
         ``(loss, grad)`` with ``grad`` of shape ``(D,)`` in the genome layout.
     """
     check_loss(loss, topo)
-    zs, acts = mlp.forward_trace(theta, x, topo)
-    out, z_out = acts[-1], zs[-1]
-    n = y.shape[0] * (y.shape[1] if loss == "mse" else 1)
+    if topo.recurrent:
+        seq = x if x.ndim == 3 else x[:, None]
+        steps = recurrent.run_trace(theta, seq, topo)
+        out = np.stack([s.out for s in steps], axis=1).reshape(y.shape)
+        z_out = np.stack([s.z_out for s in steps], axis=1).reshape(y.shape)
+    else:
+        zs, acts = mlp.forward_trace(theta, x, topo)
+        out, z_out = acts[-1], zs[-1]
+    n = y.size if loss == "mse" else y.size // y.shape[-1]
     if loss == "mse":
         dz = mlp.activation_vjp(topo.output, z_out, out, 2.0 * (out - y) / n)
     else:
         # Fused softmax/sigmoid + cross-entropy: the gradient at z is (p - y) / B exactly.
         dz = (out - y) / n
     value = loss_value(out, y, loss)
-    grad = mlp.backward(theta, topo, zs, acts, dz)
+    if topo.recurrent:
+        grad = recurrent.backward(theta, topo, steps, dz.reshape(*seq.shape[:2], -1))
+    else:
+        grad = mlp.backward(theta, topo, zs, acts, dz)
     if weight_decay:
         mask = weight_mask(topo, theta.dtype)
         value += 0.5 * weight_decay * float(np.sum((theta * mask) ** 2))
@@ -100,15 +111,16 @@ def is_classifier(loss: str) -> bool:
 
 
 def predict_classes(y_pred: np.ndarray) -> np.ndarray:
-    """``(B,)`` class indices from outputs ``(B, n_out)``: argmax, or ``> 0.5`` for one
-    sigmoid output."""
+    """``(B,)`` class indices from outputs ``(B, n_out)`` (``(B, T)`` from ``(B, T,
+    n_out)``): argmax, or ``> 0.5`` for one sigmoid output."""
     if y_pred.shape[-1] == 1:
-        return (y_pred[:, 0] > 0.5).astype(np.int64)
+        return (y_pred[..., 0] > 0.5).astype(np.int64)
     return np.argmax(y_pred, axis=-1)
 
 
 def accuracy(y_pred: np.ndarray, y: np.ndarray) -> float:
-    """Share of rows whose predicted class is the target's; both ``(B, n_out)``."""
+    """Share of rows (of steps, for sequences) whose predicted class is the target's;
+    both ``(B, n_out)`` or ``(B, T, n_out)``."""
     return float(np.mean(predict_classes(y_pred) == predict_classes(y)))
 
 

@@ -57,6 +57,7 @@ def raw_input_network(theta: np.ndarray, topo: Topology, data: Data) -> np.ndarr
         return theta
     out = theta.copy()
     w, b = mlp.unflatten(out, topo)[0]
+    w = w[: topo.n_in]  # a recurrent layer's last rows read its state, not the inputs
     b -= (data.shift / data.scale) @ w
     w /= data.scale[:, None]
     return out
@@ -83,12 +84,17 @@ class Task:
     metrics: Callable[[np.ndarray, Topology, Data], dict]
     summary: str = ""  # one line for --help
     fixed_data: bool = False
+    network: str = "mlp"  # the default kind (a sequence task's is recurrent)
 
     def topology(
-        self, hidden: tuple[int, ...] | None = None, activation: str | None = None
+        self,
+        hidden: tuple[int, ...] | None = None,
+        activation: str | None = None,
+        network: str | None = None,
     ) -> Topology:
         return Topology(
             (self.n_in, *(self.hidden if hidden is None else hidden), self.n_out),
             activation or self.activation,
             self.output,
+            network or self.network,
         )

@@ -11,13 +11,14 @@ many are shown.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from evonet.nn import compiled, mlp
+from evonet.nn import compiled, mlp, recurrent
 from evonet.nn.mlp import Topology
 
 EDGES_PER_NEURON = 3  # the strongest incoming connections drawn for each neuron
@@ -31,6 +32,8 @@ BACKGROUND = (28, 30, 38)
 TEXT, DIM = (230, 230, 230), (150, 150, 160)
 _ZERO, _POSITIVE, _NEGATIVE = (55, 58, 68), (255, 152, 0), (66, 165, 245)
 _BROKEN = (229, 57, 53)
+MEMORY_STEPS = 64  # steps of a recurrent network's state the memory strip shows
+MEMORY_HEIGHT = 64  # pixels of the strip
 
 Area = tuple[int, int, int, int]
 
@@ -59,13 +62,29 @@ class Agent:
     # Forward with the compiled pass (evonet.nn.compiled), as evolution does on a game
     # whose spec says compiled_play, so a view plays the games evolution scored.
     compiled: bool = False
+    # A recurrent network's state (S,), and its latest states for the memory strip.
+    state: np.ndarray | None = None
+    memory: deque = field(default_factory=lambda: deque(maxlen=MEMORY_STEPS))
 
     def action_name(self, n: int) -> str:
         return self.action_names[n] if n < len(self.action_names) else f"action {n}"
 
+    def reset(self) -> None:
+        """Forget: a recurrent network starts every episode (or sequence) from zero."""
+        self.state = recurrent.initial_state(self.topo, (), self.theta.dtype)
+        self.memory.clear()
+
     def decide(self, obs: np.ndarray) -> int:
-        """Forward one input ``(n_in,)``; keep every layer's activations for display."""
-        if self.compiled:
+        """Forward one input ``(n_in,)`` (a recurrent network from its state, which it
+        updates); keep every layer's activations for display."""
+        if self.topo.recurrent:
+            if self.state is None:
+                self.reset()
+            trace = recurrent.step_trace(self.theta, obs[None, :], self.state[None], self.topo)
+            self.state = recurrent.new_state(trace)[0]
+            self.memory.append(self.state)
+            self.activations = [a[0] for a in trace.activations()]
+        elif self.compiled:
             self.activations = compiled.trace(self.theta, obs, self.topo)
         else:
             _, acts = mlp.forward_trace(self.theta, obs[None, :], self.topo)
@@ -128,7 +147,10 @@ def shown_neurons(theta: np.ndarray, topo: Topology, limit: int = MAX_SHOWN) -> 
     ``limit`` or fewer, else the ``limit`` with the largest weights in and out (the
     neurons that matter most to the network)."""
     # A diverged network (NaN or infinite weights) is still drawn: as the largest finite.
-    layers = mlp.unflatten(np.nan_to_num(theta), topo)
+    layers = [
+        (recurrent.input_weights(w, topo, n), b)
+        for n, (w, b) in enumerate(mlp.unflatten(np.nan_to_num(theta), topo))
+    ]
     shown = []
     for n, size in enumerate(topo.sizes):
         if size <= limit:
@@ -176,7 +198,8 @@ class NetworkPanel:
         agent = self.agent
         self.shown = shown_neurons(agent.theta, agent.topo)
         edges = []
-        for layer, (wts, _) in enumerate(mlp.unflatten(agent.theta, agent.topo)):
+        for layer, (full, _) in enumerate(mlp.unflatten(agent.theta, agent.topo)):
+            wts = recurrent.input_weights(full, agent.topo, layer)
             src, dst = self.shown[layer], self.shown[layer + 1]
             w = np.nan_to_num(wts[np.ix_(src, dst)])  # (shown in, shown out); see shown_neurons
             mags = np.abs(w)
@@ -213,7 +236,10 @@ class NetworkPanel:
         x, y, w, h = area
         counts = [len(s) for s in self.shown]
         summarised = counts != list(agent.topo.sizes)
-        pos = neuron_positions(counts, area, bottom=52 if summarised else 30)
+        strip = MEMORY_HEIGHT + 24 if agent.topo.recurrent else 0
+        pos = neuron_positions(counts, area, bottom=(52 if summarised else 30) + strip)
+        if strip:
+            self._memory(surface, (x + 16, y + h - 30 - strip, w - 32, MEMORY_HEIGHT))
         # Where each shown neuron sits: index in the layer -> row in ``pos``.
         row = [{int(n): k for k, n in enumerate(s)} for s in self.shown]
         gap = min((p[1, 1] - p[0, 1]) for p in pos if len(p) > 1) if max(counts) > 1 else 20.0
@@ -249,6 +275,23 @@ class NetworkPanel:
         caption = f"network {sizes}: {agent.action_name(agent.action)}"
         img = self.font.render(caption, True, TEXT)
         surface.blit(img, (x + (w - img.get_width()) // 2, y + h - img.get_height() - 6))
+
+
+    def _memory(self, surface: Any, area: Area) -> None:
+        """The memory strip: the recurrent state's latest steps left to right, a row per
+        state entry (hidden neuron, first layer on top), coloured as the neurons are."""
+        x, y, w, h = area
+        label = f"memory: the last {len(self.agent.memory)} steps' state, newest right"
+        self._text(surface, label, DIM, x, y - 20)
+        if not self.agent.memory:
+            return
+        colours = activation_colours(np.array(self.agent.memory))  # (T, S, 3): x, y
+        img = self.pygame.surfarray.make_surface(np.ascontiguousarray(colours))
+        steps = len(self.agent.memory)
+        width = round(w * steps / MEMORY_STEPS)  # a step keeps its width as the strip fills
+        img = self.pygame.transform.scale(img, (max(1, width), h))
+        surface.blit(img, (x + w - width, y))
+        self.pygame.draw.rect(surface, DIM, (x - 1, y - 1, w + 2, h + 2), 1)
 
 
 def network_panel(agent: Agent, pygame: Any, font: Any) -> NetworkPanel:

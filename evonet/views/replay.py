@@ -73,7 +73,8 @@ class Replay:
         self.agent, self.game, self.n, self.max_steps = agent, game, episodes, max_steps
         agent.input_labels = agent.input_labels or game.spec.input_labels
         agent.action_names = agent.action_names or game.spec.action_names
-        agent.compiled = game.spec.compiled_play  # forward as evolution did
+        # Forward as evolution did: compiled for an MLP on compiled rules, else in numpy.
+        agent.compiled = game.spec.compiled_play and not agent.topo.recurrent
         self.seeds = episode_seeds(seed, episodes)  # (episodes,) uint64
         self.index = 0
         self.scores: list[float] = []  # of the games seen to their end
@@ -82,6 +83,7 @@ class Replay:
     def start(self, index: int) -> None:
         """(Re)start episode ``index`` from its seed; the agent decides its first move."""
         self.index = index
+        self.agent.reset()  # a recurrent network's memory starts empty, as in evolution
         self._decide(self.game.reset(int(self.seeds[index])))
 
     def step(self) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evonet.nn import mlp
+from evonet.nn import recurrent
 from evonet.nn.mlp import Topology
 from evonet.train.fit import TrainConfig
 from evonet.train.losses import accuracy
@@ -141,7 +141,7 @@ def from_folder(folder: str | Path) -> Task:
 
 
 def metrics(theta: np.ndarray, topo: Topology, data: Data) -> dict:
-    acc = accuracy(mlp.forward(theta, data.x_test, topo), data.y_test)
+    acc = accuracy(recurrent.run(theta, data.x_test, topo), data.y_test)
     return {"accuracy": acc, "solved": acc >= TARGET_ACCURACY}
 
 

@@ -4,6 +4,11 @@
 from __future__ import annotations
 
 from evonet.train.task import Task
-from evonet.train.tasks import digits, sine, xor
+from evonet.train.tasks import digits, parity, sine, xor
 
-TASKS: dict[str, Task] = {"sine": sine.TASK, "xor": xor.TASK, "digits": digits.TASK}
+TASKS: dict[str, Task] = {
+    "sine": sine.TASK,
+    "xor": xor.TASK,
+    "digits": digits.TASK,
+    "parity": parity.TASK,
+}

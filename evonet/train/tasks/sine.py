@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from evonet.nn import mlp
+from evonet.nn import recurrent
 from evonet.nn.mlp import Topology
 from evonet.train.fit import TrainConfig
 from evonet.train.task import Data, Task
@@ -20,7 +20,7 @@ def make_data(rng: np.random.Generator, n_train: int = 256, n_test: int = 201) -
 
 
 def metrics(theta: np.ndarray, topo: Topology, data: Data) -> dict:
-    mse = float(np.mean((mlp.forward(theta, data.x_test, topo) - data.y_test) ** 2))
+    mse = float(np.mean((recurrent.run(theta, data.x_test, topo) - data.y_test) ** 2))
     return {"test_mse": mse, "solved": bool(mse <= TARGET_MSE)}
 
 

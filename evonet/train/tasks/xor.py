@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from evonet.nn import mlp
+from evonet.nn import recurrent
 from evonet.nn.mlp import Topology
 from evonet.train.fit import TrainConfig
 from evonet.train.losses import accuracy
@@ -20,7 +20,7 @@ def make_data(rng: np.random.Generator) -> Data:
 
 
 def metrics(theta: np.ndarray, topo: Topology, data: Data) -> dict:
-    acc = accuracy(mlp.forward(theta, data.x_test, topo), data.y_test)
+    acc = accuracy(recurrent.run(theta, data.x_test, topo), data.y_test)
     return {"accuracy": acc, "solved": acc == 1.0}
 
 
