@@ -78,12 +78,7 @@ class Agent:
         """Forward one input ``(n_in,)`` (a recurrent network from its state, which it
         updates); keep every layer's activations for display."""
         if self.topo.recurrent:
-            if self.state is None:
-                self.reset()
-            trace = recurrent.step_trace(self.theta, obs[None, :], self.state[None], self.topo)
-            self.state = recurrent.new_state(trace)[0]
-            self.memory.append(self.state)
-            self.activations = [a[0] for a in trace.activations()]
+            self._step(obs)
         elif self.compiled:
             self.activations = compiled.trace(self.theta, obs, self.topo)
         else:
@@ -91,6 +86,21 @@ class Agent:
             self.activations = [a[0] for a in acts]
         self.action = int(np.argmax(self.activations[-1]))
         return self.action
+
+    def _step(self, obs: np.ndarray) -> None:
+        """A recurrent network's step, as a rollout takes it (one genome's games in a
+        batched matmul, in the genome's dtype), so a view plays the games evolution
+        scored."""
+        if self.state is None:
+            self.reset()
+        state = self.state[None, None].copy()  # (1 genome, 1 game, S)
+        x = np.asarray(obs, self.theta.dtype)[None, None]
+        layers = mlp.unflatten(self.theta[None], self.topo)
+        out = recurrent.step_layers(layers, x, state, self.topo, 1)[0, 0]
+        self.state = state[0, 0]
+        self.memory.append(self.state)
+        hidden = [self.state[part] for part in recurrent.state_slices(self.topo)]
+        self.activations = [x[0, 0], *hidden, out]
 
 
 def activation_colour(v: float, scale: float = 1.0) -> tuple[int, int, int]:

@@ -222,6 +222,11 @@ CHECKPOINT_CASES = {
         ),
         "missing seed",
     ),
+    "config_network_lstm": (lambda s, d: variant(s, d, meta=_config(network="lstm")), "lstm"),
+    "config_network_gru_over_an_mlp": (
+        lambda s, d: variant(s, d, meta=_config(network="gru")),
+        "topology mlp [35, 6, 3] tanh/linear does not match the config's gru",
+    ),
     "population_as_float_in_config": (
         lambda s, d: variant(s, d, meta=_config(population=16.0)),
         "population must be a whole number",
@@ -299,6 +304,24 @@ NETWORK_CASES = {
             },
         ),
         f"has shape ({D},), expected ({Topology((32, 10**6, 10**6, 3)).n_params},)",
+    ),
+    "topology_network_lstm": (
+        lambda s, d: variant(
+            s, d, meta={"topology": {**crafted.meta_of(s)["topology"], "network": "lstm"}}
+        ),
+        "unknown network 'lstm'",
+    ),
+    "topology_network_not_a_name": (
+        lambda s, d: variant(
+            s, d, meta={"topology": {**crafted.meta_of(s)["topology"], "network": [1]}}
+        ),
+        "must be names",
+    ),
+    "topology_gru_over_mlp_genes": (
+        lambda s, d: variant(
+            s, d, meta={"topology": {**crafted.meta_of(s)["topology"], "network": "gru"}}
+        ),
+        f"has shape ({D},), expected",
     ),
     "info_hunger_1e15": (
         lambda s, d: variant(s, d, meta=_info_config(hunger=10**15)),
