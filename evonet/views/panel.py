@@ -282,7 +282,8 @@ class NetworkPanel:
             img = self.font.render(agent.action_name(n), True, colour)
             surface.blit(img, (cx + radius + 6, cy - img.get_height() // 2))
         sizes = "-".join(map(str, agent.topo.sizes))
-        caption = f"network {sizes}: {agent.action_name(agent.action)}"
+        kind = f" {agent.topo.network}" if agent.topo.recurrent else ""
+        caption = f"network {sizes}{kind}: {agent.action_name(agent.action)}"
         img = self.font.render(caption, True, TEXT)
         surface.blit(img, (x + (w - img.get_width()) // 2, y + h - img.get_height() - 6))
 
@@ -297,8 +298,8 @@ class NetworkPanel:
             return
         colours = activation_colours(np.array(self.agent.memory))  # (T, S, 3): x, y
         img = self.pygame.surfarray.make_surface(np.ascontiguousarray(colours))
-        steps = len(self.agent.memory)
-        width = round(w * steps / MEMORY_STEPS)  # a step keeps its width as the strip fills
+        steps, most = len(self.agent.memory), self.agent.memory.maxlen or MEMORY_STEPS
+        width = round(w * steps / most)  # a step keeps its width as the strip fills
         img = self.pygame.transform.scale(img, (max(1, width), h))
         surface.blit(img, (x + w - width, y))
         self.pygame.draw.rect(surface, DIM, (x - 1, y - 1, w + 2, h + 2), 1)

@@ -13,11 +13,12 @@ views (:mod:`evonet.views.live.window`, :mod:`evonet.views.live.terminal`) only 
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import Protocol
 
 import numpy as np
 
-from evonet.nn import mlp
+from evonet.nn import mlp, recurrent
 from evonet.nn.mlp import Topology
 from evonet.train.fit import TrainConfig, TrainResult, fit
 from evonet.train.losses import predict_classes
@@ -64,6 +65,8 @@ class Live:
         self.sample = 0  # row of data.x shown
         self.agent = Agent(theta, topo, input_labels=_input_labels(data, topo),
                            action_names=_output_names(data, topo))  # fmt: skip
+        if data.x.ndim == 3:  # sequences: the memory strip shows one whole sequence
+            self.agent.memory = deque(maxlen=data.x.shape[1])
         self._before = theta.copy()  # the weights at the last frame
         self.changes: list[tuple[int, int, int, float]] = []  # (layer, i, j, delta)
         self.show(theta, 0)
@@ -104,7 +107,13 @@ class Live:
         moved most since the last frame."""
         self.sample = int(row)
         self.agent.theta = theta
-        self.agent.decide(self.data.x[self.sample])
+        x = self.data.x[self.sample]
+        if x.ndim == 2:  # a sequence (T, n_in): read step by step from an empty memory
+            self.agent.reset()
+            for step in x:
+                self.agent.decide(step)
+        else:
+            self.agent.decide(x)
         if self.topo.n_out == 1:  # one sigmoid or linear output: ring it
             self.agent.action = 0
         delta = theta - self._before
@@ -123,8 +132,14 @@ class Live:
             self.changes = changes[:4]
 
     def target_text(self) -> str:
-        """The sample's target and the network's answer, e.g. ``target 3, says 3 (0.97)``."""
+        """The sample's target and the network's answer, e.g. ``target 3, says 3 (0.97)``;
+        for a sequence, every step's: ``target 0110, says 0111``."""
         y = self.data.y[self.sample]
+        if y.ndim == 2:
+            x = self.data.x[self.sample][None]
+            says = predict_classes(recurrent.run(self.agent.theta, x, self.topo))[0]
+            want = predict_classes(y[None])[0]
+            return f"target {''.join(map(str, want))}, says {''.join(map(str, says))}"
         out = self.agent.activations[-1]
         if self.data.classes and len(y) > 1:
             want, got = int(np.argmax(y)), int(np.argmax(out))
@@ -137,7 +152,7 @@ class Live:
         return f"target {y[0]:+.3f}, says {out[0]:+.3f}"
 
     def input_text(self) -> str:
-        x = self.data.x[self.sample]
+        x = self.data.x[self.sample].ravel()
         return "input " + " ".join(f"{v:+.2f}" for v in x[:6]) + (" ..." if len(x) > 6 else "")
 
     def status(self) -> str:

@@ -78,6 +78,8 @@ def frame(live: Live, cols: int) -> list[list[Segment]]:
         scale = max(float(np.abs(act).max()), 1e-6) if layer == last else 1.0
         note = "" if len(shown[layer]) == len(act) else f" {len(shown[layer])}/{len(act)}"
         lines.append([(f" {name:<4}", None), *neuron_row(act[shown[layer]], scale), (note, None)])
+    if live.agent.memory:
+        lines.extend(_memory_rows(live, per_row))
     lines.append([("", None)])
     lines.append([("largest weight changes this frame:", None)])
     lines.extend([[("  " + text, None)] for text in live.change_lines()])
@@ -86,6 +88,16 @@ def frame(live: Live, cols: int) -> list[list[Segment]]:
     if live.help:
         lines = [[(text, None)] for text in KEYS_HELP]
     return [_clip(line, width) for line in lines]
+
+
+def _memory_rows(live: Live, per_row: int, most: int = 8) -> list[list[Segment]]:
+    """A recurrent network's memory: a row per state entry (the first ``most``), its
+    latest steps left to right."""
+    memory = np.array(live.agent.memory)[-per_row:]  # (T, S)
+    rows: list[list[Segment]] = [[(f"memory, the last {len(memory)} steps:", None)]]
+    for s in range(min(most, memory.shape[1])):
+        rows.append([(f" m{s + 1:<3}", None), *neuron_row(memory[:, s], 1.0)])
+    return rows
 
 
 def _wrap(segments: list[Segment], width: int) -> list[list[Segment]]:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from evonet.games.ui.window import PygameWindow, screen_room
-from evonet.nn import mlp
+from evonet.nn import recurrent
 from evonet.views.live.model import KEYS_HELP, Live
 from evonet.views.panel import (
     BACKGROUND,
@@ -99,7 +99,7 @@ def _sample(surface: Any, live: Live, pygame: Any, font: Any, area: tuple) -> in
             rect = (x + (n % cols) * cell, y + (n // cols) * cell, cell, cell)
             pygame.draw.rect(surface, (shade, shade, shade), rect)
         text_x, text_y = x + cols * cell + 16, y + 10
-    elif live.topo.n_in <= 2 and live.topo.n_out == 1:
+    elif data.x.ndim == 2 and live.topo.n_in <= 2 and live.topo.n_out == 1:
         # One input: the function learned so far against the target. Two: the output
         # over the input plane, the classic picture of XOR. Either with the sample marked.
         box = (x, y, 150, 150)
@@ -108,7 +108,7 @@ def _sample(surface: Any, live: Live, pygame: Any, font: Any, area: tuple) -> in
         surface.blit(font.render(live.input_text(), True, TEXT), (text_x, text_y))
         text_y += 24
     else:
-        values = data.x[live.sample]
+        values = data.x[live.sample].ravel()  # a sequence's steps one after another
         for n, v in enumerate(values[:8]):
             pygame.draw.circle(surface, activation_colour(v), (x + 10 + 26 * n, y + 12), 9)
         text_x, text_y = x, y + 32
@@ -124,7 +124,7 @@ def _function(surface: Any, live: Live, pygame: Any, box: tuple) -> None:
     pygame.draw.rect(surface, (36, 40, 50), box)
     data = live.data
     xs = np.linspace(data.x.min(), data.x.max(), w)[:, None]  # (w, 1)
-    pred = mlp.forward(live.agent.theta, xs, live.topo)[:, 0]
+    pred = recurrent.run(live.agent.theta, xs, live.topo)[:, 0]
     lo = float(min(data.y.min(), np.nanmin(pred) if np.isfinite(pred).any() else 0))
     hi = float(max(data.y.max(), np.nanmax(pred) if np.isfinite(pred).any() else 1))
     lo, hi = max(lo, 2 * data.y.min() - data.y.max()), min(hi, 2 * data.y.max() - data.y.min())
@@ -153,7 +153,7 @@ def _plane(surface: Any, live: Live, pygame: Any, box: tuple) -> None:
     lo, hi = data.x.min(axis=0) - 0.5, data.x.max(axis=0) + 0.5  # (2,) each
     u, v = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(hi[1], lo[1], n))
     grid = np.stack([u.ravel(), v.ravel()], axis=1)  # (n*n, 2), top row first
-    out = mlp.forward(live.agent.theta, grid, live.topo)[:, 0].reshape(n, n)
+    out = recurrent.run(live.agent.theta, grid, live.topo)[:, 0].reshape(n, n)
     # Outputs as a signed colour around the classes' midpoint (0.5 for a sigmoid).
     mid = 0.5 if live.topo.output == "sigmoid" else float(np.mean(data.y))
     rgb = activation_colours(2 * (out - mid))  # (n, n, 3)

@@ -50,7 +50,7 @@ def window(monkeypatch):
         yield view
 
 
-@pytest.mark.parametrize("name", ["xor", "sine", "digits"])
+@pytest.mark.parametrize("name", ["xor", "sine", "digits", "parity"])
 def test_the_window_draws_the_network_learning_and_q_keeps_it(window, name):
     state, rng = make_live(name)
     keys = Keys(window, [[], ["faster"], ["faster"], ["slower"], [], ["quit"]])
@@ -66,6 +66,9 @@ def test_the_window_draws_the_network_learning_and_q_keeps_it(window, name):
     assert colours(pixels) > 20  # a drawn frame, not a blank
     panel = window.panel
     assert panel.edges and all(len(s) <= 40 for s in panel.shown)
+    if name == "parity":  # a sequence, read step by step: the memory strip holds each step
+        assert len(state.agent.memory) == 8 and state.agent.memory[0].shape == (8,)
+        assert state.target_text().startswith("target ") and len(state.target_text()) > 20
 
 
 @pytest.mark.slow
