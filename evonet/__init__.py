@@ -21,6 +21,9 @@ Pieces:
 
 * networks: :class:`Topology`, :func:`init` ``-> (n, D)``, :func:`forward` (genomes
   ``(*G, D)`` with inputs ``(*G, *B, n_in)`` -> ``(*G, *B, n_out)``), :func:`unflatten`;
+  networks with memory (``Topology(..., network="rnn" or "gru")``) step with
+  :func:`step` (inputs and states ``(*G, *B, S)`` from :func:`initial_state`) or run over
+  sequences ``(B, T, n_in)`` with :func:`run_sequence`;
 * evolution: :class:`EvolveConfig`, :func:`run`, :class:`Session` (the run behind
   :func:`run` and ``evonet evolve``, for your own evaluator or messages), :class:`FolderError`
   (a run folder that cannot be used: a ``ValueError`` naming it), :class:`Run` (with
@@ -55,6 +58,8 @@ _EXPORTS = {
     "init": "evonet.nn.mlp",
     "forward": "evonet.nn.mlp",
     "unflatten": "evonet.nn.mlp",
+    "step": "evonet.nn.recurrent",
+    "initial_state": "evonet.nn.recurrent",
     "GA": "evonet.search.ga",
     "GAConfig": "evonet.search.ga",
     "OpenAIES": "evonet.search.openai_es",
@@ -85,6 +90,7 @@ _EXPORTS = {
 }
 # Public name -> (module, its name there) where the names differ.
 _RENAMED = {
+    "run_sequence": ("evonet.nn.recurrent", "run"),
     "make_game": ("evonet.games.base", "make"),
     "evaluate": ("evonet.evolution.rollout", "rollout"),
     "episode_seeds": ("evonet.games.base", "episode_seeds"),

@@ -228,6 +228,15 @@ def test_the_cartpole_example_runs(tmp_path):
 
 
 @pytest.mark.slow
+def test_the_memory_example_evolves_both_networks_and_steps_the_gru(tmp_path):
+    r = run_example("memory.py", "--generations", "2", "--out", "mem", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "mlp 2-8-2:" in r.stdout and "gru 2-8-2:" in r.stdout, r.stdout
+    assert r.stdout.count("state [") == 3
+    assert (tmp_path / "mem" / "gru" / "best.npz").exists()
+
+
+@pytest.mark.slow
 def test_the_snake_example_runs(tmp_path):
     r = run_example(
         "snake.py",
