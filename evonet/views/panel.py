@@ -246,10 +246,12 @@ class NetworkPanel:
         x, y, w, h = area
         counts = [len(s) for s in self.shown]
         summarised = counts != list(agent.topo.sizes)
-        strip = MEMORY_HEIGHT + 24 if agent.topo.recurrent else 0
+        # The strip sits above the caption, its label above it, then a neuron's clearance.
+        strip_top = y + h - 36 - MEMORY_HEIGHT
+        strip = MEMORY_HEIGHT + 6 + 20 + 10 if agent.topo.recurrent else 0
         pos = neuron_positions(counts, area, bottom=(52 if summarised else 30) + strip)
         if strip:
-            self._memory(surface, (x + 16, y + h - 30 - strip, w - 32, MEMORY_HEIGHT))
+            self._memory(surface, (x + 16, strip_top, w - 32, MEMORY_HEIGHT))
         # Where each shown neuron sits: index in the layer -> row in ``pos``.
         row = [{int(n): k for k, n in enumerate(s)} for s in self.shown]
         gap = min((p[1, 1] - p[0, 1]) for p in pos if len(p) > 1) if max(counts) > 1 else 20.0
@@ -286,7 +288,6 @@ class NetworkPanel:
         caption = f"network {sizes}{kind}: {agent.action_name(agent.action)}"
         img = self.font.render(caption, True, TEXT)
         surface.blit(img, (x + (w - img.get_width()) // 2, y + h - img.get_height() - 6))
-
 
     def _memory(self, surface: Any, area: Area) -> None:
         """The memory strip: the recurrent state's latest steps left to right, a row per
