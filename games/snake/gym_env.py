@@ -27,6 +27,8 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from evonet.games.observed import check_observe
+
 from .engine import Snake
 from .rules import FEATURE_BLOCKS, FEATURE_NAMES, N_OBS
 
@@ -52,6 +54,10 @@ _SPACES_DOC = """
     after ``gymnasium.make``) names them in order, as the rule book and evonet's network
     panel do: ``"wall fwd"``, ``"wall fwd-R"``, ..., ``"room R"``.
 
+    **Partial observation:** ``observe=(i, j, ...)`` keeps only those entries, in that
+    order (as ``evonet evolve snake --observe``): the space, the observations and
+    ``feature_names`` are then theirs.
+
     **Rewards:** +1 for eating an apple, -1 for dying, 0 otherwise.
 
     **Starting state:** a snake of length 3 through the centre cell, its heading and every
@@ -68,8 +74,9 @@ _SPACES_DOC = """
 """
 
 
-def observation_space() -> spaces.Box:
-    """The ``(35,)`` float32 space of one game's observations, the same on every board.
+def observation_space(observe: Sequence[int] | None = None) -> spaces.Box:
+    """The ``(35,)`` float32 space of one game's observations, the same on every board;
+    with ``observe``, of those entries only, ``(len(observe),)``.
 
     Every feature lies in ``[0, 1]``, except the apple's offset ahead (28) and to the
     right (29): signed, at most ``(side - 1) / max(width, height)`` in size, so in
@@ -78,7 +85,16 @@ def observation_space() -> spaces.Box:
     low = np.zeros(N_OBS, dtype=np.float32)
     low[FEATURE_BLOCKS["apple offset"]] = -1.0
     high = np.ones(N_OBS, dtype=np.float32)
-    return spaces.Box(low, high, dtype=np.float32)
+    seen = _seen(observe)
+    return spaces.Box(low[seen], high[seen], dtype=np.float32)
+
+
+def _seen(observe: Sequence[int] | None) -> slice | np.ndarray:
+    """The index that picks ``observe``'s entries of an observation (all of them: None);
+    ValueError naming a bad entry."""
+    if observe is None:
+        return slice(None)
+    return np.asarray(check_observe(observe, N_OBS, ENV_ID), np.int64)
 
 
 def _game_seed(seed: Any) -> int:
@@ -173,7 +189,8 @@ class SnakeEnv(gymnasium.Env):
     element of :func:`games.base.episode_seeds`); ``np_random`` is then not used.
 
     **Arguments:** ``width``, ``height`` (4 to 64, default 10), ``hunger`` (moves without an
-    apple before truncation; default ``width * height``), ``render_mode`` (``"human"``:
+    apple before truncation; default ``width * height``), ``observe`` (the entries to keep;
+    default all), ``render_mode`` (``"human"``:
     a pygame window drawn on every reset and step at ``render_fps``; ``"rgb_array"``:
     :meth:`render` returns the frame as an ``(H, W, 3)`` uint8 array).
     """
@@ -188,11 +205,14 @@ class SnakeEnv(gymnasium.Env):
         height: int = 10,
         hunger: int | None = None,
         render_mode: str | None = None,
+        observe: Sequence[int] | None = None,
     ) -> None:
         _check_render_mode(render_mode, self.metadata["render_modes"])
+        self._seen = _seen(observe)  # before the engine: a bad entry allocates nothing
         self._game = Snake(1, width, height, hunger)  # checks the board and hunger
         self.width, self.height, self.hunger = width, height, self._game.hunger
-        self.observation_space = observation_space()
+        self.feature_names = tuple(np.array(FEATURE_NAMES)[self._seen].tolist())
+        self.observation_space = observation_space(observe)
         self.action_space = spaces.Discrete(3)
         self.render_mode = render_mode
         self._painter = _Painter(self._game, ENV_ID)
@@ -223,7 +243,7 @@ class SnakeEnv(gymnasium.Env):
             self.render()
         # A numpy uint64, not an int: SyncVectorEnv gathers info ints into int64 arrays,
         # which half of all seeds would overflow.
-        return obs[0], {**self._info(), "game_seed": np.uint64(game_seed)}
+        return obs[0, self._seen], {**self._info(), "game_seed": np.uint64(game_seed)}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """One move; returns ``(obs (35,) float32, reward, terminated, truncated, info)``.
@@ -238,7 +258,8 @@ class SnakeEnv(gymnasium.Env):
         obs, reward, terminated, truncated, _ = self._game.step(np.array([int(action)]))
         if self.render_mode == "human":
             self.render()
-        return obs[0], float(reward[0]), bool(terminated[0]), bool(truncated[0]), self._info()
+        end = bool(terminated[0]), bool(truncated[0])
+        return obs[0, self._seen], float(reward[0]), *end, self._info()
 
     def _info(self) -> dict[str, Any]:
         g = self._game
@@ -321,12 +342,15 @@ class SnakeVectorEnv(VectorEnv):
         height: int = 10,
         hunger: int | None = None,
         render_mode: str | None = None,
+        observe: Sequence[int] | None = None,
     ) -> None:
         _check_render_mode(render_mode, self.metadata["render_modes"])
+        self._seen = _seen(observe)  # before the engine: a bad entry allocates nothing
         self._game = Snake(num_envs, width, height, hunger)  # checks every argument
         self.num_envs = int(num_envs)
         self.width, self.height, self.hunger = width, height, self._game.hunger
-        self.single_observation_space = observation_space()
+        self.feature_names = tuple(np.array(FEATURE_NAMES)[self._seen].tolist())
+        self.single_observation_space = observation_space(observe)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.single_action_space = spaces.Discrete(3)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
@@ -374,6 +398,7 @@ class SnakeVectorEnv(VectorEnv):
         if self.render_mode == "human":
             self.render()
         every = np.ones(self.num_envs, dtype=bool)
+        obs = obs[:, self._seen]
         return obs, {**self._info(), "game_seed": game_seeds.copy(), "_game_seed": every}
 
     def step(
@@ -416,7 +441,7 @@ class SnakeVectorEnv(VectorEnv):
         if self.render_mode == "human":
             self.render()
         info = {**self._info(), "game_seed": seeds, "_game_seed": restarted}
-        return self._game.observations.copy(), reward, terminated, truncated, info
+        return self._game.observations[:, self._seen].copy(), reward, terminated, truncated, info
 
     def _draw_seeds(self, n: int) -> np.ndarray:
         """``(n,)`` fresh uint64 per-game seeds from :attr:`np_random`."""

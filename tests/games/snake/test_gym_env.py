@@ -105,6 +105,64 @@ def test_the_space_and_the_envs_name_the_engines_features():
     assert gym.make_vec(ENV_ID, num_envs=2).feature_names == FEATURE_NAMES
 
 
+def test_observe_keeps_those_entries_in_the_space_the_names_and_every_observation():
+    keep = (28, 29, 0, 31)  # the apple's offsets, the wall ahead, hunger: in this order
+    full, part = gym.make(ENV_ID, width=6, height=6), gym.make(ENV_ID, width=6, height=6,
+                                                             observe=keep)  # fmt: skip
+    space = part.observation_space
+    assert space.shape == (4,)
+    np.testing.assert_array_equal(space.low, observation_space().low[list(keep)])
+    assert part.unwrapped.feature_names == tuple(FEATURE_NAMES[i] for i in keep)
+    assert FEATURE_NAMES == SnakeEnv.feature_names  # the class's own stay the whole list
+    check_env(part.unwrapped)
+    a, _ = full.reset(options={"game_seed": 5})
+    b, _ = part.reset(options={"game_seed": 5})
+    np.testing.assert_array_equal(b, a[list(keep)])
+    for action in (1, 0, 2, 1, 1, 2):
+        a, *rest_a = full.step(action)
+        b, *rest_b = part.step(action)
+        np.testing.assert_array_equal(b, a[list(keep)])
+        assert rest_a[:3] == rest_b[:3]
+    envs = gym.make_vec(ENV_ID, num_envs=3, width=6, height=6, observe=keep)
+    assert envs.single_observation_space.shape == (4,) and envs.observation_space.shape == (3, 4)
+    assert envs.feature_names == part.unwrapped.feature_names
+    whole = gym.make_vec(ENV_ID, num_envs=3, width=6, height=6)
+    seeds = episode_seeds(4, 3)
+    np.testing.assert_array_equal(envs.reset(seed=seeds)[0], whole.reset(seed=seeds)[0][:, keep])
+    for _ in range(40):  # through autoresets
+        actions = np.array([0, 1, 2])
+        np.testing.assert_array_equal(envs.step(actions)[0], whole.step(actions)[0][:, keep])
+
+
+@pytest.mark.parametrize(
+    ("observe", "message"),
+    [((), "at least one"), ((3, 35), "entries 0 to 34, got 35"), ((1, 1), "entry 1 is given twice"),
+     ((1.5,), "whole numbers"), (tuple(range(36)), "36 entries")],  # fmt: skip
+)
+def test_bad_observe_entries_are_refused_in_one_line(observe, message):
+    for make in (lambda: gym.make(ENV_ID, observe=observe),
+                 lambda: gym.make_vec(ENV_ID, num_envs=2, observe=observe)):  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            make()
+
+
+def test_a_network_evolved_on_some_entries_plays_through_the_env_as_evaluate_scores_it():
+    config = evonet.EvolveConfig.for_game("snake", board=(6, 6), observe=(0, 1, 2, 28, 29))
+    game = config.game_spec()
+    topo = config.topology(game)
+    theta = np.random.default_rng(0).normal(0, 1, topo.n_params).astype(np.float32)
+    seeds = episode_seeds(9, 6)
+    scored = rollout(theta[None], topo, game, seeds).episode_score[0]
+    envs = gym.make_vec(ENV_ID, num_envs=6, width=6, height=6, observe=(0, 1, 2, 28, 29))
+    obs, _ = envs.reset(seed=seeds)
+    apples, done = np.zeros(6), np.zeros(6, dtype=bool)
+    while not done.all():
+        obs, reward, terminated, truncated, _ = envs.step(forward(theta, obs, topo).argmax(-1))
+        apples += (reward == 1) & ~done
+        done |= terminated | truncated
+    np.testing.assert_array_equal(apples, scored)
+
+
 # ---------------------------------------------------------------------------- one game
 
 
