@@ -1,7 +1,8 @@
 """Networks with memory: what a recurrent step costs, and what memory buys.
 
-    python benchmarks/memory.py                  # both parts
+    python benchmarks/memory.py                  # cost, rollout and cartpole
     python benchmarks/memory.py --part cost      # the forward step: rnn and gru against mlp
+    python benchmarks/memory.py --part rollout   # a whole agent-step, game included
     python benchmarks/memory.py --part cartpole  # CartPole without velocities, gru and mlp
     python benchmarks/memory.py --part snake     # 10x10 Snake, rnn and mlp, same budget
 
@@ -9,6 +10,11 @@ cost: one step of a rollout's forward pass (every genome's games, batched as
 evonet.evolution.rollout steps them) for an MLP, an Elman RNN and a GRU with the same
 layer sizes, in the same run, median of several timings each; prints each recurrent cell's
 cost as a ratio to the MLP's.
+
+rollout: what an agent-step of a whole generation's rollout costs (the game's step and
+observation included, each network on the path evolution plays it on: Snake's MLP in the
+compiled engine, a recurrent network in numpy), seconds per agent-step of the same
+random genomes' games, as a ratio to the MLP's, medians of several rollouts.
 
 cartpole: `evonet evolve gym:CartPole-v1 --observe 0,2 --network NET --seed S` (cart
 position and pole angle only) with every other setting at its default, timed from the
@@ -39,6 +45,9 @@ import machine  # benchmarks/machine.py, beside this script
 import numpy as np
 from run_cli import evonet
 
+from evonet.evolution.config import EvolveConfig
+from evonet.evolution.rollout import rollout
+from evonet.games.base import episode_seeds
 from evonet.nn import mlp, recurrent
 from evonet.nn.mlp import Topology
 
@@ -74,6 +83,33 @@ def cost() -> None:
         ]
         shape = "-".join(map(str, sizes))
         print(f"  forward step {shape}, {p} genomes x {e} games: " + ", ".join(ratios) + " mlp's")
+
+
+def agent_step_seconds(game: str, network: str, p: int, e: int, samples: int = 5) -> float:
+    """Median seconds per agent-step of a rollout of ``p`` random genomes x ``e`` episodes
+    of ``game`` (its default network and hidden sizes, as ``network``)."""
+    config = EvolveConfig.for_game(game, network=network,
+                                   observe=(0, 2) if game.startswith("gym:") else ())  # fmt: skip
+    spec = config.game_spec()
+    topo = config.topology(spec)
+    genomes = mlp.init(topo, np.random.default_rng(0), n=p, dtype=np.float32)
+    seeds = episode_seeds(1, e)
+    rollout(genomes[:2], topo, spec, seeds[:1])  # compiles, and imports the environment
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        steps = rollout(genomes, topo, spec, seeds).episode_steps.sum()
+        times.append((time.perf_counter() - start) / steps)
+    return statistics.median(times)
+
+
+def rollout_cost() -> None:
+    for game, p, e in (("gym:CartPole-v1", 64, 16), ("snake", 300, 4)):
+        base = agent_step_seconds(game, "mlp", p, e)
+        ratios = [f"{net} {agent_step_seconds(game, net, p, e) / base:.2f}x"
+                  for net in ("rnn", "gru")]  # fmt: skip
+        print(f"  rollout agent-step {game}{' observing 0,2' if game != 'snake' else ''}, "
+              f"{p} genomes x {e} games: " + ", ".join(ratios) + " mlp's")  # fmt: skip
 
 
 def evolve_and_score(args: list[str], folder: Path) -> tuple[float, float]:
@@ -117,16 +153,18 @@ def snake(seeds: list[int], seconds: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("cost", "cartpole", "snake"), action="append")
+    parser.add_argument("--part", choices=("cost", "rollout", "cartpole", "snake"), action="append")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated (0,1,2)")
     parser.add_argument("--snake-seconds", type=float, default=300.0,
                         help="Snake's budget per run (300)")  # fmt: skip
     args = parser.parse_args()
     print(machine.describe())  # the figures below belong with this line
     seeds = [int(s) for s in args.seeds.split(",")]
-    parts = args.part or ["cost", "cartpole"]
+    parts = args.part or ["cost", "rollout", "cartpole"]
     if "cost" in parts:
         cost()
+    if "rollout" in parts:
+        rollout_cost()
     if "cartpole" in parts:
         cartpole(seeds)
     if "snake" in parts:
