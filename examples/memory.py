@@ -20,7 +20,7 @@ import evonet
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generations", type=int, help="default: CartPole's, per network")
-    parser.add_argument("--out", default="checkpoints/memory-example")
+    parser.add_argument("--out", help="a folder for the two runs (default: new ones)")
     args = parser.parse_args()
 
     for network in ("mlp", "gru"):
@@ -29,10 +29,11 @@ def main() -> None:
             "gym:CartPole-v1", observe=(0, 2), network=network, **given
         )
         try:
-            run = evonet.run(config, out=f"{args.out}/{network}")
+            run = evonet.run(config, out=None if args.out is None else f"{args.out}/{network}")
         except ValueError as e:  # an impossible setting or an unreadable checkpoint
             parser.exit(2, f"error: {e}\n")
-        champion = run.ga.best_genome  # (D,) float32: the GRU's gates and all, one vector
+        # (D,) float32, the GRU's gates and all in one vector: what best.npz holds.
+        champion = run.champion.genome
         seeds = evonet.episode_seeds(1, 100)
         result = evonet.evaluate(champion[None], run.topology, run.game, seeds)
         print(

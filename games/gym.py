@@ -118,6 +118,8 @@ class GymSpec(GameSpec):
             raise ValueError(f"{self.name}: actions are {act_space}; supported: {SUPPORTED}")
         object.__setattr__(self, "env_id", env_id)
         object.__setattr__(self, "n_obs", int(obs_space.shape[0]))
+        # The entries' indices, as --observe names them: the panel labels its inputs so.
+        object.__setattr__(self, "input_labels", tuple(f"obs {i}" for i in range(self.n_obs)))
         object.__setattr__(self, "action_space", action)
         object.__setattr__(self, "action_start", start)
         object.__setattr__(self, "vectorized", spec.vector_entry_point is not None)

@@ -151,14 +151,19 @@ def step(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One step of networks ``(*G, D)`` on inputs ``(*G, *B, n_in)`` with states
     ``(*G, *B, S)``: returns ``(outputs (*G, *B, n_out), new states)``; ``state`` is
-    left as it was."""
+    left as it was. The new states have the outputs' dtype."""
     _check(theta, x, topo)
     lead = x.shape[:-1]
+    if not isinstance(state, np.ndarray):
+        raise TypeError(
+            f"state must be an array {(*lead, topo.state_size)} (from initial_state), "
+            f"got {type(state).__name__}"
+        )
     if state.shape != (*lead, topo.state_size):
         raise ValueError(
             f"state has shape {state.shape}, inputs {x.shape} need {(*lead, topo.state_size)}"
         )
-    new = state.copy()
+    new = state.astype(np.result_type(theta, x, state))  # a copy
     out = step_layers(mlp.unflatten(theta, topo), x, new, topo, theta.ndim - 1)
     return out, new
 

@@ -76,6 +76,7 @@ def test_a_compiled_snake_rollout_feeds_the_network_only_the_observed_entries(rn
 def test_a_gymnasium_rollout_feeds_the_network_only_the_observed_entries(rng):
     pytest.importorskip("gymnasium")
     game = Observed(base.make("gym:CartPole-v1"), (2, 0))
+    assert game.input_labels == ("obs 2", "obs 0")  # the panel names the entries it sees
     topo = mlp.Topology((2, 4, 2))
     pop = mlp.init(topo, rng, n=3, dtype=np.float32)
     seeds = episode_seeds(5, 2)

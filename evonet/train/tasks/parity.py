@@ -65,6 +65,6 @@ TASK = Task(
     TrainConfig(loss="cross_entropy", optimizer="adam", lr=0.02, epochs=300, batch_size=16),
     make_data,
     metrics,
-    summary="the running XOR of a bit stream (a sequence task: needs --network rnn or gru)",
+    summary="the running XOR of a bit stream, bit by bit (needs memory: a GRU by default)",
     network="gru",
 )

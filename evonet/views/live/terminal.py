@@ -69,7 +69,8 @@ def frame(live: Live, cols: int) -> list[list[Segment]]:
         lines.append([("  " + live.input_text(), None)])
     lines.append([("", None)])
     sizes = "-".join(map(str, live.topo.sizes))
-    lines.append([(f"network {sizes}", None)])
+    kind = f" {live.topo.network}" if live.topo.recurrent else ""
+    lines.append([(f"network {sizes}{kind}", None)])
     per_row = max(4, (width - 12) // 2)
     shown = shown_neurons(live.agent.theta, live.topo, per_row)
     last = len(live.topo.sizes) - 1
@@ -94,8 +95,10 @@ def _memory_rows(live: Live, per_row: int, most: int = 8) -> list[list[Segment]]
     """A recurrent network's memory: a row per state entry (the first ``most``), its
     latest steps left to right."""
     memory = np.array(live.agent.memory)[-per_row:]  # (T, S)
-    rows: list[list[Segment]] = [[(f"memory, the last {len(memory)} steps:", None)]]
-    for s in range(min(most, memory.shape[1])):
+    shown = min(most, memory.shape[1])
+    of = f" (state entries 1-{shown} of {memory.shape[1]})" if shown < memory.shape[1] else ""
+    rows: list[list[Segment]] = [[(f"memory, the last {len(memory)} steps{of}:", None)]]
+    for s in range(shown):
         rows.append([(f" m{s + 1:<3}", None), *neuron_row(memory[:, s], 1.0)])
     return rows
 

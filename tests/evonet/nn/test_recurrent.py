@@ -58,6 +58,34 @@ def test_a_batched_step_over_genomes_and_games_equals_each_network_alone(rng, ne
         np.testing.assert_allclose(new[g], recurrent.new_state(trace), rtol=1e-12)
 
 
+@pytest.mark.parametrize("network,hidden", [(n, h) for n in ("rnn", "gru")
+                                            for h in mlp.HIDDEN_ACTIVATIONS])  # fmt: skip
+def test_a_rollouts_step_computes_the_traced_cell_bit_for_bit(rng, network, hidden):
+    """The rollout's step (no intermediates kept) and the cell backprop traces give the
+    same numbers exactly, so watch and training see the networks evolution scored."""
+    topo = Topology((7, 6, 5, 3), hidden=hidden, network=network)
+    layers = mlp.unflatten(mlp.init(topo, rng, n=4, dtype=np.float32), topo)
+    x = rng.normal(size=(4, 3, 7)).astype(np.float32)
+    state = rng.normal(size=(4, 3, topo.state_size)).astype(np.float32)
+    traced, a = state.copy(), x
+    for layer, part in enumerate(recurrent.state_slices(topo)):
+        w, b = layers[layer]
+        a = recurrent.cell(topo, layer, a, traced[..., part], w, b, 1).out
+        traced[..., part] = a
+    expected = mlp.activate(topo.output, mlp.affine(a, *layers[-1], 1))
+    np.testing.assert_array_equal(recurrent.step_layers(layers, x, state, topo, 1), expected)
+    np.testing.assert_array_equal(state, traced)
+
+
+def test_a_step_names_a_missing_state_and_keeps_the_outputs_dtype(rng):
+    topo = Topology((2, 3, 1), network="gru")
+    theta = mlp.init(topo, rng)  # float64
+    with pytest.raises(TypeError, match=r"state must be an array \(3,\) \(from initial_state\)"):
+        recurrent.step(theta, np.zeros(2), None, topo)
+    out, state = recurrent.step(theta, np.ones(2), recurrent.initial_state(topo), topo)
+    assert out.dtype == state.dtype == np.float64 and np.any(state != 0)
+
+
 @pytest.mark.parametrize("network", ["rnn", "gru"])
 def test_the_state_carries_what_an_earlier_input_was(rng, network):
     topo = Topology((1, 6, 1), network=network)

@@ -195,6 +195,22 @@ def test_the_terminal_frame_summarises_wide_layers_in_80_columns():
     assert sum("@" in line or "#" in line for line in lines) >= 4  # the digit's picture
 
 
+def test_the_terminal_frame_names_the_cell_and_says_when_memory_rows_are_left_out():
+    from evonet.views.live.terminal import frame
+
+    for hidden, note in ((8, None), (16, "(state entries 1-8 of 16)")):
+        task = TASKS["parity"]
+        topo = task.topology(hidden=(hidden,), network="rnn")
+        state = live.Live("parity", topo, task.make_data(np.random.default_rng(0)),
+                          task.config, mlp.init(topo, np.random.default_rng(1)))  # fmt: skip
+        state.show(state.agent.theta, 3)
+        lines = ["".join(text for text, _ in line) for line in frame(state, 100)]
+        assert f"network 1-{hidden}-1 rnn" in lines
+        heading = next(line for line in lines if line.startswith("memory, the last 8 steps"))
+        assert (note in heading) if note else heading.endswith("steps:")
+        assert sum(line.startswith(" m") for line in lines) == 8
+
+
 @pytest.mark.parametrize(
     "args,needle",
     [
