@@ -73,9 +73,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                 "325 generations on 10x10, then 25 on 20x20 (see the docs' benchmarks)",
             ),
             ("evonet evolve gym:CartPole-v1", "any Gymnasium environment, its own defaults"),
+            (
+                "evonet evolve gym:CartPole-v1 --observe 0,2 --network gru",
+                "no velocities: a network with memory infers them (docs/memory.md)",
+            ),
             ("evonet evolve snake --resume checkpoints/snake/latest.npz", "go on from there"),
             notes="The defaults shown are Snake's; each gym:ENV_ID game has its own (see "
-            "docs/gymnasium.md). --elite and --parents, when not given, keep their share of "
+            "docs/gymnasium.md), and a recurrent --network may get more generations "
+            "(docs/memory.md). --elite and --parents, when not given, keep their share of "
             "a --population that is. Ctrl-C stops after the current generation, saves a "
             "checkpoint and prints the command that resumes.",
         ),
