@@ -27,10 +27,11 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from evonet.games.observed import check_observe
-
+from ..observed import check_observe
 from .engine import Snake
 from .rules import FEATURE_BLOCKS, FEATURE_NAMES, N_OBS
+
+NAMES = FEATURE_NAMES[:N_OBS]  # the default layout's features, which the env observes
 
 ENV_ID = "evonet/Snake-v0"
 RENDER_FPS = 10  # moves per second in "human" mode, as `evonet watch` plays by default
@@ -197,7 +198,7 @@ class SnakeEnv(gymnasium.Env):
     )
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": RENDER_FPS}
-    feature_names: tuple[str, ...] = FEATURE_NAMES  # the observation's, in order
+    feature_names: tuple[str, ...] = NAMES  # the observation's, in order
 
     def __init__(
         self,
@@ -211,7 +212,7 @@ class SnakeEnv(gymnasium.Env):
         self._seen = _seen(observe)  # before the engine: a bad entry allocates nothing
         self._game = Snake(1, width, height, hunger)  # checks the board and hunger
         self.width, self.height, self.hunger = width, height, self._game.hunger
-        self.feature_names = tuple(np.array(FEATURE_NAMES)[self._seen].tolist())
+        self.feature_names = tuple(np.array(NAMES)[self._seen].tolist())
         self.observation_space = observation_space(observe)
         self.action_space = spaces.Discrete(3)
         self.render_mode = render_mode
@@ -333,7 +334,7 @@ class SnakeVectorEnv(VectorEnv):
         "render_fps": RENDER_FPS,
         "autoreset_mode": AutoresetMode.NEXT_STEP,
     }
-    feature_names: tuple[str, ...] = FEATURE_NAMES  # a single observation's, in order
+    feature_names: tuple[str, ...] = NAMES  # a single observation's, in order
 
     def __init__(
         self,
@@ -349,7 +350,7 @@ class SnakeVectorEnv(VectorEnv):
         self._game = Snake(num_envs, width, height, hunger)  # checks every argument
         self.num_envs = int(num_envs)
         self.width, self.height, self.hunger = width, height, self._game.hunger
-        self.feature_names = tuple(np.array(FEATURE_NAMES)[self._seen].tolist())
+        self.feature_names = tuple(np.array(NAMES)[self._seen].tolist())
         self.single_observation_space = observation_space(observe)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.single_action_space = spaces.Discrete(3)
