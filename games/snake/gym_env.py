@@ -31,8 +31,6 @@ from ..observed import check_observe
 from .engine import Snake
 from .rules import FEATURE_BLOCKS, FEATURE_NAMES, N_OBS
 
-NAMES = FEATURE_NAMES[:N_OBS]  # the default layout's features, which the env observes
-
 ENV_ID = "evonet/Snake-v0"
 RENDER_FPS = 10  # moves per second in "human" mode, as `evonet watch` plays by default
 CELL_PIXELS = 40  # board cell size of rendered frames and of the window
@@ -198,7 +196,7 @@ class SnakeEnv(gymnasium.Env):
     )
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": RENDER_FPS}
-    feature_names: tuple[str, ...] = NAMES  # the observation's, in order
+    feature_names: tuple[str, ...] = FEATURE_NAMES  # the observation's, in order
 
     def __init__(
         self,
@@ -212,7 +210,7 @@ class SnakeEnv(gymnasium.Env):
         self._seen = _seen(observe)  # before the engine: a bad entry allocates nothing
         self._game = Snake(1, width, height, hunger)  # checks the board and hunger
         self.width, self.height, self.hunger = width, height, self._game.hunger
-        self.feature_names = tuple(np.array(NAMES)[self._seen].tolist())
+        self.feature_names = tuple(np.array(FEATURE_NAMES)[self._seen].tolist())
         self.observation_space = observation_space(observe)
         self.action_space = spaces.Discrete(3)
         self.render_mode = render_mode
@@ -334,7 +332,7 @@ class SnakeVectorEnv(VectorEnv):
         "render_fps": RENDER_FPS,
         "autoreset_mode": AutoresetMode.NEXT_STEP,
     }
-    feature_names: tuple[str, ...] = NAMES  # a single observation's, in order
+    feature_names: tuple[str, ...] = FEATURE_NAMES  # a single observation's, in order
 
     def __init__(
         self,
@@ -350,7 +348,7 @@ class SnakeVectorEnv(VectorEnv):
         self._game = Snake(num_envs, width, height, hunger)  # checks every argument
         self.num_envs = int(num_envs)
         self.width, self.height, self.hunger = width, height, self._game.hunger
-        self.feature_names = tuple(np.array(NAMES)[self._seen].tolist())
+        self.feature_names = tuple(np.array(FEATURE_NAMES)[self._seen].tolist())
         self.single_observation_space = observation_space(observe)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.single_action_space = spaces.Discrete(3)

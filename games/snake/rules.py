@@ -31,12 +31,11 @@ action name        effect
 
 **Observation** (``float32``), all in the snake's own frame: 35 features in layout 2 (the
 default), the first 32 of them in layout 1 (``observation=1``, for networks evolved before
-the room features existed), and 38 in layout 3 (``observation=3``: the tail's too). Ray
-``i`` points ``45° * i`` clockwise from the heading; the rays' names, ``<ray>`` below, are
-for i = 0 to 7: ``fwd`` (ahead), ``fwd-R``, ``R`` (right), ``back-R``, ``back`` (behind),
-``back-L``, ``L`` (left), ``fwd-L``. Each feature's name is the one the network panel,
-:meth:`games.snake.engine.Snake.observation_names` and the Gymnasium environment show
-(:data:`FEATURE_NAMES`).
+the room features existed). Ray ``i`` points ``45° * i`` clockwise from the heading; the
+rays' names, ``<ray>`` below, are for i = 0 to 7: ``fwd`` (ahead), ``fwd-R``, ``R``
+(right), ``back-R``, ``back`` (behind), ``back-L``, ``L`` (left), ``fwd-L``. Each feature's
+name is the one the network panel, :meth:`games.snake.engine.Snake.observation_names` and
+the Gymnasium environment show (:data:`FEATURE_NAMES`).
 
 ======= ============ ======================================================================
 index   name         feature and scaling
@@ -57,10 +56,6 @@ index   name         feature and scaling
                      cells and the tail's cell, moving up, down, left or right; 0.0 for a
                      move that leaves the board or enters the body (the tail's cell
                      excepted). 1.0 means there is room for the whole body.
-35-37   tail <move>  1.0 if the tail's cell lies in the region the move enters (the cells
-                     ``R`` counts, all of them), else 0.0 (and for a move that dies): the
-                     snake can still follow its tail from there, however little room
-                     is left.
 ======= ============ ======================================================================
 
 **Episode end.** A game is over when ``terminated`` (died or won) or ``truncated``
@@ -125,7 +120,6 @@ _BLOCK_NAMES = {
     "length": ["length"],
     "hunger": ["hunger"],
     "room": ["room L", "room fwd", "room R"],
-    "tail": ["tail L", "tail fwd", "tail R"],
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(n for names in _BLOCK_NAMES.values() for n in names)
 
@@ -151,12 +145,11 @@ APPLE_RIGHT = APPLE_AHEAD + 1
 LENGTH_SHARE = FEATURE_BLOCKS["length"].start
 HUNGER_SHARE = FEATURE_BLOCKS["hunger"].start
 ROOM = FEATURE_BLOCKS["room"].start
-TAIL = FEATURE_BLOCKS["tail"].start
 
 # Observation layouts: a saved network records the one it was evolved with, so it keeps
 # playing after a newer layout becomes the default. 1: the features before the room;
-# 2 (the default): up to the room's; 3: all of them, the tail's too.
-LAYOUTS = {1: ROOM, 2: TAIL, 3: len(FEATURE_NAMES)}
+# 2 (the default): all of them.
+LAYOUTS = {1: ROOM, 2: len(FEATURE_NAMES)}
 LAYOUT = 2
 N_OBS = LAYOUTS[LAYOUT]
 
@@ -289,8 +282,7 @@ class Board(NamedTuple):
     width: int
     height: int
     hunger: int  # the hunger limit
-    room: bool  # whether the observation has the room features (layout 2 and on)
-    tail: bool  # whether it has the tail features (layout 3)
+    room: bool  # whether the observation has the room features (layout 2)
     neighbours: np.ndarray  # (cells, 4) int64: up, right, down, left; -1 off the board
     x: np.ndarray  # (cells,) int64: each cell's column
     y: np.ndarray  # (cells,) int64: each cell's row
@@ -334,8 +326,7 @@ def new_board(width: int, height: int, hunger: int, observation: int) -> Board:
     moves = np.minimum(to_x, to_y)
     side, cells = max(width, height), width * height
     return Board(
-        width, height, hunger, LAYOUTS[observation] > ROOM, LAYOUTS[observation] > TAIL,
-        neighbours, x, y,
+        width, height, hunger, LAYOUTS[observation] > ROOM, neighbours, x, y,
         walls=(1.0 / moves).astype(np.float32),
         ray_cells=(moves - 1).sum(axis=1),
         inverse=np.concatenate([[0], _shares(1, np.arange(1, MAX_SIDE + 1))]).astype(np.float32),
@@ -715,10 +706,9 @@ def room(k: int, board: Board, g: Games) -> None:
     # byte tells free (0), body (1) and reached (by which fill); the tail's cell is free for
     # the while. All of it is put back at the end, from the queue of reached cells.
     grid[k, tail] = 0
-    seek = tail if board.tail else -1  # the fills look for the tail's cell too
     top = 0  # queue[:top] holds every cell reached so far, fill after fill
     for a in range(3):
-        _no_room(board, obs, k, a)
+        obs[k, ROOM + a] = 0.0
         start = board.neighbours[head, turn(heading, a)]
         if start < 0:
             continue  # the move leaves the board
@@ -726,51 +716,29 @@ def room(k: int, board: Board, g: Games) -> None:
         if mark == 1:
             continue  # the move runs into the body
         if mark >= 2:  # reached by an earlier move's fill: the same region
-            _same_room(board, obs, k, a, mark - 2)
+            obs[k, ROOM + a] = obs[k, ROOM + mark - 2]
             continue
         first = top
-        top, shared = fill(k, board, g, start, a, top, seek)
+        top, shared = fill(k, board, g, start, a, top)
         if shared >= 0:
-            _same_room(board, obs, k, a, shared)
+            obs[k, ROOM + a] = obs[k, ROOM + shared]
         else:
             obs[k, ROOM + a] = min(top - first, length) / length
-            if board.tail:
-                obs[k, TAIL + a] = 1.0 if grid[k, tail] == 2 + a else 0.0
     for i in range(top):
         grid[k, queue[i]] = 0
     grid[k, tail] = 1
 
 
 @njit(cache=True, inline="always")
-def _no_room(board: Board, obs: np.ndarray, k: int, a: int) -> None:
-    """Move ``a``'s room (and tail) features before its fill: those of a move that dies."""
-    obs[k, ROOM + a] = 0.0
-    if board.tail:
-        obs[k, TAIL + a] = 0.0
-
-
-@njit(cache=True, inline="always")
-def _same_room(board: Board, obs: np.ndarray, k: int, a: int, b: int) -> None:
-    """Move ``a`` enters move ``b``'s region: the same room (and tail) features."""
-    obs[k, ROOM + a] = obs[k, ROOM + b]
-    if board.tail:
-        obs[k, TAIL + a] = obs[k, TAIL + b]
-
-
-@njit(cache=True, inline="always")
-def fill(
-    k: int, board: Board, g: Games, start: int, a: int, top: int, tail: int
-) -> tuple[int, int]:
+def fill(k: int, board: Board, g: Games, start: int, a: int, top: int) -> tuple[int, int]:
     """Move ``a``'s flood fill from cell ``start``, appending the cells it reaches to
     ``g.queue`` from ``top`` on; returns ``(the new top, the earlier move whose region it
     met or -1)``.
 
     It stops once it has counted ``length`` cells: room for the whole body is all the
     feature tells, and that bound keeps the fill short while the snake is short; a long
-    snake leaves few free cells to fill. With the tail's cell ``tail`` to look for (else
-    -1), it goes on until it has reached that cell too, or the whole region. It stops on
-    meeting a cell that an earlier move's fill reached (and stopped short of its end):
-    the same region.
+    snake leaves few free cells to fill. It stops too on meeting a cell that an earlier
+    move's fill reached (and stopped short of its end): the same region.
     """
     length, neighbours, grid, queue = g.state[k].length, board.neighbours, g.grid, g.queue
     grid[k, start] = 2 + a
@@ -778,9 +746,7 @@ def fill(
     queue[top] = start
     top += 1
     i, shared = first, -1
-    while i < top and shared < 0 and (
-        top - first < length or (tail >= 0 and grid[k, tail] != 2 + a)
-    ):
+    while i < top and top - first < length and shared < 0:
         c = queue[i]
         i += 1
         for d in range(4):
@@ -810,22 +776,19 @@ def room_on_bits(k: int, board: Board, g: Games) -> None:
         free_lo |= _ONE << np.uint64(tail)
     else:
         free_hi |= _ONE << np.uint64(tail - 64)
-    seek = tail if board.tail else -1  # the fills look for the tail's cell too
     lo0 = hi0 = lo1 = hi1 = np.uint64(0)  # the regions of moves 0 and 1, once filled
     for a in range(3):
-        _no_room(board, obs, k, a)
+        obs[k, ROOM + a] = 0.0
         start = board.neighbours[head, turn(heading, a)]
         if start < 0 or not has(free_lo, free_hi, start):
             continue  # the move leaves the board or runs into the body
         if has(lo0, hi0, start):  # in an earlier move's region: the same room
-            _same_room(board, obs, k, a, 0)
+            obs[k, ROOM + a] = obs[k, ROOM]
         elif has(lo1, hi1, start):
-            _same_room(board, obs, k, a, 1)
+            obs[k, ROOM + a] = obs[k, ROOM + 1]
         else:
-            lo, hi = fill_bits(board, start, free_lo, free_hi, length, seek)
+            lo, hi = fill_bits(board, start, free_lo, free_hi, length)
             obs[k, ROOM + a] = min(popcount(lo) + popcount(hi), length) / length
-            if board.tail:
-                obs[k, TAIL + a] = 1.0 if has(lo, hi, tail) else 0.0
             if a == 0:
                 lo0, hi0 = lo, hi
             else:
@@ -842,11 +805,10 @@ def has(lo: np.uint64, hi: np.uint64, cell: int) -> bool:
 
 @njit(cache=True, inline="always")
 def fill_bits(
-    board: Board, start: int, free_lo: np.uint64, free_hi: np.uint64, length: int, tail: int
+    board: Board, start: int, free_lo: np.uint64, free_hi: np.uint64, length: int
 ) -> tuple[np.uint64, np.uint64]:
     """The region of free cells ``(free_lo, free_hi)`` reachable from ``start``, as bits; it
-    stops, as :func:`fill` does, once it holds ``length`` cells (and, looking for the
-    tail's cell ``tail``, unless -1, that cell)."""
+    stops, as :func:`fill` does, once it holds ``length`` cells."""
     w, w_ = np.uint64(board.width), np.uint64(64 - board.width)
     left_lo, left_hi = board.left_ok[0], board.left_ok[1]
     right_lo, right_hi = board.right_ok[0], board.right_ok[1]
@@ -867,7 +829,7 @@ def fill_bits(
         if grow_lo == lo and grow_hi == hi:
             return lo, hi
         lo, hi = grow_lo, grow_hi
-        if popcount(lo) + popcount(hi) >= length and (tail < 0 or has(lo, hi, tail)):
+        if popcount(lo) + popcount(hi) >= length:
             return lo, hi
 
 

@@ -105,36 +105,7 @@ class ReferenceSnake:
         obs += [len(self.snake) / (self.w * self.h), self.since_apple / self.hunger]
         if self.layout >= 2:
             obs += [self.room(action) for action in range(3)]
-        if self.layout >= 3:
-            obs += [self.tail(action) for action in range(3)]
         return obs
-
-    def region(self, action, most):
-        """The cells reachable from the cell the move enters through free cells and the
-        tail's (the tail moves on), up to ``most`` of them; empty for a move that dies."""
-        dx, dy = DIRS4[(self.heading + action - 1) % 4]
-        hx, hy = self.snake[0]
-        start = (hx + dx, hy + dy)
-        blocked = set(self.snake[:-1])
-
-        def open_cell(c):
-            return 0 <= c[0] < self.w and 0 <= c[1] < self.h and c not in blocked
-
-        if not open_cell(start):
-            return set()
-        reached, todo = {start}, [start]
-        while todo and len(reached) < most:
-            x, y = todo.pop()
-            for dx, dy in DIRS4:
-                c = (x + dx, y + dy)
-                if open_cell(c) and c not in reached:
-                    reached.add(c)
-                    todo.append(c)
-        return reached
-
-    def tail(self, action):
-        """1.0 if the tail's cell lies in the region the move enters (the whole of it)."""
-        return 1.0 if self.snake[-1] in self.region(action, self.w * self.h) else 0.0
 
     def room(self, action):
         """min(R, length) / length: R the cells reachable from the cell the move enters."""

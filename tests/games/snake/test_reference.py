@@ -138,42 +138,6 @@ def test_layout_1_is_the_first_32_features(mode):
     assert env.observations.shape == (50, 32)
 
 
-@pytest.mark.parametrize(
-    "width,height,mode,n_games,max_steps",
-    [
-        (9, 6, "greedy", 40, 400),  # on bits: long snakes that wall themselves in
-        (10, 10, "random", 100, 150),
-        (12, 12, "greedy", 30, 600),  # past BIT_CELLS: the queue's fill
-        (4, 4, "cycle", 100, 400),
-    ],
-)
-def test_layout_3_adds_whether_each_move_keeps_the_tail_in_reach(
-    width, height, mode, n_games, max_steps
-):
-    env = play_against_reference(width, height, mode, n_games, max_steps, observation=3)
-    assert env.observations.shape == (n_games, 38)
-
-
-def test_the_tail_features_tell_what_the_room_does_not():
-    """On long snakes the room saturates or runs out while the tail features still
-    split the moves: both values occur, and a move with room for the whole body can
-    still lose the tail."""
-    env = Snake(40, 9, 6, observation=3)
-    env.reset(seed=5)
-    refs = [ReferenceSnake(int(s), 9, 6, observation=3) for s in env.seeds]
-    rng, seen = np.random.default_rng(0), []
-    for _ in range(400):
-        actions = np.array([policy(ref, None, rng, "greedy") for ref in refs])
-        obs = env.step(actions)[0]
-        for ref, a in zip(refs, actions, strict=True):
-            ref.step(int(a))
-        seen.append(obs[env.alive][:, 32:38].copy())
-    feats = np.concatenate(seen)
-    room, tail = feats[:, :3], feats[:, 3:]
-    assert set(np.unique(tail)) == {0.0, 1.0}
-    assert np.any((room == 1.0) & (tail == 0.0))
-
-
 @pytest.mark.slow
 def test_the_rules_run_as_plain_python_too(tmp_path):
     """With numba's JIT off, the same rule functions run as Python and still match the
