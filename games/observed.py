@@ -24,11 +24,13 @@ from .base import BatchedGame, GameSpec
 def check_observe(indices: Sequence[int], n_obs: int, game: str) -> tuple[int, ...]:
     """``indices`` as a tuple of distinct entries of a ``(n_obs,)`` observation;
     ValueError naming the problem."""
+    if isinstance(indices, str) or not hasattr(indices, "__len__"):
+        raise ValueError(f"observe takes a list of entries such as (0, 2), got {indices!r}")
+    if len(indices) > n_obs:  # before copying: a huge list allocates nothing more
+        raise ValueError(f"observe: {len(indices):,} entries, but {game} has {n_obs}")
     indices = tuple(indices)
     if not indices:
         raise ValueError("observe needs at least one observation entry")
-    if len(indices) > n_obs:
-        raise ValueError(f"observe: {len(indices):,} entries, but {game} has {n_obs}")
     bad = [i for i in indices if not isinstance(i, int) or isinstance(i, bool)]
     if bad:
         raise ValueError(f"observe takes whole numbers, got {bad[0]!r}")

@@ -137,7 +137,9 @@ def test_observe_keeps_those_entries_in_the_space_the_names_and_every_observatio
 @pytest.mark.parametrize(
     ("observe", "message"),
     [((), "at least one"), ((3, 35), "entries 0 to 34, got 35"), ((1, 1), "entry 1 is given twice"),
-     ((1.5,), "whole numbers"), (tuple(range(36)), "36 entries")],  # fmt: skip
+     ((1.5,), "whole numbers"), (tuple(range(36)), "36 entries"),
+     (range(10**12), "1,000,000,000,000 entries"), (5, "a list of entries"),
+     ("0,2", "a list of entries")],  # fmt: skip
 )
 def test_bad_observe_entries_are_refused_in_one_line(observe, message):
     for make in (lambda: gym.make(ENV_ID, observe=observe),
