@@ -92,9 +92,14 @@ def run(args: argparse.Namespace) -> int:
         f"max_{name}": int(best) if best.is_integer() else best,
         "mean_steps": float(res.episode_steps[0].mean()),
     }
-    wins = int(res.episode_won[0].sum())
+    won = res.episode_won[0]
+    wins = int(won.sum())
     if game.can_win:  # the JSON key is the words the text uses: full_boards for Snake
         out[(game.win_name + "s").replace(" ", "_")] = wins
+        if wins:  # how fast it wins, as well as how often
+            steps = res.episode_steps[0][won]
+            out["mean_steps_per_win"] = float(steps.mean())
+            out["p95_steps_per_win"] = float(np.percentile(steps, 95))
     if args.json:
         emit_json(out)
     else:
@@ -105,8 +110,20 @@ def run(args: argparse.Namespace) -> int:
             f"(seed {args.seed}): mean {out[f'mean_{name}']:.2f} {name}, "
             f"median {_number(out[f'median_{name}'])}, max {_number(out[f'max_{name}'])}, "
             f"{wins}mean steps {out['mean_steps']:.0f}"
+            + _win_speed(out, game)
         )
     return 0
+
+
+def _win_speed(out: dict, game: GameSpec) -> str:
+    """``; a full board takes 3642 steps on average (95th percentile 4521)``, or nothing
+    without a win."""
+    if "mean_steps_per_win" not in out:
+        return ""
+    return (
+        f"; a {game.win_name} takes {out['mean_steps_per_win']:.0f} steps on average "
+        f"(95th percentile {out['p95_steps_per_win']:.0f})"
+    )
 
 
 # With workers, the episodes go out in up to this many blocks, so a long evaluation shows

@@ -206,6 +206,7 @@ def _evolve(args: argparse.Namespace, session: Session, evaluator: Any) -> int:
     if note:
         info(f"evonet: {note}")
     _say_curriculum(session.run)
+    _say_late_episodes(session.run)
     _say_strategy(args, session.run.config)
     for target in args.log:
         info(f"evonet: logging to {_log_place(target, session.folder)}")
@@ -337,7 +338,7 @@ def _say_strategy(args: argparse.Namespace, cfg: config_mod.EvolveConfig) -> Non
     show: its strategy other than the GA, its step cost."""
     if args.resume:
         return
-    own = config_mod.game_defaults(cfg.game, cfg.network)
+    own = config_mod.game_defaults(cfg.game, cfg.network, cfg.board)
     if args.strategy is None and cfg.strategy != "ga" and own.get("strategy") == cfg.strategy:
         info(
             f"evonet: {cfg.game} evolves with {cfg.strategy}, its default for this game "
@@ -348,6 +349,23 @@ def _say_strategy(args: argparse.Namespace, cfg: config_mod.EvolveConfig) -> Non
             f"evonet: {cfg.game}'s fitness is its return less {cfg.step_cost:g} a step, "
             "its default (--step-cost 0 for the plain return); its score is the return"
         )
+
+
+def _say_late_episodes(run: Run) -> None:
+    """One line saying from which generation each genome plays more episodes, if that
+    is still to come in a game's run."""
+    cfg, now = run.config, run.generation
+    late, start = cfg.late_episodes, cfg.late_from
+    if run.game is None or not late or late == cfg.episodes or max(start, now) >= cfg.generations:
+        return
+    flags = f"--late-episodes {late} --late-from {start}"
+    if now < start:
+        info(
+            f"evonet: each genome plays {count(cfg.episodes, 'episode')} in generations "
+            f"{now}-{start - 1}, then {late} ({flags}; --late-episodes 0 keeps {cfg.episodes})"
+        )
+    else:
+        info(f"evonet: each genome plays {count(late, 'episode')} ({flags})")
 
 
 def _say_curriculum(run: Run) -> None:

@@ -35,8 +35,8 @@ GAME_OPTIONS = ("board", "hunger", "observation", "step_cost", "observe")
 # version 1 kept them in its JSON metadata (about 300 bytes each), within what loading
 # accepts (evonet.storage.archive.MAX_META_BYTES).
 MAX_GENERATIONS = 200_000
-# Any curriculum up to the most generations a run can have; one past a run's generations
-# simply never ends.
+# Any curriculum (or start of the late episodes) up to the most generations a run can have;
+# one past a run's generations simply never ends (or starts).
 MAX_CURRICULUM = 200_000
 MAX_SEED = 2**64 - 1
 MAX_CHAMPION_EPISODES = 100_000
@@ -102,7 +102,7 @@ class EvolveConfig:
         "snake", "The game to learn: snake, or gym:ENV_ID for an installed Gymnasium environment."
     )
     generations: int = setting(
-        350, "Generations to run (a resumed run counts from generation 0 of the original)."
+        450, "Generations to run (a resumed run counts from generation 0 of the original)."
     )
     strategy: str = setting(
         "ga",
@@ -147,6 +147,14 @@ class EvolveConfig:
     episodes: int = setting(
         4, "E, episodes per genome per generation; every genome plays the same E seeds."
     )
+    late_episodes: int = setting(
+        16,
+        "Episodes per genome from generation --late-from on (0: --episodes throughout): "
+        "late in a run most elites win every one of a few episodes, and only more of them "
+        "tell a genome that wins nine games in ten from one that wins all but one in a "
+        "hundred.",
+    )
+    late_from: int = setting(350, "The first generation that plays --late-episodes.")
     board: tuple[int, int] = setting((10, 10), "Snake: board width and height, 4 to 64 each.")
     hunger: int = setting(
         0, "Snake: steps without an apple before a game ends; 0 means width * height."
@@ -199,6 +207,18 @@ class EvolveConfig:
         {"generations", "time_limit", "checkpoint_every", "out", "champion_episodes"}
     )
 
+    def episodes_at(self, generation: int) -> int:
+        """Episodes each genome plays in generation ``generation``: :attr:`late_episodes`
+        from :attr:`late_from` on (when set), else :attr:`episodes`."""
+        if self.late_episodes and generation >= self.late_from:
+            return self.late_episodes
+        return self.episodes
+
+    @property
+    def most_episodes(self) -> int:
+        """The most episodes a genome plays in any generation (what memory must hold)."""
+        return max(self.episodes, self.late_episodes)
+
     def ga(self) -> GAConfig:
         return GAConfig(
             population=self.population,
@@ -244,7 +264,7 @@ class EvolveConfig:
         ``settings``; a ``population`` given without ``elite`` or ``parents`` brings them
         along in proportion (:func:`follow_population`). Not yet validated (see
         :meth:`validate`)."""
-        own = game_defaults(game, str(settings.get("network", "mlp")))
+        own = game_defaults(game, str(settings.get("network", "mlp")), settings.get("board"))
         scaled = follow_population({**_DEFAULTS, **own}, settings)
         return cls(**{**own, **scaled, **settings, "game": game})
 
@@ -306,6 +326,13 @@ class EvolveConfig:
         for name in ("generations", "episodes", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.late_episodes < 0:
+            raise ValueError(f"late episodes must be 0 (off) or more, got {self.late_episodes}")
+        if not 0 <= self.late_from <= MAX_CURRICULUM:
+            raise ValueError(
+                f"late from must be a generation from 0 to {MAX_CURRICULUM:,}, "
+                f"got {self.late_from}"
+            )
         if self.generations > MAX_GENERATIONS:
             raise ValueError(
                 f"generations can be at most {MAX_GENERATIONS:,} per run, got {self.generations}"
@@ -349,6 +376,7 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
         "mutation_sigma": 0.2,
         "mutation_rate": 0.2,
         "generations": 100,
+        "late_episodes": 0,
     },
     "gym:CartPole-v1": {"generations": 30, "episodes": 16, "hidden": (8,)},
     "gym:Acrobot-v1": {"generations": 30, "episodes": 3, "hidden": (16,)},
@@ -390,11 +418,21 @@ MEMORY_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def game_defaults(game: str, network: str = "mlp") -> dict[str, Any]:
+# Snake on a board with more cells than 10x10 (a curriculum's board) keeps the schedule its
+# champion was evolved with: late episodes would play on the big board, where a game lasts
+# ten times as long as on 10x10 (docs/benchmarks.md, "Snake on 20x20").
+BIG_BOARD_DEFAULTS: dict[str, Any] = {"generations": 350, "late_episodes": 0}
+
+
+def game_defaults(game: str, network: str = "mlp", board: Any = None) -> dict[str, Any]:
     """The settings that differ from :class:`EvolveConfig`'s defaults for ``game``: its
     family's row (``gym:``), then its own row, then for a recurrent ``network`` its row of
-    :data:`MEMORY_DEFAULTS`."""
+    :data:`MEMORY_DEFAULTS`; for Snake on a ``board`` of more than 10x10 cells,
+    :data:`BIG_BOARD_DEFAULTS`."""
     out: dict[str, Any] = {}
+    if game == "snake" and isinstance(board, (tuple, list)) and len(board) == 2:
+        if all(_is_int(v) for v in board) and board[0] * board[1] > 100:
+            out.update(BIG_BOARD_DEFAULTS)
     for prefix in ("gym:",):
         if game.startswith(prefix):
             out.update(GAME_DEFAULTS[prefix])
@@ -496,6 +534,8 @@ def saved_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "step_cost": 0.0,  # fitness was the return
         "observe": [],  # networks saw every observation entry
         "network": "mlp",  # every network was feed-forward
+        "late_episodes": 0,  # every generation played the same episodes
+        "late_from": 0,
     }
     return {**before, **settings}
 

@@ -123,6 +123,13 @@ class ProgressReporter(Reporter):
                 file=self.file,
             )
             self.bar.set_description(self._desc(run), refresh=False)
+        late, eps = run.config.late_episodes, run.config.episodes
+        if late and late != eps and run.generation == run.config.late_from < run.config.generations:
+            self.bar.write(
+                f"evonet: from generation {run.generation} on, each genome plays "
+                f"{count(late, 'episode')}",
+                file=self.file,
+            )
 
     def on_picking(self, run: Run) -> None:
         self.close()
@@ -188,6 +195,18 @@ class JsonLinesReporter(Reporter):
         print(json.dumps({k: record[k] for k in run.fields}), flush=True)
 
 
+def _switches(run: Run) -> list[tuple[int, str]]:
+    """Where the run changed what it played, for :func:`evonet.views.plots.fitness_curves`:
+    the curriculum's end, the first generation of late episodes."""
+    out = []
+    if run.curriculum_end and run.game is not None:
+        out.append((run.curriculum_end, run.game.describe()))
+    cfg = run.config
+    if run.game is not None and cfg.late_episodes and cfg.late_episodes != cfg.episodes:
+        out.append((cfg.late_from, f"{count(cfg.late_episodes, 'episode')} a genome"))
+    return out
+
+
 class PlotReporter(Reporter):
     """The fitness curves as a PNG when the run ends."""
 
@@ -198,11 +217,8 @@ class PlotReporter(Reporter):
         if run.history:
             from evonet.views import plots
 
-            switch = None
-            if run.curriculum_end and run.game is not None:
-                switch = (run.curriculum_end, run.game.describe())
             plots.fitness_curves(
-                self.path, run.history, run.score_name, title=_title(run), switch=switch
+                self.path, run.history, run.score_name, title=_title(run), switches=_switches(run)
             )
 
 

@@ -160,7 +160,7 @@ class Run:
             )
         if self.fitness is None:
             assert self.game is not None
-            seeds = generation_seeds(cfg.seed, generation, cfg.episodes)
+            seeds = generation_seeds(cfg.seed, generation, cfg.episodes_at(generation))
             game = self.game_at(generation)
             options = {"observe": True} if observe else {}  # any evaluator takes none
             return (evaluator or rollout)(genomes, self.topology, game, seeds, **options)
@@ -227,7 +227,7 @@ def generation_bytes(cfg: EvolveConfig, game: GameSpec | None, topo: Topology) -
     and the larger of its rollout and the champion's pick."""
     need = cfg.search().memory_bytes(topo.n_params)
     if game is not None:
-        generation = rollout_bytes(cfg.population, cfg.episodes, topo, game, cfg.obs_norm)
+        generation = rollout_bytes(cfg.population, cfg.most_episodes, topo, game, cfg.obs_norm)
         candidates = cfg.elite + 1 if cfg.strategy == "ga" else 2
         pick = rollout_bytes(candidates, cfg.champion_episodes, topo, game)
         need += max(generation, pick)
@@ -246,9 +246,9 @@ def check_fits(
     where = f" on {game.describe()}" if game is not None else ""
     check_memory(
         generation_bytes(cfg, game, topo),
-        f"population {cfg.population} x {count(cfg.episodes, 'episode')} with a "
+        f"population {cfg.population} x {count(cfg.most_episodes, 'episode')} with a "
         f"{'-'.join(map(str, topo.sizes))} network{where}",
-        "lower --population, --episodes or --hidden",
+        "lower --population, --episodes, --late-episodes or --hidden",
     )
 
 

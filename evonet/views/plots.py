@@ -134,13 +134,14 @@ def fitness_curves(
     history: Sequence[dict],
     score: str = "apples",
     title: str = "",
-    switch: tuple[int, str] | None = None,
+    switches: Sequence[tuple[int, str]] = (),
 ) -> Path:
     """The best and mean ``score`` per generation (apples, return) and the best, mean and
     median fitness, from history records (see ``evonet.evolution.run.history_fields``).
 
-    ``switch = (generation, game)`` marks where a curriculum ended: from that generation
-    on, the run played ``game`` (a dashed line; scores jump there).
+    Each of ``switches``, ``(generation, what)``, marks where the run changed what it
+    played (a dashed line labelled "``what`` from here"): the end of a curriculum (scores
+    jump there), the first generation of more episodes a genome.
     """
     gen = [r["generation"] for r in history]
     fig = Figure(figsize=(10, 4))
@@ -157,8 +158,10 @@ def fitness_curves(
     ax2.set_ylabel("fitness")
     ax2.set_title("fitness")
     for ax in (ax1, ax2):
-        if switch is not None and gen and gen[0] <= switch[0] <= gen[-1]:
-            ax.axvline(switch[0] - 0.5, color="grey", ls="--", lw=1, label=f"{switch[1]} from here")
+        for i, (at, what) in enumerate(switches):
+            if gen and gen[0] <= at <= gen[-1]:
+                style = ("--", ":", "-.")[i % 3]
+                ax.axvline(at - 0.5, color="grey", ls=style, lw=1, label=f"{what} from here")
         ax.grid(True, alpha=0.3)
         ax.legend()
     if title:

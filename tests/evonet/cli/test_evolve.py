@@ -3,6 +3,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from evonet.cli.main import main
@@ -76,6 +77,26 @@ def test_evaluate_reports_json(tmp_path):
         "evaluate", "run/best.npz", "--episodes", "30", "--seed", "4", "--json", cwd=tmp_path
     )
     assert again.stdout == r.stdout  # same seed, same games
+
+
+def test_evaluate_says_how_fast_the_wins_come(capsys):
+    from evonet.evolution.files import load_agent
+    from evonet.evolution.rollout import rollout
+    from evonet.games.base import episode_seeds
+    from evonet.views.replay import shipped_champion
+
+    path = str(shipped_champion((10, 10)))
+    assert main(["evaluate", path, "--board", "6x6", "--episodes", "12", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    theta, topo, game = load_agent(path, (6, 6))
+    res = rollout(theta[None], topo, game, episode_seeds(12345, 12))
+    won, steps = res.episode_won[0], res.episode_steps[0]
+    assert out["full_boards"] == won.sum() > 0
+    assert out["mean_steps_per_win"] == steps[won].mean() < steps.max()
+    assert out["p95_steps_per_win"] == np.percentile(steps[won], 95)
+    assert main(["evaluate", path, "--board", "6x6", "--episodes", "12"]) == 0
+    text = capsys.readouterr().out
+    assert f"a full board takes {steps[won].mean():.0f} steps on average (95th percentile" in text
 
 
 def test_evaluate_plays_here_unless_workers_are_asked_for(tmp_path, monkeypatch):
@@ -181,6 +202,22 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, needle):
     assert len(lines) == 1 and needle in lines[0], r.stderr
     assert "Traceback" not in r.stderr
     assert not (tmp_path / "checkpoints").exists()  # nothing was started
+
+
+@pytest.mark.slow
+def test_a_run_says_from_which_generation_genomes_play_more_episodes(tmp_path):
+    flags = [a for a in TINY if a != "--quiet"] + ["--late-episodes", "3", "--late-from", "1"]
+    r = evonet_here("evolve", "snake", *flags, "--out", "run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "each genome plays 2 episodes in generations 0-0, then 3 (--late-episodes 3" in r.stderr
+    assert "from generation 1 on, each genome plays 3 episodes" in r.stderr
+    # Resumed past the switch: said as it is.
+    r = evonet_here(
+        "evolve", "snake", "--resume", "run/latest.npz", "--generations", "5", cwd=tmp_path
+    )
+    assert r.returncode == 0, r.stderr
+    assert "evonet: each genome plays 3 episodes (--late-episodes 3 --late-from 1)" in r.stderr
+    assert "from generation" not in r.stderr
 
 
 @pytest.mark.slow

@@ -35,6 +35,9 @@ from evonet.nn import mlp
         (["--observation", "3"], "observation layout must be one of 1, 2, got 3"),
         (["--curriculum", "-1"], "curriculum must be from 0 to 200,000 generations"),
         (["--curriculum", "1e20"], "argument --curriculum: expected a whole number"),
+        (["--late-episodes", "-1"], "--late-episodes must be 0 (off) or more, got -1"),
+        (["--late-from", "-1"], "--late-from must be a generation from 0 to 200,000"),
+        (["--late-episodes", "10000000000000"], "lower --population, --episodes, --late-episodes"),
         (["--selection", "tournament", "--tournament-size", "1000000000"], "cannot exceed"),
         (["--config", "inf.toml"], "--mutation-sigma must be a finite number"),
     ],
@@ -227,6 +230,22 @@ def test_a_run_at_the_most_generations_is_not_sent_looking_for_more(tmp_path, mo
     )
     err = capsys.readouterr().err
     assert "the most one run can have; its champion is checkpoints/snake/best.npz" in err
+
+
+def test_big_snake_boards_keep_their_schedule_without_late_episodes():
+    small, big = EvolveConfig.for_game("snake"), EvolveConfig.for_game("snake", board=(20, 20))
+    assert (small.generations, small.late_episodes) == (450, 16) and small.late_from == 350
+    assert (big.generations, big.late_episodes) == (350, 0) and big.curriculum == 325
+    given = EvolveConfig.for_game("snake", board=(20, 20), late_episodes=8, generations=400)
+    assert (given.generations, given.late_episodes) == (400, 8)
+    assert EvolveConfig.for_game("gym:CartPole-v1", board=(20, 20)).late_episodes == 0
+
+
+def test_runs_from_before_late_episodes_played_the_same_episodes_throughout():
+    old = {k: v for k, v in EvolveConfig().to_dict().items() if not k.startswith("late_")}
+    assert from_dict(old).late_episodes == 0
+    assert from_dict(old).episodes_at(10**5) == old["episodes"]
+    assert from_dict(EvolveConfig().to_dict()).late_episodes == EvolveConfig().late_episodes > 0
 
 
 def test_runs_from_before_curricula_played_their_board_from_the_start():

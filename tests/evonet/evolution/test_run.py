@@ -1,4 +1,5 @@
 import dataclasses
+from unittest.mock import ANY
 
 import numpy as np
 
@@ -175,6 +176,57 @@ def test_a_run_resumed_across_the_curriculum_end_is_identical(tmp_path):
     columns = ("best_fitness", "mean_fitness", "best_apples")
     assert [[r[c] for c in columns] for r in straight.history] == [
         [r[c] for c in columns] for r in resumed.history
+    ]
+    assert straight.champion.record == resumed.champion.record
+
+
+# Two generations of 2 episodes a genome, then two of 5.
+LATE = dataclasses.replace(TINY, late_episodes=5, late_from=2)
+
+
+def test_generations_from_late_from_on_play_the_late_episodes():
+    assert [LATE.episodes_at(g) for g in range(4)] == [2, 2, 5, 5]
+    assert [dataclasses.replace(LATE, late_episodes=0).episodes_at(g) for g in (0, 3)] == [2, 2]
+    run = Run.start(LATE)
+    genomes = run.ga.ask()
+    for gen, episodes in [(1, 2), (2, 5)]:
+        result = run.evaluate(genomes, gen)
+        assert result.episode_won.shape == (TINY.population, episodes)
+        seeds = generation_seeds(LATE.seed, gen, episodes)
+        expected = rollout(genomes, run.topology, run.game, seeds)
+        np.testing.assert_array_equal(result.fitness, expected.fitness)
+    # Late episodes change the run from late_from on, and only from there.
+    late, plain = Run.start(LATE), Run.start(dataclasses.replace(LATE, late_episodes=0))
+    evolve(late)
+    evolve(plain)
+    assert late.history[:2] == [dict(r, seconds=ANY, agent_steps_per_s=ANY) for r in plain.history[:2]]
+    assert late.history[3]["mean_fitness"] != plain.history[3]["mean_fitness"]
+
+
+def test_the_fitness_plot_marks_the_curriculum_end_and_the_late_episodes():
+    from evonet.evolution.reporters import _switches
+
+    assert _switches(Run.start(LATE)) == [(2, "5 episodes a genome")]
+    both = dataclasses.replace(CURRICULUM, late_episodes=3, late_from=1)
+    assert _switches(Run.start(both)) == [(2, "snake 12x12"), (1, "3 episodes a genome")]
+    assert _switches(Run.start(dataclasses.replace(LATE, late_episodes=2))) == []  # no change
+    assert _switches(Run.start(TINY)) == [(350, "16 episodes a genome")]  # beyond its end
+
+
+def test_a_run_resumed_across_late_from_is_identical(tmp_path):
+    from evonet.evolution.files import load_run, save_run
+
+    straight = Run.start(LATE)
+    evolve(straight)
+    first = Run.start(LATE)
+    evolve(first, should_stop=lambda: first.generation >= 1)
+    save_run(tmp_path / "latest.npz", first)
+    resumed = load_run(tmp_path / "latest.npz")
+    assert resumed.config.late_episodes == 5 and resumed.config.late_from == 2
+    evolve(resumed)
+    np.testing.assert_array_equal(straight.ga.population, resumed.ga.population)
+    assert [r["mean_fitness"] for r in straight.history] == [
+        r["mean_fitness"] for r in resumed.history
     ]
     assert straight.champion.record == resumed.champion.record
 
