@@ -1,15 +1,19 @@
-"""What each change of evonet 0.2.0's Snake defaults bought: the same command with and
-without it, on seeds 0-4, each champion on the same 100 fresh 10x10 games.
+"""What each change of evonet's Snake defaults bought: the same command with and without
+it, on seeds 0-4, each champion on the same 100 fresh 10x10 games.
 
     python benchmarks/ablation.py                 # every row: the longest benchmark
-    python benchmarks/ablation.py --seeds 0,1 --skip-layout-1
+    python benchmarks/ablation.py --seeds 0,1 --skip-layout-1 --skip-late
 
-Per seed it runs `evonet evolve snake --seed S --generations 200` (whose end picks a
-champion), then resumes that run to 350 generations, the default; a resumed run continues
-bit for bit, so these are the 200- and 350-generation runs of the plain command. From
-each it evaluates the picked champion (best.npz) and the best genome so far (the
-champion before champions were picked, from latest.npz). Then, unless skipped, the same
-350-generation command on observation layout 1 (no room features).
+Per seed it runs `evonet evolve snake --seed S --generations 200 --champion-episodes 100`
+(whose end picks a champion), then resumes that run to 350 generations (evonet 0.2.0's
+defaults: 350 generations of 4 episodes, a 100-episode pick), then to 450 with a
+500-episode pick: today's defaults, whose generations from 350 on play 32 episodes a
+genome. A resumed run continues bit for bit, so these are the 200-, 350- and
+450-generation runs of the plain command. From each it evaluates the picked champion
+(best.npz) and the best genome so far (the champion before champions were picked, from
+latest.npz). Then, unless skipped, the 0.2.0 command on observation layout 1 (no room
+features), and today's defaults without the late episodes (`--late-episodes 0`: 450
+generations of 4 episodes).
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--skip-layout-1", action="store_true")
+    ap.add_argument("--skip-late", action="store_true", help="no run without late episodes")
     a = ap.parse_args()
     print(machine.describe())  # the figures below belong with this line
     seeds = [int(s) for s in a.seeds.split(",")]
@@ -65,6 +70,8 @@ def main() -> None:
                 str(seed),
                 "--generations",
                 "200",
+                "--champion-episodes",
+                "100",
                 "--out",
                 str(run),
                 progress=True,
@@ -82,12 +89,34 @@ def main() -> None:
                 progress=True,
             )
             at_350 = scores(Path(tmp) / f"seed{seed}-350")
+            evonet(
+                "evolve",
+                "snake",
+                "--resume",
+                str(Path(tmp) / f"seed{seed}-350" / "latest.npz"),
+                "--generations",
+                "450",
+                "--champion-episodes",
+                "500",
+                "--out",
+                str(Path(tmp) / f"seed{seed}-450"),
+                progress=True,
+            )
+            at_450 = scores(Path(tmp) / f"seed{seed}-450")
             found = {
                 "layout 2, 200 generations, best so far": at_200["best so far"],
                 "layout 2, 200 generations, picked": at_200["picked"],
                 "layout 2, 350 generations, best so far": at_350["best so far"],
-                "layout 2, 350 generations, picked (the defaults)": at_350["picked"],
+                "layout 2, 350 generations, picked (0.2.0's defaults)": at_350["picked"],
+                "450 generations, 32 episodes from 350, 500-episode pick (the defaults)": at_450[
+                    "picked"
+                ],
             }
+            if not a.skip_late:
+                plain = Path(tmp) / f"seed{seed}-no-late"
+                evonet("evolve", "snake", "--seed", str(seed), "--late-episodes", "0",
+                       "--out", str(plain), progress=True)  # fmt: skip
+                found["450 generations of 4 episodes, 500-episode pick"] = scores(plain)["picked"]
             if not a.skip_layout_1:
                 old = Path(tmp) / f"seed{seed}-layout1"
                 evonet(
@@ -97,6 +126,12 @@ def main() -> None:
                     str(seed),
                     "--observation",
                     "1",
+                    "--generations",
+                    "350",
+                    "--late-episodes",
+                    "0",
+                    "--champion-episodes",
+                    "100",
                     "--out",
                     str(old),
                     progress=True,

@@ -139,6 +139,7 @@ STATUS_LINES = (
     "evonet: run folder",
     "evonet: compiled the Snake engine",
     "evonet: loaded the compiled Snake engine",
+    "evonet: each genome plays",  # more episodes late in a run
 )
 
 

@@ -102,7 +102,7 @@ class EvolveConfig:
         "snake", "The game to learn: snake, or gym:ENV_ID for an installed Gymnasium environment."
     )
     generations: int = setting(
-        450, "Generations to run (a resumed run counts from generation 0 of the original)."
+        500, "Generations to run (a resumed run counts from generation 0 of the original)."
     )
     strategy: str = setting(
         "ga",
@@ -148,7 +148,7 @@ class EvolveConfig:
         4, "E, episodes per genome per generation; every genome plays the same E seeds."
     )
     late_episodes: int = setting(
-        16,
+        32,
         "Episodes per genome from generation --late-from on (0: --episodes throughout): "
         "late in a run most elites win every one of a few episodes, and only more of them "
         "tell a genome that wins nine games in ten from one that wins all but one in a "
@@ -185,7 +185,7 @@ class EvolveConfig:
         0, "Seed of the initial population, the GA's randomness and the episode seeds."
     )
     champion_episodes: int = setting(
-        100,
+        500,
         "Episodes that pick the champion (best.npz) when a run ends: the last generation's "
         "elites and the best genome so far play them, and the best mean fitness wins; 0 "
         "keeps the best genome so far.",
@@ -367,6 +367,8 @@ _DEFAULTS = {f.name: f.default for f in fields(EvolveConfig)}
 # Per-game defaults: what the plain command uses for a game, over the Snake-tuned ones
 # above. Each row was chosen by experiment (benchmarks/gym.py measures them).
 GAME_DEFAULTS: dict[str, dict[str, Any]] = {
+    # A fitness function has no episodes, so nothing to play more of late in a run.
+    CUSTOM: {"generations": 350, "late_episodes": 0},
     "gym:": {  # any Gymnasium environment without its own row
         "population": 64,
         "elite": 4,
@@ -377,6 +379,7 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
         "mutation_rate": 0.2,
         "generations": 100,
         "late_episodes": 0,
+        "champion_episodes": 100,
     },
     "gym:CartPole-v1": {"generations": 30, "episodes": 16, "hidden": (8,)},
     "gym:Acrobot-v1": {"generations": 30, "episodes": 3, "hidden": (16,)},
@@ -421,7 +424,11 @@ MEMORY_DEFAULTS: dict[str, dict[str, Any]] = {
 # Snake on a board with more cells than 10x10 (a curriculum's board) keeps the schedule its
 # champion was evolved with: late episodes would play on the big board, where a game lasts
 # ten times as long as on 10x10 (docs/benchmarks.md, "Snake on 20x20").
-BIG_BOARD_DEFAULTS: dict[str, Any] = {"generations": 350, "late_episodes": 0}
+BIG_BOARD_DEFAULTS: dict[str, Any] = {
+    "generations": 350,
+    "late_episodes": 0,
+    "champion_episodes": 100,
+}
 
 
 def game_defaults(game: str, network: str = "mlp", board: Any = None) -> dict[str, Any]:

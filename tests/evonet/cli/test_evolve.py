@@ -295,4 +295,5 @@ def test_the_docs_memory_refusal_is_what_the_command_says(capsys):
     assert main(["evolve", "snake", "--population", "1000000000"]) == 2
     said = capsys.readouterr().err.strip()
     assert said.split(", more than")[0] == quoted.split(", more than")[0]
-    assert said.endswith("; lower --population, --episodes or --hidden") and "TiB" in said
+    assert said.endswith("; lower --population, --episodes, --late-episodes or --hidden")
+    assert "TiB" in said
