@@ -70,7 +70,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             ("evonet evolve snake", "10x10 with the default settings"),
             (
                 "evonet evolve snake --board 20x20",
-                "325 generations on 10x10, then 25 on 20x20 (see the docs' benchmarks)",
+                "evolves on 10x10, picks its champion on 20x20 (see the docs' benchmarks)",
             ),
             ("evonet evolve gym:CartPole-v1", "any Gymnasium environment, its own defaults"),
             (
@@ -78,8 +78,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                 "no velocities: a network with memory infers them (docs/memory.md)",
             ),
             ("evonet evolve snake --resume checkpoints/snake/latest.npz", "go on from there"),
-            notes="The defaults shown are Snake's on 10x10; a bigger board keeps 350 generations "
-            "with no late episodes and a 100-episode pick, each gym:ENV_ID game has its own "
+            notes="The defaults shown are Snake's; a board bigger than 10x10 picks its champion "
+            "on 100 episodes, each gym:ENV_ID game has its own defaults "
             "(see docs/gymnasium.md), and a recurrent --network may get more generations "
             "(docs/memory.md). --elite and --parents, when not given, keep their share of "
             "a --population that is. Ctrl-C stops after the current generation, saves a "
@@ -181,7 +181,8 @@ def _session(args: argparse.Namespace, given: dict[str, Any]) -> Session:
     except CheckpointError as e:
         raise UsageError(str(e)) from None
     except (ValueError, TypeError) as e:
-        raise UsageError(f"--resume {e}" if args.resume else as_flags(str(e))) from None
+        said = as_flags(str(e))  # a flag given with --resume is named as the flag
+        raise UsageError(f"--resume {e}" if args.resume and said == str(e) else said) from None
 
 
 def as_flags(message: str) -> str:
@@ -361,9 +362,10 @@ def _say_late_episodes(run: Run) -> None:
         return
     flags = f"--late-episodes {late} --late-from {start}"
     if now < start:
+        gens = f"generation {now}" if start - 1 == now else f"generations {now}-{start - 1}"
         info(
-            f"evonet: each genome plays {count(cfg.episodes, 'episode')} in generations "
-            f"{now}-{start - 1}, then {late} ({flags}; --late-episodes 0 keeps {cfg.episodes})"
+            f"evonet: each genome plays {count(cfg.episodes, 'episode')} in {gens}, then "
+            f"{late} ({flags}; --late-episodes 0 keeps {cfg.episodes})"
         )
     else:
         info(f"evonet: each genome plays {count(late, 'episode')} ({flags})")

@@ -202,7 +202,8 @@ def _switches(run: Run) -> list[tuple[int, str]]:
     if run.curriculum_end and run.game is not None:
         out.append((run.curriculum_end, run.game.describe()))
     cfg = run.config
-    if run.game is not None and cfg.late_episodes and cfg.late_episodes != cfg.episodes:
+    late = cfg.late_episodes and cfg.late_episodes != cfg.episodes and cfg.late_from > 0
+    if run.game is not None and late:  # from generation 0 on, nothing changes to mark
         out.append((cfg.late_from, f"{count(cfg.late_episodes, 'episode')} a genome"))
     return out
 

@@ -209,7 +209,7 @@ def test_a_run_says_from_which_generation_genomes_play_more_episodes(tmp_path):
     flags = [a for a in TINY if a != "--quiet"] + ["--late-episodes", "3", "--late-from", "1"]
     r = evonet_here("evolve", "snake", *flags, "--out", "run", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "each genome plays 2 episodes in generations 0-0, then 3 (--late-episodes 3" in r.stderr
+    assert "each genome plays 2 episodes in generation 0, then 3 (--late-episodes 3" in r.stderr
     assert "from generation 1 on, each genome plays 3 episodes" in r.stderr
     # Resumed past the switch: said as it is.
     r = evonet_here(
@@ -218,6 +218,11 @@ def test_a_run_says_from_which_generation_genomes_play_more_episodes(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "evonet: each genome plays 3 episodes (--late-episodes 3 --late-from 1)" in r.stderr
     assert "from generation" not in r.stderr
+    # A bad value given with --resume is named as its flag.
+    r = evonet_here("evolve", "snake", "--resume", "run/latest.npz", "--late-episodes", "-1",
+                    cwd=tmp_path)  # fmt: skip
+    assert r.returncode == 2
+    assert r.stderr.strip().endswith("error: --late-episodes must be 0 (off) or more, got -1")
 
 
 @pytest.mark.slow

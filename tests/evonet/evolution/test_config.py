@@ -232,13 +232,15 @@ def test_a_run_at_the_most_generations_is_not_sent_looking_for_more(tmp_path, mo
     assert "the most one run can have; its champion is checkpoints/snake/best.npz" in err
 
 
-def test_big_snake_boards_keep_their_schedule_without_late_episodes():
+def test_big_snake_boards_evolve_on_10x10_and_pick_on_fewer_episodes():
     small, big = EvolveConfig.for_game("snake"), EvolveConfig.for_game("snake", board=(20, 20))
     assert (small.generations, small.late_episodes) == (500, 32) and small.late_from == 350
-    assert (big.generations, big.late_episodes) == (350, 0) and big.curriculum == 325
-    given = EvolveConfig.for_game("snake", board=(20, 20), late_episodes=8, generations=400)
-    assert (given.generations, given.late_episodes) == (400, 8)
-    assert EvolveConfig.for_game("gym:CartPole-v1", board=(20, 20)).late_episodes == 0
+    assert small.champion_episodes == 500
+    assert big.curriculum >= big.generations == small.generations  # 10x10 throughout
+    assert big.late_episodes == small.late_episodes and big.champion_episodes == 100
+    given = EvolveConfig.for_game("snake", board=(20, 20), champion_episodes=30)
+    assert given.champion_episodes == 30
+    assert EvolveConfig.for_game("gym:CartPole-v1", board=(20, 20)).champion_episodes == 100
 
 
 def test_runs_from_before_late_episodes_played_the_same_episodes_throughout():

@@ -211,6 +211,7 @@ def test_the_fitness_plot_marks_the_curriculum_end_and_the_late_episodes():
     both = dataclasses.replace(CURRICULUM, late_episodes=3, late_from=1)
     assert _switches(Run.start(both)) == [(2, "snake 12x12"), (1, "3 episodes a genome")]
     assert _switches(Run.start(dataclasses.replace(LATE, late_episodes=2))) == []  # no change
+    assert _switches(Run.start(dataclasses.replace(LATE, late_from=0))) == []  # from the start
     assert _switches(Run.start(TINY)) == [(350, "32 episodes a genome")]  # beyond its end
 
 

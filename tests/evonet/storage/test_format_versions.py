@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[3]
 V1_FIXTURE = Path(__file__).with_name("data") / "v1-checkpoint.npz"
 V1_CONFIG = EvolveConfig(
     generations=2, population=8, elite=2, parents=4, episodes=2, board=(6, 6), hidden=(4,),
-    seed=5, champion_episodes=0, late_episodes=0, late_from=0,  # as version 1 played
+    seed=5, champion_episodes=0, late_episodes=0, late_from=0, curriculum=325,  # as v1 played
 )  # fmt: skip
 TINY = dataclasses.replace(V1_CONFIG, generations=4, population=12)
 
@@ -121,8 +121,8 @@ def test_the_cli_resumes_the_committed_version_1_checkpoint(tmp_path):
 @pytest.mark.parametrize("path", sorted((ROOT / "checkpoints").glob("*.npz")), ids=lambda p: p.name)
 def test_the_shipped_networks_load_and_play(path):
     # The champions of earlier versions stay in version 1's layout, so reading it stays
-    # tested on real files; the current 10x10 champion is a version 2 file.
-    expected = 2 if path.name == "snake-champion.npz" else 1
+    # tested on real files; the current champions are version 2 files.
+    expected = 2 if path.name in ("snake-champion.npz", "snake-champion-20x20.npz") else 1
     assert crafted.meta_of(path)["version"] == expected
     theta, topo, game = load_agent(path)
     assert theta.shape == (topo.n_params,) and game.name == "snake"
