@@ -422,7 +422,7 @@ MEMORY_DEFAULTS: dict[str, dict[str, Any]] = {
 
 
 # Snake on a board with more cells than 10x10 evolves on 10x10 throughout (the curriculum
-# is as long as the run): the 10x10 champions fill 20x20 boards as well, while a
+# is as long as the run): what they learn there carries over to 20x20, while a
 # generation on the big board costs ten times as much (docs/benchmarks.md, "Snake on
 # 20x20"). The champion's pick plays the big board, whose games are long.
 BIG_BOARD_DEFAULTS: dict[str, Any] = {"champion_episodes": 100}

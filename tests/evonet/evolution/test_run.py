@@ -161,25 +161,6 @@ def test_the_best_genome_so_far_is_the_best_on_the_runs_own_board():
     assert again.fitness[0] == run.champion.record["fitness"]
 
 
-def test_a_run_resumed_across_the_curriculum_end_is_identical(tmp_path):
-    from evonet.evolution.files import load_run, save_run
-
-    straight = Run.start(CURRICULUM)
-    evolve(straight)
-    first = Run.start(CURRICULUM)
-    evolve(first, should_stop=lambda: first.generation >= 1)
-    save_run(tmp_path / "latest.npz", first)
-    resumed = load_run(tmp_path / "latest.npz")
-    evolve(resumed)
-    np.testing.assert_array_equal(straight.ga.population, resumed.ga.population)
-    np.testing.assert_array_equal(straight.ga.best_genome, resumed.ga.best_genome)
-    columns = ("best_fitness", "mean_fitness", "best_apples")
-    assert [[r[c] for c in columns] for r in straight.history] == [
-        [r[c] for c in columns] for r in resumed.history
-    ]
-    assert straight.champion.record == resumed.champion.record
-
-
 # Two generations of 2 episodes a genome, then two of 5.
 LATE = dataclasses.replace(TINY, late_episodes=5, late_from=2)
 
@@ -215,22 +196,35 @@ def test_the_fitness_plot_marks_the_curriculum_end_and_the_late_episodes():
     assert _switches(Run.start(TINY)) == [(350, "32 episodes a genome")]  # beyond its end
 
 
-def test_a_run_resumed_across_late_from_is_identical(tmp_path):
+def assert_resumes_identically(cfg, tmp_path, stop_at=1):
+    """A run of ``cfg`` stopped after ``stop_at`` generations, saved, loaded and finished
+    ends exactly as one that ran straight through; returns the resumed run."""
     from evonet.evolution.files import load_run, save_run
 
-    straight = Run.start(LATE)
+    straight = Run.start(cfg)
     evolve(straight)
-    first = Run.start(LATE)
-    evolve(first, should_stop=lambda: first.generation >= 1)
+    first = Run.start(cfg)
+    evolve(first, should_stop=lambda: first.generation >= stop_at)
     save_run(tmp_path / "latest.npz", first)
     resumed = load_run(tmp_path / "latest.npz")
-    assert resumed.config.late_episodes == 5 and resumed.config.late_from == 2
     evolve(resumed)
     np.testing.assert_array_equal(straight.ga.population, resumed.ga.population)
-    assert [r["mean_fitness"] for r in straight.history] == [
-        r["mean_fitness"] for r in resumed.history
+    np.testing.assert_array_equal(straight.ga.best_genome, resumed.ga.best_genome)
+    columns = ("best_fitness", "mean_fitness", "best_apples")
+    assert [[r[c] for c in columns] for r in straight.history] == [
+        [r[c] for c in columns] for r in resumed.history
     ]
     assert straight.champion.record == resumed.champion.record
+    return resumed
+
+
+def test_a_run_resumed_across_the_curriculum_end_is_identical(tmp_path):
+    assert_resumes_identically(CURRICULUM, tmp_path)
+
+
+def test_a_run_resumed_across_late_from_is_identical(tmp_path):
+    resumed = assert_resumes_identically(LATE, tmp_path)
+    assert resumed.config.late_episodes == 5 and resumed.config.late_from == 2
 
 
 def test_progress_shows_no_false_eta_and_runs_over_a_time_limit():
