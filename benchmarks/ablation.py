@@ -6,13 +6,13 @@ it, on seeds 0-4, each champion on the same 100 fresh 10x10 games.
 
 Per seed it runs `evonet evolve snake --seed S --generations 200 --champion-episodes 100`
 (whose end picks a champion), then resumes that run to 350 generations (evonet 0.2.0's
-defaults: 350 generations of 4 episodes, a 100-episode pick), then to 450 with a
+defaults: 350 generations of 4 episodes, a 100-episode pick), then to 500 with a
 500-episode pick: today's defaults, whose generations from 350 on play 32 episodes a
 genome. A resumed run continues bit for bit, so these are the 200-, 350- and
-450-generation runs of the plain command. From each it evaluates the picked champion
+500-generation runs of the plain command. From each it evaluates the picked champion
 (best.npz) and the best genome so far (the champion before champions were picked, from
 latest.npz). Then, unless skipped, the 0.2.0 command on observation layout 1 (no room
-features), and today's defaults without the late episodes (`--late-episodes 0`: 450
+features), and today's defaults without the late episodes (`--late-episodes 0`: 500
 generations of 4 episodes).
 """
 
@@ -51,6 +51,14 @@ def scores(folder: Path) -> dict[str, tuple[float, int]]:
     return out
 
 
+def resume(run: Path, out: Path, generations: int, *flags: str) -> Path:
+    """`evonet evolve snake --resume RUN/latest.npz --generations N` (plus ``flags``) into
+    ``out``; a resumed run continues bit for bit, so this is the longer plain command."""
+    evonet("evolve", "snake", "--resume", str(run / "latest.npz"), "--generations",
+           str(generations), *flags, "--out", str(out), progress=True)  # fmt: skip
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default="0,1,2,3,4")
@@ -77,38 +85,16 @@ def main() -> None:
                 progress=True,
             )
             at_200 = scores(run)
-            evonet(
-                "evolve",
-                "snake",
-                "--resume",
-                str(run / "latest.npz"),
-                "--generations",
-                "350",
-                "--out",
-                str(Path(tmp) / f"seed{seed}-350"),
-                progress=True,
-            )
-            at_350 = scores(Path(tmp) / f"seed{seed}-350")
-            evonet(
-                "evolve",
-                "snake",
-                "--resume",
-                str(Path(tmp) / f"seed{seed}-350" / "latest.npz"),
-                "--generations",
-                "450",
-                "--champion-episodes",
-                "500",
-                "--out",
-                str(Path(tmp) / f"seed{seed}-450"),
-                progress=True,
-            )
-            at_450 = scores(Path(tmp) / f"seed{seed}-450")
+            at_350 = scores(resume(run, Path(tmp) / f"seed{seed}-350", 350))
+            today = resume(Path(tmp) / f"seed{seed}-350", Path(tmp) / f"seed{seed}-500", 500,
+                           "--champion-episodes", "500")  # fmt: skip
+            at_500 = scores(today)
             found = {
                 "layout 2, 200 generations, best so far": at_200["best so far"],
                 "layout 2, 200 generations, picked": at_200["picked"],
                 "layout 2, 350 generations, best so far": at_350["best so far"],
                 "layout 2, 350 generations, picked (0.2.0's defaults)": at_350["picked"],
-                "450 generations, 32 episodes from 350, 500-episode pick (the defaults)": at_450[
+                "500 generations, 32 episodes from 350, 500-episode pick (the defaults)": at_500[
                     "picked"
                 ],
             }
@@ -116,7 +102,7 @@ def main() -> None:
                 plain = Path(tmp) / f"seed{seed}-no-late"
                 evonet("evolve", "snake", "--seed", str(seed), "--late-episodes", "0",
                        "--out", str(plain), progress=True)  # fmt: skip
-                found["450 generations of 4 episodes, 500-episode pick"] = scores(plain)["picked"]
+                found["500 generations of 4 episodes, 500-episode pick"] = scores(plain)["picked"]
             if not a.skip_layout_1:
                 old = Path(tmp) / f"seed{seed}-layout1"
                 evonet(

@@ -1,7 +1,7 @@
 """Learning and throughput targets of `evonet evolve snake`.
 
     python benchmarks/evolve.py --keep runs/  # learning on seeds 0-4, then throughput
-    python benchmarks/evolve.py --board 20x20 --seeds 0  # 10x10 curriculum, then 20x20
+    python benchmarks/evolve.py --board 20x20 --seeds 0  # evolves on 10x10, picks on 20x20
     python benchmarks/evolve.py --board 20x20 --seeds 0 --skip-now --skip-previous \\
         --compare "--curriculum 0"   # what the curriculum buys
     python benchmarks/evolve.py --skip-learning  # throughput only
