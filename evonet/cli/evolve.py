@@ -361,14 +361,16 @@ def _say_late_episodes(run: Run) -> None:
     if run.game is None or not late or late == cfg.episodes or max(start, now) >= cfg.generations:
         return
     flags = f"--late-episodes {late} --late-from {start}"
+    if cfg.raced(start):
+        flags += f" --late-share {cfg.late_share:g}"
     if now < start:
         gens = f"generation {now}" if start - 1 == now else f"generations {now}-{start - 1}"
         info(
-            f"evonet: each genome plays {count(cfg.episodes, 'episode')} in {gens}, then "
-            f"{late} ({flags}; --late-episodes 0 keeps {cfg.episodes})"
+            f"evonet: each genome plays {count(cfg.episodes, 'episode')} in {gens}; then "
+            f"{cfg.late_text()} ({flags}; --late-episodes 0 keeps {cfg.episodes})"
         )
     else:
-        info(f"evonet: each genome plays {count(late, 'episode')} ({flags})")
+        info(f"evonet: {cfg.late_text()} ({flags})")
 
 
 def _say_curriculum(run: Run) -> None:

@@ -23,7 +23,7 @@ from evonet.nn.mlp import Topology
 from evonet.search.distribution import ESConfig
 from evonet.search.ga import GAConfig
 from evonet.search.strategies import strategy_class
-from evonet.text import did_you_mean
+from evonet.text import count, did_you_mean
 
 # A run whose fitness is a Python function (evonet.run(fitness=...)), not a registered game.
 CUSTOM = "custom"
@@ -155,6 +155,13 @@ class EvolveConfig:
         "hundred.",
     )
     late_from: int = setting(350, "The first generation that plays --late-episodes.")
+    late_share: float = setting(
+        1.0,
+        "Racing: the share of the population that plays the rest of --late-episodes, the "
+        "best on its first --episodes, and never fewer than --parents; the others rank "
+        "below them. 1 plays every genome on them all. The GA with truncation selection "
+        "only: an evolution strategy weighs every genome's score.",
+    )
     board: tuple[int, int] = setting((10, 10), "Snake: board width and height, 4 to 64 each.")
     hunger: int = setting(
         0, "Snake: steps without an apple before a game ends; 0 means width * height."
@@ -213,6 +220,30 @@ class EvolveConfig:
         if self.late_episodes and generation >= self.late_from:
             return self.late_episodes
         return self.episodes
+
+    def raced(self, generation: int) -> int:
+        """How many genomes play every episode of generation ``generation`` when it is a
+        race (:attr:`late_share`): the best on its first :attr:`episodes`, at least the
+        ``parents`` and ``elite`` that selection takes from them. 0 when every genome
+        plays them all."""
+        if self.strategy != "ga" or self.selection != "truncation" or self.late_share >= 1:
+            return 0
+        if self.episodes_at(generation) <= self.episodes:
+            return 0
+        top = max(math.ceil(self.late_share * self.population), self.parents, self.elite)
+        return top if top < self.population else 0
+
+    def late_text(self) -> str:
+        """What a genome plays from :attr:`late_from` on, in words for people: ``each
+        genome plays 32 episodes``, or in a race ``the best 100 of 300 genomes on their
+        first 4 episodes play 32``."""
+        top = self.raced(self.late_from)
+        if not top:
+            return f"each genome plays {count(self.late_episodes, 'episode')}"
+        return (
+            f"the best {top} of {self.population} genomes on their first "
+            f"{count(self.episodes, 'episode')} play {self.late_episodes}"
+        )
 
     @property
     def most_episodes(self) -> int:
@@ -328,6 +359,8 @@ class EvolveConfig:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.late_episodes < 0:
             raise ValueError(f"late episodes must be 0 (off) or more, got {self.late_episodes}")
+        if not (math.isfinite(self.late_share) and 0 < self.late_share <= 1):
+            raise ValueError(f"late share must be above 0 and at most 1, got {self.late_share}")
         if not 0 <= self.late_from <= MAX_CURRICULUM:
             raise ValueError(
                 f"late from must be a generation from 0 to {MAX_CURRICULUM:,}, "
@@ -540,6 +573,7 @@ def saved_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "network": "mlp",  # every network was feed-forward
         "late_episodes": 0,  # every generation played the same episodes
         "late_from": 0,
+        "late_share": 1.0,  # every genome played every late episode
     }
     return {**before, **settings}
 

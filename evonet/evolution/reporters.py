@@ -126,8 +126,7 @@ class ProgressReporter(Reporter):
         late, eps = run.config.late_episodes, run.config.episodes
         if late and late != eps and run.generation == run.config.late_from < run.config.generations:
             self.bar.write(
-                f"evonet: from generation {run.generation} on, each genome plays "
-                f"{count(late, 'episode')}",
+                f"evonet: from generation {run.generation} on, {run.config.late_text()}",
                 file=self.file,
             )
 
@@ -204,7 +203,9 @@ def _switches(run: Run) -> list[tuple[int, str]]:
     cfg = run.config
     late = cfg.late_episodes and cfg.late_episodes != cfg.episodes and cfg.late_from > 0
     if run.game is not None and late:  # from generation 0 on, nothing changes to mark
-        out.append((cfg.late_from, f"{count(cfg.late_episodes, 'episode')} a genome"))
+        top = cfg.raced(cfg.late_from)
+        whom = f"for the best {top}" if top else "a genome"
+        out.append((cfg.late_from, f"{count(cfg.late_episodes, 'episode')} {whom}"))
     return out
 
 

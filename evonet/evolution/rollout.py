@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from evonet.evolution.obs_norm import ObsStats
 from evonet.games.base import BatchedGame, GameSpec, actions_from_outputs
 from evonet.nn import mlp, recurrent
 from evonet.nn.mlp import Topology
+from evonet.search.ga import rank
 
 
 def rollout_bytes(
@@ -59,6 +61,18 @@ class RolloutResult:
     episode_won: np.ndarray  # (P, E) bool
     agent_steps: int  # game-steps played in total
     obs_stats: ObsStats | None = None  # the observations' sums, when asked for
+    finished: np.ndarray | None = None
+    """``(P,)`` bool in a race (:func:`race`): the genomes that played every episode; None
+    when every genome did."""
+
+    @property
+    def selection_fitness(self) -> np.ndarray:
+        """``(P,)`` the fitness a strategy learns from: :attr:`fitness`, and NaN for a
+        genome knocked out of a race, so that it ranks below every genome that played
+        every episode (:func:`evonet.search.ga.rank`)."""
+        if self.finished is None:
+            return self.fitness
+        return np.where(self.finished, self.fitness, np.nan)
 
 
 def plays_compiled(game: GameSpec, topo: Topology, observe: bool = False) -> bool:
@@ -142,6 +156,67 @@ def from_episodes(
         agent_steps=int(steps.sum()),  # every live game-step advanced one game's counter
         obs_stats=obs_stats,
     )
+
+
+def race(
+    play: Callable[..., RolloutResult],
+    genomes: np.ndarray,
+    topo: Topology,
+    game: GameSpec,
+    seeds: np.ndarray,
+    first: int,
+    top: int,
+    **options: Any,
+) -> RolloutResult:
+    """Racing: every genome ``(P, D)`` plays the first ``first`` of the episode ``seeds
+    (E,)``, and only the best ``top`` there (by mean fitness, ties in index order) play the
+    rest. ``play`` is :func:`rollout` or an evaluator, called as it is.
+
+    Selection only needs the best ranked exactly, and a genome that loses early games
+    rarely turns out to be among them (docs/evolving.md measures how rarely), so the rest
+    of the episodes go where they tell genomes apart. The result's per-episode arrays are
+    ``(P, E)``: an episode not played has NaN fitness and score, no steps and no win. The
+    means ``(P,)`` are over the episodes each genome played; :attr:`RolloutResult.finished`
+    marks the genomes that played all ``E``, and selection ranks them above the others
+    (:attr:`RolloutResult.selection_fitness`). A pure function of its arguments, as
+    :func:`rollout` is, whatever the evaluator's split.
+    """
+    heats = play(genomes, topo, game, seeds[:first], **options)
+    best = np.sort(rank(heats.fitness)[:top])  # in population order, as every batch is
+    final = play(genomes[best], topo, game, seeds[first:], **options)
+    p, e = genomes.shape[0], seeds.size
+
+    def joined(a: np.ndarray, b: np.ndarray, fill: Any) -> np.ndarray:
+        out = np.full((p, e, *a.shape[2:]), fill, dtype=a.dtype)
+        out[:, :first], out[best, first:] = a, b
+        return out
+
+    fit = joined(heats.episode_fitness, final.episode_fitness, np.nan)
+    score = joined(heats.episode_score, final.episode_score, np.nan)
+    steps = joined(heats.episode_steps, final.episode_steps, 0)
+    finished = np.zeros(p, dtype=bool)
+    finished[best] = True
+    played = np.where(finished, e, first)
+    stats = None
+    if heats.obs_stats is not None and final.obs_stats is not None:
+        a, b = heats.obs_stats, final.obs_stats
+        stats = ObsStats(*(joined(x, y, 0.0) for x, y in zip(_sums(a), _sums(b), strict=True)))
+    return RolloutResult(
+        fitness=np.nansum(fit, axis=1) / played,
+        score=np.nansum(score, axis=1) / played,
+        steps=steps.sum(axis=1) / played,
+        episode_fitness=fit,
+        episode_score=score,
+        episode_steps=steps,
+        episode_won=joined(heats.episode_won, final.episode_won, False),
+        agent_steps=heats.agent_steps + final.agent_steps,
+        obs_stats=stats,
+        finished=finished,
+    )
+
+
+def _sums(stats: ObsStats) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return stats.count, stats.total, stats.squares
 
 
 def _play(

@@ -18,7 +18,13 @@ import numpy as np
 
 from evonet.evolution.config import CUSTOM, EvolveConfig
 from evonet.evolution.obs_norm import ObsNorm
-from evonet.evolution.rollout import RolloutResult, from_episodes, rollout, rollout_bytes
+from evonet.evolution.rollout import (
+    RolloutResult,
+    from_episodes,
+    race,
+    rollout,
+    rollout_bytes,
+)
 from evonet.games.base import GameSpec
 from evonet.memory import check_memory
 from evonet.nn import mlp
@@ -149,9 +155,10 @@ class Run:
         evaluator: Evaluator | None = None,
         observe: bool = False,
     ) -> RolloutResult:
-        """Score genomes ``(P, D)`` as generation ``generation`` does; a game's rollouts
-        run on ``evaluator`` (default: in this process), summing the observations too
-        with ``observe``."""
+        """Score genomes ``(P, D)`` as generation ``generation`` does, a race
+        (:func:`evonet.evolution.rollout.race`) when :meth:`EvolveConfig.raced` says so; a
+        game's rollouts run on ``evaluator`` (default: in this process), summing the
+        observations too with ``observe``."""
         cfg = self.config
         if self.game is None and self.fitness is None:
             raise ValueError(
@@ -163,7 +170,10 @@ class Run:
             seeds = generation_seeds(cfg.seed, generation, cfg.episodes_at(generation))
             game = self.game_at(generation)
             options = {"observe": True} if observe else {}  # any evaluator takes none
-            return (evaluator or rollout)(genomes, self.topology, game, seeds, **options)
+            play, top = evaluator or rollout, cfg.raced(generation)
+            if top:
+                return race(play, genomes, self.topology, game, seeds, cfg.episodes, top, **options)
+            return play(genomes, self.topology, game, seeds, **options)
         values = np.asarray(self.fitness(genomes), dtype=np.float64)
         p = genomes.shape[0]
         if values.shape != (p,):
@@ -366,6 +376,12 @@ def _generations(
     return "finished"
 
 
+def _best_of(score: np.ndarray, ranked: np.ndarray) -> float:
+    """The best ``score (P,)`` of the genomes ranked (finite ``ranked (P,)``): in a race,
+    of those that played every episode."""
+    return float(np.nanmax(np.where(np.isfinite(ranked), score, np.nan)))
+
+
 def _one_generation(run: Run, evaluator: Evaluator | None) -> tuple[dict, RolloutResult]:
     """Ask, evaluate, tell: one generation, and its history record."""
     t0, gen = time.perf_counter(), run.generation
@@ -375,16 +391,19 @@ def _one_generation(run: Run, evaluator: Evaluator | None) -> tuple[dict, Rollou
         # Fitness on the easier game does not compare with the run's own: the best
         # genome so far is the best on the run's game, from its first generation on.
         run.strategy.forget_best()
-    run.strategy.tell(result.fitness)
+    ranked = result.selection_fitness
+    run.strategy.tell(ranked)
     if norm is not None and result.obs_stats is not None:
         norm.update(result.obs_stats)  # frozen while the generation played
     seconds = time.perf_counter() - t0
     record = {
         "generation": gen,
-        "best_fitness": float(np.nanmax(result.fitness)),
+        # The best of a race is the best of the genomes that played every episode; the
+        # mean and median are over what each genome played.
+        "best_fitness": float(np.nanmax(ranked)),
         "mean_fitness": float(np.nanmean(result.fitness)),
         "median_fitness": float(np.nanmedian(result.fitness)),
-        f"best_{run.score_name}": float(np.nanmax(result.score)),
+        f"best_{run.score_name}": _best_of(result.score, ranked),
         f"mean_{run.score_name}": float(np.nanmean(result.score)),
         **run.strategy.figures(),
         "seconds": round(seconds, 4),

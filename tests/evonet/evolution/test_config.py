@@ -37,6 +37,9 @@ from evonet.nn import mlp
         (["--curriculum", "1e20"], "argument --curriculum: expected a whole number"),
         (["--late-episodes", "-1"], "--late-episodes must be 0 (off) or more, got -1"),
         (["--late-from", "-1"], "--late-from must be a generation from 0 to 200,000"),
+        (["--late-share", "0"], "--late-share must be above 0 and at most 1, got 0.0"),
+        (["--late-share", "1.5"], "--late-share must be above 0 and at most 1, got 1.5"),
+        (["--late-share", "nan"], "--late-share must be"),
         (["--late-episodes", "10000000000000"], "lower --population, --episodes, --late-episodes"),
         (["--selection", "tournament", "--tournament-size", "1000000000"], "cannot exceed"),
         (["--config", "inf.toml"], "--mutation-sigma must be a finite number"),
@@ -245,7 +248,7 @@ def test_big_snake_boards_evolve_on_10x10_and_pick_on_fewer_episodes():
 
 def test_runs_from_before_late_episodes_played_the_same_episodes_throughout():
     old = {k: v for k, v in EvolveConfig().to_dict().items() if not k.startswith("late_")}
-    assert from_dict(old).late_episodes == 0
+    assert from_dict(old).late_episodes == 0 and from_dict(old).late_share == 1
     assert from_dict(old).episodes_at(10**5) == old["episodes"]
     assert from_dict(EvolveConfig().to_dict()).late_episodes == EvolveConfig().late_episodes > 0
 

@@ -185,6 +185,72 @@ def test_generations_from_late_from_on_play_the_late_episodes():
     assert late.history[3]["mean_fitness"] != plain.history[3]["mean_fitness"]
 
 
+# A race from generation 2 on: every genome plays 2 episodes, the best 8 of 24 all 5.
+RACE = dataclasses.replace(LATE, late_share=0.3)
+
+
+def test_a_race_plays_the_rest_of_the_episodes_for_the_best_only():
+    from evonet.evolution.rollout import race
+    from evonet.search.ga import rank
+
+    run = Run.start(RACE)
+    genomes = run.ga.ask()
+    assert [RACE.raced(g) for g in range(4)] == [0, 0, 8, 8]
+    seeds = generation_seeds(RACE.seed, 2, 5)
+    result = run.evaluate(genomes, 2)
+    np.testing.assert_array_equal(
+        result.fitness, race(rollout, genomes, run.topology, run.game, seeds, 2, 8).fitness
+    )
+    heats = rollout(genomes, run.topology, run.game, seeds[:2])
+    best = np.sort(rank(heats.fitness)[:8])
+    whole = rollout(genomes[best], run.topology, run.game, seeds)
+    assert np.flatnonzero(result.finished).tolist() == best.tolist()
+    np.testing.assert_allclose(result.fitness[best], whole.fitness, rtol=1e-12)
+    np.testing.assert_array_equal(result.episode_won[best], whole.episode_won)
+    # The others played the first two episodes only, and rank below every finisher.
+    out = ~result.finished
+    np.testing.assert_array_equal(result.fitness[out], heats.fitness[out])
+    assert np.isnan(result.episode_fitness[out, 2:]).all() and not result.episode_won[out, 2:].any()
+    assert (result.episode_steps[out, 2:] == 0).all()
+    assert set(rank(result.selection_fitness)[:8].tolist()) == set(best.tolist())
+    assert result.agent_steps == heats.agent_steps + int(whole.episode_steps[:, 2:].sum())
+
+
+def test_selection_takes_its_parents_from_the_genomes_that_played_every_episode():
+    race, plain = Run.start(RACE), Run.start(dataclasses.replace(RACE, late_share=1.0))
+    evolve(race, should_stop=lambda: race.generation >= 2)
+    asked = race.ga.ask().copy()
+    finished = race.evaluate(asked, 2).finished
+    evolve(race)
+    evolve(plain)
+    timing = {"seconds": ANY, "agent_steps_per_s": ANY}
+    assert race.history[:2] == [{**r, **timing} for r in plain.history[:2]]
+    assert race.history[2]["mean_fitness"] != plain.history[2]["mean_fitness"]
+    assert np.isnan(race.ga.fitness).sum() == 24 - 8  # knocked out: no full fitness
+    # Generation 3's elites, copied unchanged, are genomes that played all 5 episodes.
+    again = Run.start(RACE)
+    evolve(again, should_stop=lambda: again.generation >= 3)
+    for elite in again.ga.ask()[: RACE.elite]:
+        assert any(np.array_equal(elite, g) for g in asked[finished])
+    # Never fewer than the parents and elites selection takes; no race for a strategy that
+    # weighs every genome, for tournaments drawn from everyone, or without more episodes.
+    assert dataclasses.replace(RACE, late_share=0.01).raced(2) == RACE.parents
+    for change in ({"strategy": "snes"}, {"selection": "tournament"}, {"late_episodes": 2}):
+        assert dataclasses.replace(RACE, **change).raced(3) == 0, change
+    assert dataclasses.replace(RACE, late_share=0.99).raced(3) == 0  # all 24 play them all
+
+
+def test_a_race_gives_the_same_numbers_on_any_number_of_workers():
+    from evonet.evolution.evaluators.processes import ProcessEvaluator
+
+    serial, split = Run.start(RACE), Run.start(RACE)
+    evolve(serial)
+    with ProcessEvaluator(2) as ev:
+        evolve(split, evaluator=ev)
+    np.testing.assert_array_equal(serial.ga.population, split.ga.population)
+    np.testing.assert_array_equal(serial.ga.fitness, split.ga.fitness)
+
+
 def test_the_fitness_plot_marks_the_curriculum_end_and_the_late_episodes():
     from evonet.evolution.reporters import _switches
 
@@ -194,6 +260,7 @@ def test_the_fitness_plot_marks_the_curriculum_end_and_the_late_episodes():
     assert _switches(Run.start(dataclasses.replace(LATE, late_episodes=2))) == []  # no change
     assert _switches(Run.start(dataclasses.replace(LATE, late_from=0))) == []  # from the start
     assert _switches(Run.start(TINY)) == [(350, "32 episodes a genome")]  # beyond its end
+    assert _switches(Run.start(RACE)) == [(2, "5 episodes for the best 8")]
 
 
 def assert_resumes_identically(cfg, tmp_path, stop_at=1):
@@ -225,6 +292,7 @@ def test_a_run_resumed_across_the_curriculum_end_is_identical(tmp_path):
 def test_a_run_resumed_across_late_from_is_identical(tmp_path):
     resumed = assert_resumes_identically(LATE, tmp_path)
     assert resumed.config.late_episodes == 5 and resumed.config.late_from == 2
+    assert assert_resumes_identically(RACE, tmp_path, stop_at=3).config.late_share == 0.3
 
 
 def test_progress_shows_no_false_eta_and_runs_over_a_time_limit():
