@@ -140,6 +140,7 @@ STATUS_LINES = (
     "evonet: compiled the Snake engine",
     "evonet: loaded the compiled Snake engine",
     "evonet: each genome plays",  # more episodes late in a run
+    "evonet: the best ",  # ... for the best of each generation (a race)
 )
 
 

@@ -156,7 +156,7 @@ class EvolveConfig:
     )
     late_from: int = setting(350, "The first generation that plays --late-episodes.")
     late_share: float = setting(
-        1.0,
+        0.34,
         "Racing: the share of the population that plays the rest of --late-episodes, the "
         "best on its first --episodes, and never fewer than --parents; the others rank "
         "below them. 1 plays every genome on them all. The GA with truncation selection "
@@ -197,6 +197,12 @@ class EvolveConfig:
         "elites and the best genome so far play them, and the best mean fitness wins; 0 "
         "keeps the best genome so far.",
     )
+    champion_heats: int = setting(
+        10,
+        "GA: episodes the whole last population plays before the best --parents of them "
+        "play --champion-episodes (0: only the last generation's elites and the best genome "
+        "so far play them).",
+    )
     time_limit: float = setting(
         0.0, "Stop after this many seconds (checked between generations); 0 for no limit."
     )
@@ -211,7 +217,14 @@ class EvolveConfig:
 
     # Settings that cannot change results, so a resumed run may change them.
     RESUMABLE = frozenset(
-        {"generations", "time_limit", "checkpoint_every", "out", "champion_episodes"}
+        {
+            "generations",
+            "time_limit",
+            "checkpoint_every",
+            "out",
+            "champion_episodes",
+            "champion_heats",
+        }
     )
 
     def episodes_at(self, generation: int) -> int:
@@ -349,6 +362,11 @@ class EvolveConfig:
                 f"champion episodes must be from 0 to {MAX_CHAMPION_EPISODES:,}, "
                 f"got {self.champion_episodes}"
             )
+        if not 0 <= self.champion_heats <= MAX_CHAMPION_EPISODES:
+            raise ValueError(
+                f"champion heats must be from 0 to {MAX_CHAMPION_EPISODES:,} episodes, "
+                f"got {self.champion_heats}"
+            )
         if not 0 <= self.curriculum <= MAX_CURRICULUM:
             raise ValueError(
                 f"curriculum must be from 0 to {MAX_CURRICULUM:,} generations, "
@@ -413,6 +431,7 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
         "generations": 100,
         "late_episodes": 0,
         "champion_episodes": 100,
+        "champion_heats": 0,
     },
     "gym:CartPole-v1": {"generations": 30, "episodes": 16, "hidden": (8,)},
     "gym:Acrobot-v1": {"generations": 30, "episodes": 3, "hidden": (16,)},
@@ -563,6 +582,7 @@ def saved_settings(settings: dict[str, Any]) -> dict[str, Any]:
     before = {
         "observation": 1 if settings.get("game", "snake") == "snake" else _DEFAULTS["observation"],
         "champion_episodes": 0,  # the best genome so far was the champion
+        "champion_heats": 0,  # the elites and the best so far were the only candidates
         "curriculum": 0,  # every generation played the run's board
         "strategy": "ga",  # the only one there was
         "obs_norm": False,

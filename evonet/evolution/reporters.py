@@ -132,12 +132,14 @@ class ProgressReporter(Reporter):
 
     def on_picking(self, run: Run) -> None:
         self.close()
-        n, e = len(run.strategy.candidates()[1]), run.config.champion_episodes
-        print(
-            f"evonet: picking the champion: {count(n, 'candidate')} x {count(e, 'fresh episode')}",
-            file=self.file,
-            flush=True,
-        )
+        cfg, n = run.config, len(run.champion_pool()[1])
+        plan = f"{count(n, 'candidate')} x {count(cfg.champion_episodes, 'fresh episode')}"
+        if cfg.champion_heats and n > cfg.parents:
+            plan = (
+                f"{count(n, 'candidate')} x {count(cfg.champion_heats, 'fresh episode')}, "
+                f"then the best {cfg.parents} x {cfg.champion_episodes}"
+            )
+        print(f"evonet: picking the champion: {plan}", file=self.file, flush=True)
 
     def on_end(self, run: Run, reason: str) -> None:
         self.close()

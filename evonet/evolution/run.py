@@ -191,22 +191,32 @@ class Run:
 
     def pick_champion(self, evaluator: Evaluator | None = None) -> Champion | None:
         """Pick the run's champion from the last generation's elites and the best genome so
-        far: each plays the same ``champion_episodes`` fresh episodes (never a generation's),
-        and the best mean fitness wins (the first on a tie).
+        far (with ``champion_heats``, from the GA's whole last population: the best
+        ``parents`` of them on that many episodes go on): each plays the same
+        ``champion_episodes`` fresh episodes (never a generation's), and the best mean
+        fitness wins (the first on a tie).
 
         The best genome so far is the best on one generation's few episodes, and late in a
         run many genomes score the most possible there, so it is often the luckiest rather
-        than the best; a hundred more episodes tell them apart. Sets and returns
-        :attr:`champion`; None (and nothing played) for a fitness function, with
-        ``champion_episodes = 0``, or before the first generation.
+        than the best; a hundred more episodes tell them apart. The last generation's
+        children, never scored, differ from their parents by a little noise, and on a board
+        larger than the one they evolved on, that little can matter (docs/evolving.md).
+        Sets and returns :attr:`champion`; None (and nothing played) for a fitness
+        function, with ``champion_episodes = 0``, or before the first generation.
         """
         cfg = self.config
         if self.game is None or cfg.champion_episodes == 0 or self.generation == 0:
             return None
-        candidates, labels = self.strategy.candidates()
+        candidates, labels = self.champion_pool()
         candidates = self.playable(candidates)
-        seeds = champion_seeds(cfg.seed, cfg.champion_episodes)
-        result = (evaluator or rollout)(candidates, self.topology, self.game, seeds)
+        heats = cfg.champion_heats if len(candidates) > cfg.parents else 0
+        seeds = champion_seeds(cfg.seed, cfg.champion_episodes + heats)
+        play, pool = evaluator or rollout, len(candidates)
+        if heats:
+            heat = play(candidates, self.topology, self.game, seeds[cfg.champion_episodes :])
+            best = np.sort(rank(heat.fitness)[: cfg.parents])
+            candidates, labels = candidates[best], [labels[k] for k in best]
+        result = play(candidates, self.topology, self.game, seeds[: cfg.champion_episodes])
         i = int(rank(result.fitness)[0])
         record = {
             "episodes": cfg.champion_episodes,
@@ -214,10 +224,23 @@ class Run:
             f"mean_{self.score_name}": float(result.score[i]),
             "wins": int(result.episode_won[i].sum()),
             "picked": labels[i],
-            "candidates": len(candidates),
+            "candidates": pool,
+            "heats": heats,  # episodes all played, before the best went on to the pick
         }
         self.champion = Champion(candidates[i].copy(), record)
         return self.champion
+
+    def champion_pool(self) -> tuple[np.ndarray, list[str]]:
+        """The genomes ``(C, D)`` that may become the champion, and what each is: the
+        strategy's candidates, and with ``champion_heats`` for the GA, its last
+        generation's children too (the elites lead its population)."""
+        candidates, labels = self.strategy.candidates()
+        if not (self.config.champion_heats and isinstance(self.strategy, GA)):
+            return candidates, labels
+        elite, population = self.config.elite, self.strategy.population
+        children = [f"child {k + 1} of the last generation" for k in range(len(population) - elite)]
+        genomes = np.concatenate([candidates[:-1], population[elite:], candidates[-1:]])
+        return genomes, [*labels[:-1], *children, labels[-1]]
 
 
 def start_search(cfg: EvolveConfig, topo: Topology) -> Strategy:
@@ -240,6 +263,9 @@ def generation_bytes(cfg: EvolveConfig, game: GameSpec | None, topo: Topology) -
         generation = rollout_bytes(cfg.population, cfg.most_episodes, topo, game, cfg.obs_norm)
         candidates = cfg.elite + 1 if cfg.strategy == "ga" else 2
         pick = rollout_bytes(candidates, cfg.champion_episodes, topo, game)
+        if cfg.champion_heats and cfg.strategy == "ga":
+            heats = rollout_bytes(cfg.population + 1, cfg.champion_heats, topo, game)
+            pick = max(heats, rollout_bytes(cfg.parents, cfg.champion_episodes, topo, game))
         need += max(generation, pick)
     return need
 

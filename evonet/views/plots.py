@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from evonet.storage.archive import atomic_write
+from evonet.text import count
 
 if TYPE_CHECKING:
     from evonet.train.fit import TrainResult
@@ -199,5 +200,5 @@ def compare_runs(
             ax.set_ylabel(name)
             ax.grid(True, alpha=0.3)
     axes[0][0].legend(fontsize="small")
-    fig.suptitle(f"{len(runs)} runs: best (solid) and population mean (dashed)")
+    fig.suptitle(f"{count(len(runs), 'run')}: best (solid) and population mean (dashed)")
     return _save(fig, path)

@@ -145,7 +145,7 @@ def test_a_finished_run_says_which_champion_it_picked(tmp_path):
     assert r.returncode == 0, r.stderr
     line = next(x for x in r.stderr.splitlines() if x.startswith("evonet: champion:"))
     assert "apples on 7 fresh episodes" in line and re.search(r"\d+ full boards?\b", line)
-    assert "elite" in line or "best genome so far" in line
+    assert any(w in line for w in ("elite", "child", "best genome so far"))
 
 
 @pytest.mark.slow
@@ -209,15 +209,23 @@ def test_a_run_says_from_which_generation_genomes_play_more_episodes(tmp_path):
     flags = [a for a in TINY if a != "--quiet"] + ["--late-episodes", "3", "--late-from", "1"]
     r = evonet_here("evolve", "snake", *flags, "--out", "run", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "each genome plays 2 episodes in generation 0, then 3 (--late-episodes 3" in r.stderr
-    assert "from generation 1 on, each genome plays 3 episodes" in r.stderr
+    # A race by default: the best 6 of 16 (a share of 0.34, at least the 5 parents).
+    assert (
+        "each genome plays 2 episodes in generation 0; then the best 6 of 16 genomes on their "
+        "first 2 episodes play 3 (--late-episodes 3 --late-from 1 --late-share 0.34" in r.stderr
+    )
+    assert "from generation 1 on, the best 6 of 16 genomes" in r.stderr
     # Resumed past the switch: said as it is.
     r = evonet_here(
         "evolve", "snake", "--resume", "run/latest.npz", "--generations", "5", cwd=tmp_path
     )
     assert r.returncode == 0, r.stderr
-    assert "evonet: each genome plays 3 episodes (--late-episodes 3 --late-from 1)" in r.stderr
+    assert "evonet: the best 6 of 16 genomes on their first 2 episodes play 3 (" in r.stderr
     assert "from generation" not in r.stderr
+    # Every genome on every episode: said so.
+    flags += ["--late-share", "1"]
+    r = evonet_here("evolve", "snake", *flags, "--out", "all", cwd=tmp_path)
+    assert "each genome plays 2 episodes in generation 0; then each genome plays 3" in r.stderr
     # A bad value given with --resume is named as its flag.
     r = evonet_here("evolve", "snake", "--resume", "run/latest.npz", "--late-episodes", "-1",
                     cwd=tmp_path)  # fmt: skip

@@ -130,6 +130,30 @@ def test_a_resumed_run_picks_the_same_champion():
     assert straight.champion.record == resumed.champion.record
 
 
+def test_the_champion_is_picked_from_the_whole_last_population_after_heats():
+    from evonet.search.ga import rank
+
+    run = Run.start(dataclasses.replace(TINY, champion_episodes=20))
+    evolve(run)
+    record, e = run.champion.record, 20
+    assert record["candidates"] == TINY.population + 1 and record["heats"] == 10
+    pool, labels = run.champion_pool()
+    assert labels[0] == "elite 1 of the last generation" and labels[-1] == "the best genome so far"
+    assert labels[TINY.elite] == "child 1 of the last generation"
+    seeds = champion_seeds(TINY.seed, e + 10)
+    heat = rollout(pool, run.topology, run.game, seeds[e:])
+    best = np.sort(rank(heat.fitness)[: TINY.parents])
+    final = rollout(pool[best], run.topology, run.game, seeds[:e])
+    i = int(rank(final.fitness)[0])
+    np.testing.assert_array_equal(run.champion.genome, pool[best][i])
+    assert record["picked"] == labels[best[i]] and record["fitness"] == final.fitness[i]
+    # Without heats, the elites and the best genome so far play the same episodes.
+    plain = Run.start(dataclasses.replace(TINY, champion_episodes=20, champion_heats=0))
+    evolve(plain)
+    assert plain.champion.record["candidates"] == TINY.elite + 1
+    assert plain.champion.record["heats"] == 0
+
+
 # 12x12 has more cells than 10x10, so its first generations play 10x10.
 CURRICULUM = dataclasses.replace(TINY, board=(12, 12), curriculum=2, generations=4)
 
@@ -161,8 +185,8 @@ def test_the_best_genome_so_far_is_the_best_on_the_runs_own_board():
     assert again.fitness[0] == run.champion.record["fitness"]
 
 
-# Two generations of 2 episodes a genome, then two of 5.
-LATE = dataclasses.replace(TINY, late_episodes=5, late_from=2)
+# Two generations of 2 episodes a genome, then two of 5 for every genome (no race).
+LATE = dataclasses.replace(TINY, late_episodes=5, late_from=2, late_share=1.0)
 
 
 def test_generations_from_late_from_on_play_the_late_episodes():
@@ -255,11 +279,11 @@ def test_the_fitness_plot_marks_the_curriculum_end_and_the_late_episodes():
     from evonet.evolution.reporters import _switches
 
     assert _switches(Run.start(LATE)) == [(2, "5 episodes a genome")]
-    both = dataclasses.replace(CURRICULUM, late_episodes=3, late_from=1)
+    both = dataclasses.replace(CURRICULUM, late_episodes=3, late_from=1, late_share=1.0)
     assert _switches(Run.start(both)) == [(2, "snake 12x12"), (1, "3 episodes a genome")]
     assert _switches(Run.start(dataclasses.replace(LATE, late_episodes=2))) == []  # no change
     assert _switches(Run.start(dataclasses.replace(LATE, late_from=0))) == []  # from the start
-    assert _switches(Run.start(TINY)) == [(350, "32 episodes a genome")]  # beyond its end
+    assert _switches(Run.start(TINY)) == [(350, "32 episodes for the best 9")]  # beyond its end
     assert _switches(Run.start(RACE)) == [(2, "5 episodes for the best 8")]
 
 
