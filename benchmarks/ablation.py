@@ -2,18 +2,20 @@
 it, on seeds 0-4, each champion on the same 100 fresh 10x10 games.
 
     python benchmarks/ablation.py                 # every row: the longest benchmark
-    python benchmarks/ablation.py --seeds 0,1 --skip-layout-1 --skip-late
+    python benchmarks/ablation.py --seeds 0,1 --skip-layout-1 --skip-late --skip-race
 
-Per seed it runs `evonet evolve snake --seed S --generations 200 --champion-episodes 100`
-(whose end picks a champion), then resumes that run to 350 generations (evonet 0.2.0's
-defaults: 350 generations of 4 episodes, a 100-episode pick), then to 500 with a
-500-episode pick: today's defaults, whose generations from 350 on play 32 episodes a
-genome. A resumed run continues bit for bit, so these are the 200-, 350- and
+Per seed it runs `evonet evolve snake --seed S --generations 200 --champion-episodes 100
+--champion-heats 0` (whose end picks a champion among the elites and the best so far),
+then resumes that run to 350 generations (evonet 0.2.0's defaults: 350 generations of 4
+episodes, a 100-episode pick), then to 500 with a 500-episode pick from the whole last
+population: today's defaults, whose generations from 350 on play 32 episodes for the
+best 34% on their first 4. A resumed run continues bit for bit, so these are the 200-, 350- and
 500-generation runs of the plain command. From each it evaluates the picked champion
 (best.npz) and the best genome so far (the champion before champions were picked, from
 latest.npz). Then, unless skipped, the 0.2.0 command on observation layout 1 (no room
-features), and today's defaults without the late episodes (`--late-episodes 0`: 500
-generations of 4 episodes).
+features), today's defaults without the late episodes (`--late-episodes 0`: 500
+generations of 4 episodes), and without the race and the whole-population pick
+(`--late-share 1 --champion-heats 0`).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--skip-layout-1", action="store_true")
     ap.add_argument("--skip-late", action="store_true", help="no run without late episodes")
+    ap.add_argument("--skip-race", action="store_true", help="no run without the race")
     a = ap.parse_args()
     print(machine.describe())  # the figures below belong with this line
     seeds = [int(s) for s in a.seeds.split(",")]
@@ -80,6 +83,8 @@ def main() -> None:
                 "200",
                 "--champion-episodes",
                 "100",
+                "--champion-heats",  # 0.2.0's pick: the elites and the best so far
+                "0",
                 "--out",
                 str(run),
                 progress=True,
@@ -87,17 +92,21 @@ def main() -> None:
             at_200 = scores(run)
             at_350 = scores(resume(run, Path(tmp) / f"seed{seed}-350", 350))
             today = resume(Path(tmp) / f"seed{seed}-350", Path(tmp) / f"seed{seed}-500", 500,
-                           "--champion-episodes", "500")  # fmt: skip
+                           "--champion-episodes", "500", "--champion-heats", "10")  # fmt: skip
             at_500 = scores(today)
             found = {
                 "layout 2, 200 generations, best so far": at_200["best so far"],
                 "layout 2, 200 generations, picked": at_200["picked"],
                 "layout 2, 350 generations, best so far": at_350["best so far"],
                 "layout 2, 350 generations, picked (0.2.0's defaults)": at_350["picked"],
-                "500 generations, 32 episodes from 350, 500-episode pick (the defaults)": at_500[
-                    "picked"
-                ],
+                "500 generations, 32 episodes from 350 for the best 34% on 4, whole-population "
+                "500-episode pick (the defaults)": at_500["picked"],
             }
+            if not a.skip_race:
+                every = Path(tmp) / f"seed{seed}-no-race"
+                evonet("evolve", "snake", "--seed", str(seed), "--late-share", "1",
+                       "--champion-heats", "0", "--out", str(every), progress=True)  # fmt: skip
+                found["the same, all 32 for every genome, elites' pick"] = scores(every)["picked"]
             if not a.skip_late:
                 plain = Path(tmp) / f"seed{seed}-no-late"
                 evonet("evolve", "snake", "--seed", str(seed), "--late-episodes", "0",

@@ -357,6 +357,24 @@ class EvolveConfig:
                     raise ValueError(f"a fitness function has no setting {k!r}")
         else:
             game, io = self.game_spec(), None
+        self._validate_schedule()
+        if self.generations > MAX_GENERATIONS:
+            raise ValueError(
+                f"generations can be at most {MAX_GENERATIONS:,} per run, got {self.generations}"
+            )
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be from 0 to 2**64 - 1, got {self.seed}")
+        if not (math.isfinite(self.time_limit) and self.time_limit >= 0):
+            raise ValueError(f"time limit must be a finite number >= 0, got {self.time_limit}")
+        self.topology(game, io)  # Topology checks the layer sizes and the activation
+        for name in ("sigma", "learning_rate"):
+            value = getattr(self, name)
+            if value < 0:
+                raise ValueError(f"{name.replace('_', ' ')} must be >= 0, got {value}")
+        self.search().validate()
+
+    def _validate_schedule(self) -> None:
+        """The ranges of what each generation plays, and of the champion's pick."""
         if not 0 <= self.champion_episodes <= MAX_CHAMPION_EPISODES:
             raise ValueError(
                 f"champion episodes must be from 0 to {MAX_CHAMPION_EPISODES:,}, "
@@ -384,20 +402,6 @@ class EvolveConfig:
                 f"late from must be a generation from 0 to {MAX_CURRICULUM:,}, "
                 f"got {self.late_from}"
             )
-        if self.generations > MAX_GENERATIONS:
-            raise ValueError(
-                f"generations can be at most {MAX_GENERATIONS:,} per run, got {self.generations}"
-            )
-        if not 0 <= self.seed <= MAX_SEED:
-            raise ValueError(f"seed must be from 0 to 2**64 - 1, got {self.seed}")
-        if not (math.isfinite(self.time_limit) and self.time_limit >= 0):
-            raise ValueError(f"time limit must be a finite number >= 0, got {self.time_limit}")
-        self.topology(game, io)  # Topology checks the layer sizes and the activation
-        for name in ("sigma", "learning_rate"):
-            value = getattr(self, name)
-            if value < 0:
-                raise ValueError(f"{name.replace('_', ' ')} must be >= 0, got {value}")
-        self.search().validate()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able settings (tuples become lists)."""

@@ -33,6 +33,7 @@ from evonet.nn import mlp
         (["--generations", "10000000"], "generations can be at most 200,000"),
         (["--champion-episodes", "100001"], "--champion-episodes must be from 0 to 100,000"),
         (["--observation", "3"], "observation layout must be one of 1, 2, got 3"),
+        (["--champion-heats", "-1"], "--champion-heats must be from 0 to 100,000 episodes"),
         (["--curriculum", "-1"], "curriculum must be from 0 to 200,000 generations"),
         (["--curriculum", "1e20"], "argument --curriculum: expected a whole number"),
         (["--late-episodes", "-1"], "--late-episodes must be 0 (off) or more, got -1"),
@@ -244,6 +245,9 @@ def test_big_snake_boards_evolve_on_10x10_and_pick_on_fewer_episodes():
     given = EvolveConfig.for_game("snake", board=(20, 20), champion_episodes=30)
     assert given.champion_episodes == 30
     assert EvolveConfig.for_game("gym:CartPole-v1", board=(20, 20)).champion_episodes == 100
+    # Snake's champion comes from the whole last population; Gymnasium's from the elites.
+    assert big.champion_heats == small.champion_heats == 10
+    assert EvolveConfig.for_game("gym:CartPole-v1").champion_heats == 0
 
 
 def test_runs_from_before_late_episodes_played_the_same_episodes_throughout():

@@ -23,6 +23,7 @@ V1_FIXTURE = Path(__file__).with_name("data") / "v1-checkpoint.npz"
 V1_CONFIG = EvolveConfig(
     generations=2, population=8, elite=2, parents=4, episodes=2, board=(6, 6), hidden=(4,),
     seed=5, champion_episodes=0, late_episodes=0, late_from=0, curriculum=325,  # as v1 played
+    late_share=1.0, champion_heats=0,
 )  # fmt: skip
 TINY = dataclasses.replace(V1_CONFIG, generations=4, population=12)
 
