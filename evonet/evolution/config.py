@@ -243,7 +243,10 @@ class EvolveConfig:
             return 0
         if self.episodes_at(generation) <= self.episodes:
             return 0
-        top = max(math.ceil(self.late_share * self.population), self.parents, self.elite)
+        # Rounded first: 0.34 * 300 is 102.00000000000001 in floating point, and its ceiling
+        # would race 103 genomes where the share says 102.
+        share = math.ceil(round(self.late_share * self.population, 9))
+        top = max(share, self.parents, self.elite)
         return top if top < self.population else 0
 
     def late_text(self) -> str:

@@ -133,11 +133,14 @@ class ProgressReporter(Reporter):
     def on_picking(self, run: Run) -> None:
         self.close()
         cfg, n = run.config, len(run.champion_pool()[1])
+        children = run.champion_children(n).size
         plan = f"{count(n, 'candidate')} x {count(cfg.champion_episodes, 'fresh episode')}"
-        if cfg.champion_heats and n > cfg.parents:
+        if cfg.champion_heats and children > cfg.parents:
             plan = (
-                f"{count(n, 'candidate')} x {count(cfg.champion_heats, 'fresh episode')}, "
-                f"then the best {cfg.parents} x {cfg.champion_episodes}"
+                f"{children:,} children x "
+                f"{count(cfg.champion_heats, 'fresh episode')}, then the best {cfg.parents} of "
+                f"them, {count(n - children - 1, 'elite')} and the best so far x "
+                f"{cfg.champion_episodes}"
             )
         print(f"evonet: picking the champion: {plan}", file=self.file, flush=True)
 

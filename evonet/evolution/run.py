@@ -191,10 +191,12 @@ class Run:
 
     def pick_champion(self, evaluator: Evaluator | None = None) -> Champion | None:
         """Pick the run's champion from the last generation's elites and the best genome so
-        far (with ``champion_heats``, from the GA's whole last population: the best
-        ``parents`` of them on that many episodes go on): each plays the same
-        ``champion_episodes`` fresh episodes (never a generation's), and the best mean
-        fitness wins (the first on a tie).
+        far (with ``champion_heats``, the GA's last children too: the best ``parents`` of
+        them on that many episodes join the elites and the best so far): each plays the same
+        ``champion_episodes`` fresh episodes (never a generation's), and the one that wins
+        the most of them wins (Snake's full boards), then the best mean fitness, then the
+        first. A snake that loses rarely but early can score fewer apples than one that
+        loses more often near the end; the target is the full board.
 
         The best genome so far is the best on one generation's few episodes, and late in a
         run many genomes score the most possible there, so it is often the luckiest rather
@@ -208,16 +210,20 @@ class Run:
         if self.game is None or cfg.champion_episodes == 0 or self.generation == 0:
             return None
         candidates, labels = self.champion_pool()
-        candidates = self.playable(candidates)
-        heats = cfg.champion_heats if len(candidates) > cfg.parents else 0
+        candidates, pool = self.playable(candidates), len(candidates)
+        play, children = evaluator or rollout, self.champion_children(pool)
+        heats = cfg.champion_heats if children.size > cfg.parents else 0
         seeds = champion_seeds(cfg.seed, cfg.champion_episodes + heats)
-        play, pool = evaluator or rollout, len(candidates)
         if heats:
-            heat = play(candidates, self.topology, self.game, seeds[cfg.champion_episodes :])
-            best = np.sort(rank(heat.fitness)[: cfg.parents])
-            candidates, labels = candidates[best], [labels[k] for k in best]
+            # The elites and the best so far have proved themselves on a generation's
+            # episodes: they go straight on. The children race for the other places.
+            young = candidates[children]
+            heat = play(young, self.topology, self.game, seeds[cfg.champion_episodes :])
+            won = children[by_wins(heat)[: cfg.parents]]
+            final = np.union1d(np.setdiff1d(np.arange(pool), children), won)
+            candidates, labels = candidates[final], [labels[k] for k in final]
         result = play(candidates, self.topology, self.game, seeds[: cfg.champion_episodes])
-        i = int(rank(result.fitness)[0])
+        i = int(by_wins(result)[0])
         record = {
             "episodes": cfg.champion_episodes,
             "fitness": float(result.fitness[i]),
@@ -225,10 +231,18 @@ class Run:
             "wins": int(result.episode_won[i].sum()),
             "picked": labels[i],
             "candidates": pool,
-            "heats": heats,  # episodes all played, before the best went on to the pick
+            "heats": heats,  # episodes the children played, before the best went on
         }
         self.champion = Champion(candidates[i].copy(), record)
         return self.champion
+
+    def champion_children(self, pool: int) -> np.ndarray:
+        """Indices ``(C,)`` of the last generation's children in :meth:`champion_pool`'s
+        ``pool`` genomes (none without ``champion_heats``): they follow the elites, and the
+        best genome so far comes last."""
+        if not (self.config.champion_heats and isinstance(self.strategy, GA)):
+            return np.arange(0)
+        return np.arange(self.config.elite, pool - 1)
 
     def champion_pool(self) -> tuple[np.ndarray, list[str]]:
         """The genomes ``(C, D)`` that may become the champion, and what each is: the
@@ -241,6 +255,15 @@ class Run:
         children = [f"child {k + 1} of the last generation" for k in range(len(population) - elite)]
         genomes = np.concatenate([candidates[:-1], population[elite:], candidates[-1:]])
         return genomes, [*labels[:-1], *children, labels[-1]]
+
+
+def by_wins(result: RolloutResult) -> np.ndarray:
+    """Indices ``(P,)`` of ``result``'s genomes, best first: the most episodes won, then
+    the best mean fitness (NaN last), then index order. A game without wins (Gymnasium's)
+    ranks by fitness alone."""
+    order = rank(result.fitness)
+    wins = result.episode_won.sum(axis=1)
+    return order[np.argsort(-wins[order], kind="stable")]
 
 
 def start_search(cfg: EvolveConfig, topo: Topology) -> Strategy:
@@ -264,8 +287,9 @@ def generation_bytes(cfg: EvolveConfig, game: GameSpec | None, topo: Topology) -
         candidates = cfg.elite + 1 if cfg.strategy == "ga" else 2
         pick = rollout_bytes(candidates, cfg.champion_episodes, topo, game)
         if cfg.champion_heats and cfg.strategy == "ga":
-            heats = rollout_bytes(cfg.population + 1, cfg.champion_heats, topo, game)
-            pick = max(heats, rollout_bytes(cfg.parents, cfg.champion_episodes, topo, game))
+            heats = rollout_bytes(cfg.population - cfg.elite, cfg.champion_heats, topo, game)
+            finalists = cfg.parents + cfg.elite + 1
+            pick = max(heats, rollout_bytes(finalists, cfg.champion_episodes, topo, game))
         need += max(generation, pick)
     return need
 

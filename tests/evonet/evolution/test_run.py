@@ -6,7 +6,7 @@ import numpy as np
 from evonet.evolution.config import EvolveConfig
 from evonet.evolution.reporters import HistoryReporter
 from evonet.evolution.rollout import rollout
-from evonet.evolution.run import Run, champion_seeds, evolve, generation_seeds
+from evonet.evolution.run import Run, by_wins, champion_seeds, evolve, generation_seeds
 from evonet.games.base import episode_seeds
 from evonet.games.snake import Snake, SnakeSpec
 from evonet.storage.history import history_fields
@@ -130,6 +130,20 @@ def test_a_resumed_run_picks_the_same_champion():
     assert straight.champion.record == resumed.champion.record
 
 
+def test_by_wins_ranks_the_most_wins_first_then_fitness():
+    from evonet.evolution.rollout import from_episodes
+
+    # Genome 0 scores the most but wins once; 1 and 2 win twice (2 scores more); 3 is NaN.
+    fitness = np.array([[99.0, 98.0], [97.0, 97.0], [97.0, 97.5], [np.nan, np.nan]])
+    won = np.array([[True, False], [True, True], [True, True], [False, False]])
+    steps = np.ones((4, 2), dtype=np.int64)
+    result = from_episodes(fitness, fitness, steps, won)
+    assert by_wins(result).tolist() == [2, 1, 0, 3]
+    # Without wins (a Gymnasium game), fitness alone.
+    result = from_episodes(fitness, fitness, steps, np.zeros_like(won))
+    assert by_wins(result).tolist() == [0, 2, 1, 3]
+
+
 def test_the_champion_is_picked_from_the_whole_last_population_after_heats():
     from evonet.search.ga import rank
 
@@ -141,10 +155,14 @@ def test_the_champion_is_picked_from_the_whole_last_population_after_heats():
     assert labels[0] == "elite 1 of the last generation" and labels[-1] == "the best genome so far"
     assert labels[TINY.elite] == "child 1 of the last generation"
     seeds = champion_seeds(TINY.seed, e + 10)
-    heat = rollout(pool, run.topology, run.game, seeds[e:])
-    best = np.sort(rank(heat.fitness)[: TINY.parents])
+    # Only the children play the heats; the elites and the best so far go straight on.
+    children = np.arange(TINY.elite, len(pool) - 1)
+    heat = rollout(pool[children], run.topology, run.game, seeds[e:])
+    won = children[by_wins(heat)[: TINY.parents]]
+    best = np.concatenate([np.arange(TINY.elite), np.sort(won), [len(pool) - 1]])
     final = rollout(pool[best], run.topology, run.game, seeds[:e])
-    i = int(rank(final.fitness)[0])
+    i = int(by_wins(final)[0])
+    assert final.episode_won[i].sum() == final.episode_won.sum(axis=1).max()
     np.testing.assert_array_equal(run.champion.genome, pool[best][i])
     assert record["picked"] == labels[best[i]] and record["fitness"] == final.fitness[i]
     # Without heats, the elites and the best genome so far play the same episodes.
@@ -262,6 +280,9 @@ def test_selection_takes_its_parents_from_the_genomes_that_played_every_episode(
     for change in ({"strategy": "snes"}, {"selection": "tournament"}, {"late_episodes": 2}):
         assert dataclasses.replace(RACE, **change).raced(3) == 0, change
     assert dataclasses.replace(RACE, late_share=0.99).raced(3) == 0  # all 24 play them all
+    # The share of the population rounds up, but not by floating point's last bit.
+    big = dataclasses.replace(RACE, population=300, late_share=0.34)
+    assert big.raced(3) == 102 and dataclasses.replace(big, late_share=0.341).raced(3) == 103
 
 
 def test_a_race_gives_the_same_numbers_on_any_number_of_workers():
