@@ -145,7 +145,6 @@ def test_by_wins_ranks_the_most_wins_first_then_fitness():
 
 
 def test_the_champion_is_picked_from_the_whole_last_population_after_heats():
-    from evonet.search.ga import rank
 
     run = Run.start(dataclasses.replace(TINY, champion_episodes=20))
     evolve(run)
