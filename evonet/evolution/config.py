@@ -148,7 +148,7 @@ class EvolveConfig:
         4, "E, episodes per genome per generation; every genome plays the same E seeds."
     )
     late_episodes: int = setting(
-        32,
+        64,
         "Episodes per genome from generation --late-from on (0: --episodes throughout): "
         "late in a run most elites win every one of a few episodes, and only more of them "
         "tell a genome that wins nine games in ten from one that wins all but one in a "
@@ -156,7 +156,7 @@ class EvolveConfig:
     )
     late_from: int = setting(350, "The first generation that plays --late-episodes.")
     late_share: float = setting(
-        0.34,
+        0.2,
         "Racing: the share of the population that plays the rest of --late-episodes, the "
         "best on its first --episodes, and never fewer than --parents; the others rank "
         "below them. 1 plays every genome on them all. The GA with truncation selection "
@@ -194,14 +194,14 @@ class EvolveConfig:
     champion_episodes: int = setting(
         500,
         "Episodes that pick the champion (best.npz) when a run ends: the last generation's "
-        "elites and the best genome so far play them, and the best mean fitness wins; 0 "
-        "keeps the best genome so far.",
+        "elites and the best genome so far play them, and the one that wins the most of "
+        "them (then: the best mean fitness) is the champion; 0 keeps the best genome so far.",
     )
     champion_heats: int = setting(
         10,
-        "GA: episodes the whole last population plays before the best --parents of them "
-        "play --champion-episodes (0: only the last generation's elites and the best genome "
-        "so far play them).",
+        "GA: episodes the last generation's children play first; the best --parents of them "
+        "join the elites and the best genome so far on --champion-episodes (0: the children "
+        "take no part).",
     )
     time_limit: float = setting(
         0.0, "Stop after this many seconds (checked between generations); 0 for no limit."

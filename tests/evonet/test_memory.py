@@ -91,7 +91,7 @@ def test_mlp_init_refuses_before_allocating():
 # ----------------------------------------------------- the CLI under a 2 GiB address space
 
 HUGE = [
-    (["evolve", "snake", "--population", "1000000000"], "population 1000000000 x 32 episodes"),
+    (["evolve", "snake", "--population", "1000000000"], "population 1000000000 x 64 episodes"),
     (["evolve", "snake", "--episodes", "1000000000"], "x 1,000,000,000 episodes"),
     (["evolve", "snake", "--hidden", "100000"], "35-100000-3 network"),
     # The champion's pick plays (elite + 1) x champion episodes games at once.

@@ -209,18 +209,18 @@ def test_a_run_says_from_which_generation_genomes_play_more_episodes(tmp_path):
     flags = [a for a in TINY if a != "--quiet"] + ["--late-episodes", "3", "--late-from", "1"]
     r = evonet_here("evolve", "snake", *flags, "--out", "run", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    # A race by default: the best 6 of 16 (a share of 0.34, at least the 5 parents).
+    # A race by default: the best 5 of 16 (a share of 0.2 is 4, but at least the 5 parents).
     assert (
-        "each genome plays 2 episodes in generation 0; then the best 6 of 16 genomes on their "
-        "first 2 episodes play 3 (--late-episodes 3 --late-from 1 --late-share 0.34" in r.stderr
+        "each genome plays 2 episodes in generation 0; then the best 5 of 16 genomes on their "
+        "first 2 episodes play 3 (--late-episodes 3 --late-from 1 --late-share 0.2" in r.stderr
     )
-    assert "from generation 1 on, the best 6 of 16 genomes" in r.stderr
+    assert "from generation 1 on, the best 5 of 16 genomes" in r.stderr
     # Resumed past the switch: said as it is.
     r = evonet_here(
         "evolve", "snake", "--resume", "run/latest.npz", "--generations", "5", cwd=tmp_path
     )
     assert r.returncode == 0, r.stderr
-    assert "evonet: the best 6 of 16 genomes on their first 2 episodes play 3 (" in r.stderr
+    assert "evonet: the best 5 of 16 genomes on their first 2 episodes play 3 (" in r.stderr
     assert "from generation" not in r.stderr
     # Every genome on every episode: said so.
     flags += ["--late-share", "1"]

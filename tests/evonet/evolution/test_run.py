@@ -303,7 +303,7 @@ def test_the_fitness_plot_marks_the_curriculum_end_and_the_late_episodes():
     assert _switches(Run.start(both)) == [(2, "snake 12x12"), (1, "3 episodes a genome")]
     assert _switches(Run.start(dataclasses.replace(LATE, late_episodes=2))) == []  # no change
     assert _switches(Run.start(dataclasses.replace(LATE, late_from=0))) == []  # from the start
-    assert _switches(Run.start(TINY)) == [(350, "32 episodes for the best 9")]  # beyond its end
+    assert _switches(Run.start(TINY)) == [(350, "64 episodes for the best 6")]  # beyond its end
     assert _switches(Run.start(RACE)) == [(2, "5 episodes for the best 8")]
 
 
