@@ -483,8 +483,10 @@ MEMORY_DEFAULTS: dict[str, dict[str, Any]] = {
 # Snake on a board with more cells than 10x10 evolves on 10x10 throughout (the curriculum
 # is as long as the run): what they learn there carries over to 20x20, while a
 # generation on the big board costs ten times as much (docs/benchmarks.md, "Snake on
-# 20x20"). The champion's pick plays the big board, whose games are long.
-BIG_BOARD_DEFAULTS: dict[str, Any] = {"champion_episodes": 100}
+# 20x20"). The champion's pick plays the big board, where the children of the last
+# generation differ far more than on 10x10: 30 heats a child and 200 episodes for the
+# finalists, fewer than 10x10's 500 since a 20x20 game is over ten times as long.
+BIG_BOARD_DEFAULTS: dict[str, Any] = {"champion_episodes": 200, "champion_heats": 30}
 
 
 def game_defaults(game: str, network: str = "mlp", board: Any = None) -> dict[str, Any]:

@@ -171,6 +171,20 @@ def test_the_champion_is_picked_from_the_whole_last_population_after_heats():
     assert plain.champion.record["heats"] == 0
 
 
+def test_a_big_board_run_evolves_as_the_10x10_run_of_its_seed():
+    # With the curriculum as long as the run, a 12x12 run plays 10x10 throughout: the same
+    # populations as the 10x10 run, so the boards differ only in where the pick plays.
+    small = dataclasses.replace(TINY, board=(10, 10), generations=3, champion_episodes=0)
+    big = dataclasses.replace(small, board=(12, 12), curriculum=3)
+    runs = [Run.start(cfg) for cfg in (small, big)]
+    for run in runs:
+        evolve(run)
+    np.testing.assert_array_equal(runs[0].strategy.population, runs[1].strategy.population)
+    assert [h["best_fitness"] for h in runs[0].history] == [
+        h["best_fitness"] for h in runs[1].history
+    ]
+
+
 # 12x12 has more cells than 10x10, so its first generations play 10x10.
 CURRICULUM = dataclasses.replace(TINY, board=(12, 12), curriculum=2, generations=4)
 
