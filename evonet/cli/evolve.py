@@ -358,7 +358,14 @@ def _say_late_episodes(run: Run) -> None:
     is still to come in a game's run."""
     cfg, now = run.config, run.generation
     late, start = cfg.late_episodes, cfg.late_from
-    if run.game is None or not late or late == cfg.episodes or max(start, now) >= cfg.generations:
+    if run.game is None or not late or late == cfg.episodes or now >= cfg.generations:
+        return
+    if start >= cfg.generations:
+        info(
+            f"evonet: each genome plays {count(cfg.episodes, 'episode')} in every generation "
+            f"(the --late-episodes {late} start at --late-from {start}, past the run's "
+            f"{count(cfg.generations, 'generation')})"
+        )
         return
     flags = f"--late-episodes {late} --late-from {start}"
     if cfg.raced(start):

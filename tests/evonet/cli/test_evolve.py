@@ -226,6 +226,14 @@ def test_a_run_says_from_which_generation_genomes_play_more_episodes(tmp_path):
     flags += ["--late-share", "1"]
     r = evonet_here("evolve", "snake", *flags, "--out", "all", cwd=tmp_path)
     assert "each genome plays 2 episodes in generation 0; then each genome plays 3" in r.stderr
+    # A switch the run never reaches: said so, not left silent.
+    r = evonet_here("evolve", "snake", *flags[:-4], "--late-from", "9", "--out", "never",
+                    cwd=tmp_path)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert (
+        "evonet: each genome plays 2 episodes in every generation (the --late-episodes 3 start "
+        "at --late-from 9, past the run's 3 generations)" in r.stderr
+    )
     # A bad value given with --resume is named as its flag.
     r = evonet_here("evolve", "snake", "--resume", "run/latest.npz", "--late-episodes", "-1",
                     cwd=tmp_path)  # fmt: skip
