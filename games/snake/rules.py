@@ -120,7 +120,6 @@ _BLOCK_NAMES = {
     "length": ["length"],
     "hunger": ["hunger"],
     "room": ["room L", "room fwd", "room R"],
-    "tail": ["tail L", "tail fwd", "tail R"],
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(n for names in _BLOCK_NAMES.values() for n in names)
 
@@ -146,13 +145,12 @@ APPLE_RIGHT = APPLE_AHEAD + 1
 LENGTH_SHARE = FEATURE_BLOCKS["length"].start
 HUNGER_SHARE = FEATURE_BLOCKS["hunger"].start
 ROOM = FEATURE_BLOCKS["room"].start
-TAIL = FEATURE_BLOCKS["tail"].start
 
 # Observation layouts: a saved network records the one it was evolved with, so it keeps
 # playing after a newer layout becomes the default. 1: the features before the room;
 # 2 (the default): all of them.
-LAYOUTS = {1: ROOM, 2: TAIL, 3: len(FEATURE_NAMES)}
-LAYOUT = 3
+LAYOUTS = {1: ROOM, 2: len(FEATURE_NAMES)}
+LAYOUT = 2
 N_OBS = LAYOUTS[LAYOUT]
 
 # ----------------------------------------------------------- the settings the rules allow
@@ -708,31 +706,24 @@ def room(k: int, board: Board, g: Games) -> None:
     # byte tells free (0), body (1) and reached (by which fill); the tail's cell is free for
     # the while. All of it is put back at the end, from the queue of reached cells.
     grid[k, tail] = 0
-    tails = obs.shape[1] > TAIL  # layout 3
     top = 0  # queue[:top] holds every cell reached so far, fill after fill
     for a in range(3):
         obs[k, ROOM + a] = 0.0
-        if tails:
-            obs[k, TAIL + a] = 0.0
         start = board.neighbours[head, turn(heading, a)]
         if start < 0:
             continue  # the move leaves the board
         mark = grid[k, start]
         if mark == 1:
             continue  # the move runs into the body
-        same = mark - 2  # reached by an earlier move's fill: the same region
-        if mark < 2:
-            first = top
-            top, same = fill(k, board, g, start, a, top)
-            if same < 0:
-                obs[k, ROOM + a] = min(top - first, length) / length
-                if tails:  # a fill stops short only with room for the body
-                    way_out = top - first >= length or grid[k, tail] == 2 + a
-                    obs[k, TAIL + a] = 1.0 if way_out else 0.0
-        if same >= 0:
-            obs[k, ROOM + a] = obs[k, ROOM + same]
-            if tails:
-                obs[k, TAIL + a] = obs[k, TAIL + same]
+        if mark >= 2:  # reached by an earlier move's fill: the same region
+            obs[k, ROOM + a] = obs[k, ROOM + mark - 2]
+            continue
+        first = top
+        top, shared = fill(k, board, g, start, a, top)
+        if shared >= 0:
+            obs[k, ROOM + a] = obs[k, ROOM + shared]
+        else:
+            obs[k, ROOM + a] = min(top - first, length) / length
     for i in range(top):
         grid[k, queue[i]] = 0
     grid[k, tail] = 1
@@ -785,26 +776,19 @@ def room_on_bits(k: int, board: Board, g: Games) -> None:
         free_lo |= _ONE << np.uint64(tail)
     else:
         free_hi |= _ONE << np.uint64(tail - 64)
-    tails = obs.shape[1] > TAIL  # layout 3
     lo0 = hi0 = lo1 = hi1 = np.uint64(0)  # the regions of moves 0 and 1, once filled
     for a in range(3):
         obs[k, ROOM + a] = 0.0
-        if tails:
-            obs[k, TAIL + a] = 0.0
         start = board.neighbours[head, turn(heading, a)]
         if start < 0 or not has(free_lo, free_hi, start):
             continue  # the move leaves the board or runs into the body
-        same = 0 if has(lo0, hi0, start) else (1 if has(lo1, hi1, start) else -1)
-        if same >= 0:  # in an earlier move's region: the same room
-            obs[k, ROOM + a] = obs[k, ROOM + same]
-            if tails:
-                obs[k, TAIL + a] = obs[k, TAIL + same]
+        if has(lo0, hi0, start):  # in an earlier move's region: the same room
+            obs[k, ROOM + a] = obs[k, ROOM]
+        elif has(lo1, hi1, start):
+            obs[k, ROOM + a] = obs[k, ROOM + 1]
         else:
             lo, hi = fill_bits(board, start, free_lo, free_hi, length)
-            n = popcount(lo) + popcount(hi)
-            obs[k, ROOM + a] = min(n, length) / length
-            if tails:  # a fill stops short only with room for the body
-                obs[k, TAIL + a] = 1.0 if n >= length or has(lo, hi, tail) else 0.0
+            obs[k, ROOM + a] = min(popcount(lo) + popcount(hi), length) / length
             if a == 0:
                 lo0, hi0 = lo, hi
             else:

@@ -17,7 +17,7 @@ def mix64(z):
 
 
 class ReferenceSnake:
-    def __init__(self, seed, width=10, height=10, hunger=None, observation=3):
+    def __init__(self, seed, width=10, height=10, hunger=None, observation=2):
         self.w, self.h = width, height
         self.layout = observation
         self.hunger = width * height if hunger is None else hunger
@@ -105,32 +105,7 @@ class ReferenceSnake:
         obs += [len(self.snake) / (self.w * self.h), self.since_apple / self.hunger]
         if self.layout >= 2:
             obs += [self.room(action) for action in range(3)]
-        if self.layout >= 3:
-            obs += [self.tail(action) for action in range(3)]
         return obs
-
-    def tail(self, action):
-        """1 if the cell the move enters reaches the tail's cell, or has room for the
-        whole body (R >= length), through free cells; else 0."""
-        dx, dy = DIRS4[(self.heading + action - 1) % 4]
-        hx, hy = self.snake[0]
-        start = (hx + dx, hy + dy)
-        blocked = set(self.snake[:-1])
-
-        def open_cell(c):
-            return 0 <= c[0] < self.w and 0 <= c[1] < self.h and c not in blocked
-
-        if not open_cell(start):
-            return 0.0
-        reached, todo = {start}, [start]
-        while todo:  # the whole region
-            x, y = todo.pop()
-            for dx, dy in DIRS4:
-                c = (x + dx, y + dy)
-                if open_cell(c) and c not in reached:
-                    reached.add(c)
-                    todo.append(c)
-        return 1.0 if self.snake[-1] in reached or len(reached) >= len(self.snake) else 0.0
 
     def room(self, action):
         """min(R, length) / length: R the cells reachable from the cell the move enters."""

@@ -76,7 +76,7 @@ def assert_same(env, k, ref, reward, term, trunc, obs):
             np.testing.assert_allclose(obs[k], expected, atol=1e-6)
 
 
-def play_against_reference(width, height, mode, n_games, max_steps, observation=3):
+def play_against_reference(width, height, mode, n_games, max_steps, observation=2):
     """Step ``n_games`` engine games and their references side by side and compare every
     move; returns the engine for checks on how the games ended."""
     env = Snake(n_games, width, height, observation=observation)
