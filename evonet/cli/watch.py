@@ -179,8 +179,9 @@ def check_record_flags(args: argparse.Namespace) -> None:
 def record(args: argparse.Namespace, agent: watch.Agent, game: GameSpec) -> int:
     """``watch --record``: the games' frames into a GIF, with a progress bar on stderr.
 
-    Snake's frames are its board, HUD and network panel; a Gymnasium environment's are its
-    own pictures. The bar's total is predicted by playing the same games undrawn first.
+    A frame is the game's board (Snake's, or a Gymnasium environment's own picture) with
+    the HUD and the network panel, as the window shows it. The bar's total is predicted
+    by playing the same games undrawn first.
     """
     if game.name.startswith("gym:"):
         from evonet.views import replay_gym as recorder

@@ -1,7 +1,7 @@
 """Animated GIFs written frame by frame, in memory that does not grow with their length.
 
 :func:`record` is the one recorder of ``evonet watch --record``: it takes frames from any
-game (Snake's board with the network panel, a Gymnasium environment's own pictures),
+game (Snake's board or a Gymnasium environment's pictures, with the network panel),
 scales them, draws them in one palette and streams them into a file that replaces the
 destination only when complete.
 

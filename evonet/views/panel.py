@@ -131,6 +131,21 @@ def activation_colours(values: np.ndarray, scale: float = 1.0) -> np.ndarray:
     return out
 
 
+# Every activation colour, for a recording's palette: a neuron that lights up later in
+# the recording keeps its colour.
+ACTIVATION_RAMP = np.array([activation_colour(v) for v in np.linspace(-1, 1, 41)], np.uint8)
+
+
+def recording_colours(*flat: tuple[int, int, int]) -> np.ndarray:
+    """The colours a recording of a watched game keeps exactly in its palette ``(k, 3)``
+    uint8: every activation colour, the panel's and the HUD's flat colours, and the
+    game's own ``flat`` colours."""
+    from evonet.games.ui import window as hud
+
+    kept = [hud.BACKGROUND, hud.TEXT, hud.DIM, BACKGROUND, TEXT, DIM, (255, 255, 255), *flat]
+    return np.concatenate([ACTIVATION_RAMP, np.array(kept, np.uint8)])
+
+
 def neuron_positions(sizes: Sequence[int], area: Area, bottom: int = 30) -> list[np.ndarray]:
     """Centre ``(n_l, 2)`` of every neuron, layers left to right, each column centred;
     ``bottom`` pixels are kept free for the caption."""

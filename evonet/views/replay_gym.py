@@ -26,7 +26,14 @@ from evonet.games.ui.window import (
     sdl_stderr_silenced,
 )
 from evonet.text import count
-from evonet.views.panel import PANEL_WIDTH, Agent, label_font, network_panel, panel_height
+from evonet.views.panel import (
+    PANEL_WIDTH,
+    Agent,
+    label_font,
+    network_panel,
+    panel_height,
+    recording_colours,
+)
 from evonet.views.replay import Replay
 from evonet.views.replay import record_gif as replay_gif
 
@@ -111,6 +118,51 @@ def fit_picture(size: tuple[int, int], area: Area) -> Area:
     return x + (w - fw) // 2, y + (h - fh) // 2, fw, fh
 
 
+def draw_frame(
+    frames: FrameLayout,
+    surface: Any,
+    game: SingleGym,
+    extra: Sequence[str] = (),
+    message: Sequence[str] = (),
+) -> None:
+    """One frame on ``surface``: the HUD (return, steps, ``extra``), ``game``'s current
+    picture scaled into the board area, the panel beside it and an optional message."""
+    pygame = frames.pygame
+    rgb = game.picture()
+
+    def board(target: Any, area: Area) -> None:
+        image = pygame.surfarray.make_surface(rgb.transpose(1, 0, 2))  # surfarray is (x, y)
+        x, y, w, h = fit_picture((rgb.shape[1], rgb.shape[0]), area)
+        target.blit(pygame.transform.smoothscale(image, (w, h)), (x, y))
+
+    hud = [f"return {game.total:.1f}", f"steps {game.steps}", *extra]
+    frames.render_frame(surface, board, hud, message)
+
+
+class GymPictures:
+    """The environment's pictures with the HUD and the network panel, drawn offscreen at
+    the picture's own size: a GIF's frames, as the window shows them."""
+
+    def __init__(self, replay: Replay) -> None:
+        self.replay, self.game = replay, replay.game
+        self.frames = FrameLayout(PANEL_WIDTH)
+        pygame = self.pygame = self.frames.pygame
+        self.frames.panel = network_panel(replay.agent, pygame, label_font(pygame))
+        self.surface: Any = None  # sized by the first picture: every frame the same
+
+    def __call__(self) -> np.ndarray:
+        """The current state drawn, as packed pixels ``(H, W)`` uint32, RGBX bytes (a
+        :data:`evonet.views.gif.Frame`'s picture)."""
+        if self.surface is None:
+            rgb = self.game.picture()
+            tall = max(rgb.shape[0], panel_height(self.replay.agent.topo))
+            self.surface = self.pygame.Surface(self.frames.frame_size((rgb.shape[1], tall)))
+        draw_frame(self.frames, self.surface, self.game, self.replay.hud())
+        w, h = self.surface.get_size()
+        data = self.pygame.image.tobytes(self.surface, "RGBX")
+        return np.frombuffer(data, dtype="<u4").reshape(h, w)
+
+
 class GymWindow(PygameWindow):
     """A resizable window: the HUD, the environment's picture scaled into the board area,
     the network panel beside it. Draws like Snake's window (``draw(k, extra, message)``),
@@ -141,18 +193,9 @@ class GymWindow(PygameWindow):
     def draw(self, k: int, extra: Sequence[str] = (), message: Sequence[str] = ()) -> None:
         """Draw the environment's current picture with the HUD, the panel and an optional
         centred message (``k`` is always 0: one game)."""
-        pygame = self.pygame
-        rgb = self.game.picture()
-
-        def board(surface: Any, area: Area) -> None:
-            image = pygame.surfarray.make_surface(rgb.transpose(1, 0, 2))  # surfarray is (x, y)
-            x, y, w, h = fit_picture((rgb.shape[1], rgb.shape[0]), area)
-            surface.blit(pygame.transform.smoothscale(image, (w, h)), (x, y))
-
-        hud = [f"return {self.game.total:.1f}", f"steps {self.game.steps}", *extra]
-        self.screen = pygame.display.get_surface()  # resizing replaces the surface
-        self.frames.render_frame(self.screen, board, hud, message)
-        pygame.display.flip()
+        self.screen = self.pygame.display.get_surface()  # resizing replaces the surface
+        draw_frame(self.frames, self.screen, self.game, extra, message)
+        self.pygame.display.flip()
 
     def close(self) -> None:
         super().close()
@@ -187,11 +230,13 @@ def record_gif(
     on_frame: Callable[[int, int], object] | None = None,
 ) -> int:
     """Record ``episodes`` episodes into an animated GIF of the environment's own pictures
-    (``rgb_array``); returns the frame count: one per state, at most ``max_steps`` moves an
-    episode (:func:`evonet.views.replay.record_gif`). Needs no screen."""
+    (``rgb_array``) with the HUD and the network panel, as the window shows them; returns
+    the frame count: one per state, at most ``max_steps`` moves an episode
+    (:func:`evonet.views.replay.record_gif`). Needs no screen."""
     replay = gym_replay(agent, game, episodes, seed, max_steps)
     try:
-        return replay_gif(replay, replay.game.picture, path, fps, scale, None, on_frame)
+        pictures, kept = GymPictures(replay), recording_colours()
+        return replay_gif(replay, pictures, path, fps, scale, kept, on_frame)
     finally:
         replay.game.close()
 

@@ -17,15 +17,14 @@ import numpy as np
 
 from evonet.text import count
 from evonet.views.controls import MIN_FPS
-from evonet.views.panel import BACKGROUND as PANEL_BACKGROUND
 from evonet.views.panel import (
     PANEL_WIDTH,
     Agent,
-    activation_colour,
     label_font,
     network_panel,
     panel_height,
 )
+from evonet.views.panel import recording_colours as panel_recording_colours
 from evonet.views.replay import Replay, watch_loop
 from evonet.views.replay import record_gif as replay_gif
 
@@ -86,11 +85,6 @@ def snake_replay(
     return Replay(agent, SingleSnake(game), episodes, seed, max_steps)
 
 
-# Every activation colour, for a recording's palette: a neuron that lights up later in
-# the recording keeps its colour.
-ACTIVATION_RAMP = np.array([activation_colour(v) for v in np.linspace(-1, 1, 41)], np.uint8)
-
-
 class SnakePictures:
     """The watched game with its HUD and network panel, drawn offscreen: a GIF's frames."""
 
@@ -143,9 +137,8 @@ def recording_colours() -> np.ndarray:
     colour, and the flat colours of the board, snake, apple, HUD and panel."""
     from evonet.games.snake.render import window
 
-    flat = [window.BOARD, window.GRID, window.BODY, window.HEAD, window.APPLE]
-    flat += [window.BACKGROUND, window.TEXT, window.DIM, PANEL_BACKGROUND, (255, 255, 255)]
-    return np.concatenate([ACTIVATION_RAMP, np.array(flat, np.uint8)])
+    flat = (window.BOARD, window.GRID, window.BODY, window.HEAD, window.APPLE)
+    return panel_recording_colours(*flat)
 
 
 def frame_counts(

@@ -78,8 +78,13 @@ def test_watch_records_a_gym_agent_with_rgb_frames(tmp_path):
         cwd=tmp_path,
     )
     assert r.returncode == 0, r.stderr
+    from evonet.games.ui.window import FrameLayout
+    from evonet.views.panel import PANEL_WIDTH
+
+    # CartPole renders 600x400; the frame has the HUD above it and the panel beside it.
+    w, h = FrameLayout(PANEL_WIDTH).frame_size((600, 400))
     with Image.open(tmp_path / "cart.gif") as gif:
-        assert gif.size == (150, 100)  # CartPole renders 600x400
+        assert gif.size == (round(w / 4), round(h / 4)) and w > 600 + PANEL_WIDTH
         assert 2 <= gif.n_frames <= 13
 
 
