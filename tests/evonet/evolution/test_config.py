@@ -164,6 +164,9 @@ def test_evolution_strategy_rows_play_with_their_own_settings():
     cheetah = EvolveConfig.for_game("gym:HalfCheetah-v5")
     assert cheetah.obs_norm and cheetah.topology().sizes == (17, 6)  # linear, ARS-style
     assert not EvolveConfig.for_game("gym:Acrobot-v1").obs_norm
+    walker = EvolveConfig.for_game("gym:BipedalWalker-v3")
+    assert (walker.strategy, walker.episodes, walker.obs_norm) == ("snes", 1, True)
+    assert walker.topology().sizes == (24, 32, 32, 4)
 
 
 def test_toml_keeps_its_friendly_conversions(tmp_path):
