@@ -59,6 +59,8 @@ class Agent:
     action: int = 1  # the output neuron that is ringed (the chosen action or class)
     input_labels: tuple[str, ...] = ()  # short names of the inputs, for the panel
     action_names: tuple[str, ...] = ()
+    # Continuous (Box) actions: every output drives the action, so none is ringed.
+    continuous: bool = False
     # Forward with the compiled pass (evonet.nn.compiled), as evolution does on a game
     # whose spec says compiled_play, so a view plays the games evolution scored.
     compiled: bool = False
@@ -275,12 +277,13 @@ class NetworkPanel:
             a, b = pos[layer][row[layer][i]], pos[layer + 1][row[layer + 1][j]]
             pygame.draw.line(surface, colour, a, b, width)
         last = len(pos) - 1
+        chosen = None if agent.continuous else agent.action  # the output ringed
         for layer, (p, act) in enumerate(zip(pos, agent.activations, strict=True)):
             values = act[self.shown[layer]]
             scale = max(float(np.abs(act).max()), 1e-6) if layer == last else 1.0
             for n, (cx, cy) in enumerate(p):
                 pygame.draw.circle(surface, activation_colour(values[n], scale), (cx, cy), radius)
-                if layer == last and self.shown[layer][n] == agent.action:
+                if layer == last and self.shown[layer][n] == chosen:
                     pygame.draw.circle(surface, (255, 255, 255), (cx, cy), radius + 4, 2)
             if counts[layer] < agent.topo.sizes[layer]:
                 note = f"{counts[layer]} of {agent.topo.sizes[layer]}"
@@ -295,12 +298,13 @@ class NetworkPanel:
                 surface.blit(img, (cx - radius - 4 - img.get_width(), cy - img.get_height() // 2))
         for k, (cx, cy) in enumerate(pos[-1]):
             n = int(self.shown[-1][k])
-            colour = (255, 255, 255) if n == agent.action else DIM
+            colour = (255, 255, 255) if n == chosen else DIM
             img = self.font.render(agent.action_name(n), True, colour)
             surface.blit(img, (cx + radius + 6, cy - img.get_height() // 2))
         sizes = "-".join(map(str, agent.topo.sizes))
         kind = f" {agent.topo.network}" if agent.topo.recurrent else ""
-        caption = f"network {sizes}{kind}: {agent.action_name(agent.action)}"
+        said = "continuous actions" if agent.continuous else agent.action_name(agent.action)
+        caption = f"network {sizes}{kind}: {said}"
         img = self.font.render(caption, True, TEXT)
         surface.blit(img, (x + (w - img.get_width()) // 2, y + h - img.get_height() - 6))
 

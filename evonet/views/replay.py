@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from evonet.games.base import GameSpec, actions_from_outputs, episode_seeds
+from evonet.games.base import Discrete, GameSpec, actions_from_outputs, episode_seeds
 from evonet.storage.checkpoint import CheckpointError, read_network
 from evonet.views import gif
 from evonet.views.controls import MAX_FPS, MIN_FPS, Controls, Press, keys_help, loop
@@ -73,6 +73,7 @@ class Replay:
         self.agent, self.game, self.n, self.max_steps = agent, game, episodes, max_steps
         agent.input_labels = agent.input_labels or game.spec.input_labels
         agent.action_names = agent.action_names or game.spec.action_names
+        agent.continuous = not isinstance(game.spec.action_space, Discrete)
         # Forward as evolution did: compiled for an MLP on compiled rules, else in numpy.
         agent.compiled = game.spec.compiled_play and not agent.topo.recurrent
         self.seeds = episode_seeds(seed, episodes)  # (episodes,) uint64

@@ -45,3 +45,22 @@ def test_a_recording_shows_the_picture_the_hud_and_the_network_panel(tmp_path, a
     kept = {tuple(int(v) for v in c) for c in palette}
     assert {tuple(int(v) for v in c) for c in panel.ACTIVATION_RAMP} <= kept
     replay.game.close()
+
+
+@pytest.mark.parametrize(("env", "continuous"), [("CartPole-v1", False), ("Pendulum-v1", True)])
+def test_the_panel_rings_a_chosen_action_only_when_actions_are_discrete(rng, env, continuous):
+    from evonet.games.ui.window import import_pygame
+
+    spec = GymSpec(f"gym:{env}")
+    topo = mlp.Topology((spec.n_obs, 5, spec.action_space.n_outputs), "tanh", "linear")
+    replay = gym.gym_replay(Agent(mlp.init(topo, rng), topo), spec, 1, 0, pictures=False)
+    assert replay.agent.continuous is continuous
+    pygame = import_pygame()
+    pygame.font.init()
+    draw = panel.network_panel(replay.agent, pygame, panel.label_font(pygame))
+    surface = pygame.Surface((panel.PANEL_WIDTH, 300))
+    draw(surface, (0, 0, panel.PANEL_WIDTH, 300))
+    white = np.all(pygame.surfarray.array3d(surface) == 255, axis=-1)
+    # White is the ring and the chosen action's label; nothing else in the panel is.
+    assert bool(white.any()) == (not continuous)
+    replay.game.close()
