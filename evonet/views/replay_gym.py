@@ -124,11 +124,13 @@ def draw_frame(
     game: SingleGym,
     extra: Sequence[str] = (),
     message: Sequence[str] = (),
+    rgb: np.ndarray | None = None,
 ) -> None:
     """One frame on ``surface``: the HUD (return, steps, ``extra``), ``game``'s current
-    picture scaled into the board area, the panel beside it and an optional message."""
+    picture ``(H, W, 3)`` (``rgb``, or drawn now) scaled into the board area, the panel
+    beside it and an optional message."""
     pygame = frames.pygame
-    rgb = game.picture()
+    rgb = game.picture() if rgb is None else rgb
 
     def board(target: Any, area: Area) -> None:
         image = pygame.surfarray.make_surface(rgb.transpose(1, 0, 2))  # surfarray is (x, y)
@@ -153,11 +155,11 @@ class GymPictures:
     def __call__(self) -> np.ndarray:
         """The current state drawn, as packed pixels ``(H, W)`` uint32, RGBX bytes (a
         :data:`evonet.views.gif.Frame`'s picture)."""
+        rgb = self.game.picture()
         if self.surface is None:
-            rgb = self.game.picture()
             tall = max(rgb.shape[0], panel_height(self.replay.agent.topo))
             self.surface = self.pygame.Surface(self.frames.frame_size((rgb.shape[1], tall)))
-        draw_frame(self.frames, self.surface, self.game, self.replay.hud())
+        draw_frame(self.frames, self.surface, self.game, self.replay.hud(), rgb=rgb)
         w, h = self.surface.get_size()
         data = self.pygame.image.tobytes(self.surface, "RGBX")
         return np.frombuffer(data, dtype="<u4").reshape(h, w)
