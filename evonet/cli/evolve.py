@@ -388,9 +388,13 @@ def _say_curriculum(run: Run) -> None:
     assert run.game is not None
     easy, game = run.game_at(run.generation).describe(), run.game.describe()  # type: ignore[union-attr]
     if end < cfg.generations:
+        there, flags = "", f"--curriculum {end}"
+        if cfg.board_episodes:
+            there = f", where {cfg.late_text(end)}"
+            flags = f"--board-episodes {cfg.board_episodes}, {flags}"
         info(
             f"evonet: curriculum: generations {run.generation}-{end - 1} play {easy}, the "
-            f"rest {game} (--curriculum {end}; 0 plays {game} from the start)"
+            f"rest {game}{there} ({flags}; 0 plays {game} from the start)"
         )
     else:
         info(

@@ -155,6 +155,12 @@ class EvolveConfig:
         "hundred.",
     )
     late_from: int = setting(350, "The first generation that plays --late-episodes.")
+    board_episodes: int = setting(
+        0,
+        "Snake on a board of more than 10x10 cells: the late episodes a genome plays once "
+        "the curriculum ends, in place of --late-episodes (raced the same way), as games "
+        "on the big board are longer; 0: --late-episodes.",
+    )
     late_share: float = setting(
         0.2,
         "Racing: the share of the population that plays the rest of --late-episodes, the "
@@ -228,8 +234,11 @@ class EvolveConfig:
     )
 
     def episodes_at(self, generation: int) -> int:
-        """Episodes each genome plays in generation ``generation``: :attr:`late_episodes`
+        """Episodes each genome plays in generation ``generation``: on a big Snake board
+        after the curriculum, :attr:`board_episodes` (when set); else :attr:`late_episodes`
         from :attr:`late_from` on (when set), else :attr:`episodes`."""
+        if self.board_episodes and generation >= self.curriculum and self.has_curriculum:
+            return self.board_episodes
         if self.late_episodes and generation >= self.late_from:
             return self.late_episodes
         return self.episodes
@@ -249,22 +258,29 @@ class EvolveConfig:
         top = max(share, self.parents, self.elite)
         return top if top < self.population else 0
 
-    def late_text(self) -> str:
-        """What a genome plays from :attr:`late_from` on, in words for people: ``each
-        genome plays 32 episodes``, or in a race ``the best 100 of 300 genomes on their
-        first 4 episodes play 32``."""
-        top = self.raced(self.late_from)
+    def late_text(self, generation: int | None = None) -> str:
+        """What a genome plays in generation ``generation`` (default: :attr:`late_from`),
+        in words for people: ``each genome plays 32 episodes``, or in a race ``the best
+        100 of 300 genomes on their first 4 episodes play 32``."""
+        gen = self.late_from if generation is None else generation
+        episodes, top = self.episodes_at(gen), self.raced(gen)
         if not top:
-            return f"each genome plays {count(self.late_episodes, 'episode')}"
+            return f"each genome plays {count(episodes, 'episode')}"
         return (
             f"the best {top} of {self.population} genomes on their first "
-            f"{count(self.episodes, 'episode')} play {self.late_episodes}"
+            f"{count(self.episodes, 'episode')} play {episodes}"
         )
 
     @property
     def most_episodes(self) -> int:
         """The most episodes a genome plays in any generation (what memory must hold)."""
-        return max(self.episodes, self.late_episodes)
+        return max(self.episodes, self.late_episodes, self.board_episodes)
+
+    @property
+    def has_curriculum(self) -> bool:
+        """Whether the game has an easier version to play first: Snake on a board of more
+        cells than :data:`CURRICULUM_CELLS` (as :meth:`GameSpec.easier` says)."""
+        return big_snake_board(self.game, self.board)
 
     def ga(self) -> GAConfig:
         return GAConfig(
@@ -398,6 +414,13 @@ class EvolveConfig:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.late_episodes < 0:
             raise ValueError(f"late episodes must be 0 (off) or more, got {self.late_episodes}")
+        if self.board_episodes < 0:
+            raise ValueError(f"board episodes must be 0 (off) or more, got {self.board_episodes}")
+        if self.board_episodes and not self.has_curriculum:
+            raise ValueError(
+                "board episodes are for Snake on a board of more than 10x10 cells, which "
+                "plays 10x10 first (--curriculum)"
+            )
         if not (math.isfinite(self.late_share) and 0 < self.late_share <= 1):
             raise ValueError(f"late share must be above 0 and at most 1, got {self.late_share}")
         if not 0 <= self.late_from <= MAX_CURRICULUM:
@@ -491,24 +514,41 @@ MEMORY_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-# Snake on a board with more cells than 10x10 evolves on 10x10 throughout (the curriculum
-# is as long as the run): what they learn there carries over to 20x20, while a
-# generation on the big board costs ten times as much (docs/benchmarks.md, "Snake on
-# 20x20"). The champion's pick plays the big board, where the children of the last
+# Snake on a board with more cells than 10x10 evolves on 10x10 for 500 generations (the
+# curriculum): what they learn there carries over to 20x20, while a generation on the
+# big board costs ten times as much (docs/benchmarks.md, "Snake on 20x20"). The
+# champion's pick plays the big board, where the children of the last
 # generation differ far more than on 10x10: 30 heats a child and 200 episodes for the
 # finalists, fewer than 10x10's 500 since a 20x20 game is over ten times as long.
 BIG_BOARD_DEFAULTS: dict[str, Any] = {"champion_episodes": 200, "champion_heats": 30}
+# Up to 20x20, 20 generations on the big board itself after the 10x10 ones teach what
+# 10x10 cannot: each genome plays 4 of its games and the best fifth 16, a quarter of
+# 10x10's late 64 as each game is about four times as long. On larger boards a generation
+# there costs too much for the run's time (docs/benchmarks.md, "Snake on 20x20").
+BOARD_TAIL_DEFAULTS: dict[str, Any] = {"generations": 520, "board_episodes": 16}
+BOARD_TAIL_CELLS = 400  # the most cells a board may have to play the tail (20x20)
+CURRICULUM_CELLS = 100  # Snake's curriculum board, 10x10 (games.snake.spec.CURRICULUM_BOARD)
+
+
+def big_snake_board(game: str, board: Any) -> bool:
+    """Whether ``game`` is Snake on a ``board`` (width, height) of more cells than its
+    10x10 curriculum board (and so plays 10x10 first)."""
+    if game != "snake" or not isinstance(board, (tuple, list)) or len(board) != 2:
+        return False
+    return all(_is_int(v) for v in board) and board[0] * board[1] > CURRICULUM_CELLS
 
 
 def game_defaults(game: str, network: str = "mlp", board: Any = None) -> dict[str, Any]:
     """The settings that differ from :class:`EvolveConfig`'s defaults for ``game``: its
     family's row (``gym:``), then its own row, then for a recurrent ``network`` its row of
     :data:`MEMORY_DEFAULTS`; for Snake on a ``board`` of more than 10x10 cells,
-    :data:`BIG_BOARD_DEFAULTS`."""
+    :data:`BIG_BOARD_DEFAULTS`, and up to :data:`BOARD_TAIL_CELLS` cells
+    :data:`BOARD_TAIL_DEFAULTS`."""
     out: dict[str, Any] = {}
-    if game == "snake" and isinstance(board, (tuple, list)) and len(board) == 2:
-        if all(_is_int(v) for v in board) and board[0] * board[1] > 100:
-            out.update(BIG_BOARD_DEFAULTS)
+    if big_snake_board(game, board):
+        out.update(BIG_BOARD_DEFAULTS)
+        if board[0] * board[1] <= BOARD_TAIL_CELLS:
+            out.update(BOARD_TAIL_DEFAULTS)
     for prefix in ("gym:",):
         if game.startswith(prefix):
             out.update(GAME_DEFAULTS[prefix])
@@ -597,8 +637,8 @@ def saved_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """A saved config with the settings it predates filled in, as the code that wrote it
     played: Snake networks saved before observation layouts were numbered read layout 1
     (no room features), other games have no layout; and runs from before champions were
-    picked keep their best genome so far, and before curricula played their board from the
-    start."""
+    picked keep their best genome so far, before curricula played their board from the
+    start, and before board episodes played the same late episodes on the big board."""
     before = {
         "observation": 1 if settings.get("game", "snake") == "snake" else _DEFAULTS["observation"],
         "champion_episodes": 0,  # the best genome so far was the champion
@@ -614,6 +654,7 @@ def saved_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "late_episodes": 0,  # every generation played the same episodes
         "late_from": 0,
         "late_share": 1.0,  # every genome played every late episode
+        "board_episodes": 0,  # a big board played the late episodes of 10x10
     }
     return {**before, **settings}
 

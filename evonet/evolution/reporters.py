@@ -117,9 +117,10 @@ class ProgressReporter(Reporter):
             self.bar.update(1)
         if run.generation == run.curriculum_end and run.generation < run.config.generations:
             assert run.game is not None
+            there = f": {run.config.late_text(run.generation)}" if run.config.board_episodes else ""
             self.bar.write(
                 f"evonet: the curriculum is done; from generation {run.generation} on, "
-                f"every generation plays {run.game.describe()}",
+                f"every generation plays {run.game.describe()}{there}",
                 file=self.file,
             )
             self.bar.set_description(self._desc(run), refresh=False)

@@ -304,11 +304,12 @@ def check_fits(
         game = cfg.game_spec()
     topo = cfg.topology(game, io)
     where = f" on {game.describe()}" if game is not None else ""
+    board = ", --board-episodes" if cfg.board_episodes else ""
     check_memory(
         generation_bytes(cfg, game, topo),
         f"population {cfg.population} x {count(cfg.most_episodes, 'episode')} with a "
         f"{'-'.join(map(str, topo.sizes))} network{where}",
-        "lower --population, --episodes, --late-episodes or --hidden",
+        f"lower --population, --episodes, --late-episodes{board} or --hidden",
     )
 
 

@@ -41,6 +41,9 @@ from evonet.nn import mlp
         (["--late-share", "0"], "--late-share must be above 0 and at most 1, got 0.0"),
         (["--late-share", "1.5"], "--late-share must be above 0 and at most 1, got 1.5"),
         (["--late-share", "nan"], "--late-share must be"),
+        (["--board-episodes", "8"], "--board-episodes are for Snake on a board of more than"),
+        (["--board", "12x12", "--board-episodes", "-1"], "--board-episodes must be 0 (off)"),
+        (["--board", "12x12", "--board-episodes", "1" + "0" * 13], "--board-episodes or"),
         (["--late-episodes", "10000000000000"], "lower --population, --episodes, --late-episodes"),
         (["--selection", "tournament", "--tournament-size", "1000000000"], "cannot exceed"),
         (["--config", "inf.toml"], "--mutation-sigma must be a finite number"),
@@ -243,14 +246,35 @@ def test_big_snake_boards_evolve_on_10x10_and_pick_on_fewer_episodes():
     small, big = EvolveConfig.for_game("snake"), EvolveConfig.for_game("snake", board=(20, 20))
     assert (small.generations, small.late_episodes) == (500, 64) and small.late_from == 350
     assert small.champion_episodes == 500
-    assert big.curriculum >= big.generations == small.generations  # 10x10 throughout
+    # 10x10 for 500 generations, then 20 on 20x20 with fewer late episodes.
+    assert (big.curriculum, big.generations) == (small.generations, 520)
     assert big.late_episodes == small.late_episodes and big.champion_episodes == 200
+    assert [big.episodes_at(g) for g in (349, 350, 499, 500, 519)] == [4, 64, 64, 16, 16]
+    assert big.raced(500) == big.raced(350) == 60
+    # A generation on 32x32 costs too much: 10x10 throughout, its episodes unchanged.
+    huge = EvolveConfig.for_game("snake", board=(32, 32))
+    assert huge.curriculum >= huge.generations == 500 and huge.board_episodes == 0
+    assert huge.episodes_at(499) == 64 and huge.champion_episodes == 200
+    assert small.board_episodes == 0 and small.episodes_at(499) == 64
     given = EvolveConfig.for_game("snake", board=(20, 20), champion_episodes=30)
     assert given.champion_episodes == 30
     assert EvolveConfig.for_game("gym:CartPole-v1", board=(20, 20)).champion_episodes == 100
     # Snake's champion comes from the whole last population; Gymnasium's from the elites.
     assert small.champion_heats == 10 and big.champion_heats == 30
     assert EvolveConfig.for_game("gym:CartPole-v1").champion_heats == 0
+
+
+def test_board_episodes_are_for_a_snake_board_with_a_curriculum():
+    with pytest.raises(ValueError, match="board episodes are for Snake on a board of more"):
+        EvolveConfig.for_game("snake", board_episodes=8).validate()
+    with pytest.raises(ValueError, match="board episodes must be 0 .off. or more, got -1"):
+        EvolveConfig.for_game("snake", board=(12, 12), board_episodes=-1).validate()
+    # Counted in what memory must hold.
+    assert EvolveConfig.for_game("snake", board=(12, 12), board_episodes=99).most_episodes == 99
+    # Files from before board episodes played --late-episodes on the big board too.
+    old = EvolveConfig.for_game("snake", board=(20, 20)).to_dict()
+    del old["board_episodes"]
+    assert from_dict(old).board_episodes == 0 and from_dict(old).episodes_at(510) == 64
 
 
 def test_runs_from_before_late_episodes_played_the_same_episodes_throughout():

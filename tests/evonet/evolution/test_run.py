@@ -204,6 +204,27 @@ def test_a_curriculum_plays_the_easier_board_first_then_the_runs_own():
     assert Run.start(dataclasses.replace(CURRICULUM, curriculum=0)).curriculum_end == 0
 
 
+def test_after_the_curriculum_a_genome_plays_the_board_episodes():
+    cfg = dataclasses.replace(
+        CURRICULUM, late_episodes=3, late_from=1, board_episodes=5, late_share=1.0
+    )
+    run = Run.start(cfg)
+    genomes = run.ga.ask()
+    for gen, episodes in [(0, 2), (1, 3), (2, 5), (3, 5)]:
+        result = run.evaluate(genomes, gen)
+        assert result.episode_won.shape == (cfg.population, episodes)
+        seeds = generation_seeds(cfg.seed, gen, episodes)
+        expected = rollout(genomes, run.topology, run.game_at(gen), seeds)
+        np.testing.assert_array_equal(result.fitness, expected.fitness)
+    # The curriculum's generations are those of a run without board episodes.
+    plain = Run.start(dataclasses.replace(cfg, board_episodes=0))
+    evolve(run)
+    evolve(plain)
+    timing = {"seconds": ANY, "agent_steps_per_s": ANY}
+    assert run.history[:2] == [{**r, **timing} for r in plain.history[:2]]
+    assert run.history[2]["mean_fitness"] != plain.history[2]["mean_fitness"]
+
+
 def test_the_best_genome_so_far_is_the_best_on_the_runs_own_board():
     run = Run.start(CURRICULUM)
     evolve(run, should_stop=lambda: run.generation >= 2)
