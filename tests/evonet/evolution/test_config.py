@@ -242,7 +242,7 @@ def test_a_run_at_the_most_generations_is_not_sent_looking_for_more(tmp_path, mo
     assert "the most one run can have; its champion is checkpoints/snake/best.npz" in err
 
 
-def test_big_snake_boards_evolve_on_10x10_and_pick_on_fewer_episodes():
+def test_big_snake_boards_evolve_on_10x10_first_and_pick_on_fewer_episodes():
     small, big = EvolveConfig.for_game("snake"), EvolveConfig.for_game("snake", board=(20, 20))
     assert (small.generations, small.late_episodes) == (500, 64) and small.late_from == 350
     assert small.champion_episodes == 500
@@ -269,6 +269,11 @@ def test_board_episodes_are_for_a_snake_board_with_a_curriculum():
         EvolveConfig.for_game("snake", board_episodes=8).validate()
     with pytest.raises(ValueError, match="board episodes must be 0 .off. or more, got -1"):
         EvolveConfig.for_game("snake", board=(12, 12), board_episodes=-1).validate()
+    # The config knows which boards have a curriculum as the game does.
+    for board in [(10, 10), (5, 20), (11, 10), (20, 20), (64, 64)]:
+        cfg = EvolveConfig.for_game("snake", board=board)
+        assert cfg.has_curriculum == (cfg.game_spec().easier() is not None), board
+    assert not EvolveConfig.for_game("gym:CartPole-v1").has_curriculum
     # Counted in what memory must hold.
     assert EvolveConfig.for_game("snake", board=(12, 12), board_episodes=99).most_episodes == 99
     # Files from before board episodes played --late-episodes on the big board too.
