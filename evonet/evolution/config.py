@@ -157,7 +157,7 @@ class EvolveConfig:
     late_from: int = setting(350, "The first generation that plays --late-episodes.")
     board_episodes: int = setting(
         0,
-        "Snake on a board of more than 10x10 cells: the late episodes a genome plays once "
+        "Snake: on a board of more than 10x10 cells, the late episodes a genome plays once "
         "the curriculum ends, in place of --late-episodes (raced the same way), as games "
         "on the big board are longer; 0: --late-episodes.",
     )
