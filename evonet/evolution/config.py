@@ -175,7 +175,8 @@ class EvolveConfig:
     observation: int = setting(
         2,
         "Snake: observation layout; 2 adds the room after each move (flood fill) to the "
-        "32 ray, heading, apple, length and hunger features of layout 1.",
+        "32 ray, heading, apple, length and hunger features of layout 1; 3 is 2 with the "
+        "room on a log scale.",
     )
     observe: tuple[int, ...] = setting(
         (),

@@ -30,12 +30,14 @@ action name        effect
 **Rewards:** +1 for an apple, -1 for dying, 0 otherwise (and 0 once a game is over).
 
 **Observation** (``float32``), all in the snake's own frame: 35 features in layout 2 (the
-default), the first 32 of them in layout 1 (``observation=1``, for networks evolved before
-the room features existed). Ray ``i`` points ``45° * i`` clockwise from the heading; the
-rays' names, ``<ray>`` below, are for i = 0 to 7: ``fwd`` (ahead), ``fwd-R``, ``R``
-(right), ``back-R``, ``back`` (behind), ``back-L``, ``L`` (left), ``fwd-L``. Each feature's
-name is the one the network panel, :meth:`games.snake.engine.Snake.observation_names` and
-the Gymnasium environment show (:data:`FEATURE_NAMES`).
+default) and in layout 3 (``observation=3``, the same features with the room's on another
+scale, as the table says), the first 32 of them in layout 1 (``observation=1``, for
+networks evolved before the room features existed). Ray ``i`` points ``45° * i``
+clockwise from the heading; the rays' names, ``<ray>`` below, are for i = 0 to 7:
+``fwd`` (ahead), ``fwd-R``, ``R`` (right), ``back-R``, ``back`` (behind), ``back-L``,
+``L`` (left), ``fwd-L``. Each feature's name is the one the network panel,
+:meth:`games.snake.engine.Snake.observation_names` and the Gymnasium environment show
+(:data:`FEATURE_NAMES`).
 
 ======= ============ ======================================================================
 index   name         feature and scaling
@@ -55,7 +57,9 @@ index   name         feature and scaling
                      reachable from the cell the move enters (itself included) through free
                      cells and the tail's cell, moving up, down, left or right; 0.0 for a
                      move that leaves the board or enters the body (the tail's cell
-                     excepted). 1.0 means there is room for the whole body.
+                     excepted). 1.0 means there is room for the whole body. Layout 3:
+                     ``log(1 + min(R, length)) / log(1 + length)``, on which one cell
+                     (the tail's, say) is far from 0.0 even for a long snake.
 ======= ============ ======================================================================
 
 **Episode end.** A game is over when ``terminated`` (died or won) or ``truncated``
@@ -148,8 +152,8 @@ ROOM = FEATURE_BLOCKS["room"].start
 
 # Observation layouts: a saved network records the one it was evolved with, so it keeps
 # playing after a newer layout becomes the default. 1: the features before the room;
-# 2 (the default): all of them.
-LAYOUTS = {1: ROOM, 2: len(FEATURE_NAMES)}
+# 2 (the default): all of them; 3: the same features, the room's on a log scale.
+LAYOUTS = {1: ROOM, 2: len(FEATURE_NAMES), 3: len(FEATURE_NAMES)}
 LAYOUT = 2
 N_OBS = LAYOUTS[LAYOUT]
 
@@ -282,7 +286,10 @@ class Board(NamedTuple):
     width: int
     height: int
     hunger: int  # the hunger limit
-    room: bool  # whether the observation has the room features (layout 2)
+    room: bool  # whether the observation has the room features (layouts 2 and 3)
+    # (cells + 1,) float64: the room feature of R cells for a snake of length L is
+    # scale[min(R, L)] / scale[L]: R itself in layout 2, log(1 + R) in layout 3.
+    room_scale: np.ndarray
     neighbours: np.ndarray  # (cells, 4) int64: up, right, down, left; -1 off the board
     x: np.ndarray  # (cells,) int64: each cell's column
     y: np.ndarray  # (cells,) int64: each cell's row
@@ -326,7 +333,8 @@ def new_board(width: int, height: int, hunger: int, observation: int) -> Board:
     moves = np.minimum(to_x, to_y)
     side, cells = max(width, height), width * height
     return Board(
-        width, height, hunger, LAYOUTS[observation] > ROOM, neighbours, x, y,
+        width, height, hunger, LAYOUTS[observation] > ROOM, _room_scale(cells, observation),
+        neighbours, x, y,
         walls=(1.0 / moves).astype(np.float32),
         ray_cells=(moves - 1).sum(axis=1),
         inverse=np.concatenate([[0], _shares(1, np.arange(1, MAX_SIDE + 1))]).astype(np.float32),
@@ -368,6 +376,13 @@ def _packed(on: np.ndarray) -> np.ndarray:
     c // 64 for cell c (distinct powers of two: their sum is their union)."""
     powers = np.uint64(1) << np.arange(64, dtype=np.uint64)
     return (on.reshape(*on.shape[:-1], 2, 64) * powers).sum(axis=-1, dtype=np.uint64)
+
+
+def _room_scale(cells: int, observation: int) -> np.ndarray:
+    """``(cells + 1,)`` float64: what the room features scale a count of cells by
+    (:attr:`Board.room_scale`): the count itself up to layout 2, its logarithm from 3."""
+    counts = np.arange(cells + 1, dtype=np.float64)
+    return np.log1p(counts) if observation >= 3 else counts
 
 
 def _shares(v: np.ndarray | int, whole: np.ndarray | int) -> np.ndarray:
@@ -723,10 +738,20 @@ def room(k: int, board: Board, g: Games) -> None:
         if shared >= 0:
             obs[k, ROOM + a] = obs[k, ROOM + shared]
         else:
-            obs[k, ROOM + a] = min(top - first, length) / length
+            obs[k, ROOM + a] = room_share(board, top - first, length)
     for i in range(top):
         grid[k, queue[i]] = 0
     grid[k, tail] = 1
+
+
+@njit(cache=True, inline="always")
+def room_share(board: Board, reached: int, length: int) -> float:
+    """The room feature of a region of ``reached`` cells for a snake of ``length``:
+    ``min(R, length) / length`` (layout 2), or ``log(1 + min(R, length)) / log(1 +
+    length)`` (layout 3), which tells a region of one cell from none by more than a
+    long snake's ``1 / length``."""
+    scale = board.room_scale
+    return scale[min(reached, length)] / scale[length]
 
 
 @njit(cache=True, inline="always")
@@ -788,7 +813,7 @@ def room_on_bits(k: int, board: Board, g: Games) -> None:
             obs[k, ROOM + a] = obs[k, ROOM + 1]
         else:
             lo, hi = fill_bits(board, start, free_lo, free_hi, length)
-            obs[k, ROOM + a] = min(popcount(lo) + popcount(hi), length) / length
+            obs[k, ROOM + a] = room_share(board, popcount(lo) + popcount(hi), length)
             if a == 0:
                 lo0, hi0 = lo, hi
             else:

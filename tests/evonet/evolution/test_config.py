@@ -32,7 +32,7 @@ from evonet.nn import mlp
         (["--seed", "-1"], "seed must be from 0"),
         (["--generations", "10000000"], "generations can be at most 200,000"),
         (["--champion-episodes", "100001"], "--champion-episodes must be from 0 to 100,000"),
-        (["--observation", "3"], "observation layout must be one of 1, 2, got 3"),
+        (["--observation", "4"], "observation layout must be one of 1, 2, 3, got 4"),
         (["--champion-heats", "-1"], "--champion-heats must be from 0 to 100,000 episodes"),
         (["--curriculum", "-1"], "curriculum must be from 0 to 200,000 generations"),
         (["--curriculum", "1e20"], "argument --curriculum: expected a whole number"),
@@ -105,7 +105,7 @@ def test_the_python_api_checks_types_too():
         ({"game": "gym:NoSuchThing-v0"}, "no such Gymnasium environment"),
         ({"game": "custom"}, "evolved on a Python fitness function"),
         ({"game": "gym:CartPole-v1", "board": [8, 8]}, "has no setting 'board'"),
-        ({"observation": 3}, "observation layout must be one of 1, 2, got 3"),
+        ({"observation": 4}, "observation layout must be one of 1, 2, 3, got 4"),
         ({"observation": 1.0}, "observation must be a whole number"),
         ({"game": "gym:CartPole-v1", "observation": 1}, "has no setting 'observation'"),
         ({"game": "gym:CartPole-v1", "step_cost": "1"}, "step_cost must be a number"),
@@ -144,6 +144,11 @@ def test_files_from_before_observation_layouts_read_layout_1():
     old = {k: v for k, v in EvolveConfig().to_dict().items() if k != "observation"}
     assert from_dict(old).observation == 1
     assert from_dict(EvolveConfig().to_dict()).observation == 2
+    # Every layout, the default's too, reaches the game: a run's spec leaves out only
+    # settings at their default, so the config's default must be the game's own.
+    assert EvolveConfig().observation == SnakeSpec().observation
+    for layout in (1, 2, 3):
+        assert EvolveConfig(observation=layout).game_spec().observation == layout
     gym = EvolveConfig.for_game("gym:CartPole-v1").to_dict()
     del gym["observation"]  # other games have no layout: an old gym file still loads
     assert from_dict(gym).game_spec().name == "gym:CartPole-v1"

@@ -4,6 +4,8 @@ It follows the rule book, the docstring of ``evonet.games.snake.rules``, and is 
 reference the vectorized engine is checked against move for move.
 """
 
+import math
+
 M64 = (1 << 64) - 1
 DIRS4 = [(0, -1), (1, 0), (0, 1), (-1, 0)]  # up, right, down, left
 DIRS8 = [(0, -1), (1, -1), (1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1)]
@@ -108,7 +110,8 @@ class ReferenceSnake:
         return obs
 
     def room(self, action):
-        """min(R, length) / length: R the cells reachable from the cell the move enters."""
+        """min(R, length) / length (layout 2), or log(1 + min(R, length)) / log(1 + length)
+        (layout 3): R the cells reachable from the cell the move enters."""
         dx, dy = DIRS4[(self.heading + action - 1) % 4]
         hx, hy = self.snake[0]
         start = (hx + dx, hy + dy)
@@ -128,4 +131,6 @@ class ReferenceSnake:
                 if open_cell(c) and c not in reached:
                     reached.add(c)
                     todo.append(c)
-        return min(len(reached), length) / length
+        if self.layout == 2:
+            return min(len(reached), length) / length
+        return math.log1p(min(len(reached), length)) / math.log1p(length)

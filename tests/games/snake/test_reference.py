@@ -1,5 +1,6 @@
 """The batched engine against the pure-Python reference, move for move."""
 
+import math
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from evonet.games.snake import Snake
+from evonet.games.snake.rules import ROOM, UP
 from tests.games.snake.reference import DIRS4, ReferenceSnake
 
 
@@ -136,6 +138,32 @@ def test_layout_1_is_the_first_32_features(mode):
     features."""
     env = play_against_reference(6, 4, mode, 50, 300, observation=1)
     assert env.observations.shape == (50, 32)
+
+
+@pytest.mark.parametrize("width,height", [(9, 6), (12, 12)])  # room on bits, and by queue
+def test_layout_3_is_the_room_on_a_log_scale(width, height):
+    """Layout 3: the same features, the room's as ``log(1 + min(R, length)) / log(1 +
+    length)``; on long snakes, where the two layouts' rooms differ."""
+    env = play_against_reference(width, height, "greedy", 40, 400, observation=3)
+    assert env.observations.shape == (40, 35)
+    assert env.length.max() >= width * height // 4
+
+
+def test_layout_3_tells_a_room_of_one_cell_from_none_on_a_long_snake():
+    """The case layout 3 is for: a long snake in a corner whose only way on is its
+    tail's cell, a region of one cell."""
+    body = [(0, 0), (0, 1), (0, 2), (0, 3)] + [(x, 3) for x in range(1, 6)]
+    body += [(x, 2) for x in range(5, 0, -1)] + [(1, 1), (2, 1), (2, 0), (1, 0)]
+    rooms = {}
+    for layout in (2, 3):
+        env = Snake(1, 6, 4, observation=layout)
+        env.reset(seed=0)
+        env.set_game(0, body, UP, apple=(5, 0))
+        rooms[layout] = env.observations[0, ROOM : ROOM + 3]
+    length = len(body)
+    np.testing.assert_allclose(rooms[2], [0, 0, 1 / length], rtol=1e-6)
+    np.testing.assert_allclose(rooms[3], [0, 0, math.log(2) / math.log(1 + length)], rtol=1e-6)
+    assert rooms[3][2] > 4 * rooms[2][2]
 
 
 @pytest.mark.slow

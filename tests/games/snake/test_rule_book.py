@@ -95,7 +95,7 @@ def test_the_blocks_name_what_the_engine_writes_there():
 @pytest.mark.parametrize(
     "board,hunger,observation",
     [((3, 9), 0, 2), ((65, 10), 0, 2), ((10, 2), 0, 2), ((8, 8), -1, 2), ((8, 8), 257, 2),
-     ((8, 8), 0, 3), ((8, 8), 1.5, 2)],
+     ((8, 8), 0, 4), ((8, 8), 1.5, 2)],
 )  # fmt: skip
 def test_the_engine_and_the_spec_refuse_settings_with_one_check(board, hunger, observation):
     with pytest.raises(ValueError) as by_check:
