@@ -173,6 +173,26 @@ class GameSpec(ABC):
         compiled forward pass; views then forward networks the same way)."""
         return False
 
+    @property
+    def shield_at(self) -> int:
+        """With a shield between the network and the game, the first of ``n_outputs``
+        observation entries (of the batches' own observations) that are 0.0 exactly for
+        an action that ends the game at once: the network's best action among the others
+        is taken while there are any (:meth:`actions`). -1: no shield."""
+        return -1
+
+    def actions(self, outputs: np.ndarray, observations: np.ndarray) -> np.ndarray:
+        """The actions a network's ``outputs (..., n_outputs)`` take in games whose
+        batches' observations are ``observations (..., batch n_obs)``:
+        :func:`actions_from_outputs`, through the shield when there is one."""
+        at = self.shield_at
+        if at >= 0:
+            living = observations[..., at : at + self.n_outputs] > 0
+            # Only where some action lives: a game with none plays the network's choice.
+            mask = living | ~living.any(axis=-1, keepdims=True)
+            outputs = np.where(mask, outputs, -np.inf)
+        return actions_from_outputs(outputs, self.action_space)
+
     @abstractmethod
     def make(self, n_games: int) -> BatchedGame:
         """A batch of ``n_games`` games (reset it before use)."""

@@ -96,6 +96,10 @@ class Observed(GameSpec):
     def compiled_play(self) -> bool:
         return self.game.compiled_play
 
+    @property
+    def shield_at(self) -> int:  # the game's own observations keep every entry
+        return self.game.shield_at
+
     def make(self, n_games: int) -> BatchedGame:
         return self.game.make(n_games)
 

@@ -35,13 +35,13 @@ STRETCH = 32
 
 @njit(cache=True, _nrt=False, error_model="numpy")  # see games.snake.rules DRIVER, nn.compiled
 def play(genomes: np.ndarray, episodes: int, inputs: np.ndarray, sizes: np.ndarray,
-         hidden: int, output: int, acts: np.ndarray, which: np.ndarray, board: tuple,
-         games: tuple, most: int, fewer: int) -> int:  # fmt: skip
+         hidden: int, output: int, acts: np.ndarray, which: np.ndarray, shield_at: int,
+         board: tuple, games: tuple, most: int, fewer: int) -> int:  # fmt: skip
     """At most ``most`` steps of every live game, game k played by ``genomes[k //
     episodes]`` ``(P, D)`` on its observation's entries ``inputs`` ``(n_in,)``, stopping
     early once fewer than ``fewer`` games are live; returns how many games are still live.
     ``acts`` is :func:`scratch`'s, ``which`` ``(ROWS,)`` int64 scratch for the games of one
-    forward pass."""
+    forward pass; ``shield_at`` the game spec's (:attr:`GameSpec.shield_at`)."""
     b, g = Board(*board), Games(*games)
     live = 0
     for _ in range(most):
@@ -55,7 +55,8 @@ def play(genomes: np.ndarray, episodes: int, inputs: np.ndarray, sizes: np.ndarr
                     which[rows] = k
                     rows += 1
                 if rows == ROWS or (rows and k == (p + 1) * episodes - 1):
-                    live += _move(genomes[p], acts, rows, which, sizes, hidden, output, b, g)
+                    live += _move(genomes[p], acts, rows, which, sizes, hidden, output,
+                                  shield_at, b, g)  # fmt: skip
                     rows = 0
         if live == 0 or live < fewer:
             break
@@ -64,16 +65,34 @@ def play(genomes: np.ndarray, episodes: int, inputs: np.ndarray, sizes: np.ndarr
 
 @njit(cache=True, inline="always")
 def _move(theta: np.ndarray, acts: np.ndarray, rows: int, which: np.ndarray,
-          sizes: np.ndarray, hidden: int, output: int, b: Board, g: Games) -> int:  # fmt: skip
+          sizes: np.ndarray, hidden: int, output: int, shield_at: int, b: Board,
+          g: Games) -> int:  # fmt: skip
     """One step of the games ``which[:rows]``, all played by ``theta``, whose observations
     are in ``acts[0, :rows]``; how many of them are still live."""
     forward_rows(theta, acts, rows, sizes, hidden, output)
     top = sizes.size - 1
     live = 0
     for r in range(rows):
-        step_game(which[r], argmax(acts[top, r], sizes[top]), b, g)
-        live += g.alive[which[r]]
+        k = which[r]
+        if shield_at < 0:
+            move = argmax(acts[top, r], sizes[top])
+        else:
+            move = shielded(acts[top, r], sizes[top], g.obs[k], shield_at)
+        step_game(k, move, b, g)
+        live += g.alive[k]
     return live
+
+
+@njit(cache=True)
+def shielded(v: np.ndarray, n: int, obs: np.ndarray, at: int) -> int:
+    """:meth:`GameSpec.actions` with a shield, for one game: the first index of the
+    largest of ``v[:n]`` among the actions whose entry ``obs[at + i]`` is above 0, or of
+    all of them when none is."""
+    best = -1
+    for i in range(n):
+        if obs[at + i] > 0 and (best < 0 or v[i] > v[best]):
+            best = i
+    return argmax(v, n) if best < 0 else best
 
 
 def play_out(
@@ -83,17 +102,22 @@ def play_out(
     topo: Topology,
     episodes: int,
     on_progress: Callable[[int], None] | None = None,
+    shield_at: int = -1,
 ) -> None:
     """Play every game of ``env`` (reset, ``P * episodes`` games; its ``compiled_rules``)
     to its end, game k by genome ``k // episodes`` of ``genomes`` ``(P, D)`` on the entries
-    ``inputs`` ``(n_in,)`` int64 of its observation (:meth:`GameSpec.inputs`).
+    ``inputs`` ``(n_in,)`` int64 of its observation (:meth:`GameSpec.inputs`), through the
+    shield its spec's :attr:`GameSpec.shield_at` names (-1: none).
     ``on_progress(over)`` as :func:`evonet.evolution.rollout.rollout` calls it."""
     thetas = np.ascontiguousarray(genomes, np.float32)
     which = np.zeros(ROWS, np.int64)
     inputs = np.ascontiguousarray(inputs, np.int64)
     if inputs.shape != (topo.n_in,) or not np.all((inputs >= 0) & (inputs < env.n_obs)):
         raise ValueError(f"inputs must be {topo.n_in} entries of the game's {env.n_obs}")
-    args = (thetas, episodes, inputs, *net(topo), scratch(topo), which, *env.compiled_rules)
+    if not -1 <= shield_at <= env.n_obs - topo.n_out:
+        raise ValueError(f"shield_at must be -1 or one of the game's {env.n_obs} entries")
+    args = (thetas, episodes, inputs, *net(topo), scratch(topo), which, shield_at,
+            *env.compiled_rules)  # fmt: skip
     reported, live = 0, env.n
     while True:
         # With progress to report, a call also ends when a game does.

@@ -30,7 +30,7 @@ CUSTOM = "custom"
 # Settings a game may take (Snake's board and hunger); a game that takes none refuses them
 # when they are not at their defaults.
 # (observe, which any game takes, wraps the game: games.observed.)
-GAME_OPTIONS = ("board", "hunger", "observation", "step_cost", "observe")
+GAME_OPTIONS = ("board", "hunger", "observation", "shield", "step_cost", "observe")
 # A checkpoint keeps a history row per generation, and loading refuses more generations;
 # version 1 kept them in its JSON metadata (about 300 bytes each), within what loading
 # accepts (evonet.storage.archive.MAX_META_BYTES).
@@ -177,6 +177,12 @@ class EvolveConfig:
         "Snake: observation layout; 2 adds the room after each move (flood fill) to the "
         "32 ray, heading, apple, length and hunger features of layout 1; 3 is 2 with the "
         "room on a log scale.",
+    )
+    shield: bool = setting(
+        False,
+        "Snake: never take a move into death while another move lives (the network's best "
+        "living move instead; the room features say which moves die), in evolution and "
+        "wherever the network plays.",
     )
     observe: tuple[int, ...] = setting(
         (),
@@ -629,7 +635,11 @@ def game_from_meta(settings: Any) -> GameSpec:
     observe = saved_settings(settings)["observe"]
     if not (isinstance(observe, list) and len(observe) <= MAX_OBSERVE):
         raise ValueError(f"observe must be a list of observation entries, got {observe!r}"[:200])
+    shield = saved_settings(settings).get("shield", False)
+    _check_type("shield", shield, False)
     options = {"board": tuple(board), "hunger": hunger, "observation": observation}
+    if shield:  # a setting of Snake's only
+        options["shield"] = shield
     cfg = EvolveConfig.for_game(game, **options, step_cost=float(step_cost), observe=tuple(observe))
     return cfg.game_spec()
 
@@ -651,6 +661,7 @@ def saved_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "learning_rate": 0.0,
         "step_cost": 0.0,  # fitness was the return
         "observe": [],  # networks saw every observation entry
+        "shield": False,  # networks took every move they chose
         "network": "mlp",  # every network was feed-forward
         "late_episodes": 0,  # every generation played the same episodes
         "late_from": 0,

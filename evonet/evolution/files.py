@@ -203,7 +203,7 @@ def _agent_game(path: Any, settings: Any, board: tuple[int, int] | None) -> Game
         return game
     try:
         # Another board, the same observation layout (the run's hunger fits its board).
-        layout = {k: v for k, v in game.info().items() if k == "observation"}
+        layout = {k: v for k, v in game.info().items() if k in ("observation", "shield")}
         return config_mod.game_from_meta({"game": game.name, "board": list(board), **layout})
     except ValueError as e:
         raise NotAnAgent(f"--board: {e}") from None

@@ -129,7 +129,9 @@ def rollout(
     try:
         env.reset(seed=np.tile(seeds, p))
         if plays_compiled(game, topo, observe):
-            compiled_play.play_out(env, game.inputs(), genomes, topo, e, on_progress)
+            compiled_play.play_out(
+                env, game.inputs(), genomes, topo, e, on_progress, game.shield_at
+            )
             return _results(env, p, e)
         return _play(env, genomes, topo, game, p, e, on_progress, observe)
     finally:
@@ -229,7 +231,7 @@ def _play(
     on_progress: Callable[[int], None] | None = None,
     observe: bool = False,
 ) -> RolloutResult:
-    space = game.action_space
+    space, shielded = game.action_space, game.shield_at >= 0
     sums = _ObsSums(p, e, game.n_obs) if observe else None
     # Forward only genomes that still have a live game; recompute that set (which copies
     # their weights) only when it has shrunk by half, so copies stay rare.
@@ -256,13 +258,15 @@ def _play(
             state = state[np.searchsorted(active, live_genomes)]  # live ones were active
             active = live_genomes
             layers = mlp.unflatten(genomes[active], topo)
-        x = game.seen(env.observations).reshape(p, e, game.n_obs)
+        full = env.observations.reshape(p, e, env.n_obs)
+        x = game.seen(full)
         if sums is not None:
             sums.add(x, alive)
         if active.size < p:
             x = x.take(active, axis=0)
+            full = full.take(active, axis=0) if shielded else full  # only a shield reads it
         out = recurrent.step_layers(layers, x, state, topo, 1)
-        actions[active] = actions_from_outputs(out, space)
+        actions[active] = game.actions(out, full)
         env.advance(actions.reshape(p * e, *actions.shape[2:]))
     return _results(env, p, e, sums.stats() if sums is not None else None)
 

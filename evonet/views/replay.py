@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from evonet.games.base import Discrete, GameSpec, actions_from_outputs, episode_seeds
+from evonet.games.base import Discrete, GameSpec, episode_seeds
 from evonet.storage.checkpoint import CheckpointError, read_network
 from evonet.views import gif
 from evonet.views.controls import MAX_FPS, MIN_FPS, Controls, Press, keys_help, loop
@@ -92,8 +92,12 @@ class Replay:
         self._decide(self.game.step(self.action))
 
     def _decide(self, obs: np.ndarray) -> None:
-        self.agent.decide(self.game.spec.seen(np.asarray(obs)))  # the entries it was evolved on
-        self.action = actions_from_outputs(self.agent.activations[-1], self.game.spec.action_space)
+        spec, obs = self.game.spec, np.asarray(obs)
+        self.agent.decide(spec.seen(obs))  # the entries it was evolved on
+        # The game's own observation for a shield, as evolution played (GameSpec.actions).
+        self.action = spec.actions(self.agent.activations[-1], obs)
+        if not self.agent.continuous:
+            self.agent.action = int(self.action)  # the panel rings the move taken
 
     @property
     def over(self) -> bool:

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from ..base import Discrete, GameSpec
 from .engine import Snake, warm_up
-from .rules import ACTION_NAMES, FEATURE_NAMES, LAYOUT, LAYOUTS, check_settings, whole
+from .rules import ACTION_NAMES, FEATURE_NAMES, LAYOUT, LAYOUTS, ROOM, check_settings, whole
 
 # A run on a board with more cells first learns on this one (SnakeSpec.easier): its games
 # are short, and the observations are scale-free, so what it learns carries over.
@@ -18,7 +18,10 @@ CURRICULUM_BOARD = (10, 10)
 @dataclass(frozen=True)
 class SnakeSpec(GameSpec):
     """Snake on a ``board = (width, height)`` with a ``hunger`` limit (0: width * height)
-    and an ``observation`` layout; the rule book is :mod:`games.snake.rules`.
+    and an ``observation`` layout; the rule book is :mod:`games.snake.rules`. With
+    ``shield``, networks never take a move into death while another move lives
+    (:meth:`GameSpec.actions`; the room features, 0.0 exactly for such a move, say which):
+    a setting of the player, not of the rules.
 
     The registry's maker for ``snake``: ``games.base.make("snake", board=(8, 8))``.
     """
@@ -27,6 +30,7 @@ class SnakeSpec(GameSpec):
     board: tuple[int, int] = (10, 10)
     hunger: int = 0
     observation: int = LAYOUT
+    shield: bool = False
 
     action_space: ClassVar[Discrete] = Discrete(3)
     score_name: ClassVar[str] = "apples"
@@ -45,6 +49,13 @@ class SnakeSpec(GameSpec):
         # The settings' hunger 0 is the default, which the check takes as None.
         default = whole(self.hunger) and self.hunger == 0
         check_settings(*self.board, None if default else self.hunger, self.observation)
+        if not isinstance(self.shield, bool):
+            raise ValueError(f"shield must be true or false, got {self.shield!r}")
+        if self.shield and LAYOUTS[self.observation] <= ROOM:
+            raise ValueError(
+                "the shield reads the room features: it needs observation layout 2 or 3, "
+                f"not {self.observation}"
+            )
 
     @property
     def n_obs(self) -> int:  # type: ignore[override]
@@ -66,6 +77,10 @@ class SnakeSpec(GameSpec):
     def compiled_play(self) -> bool:
         return True
 
+    @property
+    def shield_at(self) -> int:
+        return ROOM if self.shield else -1
+
     def make(self, n_games: int) -> Snake:
         return Snake(n_games, self.width, self.height, self.hunger or None, self.observation)
 
@@ -74,10 +89,13 @@ class SnakeSpec(GameSpec):
 
     def describe(self) -> str:
         layout = "" if self.observation == LAYOUT else f" (observation layout {self.observation})"
-        return f"snake {self.width}x{self.height}{layout}"
+        shield = ", shielded" if self.shield else ""
+        return f"snake {self.width}x{self.height}{layout}{shield}"
 
     def info(self) -> dict:
-        return {"board": list(self.board), "hunger": self.hunger, "observation": self.observation}
+        shield = {"shield": True} if self.shield else {}
+        board = list(self.board)
+        return {"board": board, "hunger": self.hunger, "observation": self.observation, **shield}
 
     def easier(self) -> SnakeSpec | None:
         """Snake on :data:`CURRICULUM_BOARD` (10x10) when this board has more cells, else

@@ -47,6 +47,7 @@ from evonet.nn import mlp
         (["--late-episodes", "10000000000000"], "lower --population, --episodes, --late-episodes"),
         (["--selection", "tournament", "--tournament-size", "1000000000"], "cannot exceed"),
         (["--config", "inf.toml"], "--mutation-sigma must be a finite number"),
+        (["--shield", "--observation", "1"], "the shield reads the room features"),
     ],
 )
 def test_runaway_settings_are_one_line(tmp_path, monkeypatch, capsys, flags, needle):
@@ -111,6 +112,9 @@ def test_the_python_api_checks_types_too():
         ({"game": "gym:CartPole-v1", "step_cost": "1"}, "step_cost must be a number"),
         ({"game": "gym:CartPole-v1", "step_cost": -2}, "step cost must be from 0"),
         ({"step_cost": 1.0}, "game snake has no setting 'step_cost'"),
+        ({"shield": "yes"}, "shield must be bool"),
+        ({"shield": True, "observation": 1}, "the shield reads the room features"),
+        ({"game": "gym:CartPole-v1", "shield": True}, "has no setting 'shield'"),
     ],
 )
 def test_game_settings_from_a_network_file_are_checked(settings, needle):
@@ -327,3 +331,16 @@ def test_a_small_population_alone_runs_and_a_bad_one_names_its_flag(tmp_path, ca
     assert err == ["evonet evolve: error: --parents (30) cannot exceed the population (10)"]
     assert main(["evolve", "snake", "--population", "2", "--elite", "6", *tiny]) == 2
     assert "error: --elite must be from 0 to population - 1 (1), got 6" in capsys.readouterr().err
+
+
+def test_a_shielded_network_plays_shielded_and_older_files_are_not():
+    shielded = EvolveConfig(shield=True)
+    assert shielded.game_spec() == SnakeSpec(shield=True)
+    assert from_dict(shielded.to_dict()).shield
+    assert game_from_meta(shielded.to_dict()) == SnakeSpec(shield=True)
+    old = {k: v for k, v in EvolveConfig().to_dict().items() if k != "shield"}
+    assert not from_dict(old).shield
+    assert game_from_meta(old) == SnakeSpec()
+    assert "shielded" in SnakeSpec(shield=True).describe()
+    with pytest.raises(ValueError, match="has no setting 'shield'"):
+        EvolveConfig.for_game("gym:CartPole-v1", shield=True).validate()

@@ -92,3 +92,37 @@ def test_rollout_rejects_a_network_of_the_wrong_shape(rng):
     topo = mlp.Topology((5, 3))
     with pytest.raises(ValueError, match="inputs"):
         rollout(mlp.init(topo, rng, n=2), topo, SnakeSpec(), episode_seeds(0, 1))
+
+
+def _straight_ahead(layout: int = 2) -> tuple[np.ndarray, mlp.Topology]:
+    """A network that always prefers to go straight: zero weights, a bias on that move."""
+    topo = mlp.Topology((35 if layout >= 2 else 32, 4, 3))
+    theta = np.zeros(topo.n_params, np.float32)
+    theta[-2] = 1.0  # the last layer's biases come last: turn left, straight, turn right
+    return theta, topo
+
+
+@pytest.mark.parametrize("observe", [False, True])  # the compiled loop, and numpy's steps
+def test_the_shield_keeps_a_snake_off_every_move_into_death(observe):
+    theta, topo = _straight_ahead()
+    seeds = episode_seeds(3, 20)
+    free = rollout(theta[None], topo, SnakeSpec(), seeds, observe=observe)
+    assert free.episode_steps.max() <= 6  # straight into the wall from the centre
+    shielded = rollout(theta[None], topo, SnakeSpec(shield=True), seeds, observe=observe)
+    # It turns at each wall instead: round the board until it starves or wins an apple,
+    # never dying with a way on (a short snake on an open board always has one).
+    assert shielded.episode_steps.min() >= 100
+    assert not shielded.episode_won.any()
+
+
+def test_the_shield_plays_the_same_games_compiled_and_in_numpy(rng):
+    # A shielded population: the compiled loop and numpy's steps choose the same moves.
+    game, topo = SnakeSpec(board=(6, 6), shield=True), mlp.Topology((35, 8, 3))
+    genomes = mlp.init(topo, rng, n=12, dtype=np.float32)
+    seeds = episode_seeds(5, 4)
+    compiled = rollout(genomes, topo, game, seeds)
+    numpy_steps = rollout(genomes, topo, game, seeds, observe=True)
+    np.testing.assert_array_equal(compiled.episode_steps, numpy_steps.episode_steps)
+    np.testing.assert_array_equal(compiled.episode_score, numpy_steps.episode_score)
+    free = rollout(genomes, topo, SnakeSpec(board=(6, 6)), seeds)
+    assert compiled.steps.mean() > free.steps.mean()  # random networks often die at once

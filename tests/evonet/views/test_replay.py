@@ -232,6 +232,29 @@ def test_watching_a_partly_observed_game_plays_the_games_evolution_scored(rng):
     assert eps.agent.input_labels[0] == "apple fwd"  # the panel names what it sees
 
 
+@pytest.mark.parametrize("recurrent", [False, True])  # a compiled forward pass, and numpy's
+def test_watching_a_shielded_snake_plays_the_games_evolution_scored(rng, recurrent):
+    game = SnakeSpec(board=(6, 6), shield=True)
+    topo = mlp.Topology((N_OBS, 8, 3), network="rnn" if recurrent else "mlp")
+    theta = mlp.init(topo, rng, n=1, dtype=np.float32)[0]
+    theta[-2] += 3.0  # the output layer's biases come last: mostly straight on, into walls
+    seeds = episode_seeds(9, 4)
+    scored = rollout(theta[None], topo, game, seeds)
+    eps = snake.snake_replay(watch.Agent(theta, topo), game, 4, 9)
+    played, rings, stepped_in = [], set(), 0
+    for index in range(4):
+        eps.start(index)
+        while not eps.over:
+            rings.add(eps.agent.action == eps.action)
+            stepped_in += int(np.argmax(eps.agent.activations[-1]) != eps.action)
+            eps.step()
+        played.append((eps.game.score, eps.game.steps))
+    expected = zip(scored.episode_score[0], scored.episode_steps[0], strict=True)
+    assert played == [(score, steps) for score, steps in expected]
+    assert stepped_in > 0  # the shield took another move than the network's best
+    assert rings == {True}  # and the panel rings the move taken
+
+
 def test_default_target_prefers_the_newest_run(tmp_path):
     import os
 
