@@ -10,7 +10,8 @@ move, read from the room features (observation layout 2 or later):
 - starved: `hunger` moves without an apple;
 - cornered: every move died, so the game was lost earlier;
 - a move into death: the move taken died while another did not. The other's region may
-  be a single cell, the tail's, which frees as the snake moves on.
+  be a single cell, the tail's, which frees as the snake moves on. (A shielded network,
+  `--shield`, never loses this way.)
 
 Prints the counts, the apples at each loss, and the steps before each loss for which no
 move had room for the whole body.
@@ -56,7 +57,8 @@ def replay(agent: Agent, game: object, seed: np.uint64) -> tuple[str, int, int]:
         obs = env.observations[0]
         room = obs[ROOM : ROOM + 3]
         cramped = 0 if (room >= 1.0).any() else cramped + 1
-        move = agent.decide(game.seen(obs))
+        agent.decide(game.seen(obs))
+        move = int(game.actions(agent.activations[-1], obs))  # through a shield, if any
         env.advance(np.array([move]))
     if env.won[0]:
         sys.exit("a replay won a game the batch lost: the two forward passes disagree")
