@@ -89,6 +89,7 @@ pass in.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -381,8 +382,11 @@ def _packed(on: np.ndarray) -> np.ndarray:
 def _room_scale(cells: int, observation: int) -> np.ndarray:
     """``(cells + 1,)`` float64: what the room features scale a count of cells by
     (:attr:`Board.room_scale`): the count itself up to layout 2, its logarithm from 3."""
-    counts = np.arange(cells + 1, dtype=np.float64)
-    return np.log1p(counts) if observation >= 3 else counts
+    if observation < 3:
+        return np.arange(cells + 1, dtype=np.float64)
+    # The C library's log1p, one count at a time, as the reference computes it: numpy's
+    # vectorised log1p may differ from it in the last bit, and so with the CPU.
+    return np.array([math.log1p(c) for c in range(cells + 1)], dtype=np.float64)
 
 
 def _shares(v: np.ndarray | int, whole: np.ndarray | int) -> np.ndarray:
