@@ -68,6 +68,14 @@ class Agent:
     state: np.ndarray | None = None
     memory: deque = field(default_factory=lambda: deque(maxlen=MEMORY_STEPS))
 
+    @property
+    def overruled(self) -> bool:
+        """Whether the action taken is not the network's largest output: a shield's
+        (:meth:`games.base.GameSpec.actions`)."""
+        if self.continuous or not self.activations or self.topo.n_out < 2:
+            return False
+        return self.action != int(np.argmax(self.activations[-1]))
+
     def action_name(self, n: int) -> str:
         return self.action_names[n] if n < len(self.action_names) else f"action {n}"
 
@@ -304,6 +312,8 @@ class NetworkPanel:
         sizes = "-".join(map(str, agent.topo.sizes))
         kind = f" {agent.topo.network}" if agent.topo.recurrent else ""
         said = "continuous actions" if agent.continuous else agent.action_name(agent.action)
+        if agent.overruled:
+            said += " (the shield's)"
         caption = f"network {sizes}{kind}: {said}"
         img = self.font.render(caption, True, TEXT)
         surface.blit(img, (x + (w - img.get_width()) // 2, y + h - img.get_height() - 6))

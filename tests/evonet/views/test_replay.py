@@ -246,7 +246,9 @@ def test_watching_a_shielded_snake_plays_the_games_evolution_scored(rng, recurre
         eps.start(index)
         while not eps.over:
             rings.add(eps.agent.action == eps.action)
-            stepped_in += int(np.argmax(eps.agent.activations[-1]) != eps.action)
+            overruled = np.argmax(eps.agent.activations[-1]) != eps.action
+            assert eps.agent.overruled == overruled  # the panel says "(the shield's)"
+            stepped_in += int(overruled)
             eps.step()
         played.append((eps.game.score, eps.game.steps))
     expected = zip(scored.episode_score[0], scored.episode_steps[0], strict=True)
